@@ -1,0 +1,99 @@
+"""The `pyc` command: Docker's command tree on typer, and the one place errors become exit codes.
+
+Exit codes follow `docker run`: 125 when pyc itself fails (including a bad or unknown flag),
+126 when the container's command cannot be invoked, 127 when it is not found, otherwise the
+container's own status.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import typer
+
+from pycontainer import errors
+
+try:  # newer typer vendors click
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover - older typer depends on click
+    import click.exceptions as click_exc  # type: ignore[no-redef,unused-ignore]
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+app = typer.Typer(
+    name="pyc",
+    help="pyc: a rootless, daemonless container engine with Docker's command line.",
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings=CONTEXT,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@dataclass
+class GlobalOptions:
+    root: str | None = None
+    runroot: str | None = None
+    log_level: str = "warning"
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    root: str = typer.Option(None, "--root", help="Storage root (images, containers, volumes)."),
+    runroot: str = typer.Option(None, "--runroot", help="Root of volatile runtime state."),
+    log_level: str = typer.Option("warning", "--log-level", help="debug, info, warning, error."),
+) -> None:
+    ctx.obj = GlobalOptions(root=root, runroot=runroot, log_level=log_level)
+
+
+def _register() -> None:
+    from pycontainer.cli import commands
+
+    commands.register(app)
+
+
+def _print_error(message: str) -> None:
+    sys.stderr.write(f"Error: {message}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit status (the console script exits with it)."""
+    args = sys.argv[1:] if argv is None else argv
+    _register()
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="pyc", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except errors.ContainerExit as exc:
+        return exc.status
+    except errors.PycError as exc:
+        _print_error(exc.message)
+        if exc.hint:
+            sys.stderr.write(f"Hint: {exc.hint}\n")
+        return exc.exit_code
+    except click_exc.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # help was printed: not an error
+            sys.stdout.write(exc.format_message().rstrip() + "\n")
+            return 0
+        _print_error(exc.format_message())
+        return 125
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        return 130
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head`: not an error; keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""Container commands (run, create, start, stop, ps, logs, exec, rm, inspect, ...)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    """Added by the containers work (issue 4)."""

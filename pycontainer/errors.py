@@ -1,0 +1,136 @@
+"""The exceptions pyc raises, each with a one-line user-facing message and an exit code.
+
+Only `pycontainer.cli.app` turns these into exit codes; nothing else calls `sys.exit`.
+This module imports nothing from pycontainer so every layer may use it.
+
+    PycError                      125  anything pyc itself could not do
+    ├── UsageError                125  a bad or unsupported option or argument
+    ├── NotFound                  125  no such image / container / volume / network
+    │   ├── ImageNotFound
+    │   ├── ContainerNotFound
+    │   ├── VolumeNotFound
+    │   └── NetworkNotFound
+    ├── Conflict                  125  a name in use, an object in use, a wrong state
+    │   └── InvalidTransition          a lifecycle operation the container's state forbids
+    ├── InvalidReference          125  an image reference that does not parse
+    ├── RegistryError             125  the registry said no, or could not be reached
+    │   ├── AuthError                  401 / 403, or a bad login
+    │   └── RegistryNotFound           404: manifest or blob unknown
+    ├── IntegrityError            125  a digest or size did not match; corrupt data
+    ├── UnsafeArchive             125  a layer tries to write outside its root
+    ├── HostError                 125  the host lacks a rootless prerequisite
+    ├── LockTimeout               125  another pyc holds a lock for too long
+    ├── ContainerRuntimeError     125  the runtime failed to create or start a container
+    ├── BuildError                125  a Dockerfile that does not parse, or a failing step
+    ├── CannotInvoke              126  the container's command exists but cannot be executed
+    └── CommandNotFound           127  the container's command does not exist
+
+`ContainerExit` is not an error: it carries a container's own exit status to the CLI.
+"""
+
+from __future__ import annotations
+
+
+class PycError(Exception):
+    """Base of every error pyc reports to its user."""
+
+    exit_code = 125
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(PycError):
+    pass
+
+
+class NotFound(PycError):
+    pass
+
+
+class ImageNotFound(NotFound):
+    pass
+
+
+class ContainerNotFound(NotFound):
+    pass
+
+
+class VolumeNotFound(NotFound):
+    pass
+
+
+class NetworkNotFound(NotFound):
+    pass
+
+
+class Conflict(PycError):
+    pass
+
+
+class InvalidTransition(Conflict):
+    def __init__(self, container: str, current: str, action: str) -> None:
+        super().__init__(f"cannot {action} container {container}: container state is {current}")
+        self.current = current
+        self.action = action
+
+
+class InvalidReference(PycError):
+    pass
+
+
+class RegistryError(PycError):
+    pass
+
+
+class AuthError(RegistryError):
+    pass
+
+
+class RegistryNotFound(RegistryError):
+    pass
+
+
+class IntegrityError(PycError):
+    pass
+
+
+class UnsafeArchive(PycError):
+    pass
+
+
+class HostError(PycError):
+    pass
+
+
+class LockTimeout(PycError):
+    pass
+
+
+class ContainerRuntimeError(PycError):
+    pass
+
+
+class BuildError(PycError):
+    pass
+
+
+class CannotInvoke(PycError):
+    exit_code = 126
+
+
+class CommandNotFound(PycError):
+    exit_code = 127
+
+
+class ContainerExit(Exception):  # noqa: N818 - not an error, a result
+    """The container ran and exited with `status`; the CLI exits with it."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status

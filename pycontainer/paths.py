@@ -1,0 +1,141 @@
+"""Where pyc keeps its state.
+
+- data (durable: images, layers, container records, volumes): platformdirs' user data dir,
+  `~/.local/share/pycontainer`; `/var/lib/pycontainer` for real root.
+- config: `~/.config/pycontainer` (`/etc/pycontainer` for root).
+- runtime (volatile: running state, sockets, pid files): `$XDG_RUNTIME_DIR/pycontainer`, or
+  `/tmp/pycontainer-<uid>` where XDG_RUNTIME_DIR is unset or unusable (after `su`, on hosts
+  without /run/user). The fallback is created 0700 and refused when it is a symlink or belongs
+  to someone else, because another user could otherwise plant sockets or state for us.
+
+`--root` / `--runroot` (or PYC_ROOT / PYC_RUNROOT) override the data and runtime dirs.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from pycontainer.errors import HostError
+
+APP = "pycontainer"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: Path
+    runtime: Path
+    config: Path
+    runtime_reason: str = ""
+
+    @property
+    def images(self) -> Path:
+        return self.data / "images"
+
+    @property
+    def containers(self) -> Path:
+        return self.data / "containers"
+
+    @property
+    def volumes(self) -> Path:
+        return self.data / "volumes"
+
+    @property
+    def run_containers(self) -> Path:
+        return self.runtime / "containers"
+
+
+def resolve(root: str | None = None, runroot: str | None = None) -> Paths:
+    """The paths for this invocation; `root`/`runroot` come from the global CLI options."""
+    root = root or os.environ.get("PYC_ROOT") or None
+    runroot = runroot or os.environ.get("PYC_RUNROOT") or None
+    uid = os.getuid()
+    config = _config_dir(uid)
+    data = Path(root).absolute() if root else _data_dir(uid)
+    if runroot:
+        run_dir = Path(runroot).absolute()
+        reason = "set by --runroot/PYC_RUNROOT"
+    else:
+        run_dir, reason = runtime_dir(uid)
+    return Paths(data=data, runtime=run_dir, config=config, runtime_reason=reason)
+
+
+def _data_dir(uid: int) -> Path:
+    if uid == 0:
+        return Path("/var/lib") / APP
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / APP
+    import platformdirs  # lazily: it is only needed when no override is given
+
+    return Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+def _config_dir(uid: int) -> Path:
+    if uid == 0:
+        return Path("/etc") / APP
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / APP
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP, appauthor=False))
+
+
+def runtime_dir(uid: int) -> tuple[Path, str]:
+    """The runtime dir and why it was chosen (shown by `pyc info`)."""
+    if uid == 0:
+        return Path("/run") / APP, "root"
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg:
+        problem = _unusable_runtime_base(Path(xdg), uid)
+        if problem is None:
+            return Path(xdg) / APP, "XDG_RUNTIME_DIR"
+        reason = f"XDG_RUNTIME_DIR {xdg} {problem}; using the /tmp fallback"
+    else:
+        reason = "XDG_RUNTIME_DIR is unset; using the /tmp fallback"
+    return Path(f"/tmp/{APP}-{uid}"), reason
+
+
+def _unusable_runtime_base(path: Path, uid: int) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "does not exist"
+    if st.st_uid != uid:
+        return "belongs to another user"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return "is not writable"
+    return None
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` 0700 for this user, refusing a symlink or someone else's directory."""
+    uid = os.getuid()
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return ensure_private_dir(path)
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise HostError(f"refusing runtime directory {path}: it is a symbolic link")
+    if not stat.S_ISDIR(st.st_mode):
+        raise HostError(f"refusing runtime directory {path}: it is not a directory")
+    if st.st_uid != uid:
+        raise HostError(
+            f"refusing runtime directory {path}: it belongs to uid {st.st_uid}, not {uid}",
+            hint="remove it, or set XDG_RUNTIME_DIR or --runroot to a directory you own",
+        )
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def ensure_runtime(paths: Paths) -> Path:
+    """Create the runtime dir (and, for the /tmp fallback, check it is ours)."""
+    return ensure_private_dir(paths.runtime)
