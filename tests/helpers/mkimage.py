@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 #: bumped whenever the output of a builder changes, so cached layouts are rebuilt
 BUILDER_VERSION = 1
@@ -124,10 +124,14 @@ def gzip_bytes(raw: bytes) -> bytes:
     return gzip.compress(raw, compresslevel=6, mtime=0)
 
 
+class _Sink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
 class _HashingWriter(io.RawIOBase):
     """Counts and hashes what passes through to `out` (for streaming big layers)."""
 
-    def __init__(self, out: IO[bytes]) -> None:
+    def __init__(self, out: _Sink) -> None:
         self.out, self.sha, self.size = out, hashlib.sha256(), 0
 
     def writable(self) -> bool:
@@ -185,10 +189,11 @@ class Layout:
         fd, tmp_name = tempfile.mkstemp(dir=blobs, prefix=".tmp-")
         with os.fdopen(fd, "wb") as out_file:
             gz_hash = _HashingWriter(out_file)
-            with gzip.GzipFile(fileobj=gz_hash, mode="wb", compresslevel=6, mtime=0) as gz:  # type: ignore[arg-type]
-                raw_hash = _HashingWriter(gz)  # type: ignore[arg-type]
+            with gzip.GzipFile(fileobj=gz_hash, mode="wb", compresslevel=6, mtime=0) as gz:
+                raw_hash = _HashingWriter(gz)
+                # "w|": a stream, because the hashing writer cannot seek
                 with tarfile.open(source) as src, tarfile.open(
-                        fileobj=raw_hash, mode="w|", format=tarfile.PAX_FORMAT) as dst:  # type: ignore[arg-type]
+                        fileobj=raw_hash, mode="w|", format=tarfile.PAX_FORMAT) as dst:
                     for ti in _members(src):
                         if ti.ischr() or ti.isblk() or ti.isfifo():
                             continue
