@@ -17,7 +17,7 @@ from typing import Any
 
 from pycontainer import __version__
 from pycontainer.linux import cgroups, userns
-from pycontainer.paths import Paths
+from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.storage import select
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
@@ -67,6 +67,9 @@ def _read(path: str) -> str | None:
 
 
 def info_report(paths: Paths) -> dict[str, Any]:
+    # Create (or vet) the runtime dir first: a symlink or someone else's directory at the /tmp
+    # fallback must be refused (HostError, exit 125) before anything reports or uses it.
+    ensure_runtime(paths)
     mapping = userns.default_mapping() if os.getuid() != 0 else None
     cg = cgroups.detect()
     driver = select.choose(paths.runtime if paths.runtime.is_dir() else None)
