@@ -1,15 +1,30 @@
-"""cgroup discovery: which hierarchy the host has and which part of it this user may write.
+"""cgroups: which hierarchy the host has, which part of it this user may write, and one
+cgroup per container under that part.
 
 Rootless limits need a delegated subtree. On cgroup v2 that is a cgroup the user owns with
 controllers enabled (systemd's `user@UID.service` with Delegate=, or a Slurm step). On a v1 or
 hybrid host it is a directory per controller that an administrator chowned to the user. pyc
 discovers both from /proc/self/cgroup; `[engine] cgroup_parent` in pyc's config overrides.
+
+Container cgroups live at `<delegated>/pyc/<container id>` on both hierarchies. The `pyc`
+level exists because of v2's "no internal processes" rule: the delegated cgroup pyc runs in
+has processes, so controllers are enabled on `pyc` (which never holds a process) and the
+container cgroups below it are leaves. Stdlib only: the supervisor imports this module.
 """
+
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 from dataclasses import dataclass, field
+
+from pycontainer.errors import ContainerRuntimeError, HostError, UsageError
+from pycontainer.linux.cgroup_container import ContainerCgroup, read_file, write_file
+from pycontainer.linux.cgroup_limits import FLAGS, Limits
+
+__all__ = ["CgroupInfo", "ContainerCgroup", "Limits", "create", "detect"]
 
 V1_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "blkio")
 
@@ -22,6 +37,8 @@ class CgroupInfo:
     #: controllers the host has but this user may not use
     unusable: list[str] = field(default_factory=list)
     reason: str = ""
+    #: v2: the delegated cgroup, even with no controllers (freeze and kill need none)
+    parent: str = ""
 
     @property
     def can_limit(self) -> bool:
@@ -72,18 +89,22 @@ def own_cgroups() -> dict[str, str]:
     return result
 
 
-def detect(parent_override: str | None = None) -> CgroupInfo:
+def detect(parent_override: str | None = None, hierarchy: str | None = None) -> CgroupInfo:
+    """Where this user may create cgroups. `hierarchy` ("v1"/"v2") forces one on a hybrid
+    host; by default a host with v1 controllers uses them, since its v2 mount has none."""
     v2, v1 = mounts()
     own = own_cgroups()
-    if v1:
+    if v1 and hierarchy != "v2":
         return _detect_v1(v1, own, parent_override)
-    if v2:
+    if v2 and hierarchy != "v1":
         return _detect_v2(v2, own.get("", "/"), parent_override)
     return CgroupInfo("none", reason="no cgroup file system is mounted")
 
 
 def _writable(path: str) -> bool:
-    return os.access(path, os.W_OK | os.X_OK)
+    # directories need search permission too; control files are never executable
+    mode = os.W_OK | os.X_OK if os.path.isdir(path) else os.W_OK
+    return os.access(path, mode)
 
 
 def _detect_v1(v1: dict[str, str], own: dict[str, str], override: str | None) -> CgroupInfo:
@@ -102,19 +123,164 @@ def _detect_v1(v1: dict[str, str], own: dict[str, str], override: str | None) ->
     return info
 
 
+def _v2_delegated(path: str) -> bool:
+    files = ("", "cgroup.procs", "cgroup.subtree_control")
+    return all(_writable(os.path.join(path, f)) for f in files)
+
+
+def _v2_parent(mount: str, own: str) -> str | None:
+    """The topmost cgroup above (or at) our own that we may write: with systemd that is
+    `user@UID.service` when pyc runs in one of its scopes, which has no processes of its own."""
+    rel = own.strip("/").split("/") if own.strip("/") else []
+    best = None
+    for depth in range(len(rel), -1, -1):
+        path = os.path.join(mount, *rel[:depth])
+        if not _v2_delegated(path):
+            break
+        best = path
+    return best
+
+
 def _detect_v2(mount: str, own: str, override: str | None) -> CgroupInfo:
     info = CgroupInfo("v2")
-    path = os.path.join(mount, (override or own).lstrip("/"))
-    try:
-        with open(os.path.join(path, "cgroup.controllers")) as f:
-            controllers = f.read().split()
-    except OSError:
-        controllers = []
-    if _writable(path) and _writable(os.path.join(path, "cgroup.subtree_control")):
-        for ctrl in controllers:
-            info.delegated[ctrl] = path
-        info.reason = f"cgroup v2 subtree {path} delegated with: {' '.join(controllers) or 'none'}"
-    else:
-        info.unusable = controllers
-        info.reason = f"cgroup v2, but {path} is not delegated to this user"
+    path = os.path.join(mount, override.lstrip("/")) if override else _v2_parent(mount, own)
+    if path is None or not _v2_delegated(path):
+        where = path or os.path.join(mount, own.lstrip("/"))
+        info.unusable = _read_words(os.path.join(where, "cgroup.controllers"))
+        info.reason = f"cgroup v2, but {where} is not delegated to this user"
+        service = os.path.join(mount, f"user.slice/user-{os.getuid()}.slice",
+                               f"user@{os.getuid()}.service")
+        if not override and _v2_delegated(service):
+            info.reason += (f" ({service} is: start pyc inside it, e.g. with "
+                            "`systemd-run --user --scope pyc ...`)")
+        return info
+    controllers = _read_words(os.path.join(path, "cgroup.controllers"))
+    info.parent = path
+    info.delegated = {ctrl: path for ctrl in controllers}
+    info.reason = f"cgroup v2 subtree {path} delegated with: {' '.join(controllers) or 'none'}"
     return info
+
+
+def _read_words(path: str) -> list[str]:
+    try:
+        with open(path) as f:
+            return f.read().split()
+    except OSError:
+        return []
+
+
+# --- container cgroups ----------------------------------------------------------------------
+
+PYC_LEVEL = "pyc"
+#: v2 controllers pyc enables for its containers (limits and stats); others are left alone
+V2_WANTED = ("cpu", "cpuset", "io", "memory", "pids")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+FAIL, WARN = "error", "warn"  # `[engine] cgroup_limits`: what a limit without a cgroup does
+
+
+def create(info: CgroupInfo, container_id: str, limits: Limits | None = None,
+           on_missing: str = FAIL) -> ContainerCgroup:
+    """Create `<delegated>/pyc/<container_id>` and write `limits` into it.
+
+    A limit whose controller this user cannot use raises HostError, or with
+    on_missing="warn" is dropped and explained in the result's `warnings`. Without any
+    usable cgroup and without limits the result is a no-op cgroup (`enabled` is False).
+    """
+    limits = limits or Limits()
+    limits.validate()
+    if not _ID.match(container_id):
+        raise UsageError(f"invalid container id for a cgroup: {container_id!r}")
+    limits, warnings = _usable_limits(info, limits, on_missing)
+    if info.version == "v1" and info.delegated:
+        dirs = {c: _mkdir_v1(base, c, container_id) for c, base in info.delegated.items()}
+    elif info.version == "v2" and info.parent:
+        dirs = {"": _mkdir_v2(info.parent, container_id, limits.controllers())}
+    else:
+        dirs = {}
+    cg = ContainerCgroup(info.version, dirs, warnings)
+    try:
+        cg.update(limits)
+    except BaseException:
+        cg.remove()
+        raise
+    return cg
+
+
+def _usable_limits(info: CgroupInfo, limits: Limits, on_missing: str) -> tuple[Limits, list[str]]:
+    missing = [name for name, ctrl in limits.requested().items() if ctrl not in info.delegated]
+    if not missing:
+        return limits, []
+    flags = ", ".join(FLAGS[name][0] for name in missing)
+    ctrls = " ".join(sorted({FLAGS[name][1] for name in missing}))
+    why = f"{flags} needs the cgroup controller(s) {ctrls}, but {info.reason or 'none'}"
+    if on_missing != WARN:
+        raise HostError(f"{why}; see `pyc system check`",
+                        hint="or set [engine] cgroup_limits = \"warn\" to run without them")
+    dropped = Limits(**{**limits.__dict__, **{name: None for name in missing}})
+    return dropped, [f"{why}: running without these limits"]
+
+
+def _mkdir(path: str) -> bool:
+    """mkdir; False when it already existed."""
+    try:
+        os.mkdir(path)
+        return True
+    except FileExistsError:
+        return False
+    except PermissionError as exc:
+        raise HostError(f"cannot create cgroup {path}: {exc.strerror}; "
+                        "see `pyc system check`") from None
+
+
+def _mkdir_v1(base: str, ctrl: str, container_id: str) -> str:
+    for _ in range(5):
+        level = os.path.join(base, PYC_LEVEL)
+        try:
+            for parent, path in ((base, level), (level, os.path.join(level, container_id))):
+                if _mkdir(path) and ctrl == "cpuset":
+                    _copy_cpuset(parent, path)  # a cpuset with no cpus/mems takes no tasks
+            return os.path.join(level, container_id)
+        except FileNotFoundError:
+            continue
+    raise ContainerRuntimeError(f"cannot create cgroup under {base}: it keeps disappearing")
+
+
+def _copy_cpuset(parent: str, path: str) -> None:
+    for name in ("cpuset.cpus", "cpuset.mems"):
+        write_file(os.path.join(path, name), read_file(os.path.join(parent, name)))
+
+
+def _mkdir_v2(base: str, container_id: str, needed: set[str]) -> str:
+    level = os.path.join(base, PYC_LEVEL)
+    for _ in range(5):
+        try:
+            _mkdir(level)
+            _enable(base, level, needed)
+            path = os.path.join(level, container_id)
+            _mkdir(path)
+            return path
+        except FileNotFoundError:
+            continue
+    raise ContainerRuntimeError(f"cannot create cgroup under {base}: it keeps disappearing")
+
+
+def _enable(base: str, level: str, needed: set[str]) -> None:
+    """Enable controllers on `base` (for `pyc`) and on `pyc` (for the containers)."""
+    available = set(_read_words(os.path.join(base, "cgroup.controllers")))
+    for path in (base, level):
+        on = set(_read_words(os.path.join(path, "cgroup.subtree_control")))
+        for ctrl in sorted((available & set(V2_WANTED)) - on):
+            try:
+                write_file(os.path.join(path, "cgroup.subtree_control"), f"+{ctrl}")
+            except OSError as exc:
+                if ctrl in needed:
+                    raise HostError(_enable_error(path, ctrl, exc)) from None
+                # not needed for a limit: the container only lacks its statistics
+
+
+def _enable_error(path: str, ctrl: str, exc: OSError) -> str:
+    if exc.errno == errno.EBUSY:
+        return (f"cannot enable the {ctrl} controller in {path}: it has processes of its own "
+                "(cgroup v2 allows controllers only above leaves); run pyc from a leaf "
+                "cgroup, e.g. `systemd-run --user --scope pyc ...`; see `pyc system check`")
+    return f"cannot enable the {ctrl} controller in {path}: {exc.strerror}"
