@@ -15,7 +15,7 @@ PKG = Path(__file__).resolve().parents[2] / "pycontainer"
 
 BASE = {"errors", "paths", "config", "oci", "selfexec", "__init__"}
 COMPONENTS = {"images", "registry", "storage", "containers", "runtime", "supervisor", "network",
-              "build"}
+              "build", "volumes"}
 # Component -> the sibling components it may use (the seams named in the architecture doc).
 SIBLINGS = {
     "images": {"registry"},
