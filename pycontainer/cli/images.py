@@ -1,9 +1,346 @@
-"""Image commands (pull, push, images, rmi, tag, save, load, import, history, login)."""
+"""Image commands: pull, push, images, image inspect, tag, rmi, image prune, history, save,
+load, import, image exists, login, logout. Each parses flags, makes one ops call, formats.
+
+Imports of ops happen inside the commands: `pyc run` must not pay for them at start-up.
+"""
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
+
+from pycontainer.errors import UsageError
+
+TLS_HELP = "Require HTTPS and verify certificates (false: allow plain HTTP / self-signed)."
+
+
+def _paths(ctx: typer.Context) -> Any:
+    from pycontainer import paths
+
+    opts = ctx.find_root().obj
+    return paths.resolve(opts.root, opts.runroot)
+
+
+def _tls(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v in ("true", "1", "yes", ""):
+        return True
+    if v in ("false", "0", "no"):
+        return False
+    raise UsageError(f"invalid --tls-verify value {value!r}: use true or false")
+
+
+# -- pull / push -------------------------------------------------------------------------------
+
+def pull(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME[:TAG|@DIGEST]"),
+    all_tags: bool = typer.Option(False, "--all-tags", "-a", help="Pull every tagged image."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress verbose output."),
+    platform: str = typer.Option("", "--platform", help="os/arch[/variant] to pull."),
+    tls_verify: str = typer.Option(None, "--tls-verify", help=TLS_HELP),
+    authfile: str = typer.Option(None, "--authfile", help="Path of the auth file."),
+) -> None:
+    """Download an image from a registry."""
+    from pycontainer.ops import pull as ops_pull
+
+    last = name.rsplit("/", 1)[-1]
+    if not quiet and not all_tags and ":" not in last and "@" not in last:
+        sys.stdout.write("Using default tag: latest\n")
+    opts = ops_pull.PullOptions(name, platform, all_tags, quiet, _tls(tls_verify), authfile)
+    report = ops_pull.pull(_paths(ctx), opts, None if quiet else sys.stdout)
+    for shown in report.names:
+        sys.stdout.write(shown + "\n")
+
+
+def push(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME[:TAG]"),
+    destination: str = typer.Argument(None, metavar="[DESTINATION]",
+                                      help="Where to push (default: NAME)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress verbose output."),
+    all_tags: bool = typer.Option(False, "--all-tags", "-a", help="Push every tag of NAME."),
+    tls_verify: str = typer.Option(None, "--tls-verify", help=TLS_HELP),
+    authfile: str = typer.Option(None, "--authfile", help="Path of the auth file."),
+) -> None:
+    """Upload an image to a registry."""
+    from pycontainer.ops import push as ops_push
+
+    opts = ops_push.PushOptions(name, destination or "", all_tags, _tls(tls_verify), authfile)
+    ops_push.push(_paths(ctx), opts, None if quiet else sys.stdout)
+
+
+# -- listing -----------------------------------------------------------------------------------
+
+def images(
+    ctx: typer.Context,
+    repository: str = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
+    all_: bool = typer.Option(False, "--all", "-a", help="Show all images."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only show image IDs."),
+    digests: bool = typer.Option(False, "--digests", help="Show digests."),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
+    filters: list[str] = typer.Option([], "--filter", "-f", help="dangling=, reference=, ..."),
+    fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
+) -> None:
+    """List images."""
+    from pycontainer.cli import image_format
+    from pycontainer.ops import images as ops_images
+
+    rows = ops_images.list_rows(_paths(ctx), repository, filters, no_trunc)
+    image_format.print_images(rows, quiet, digests, no_trunc, fmt)
+
+
+def inspect(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., metavar="IMAGE..."),
+    fmt: str = typer.Option(None, "--format", "-f", help="json or a Go template."),
+) -> None:
+    """Display detailed information on one or more images."""
+    from pycontainer.cli import image_format
+    from pycontainer.errors import ImageNotFound
+    from pycontainer.ops import images as ops_images
+
+    paths = _paths(ctx)
+    found: list[dict[str, Any]] = []
+    missing: list[ImageNotFound] = []
+    for n in names:
+        try:
+            found.append(ops_images.inspect_image(paths, n))
+        except ImageNotFound as err:
+            missing.append(err)
+    image_format.print_inspect(found, fmt)
+    if missing:
+        for exc in missing[:-1]:
+            sys.stderr.write(f"Error: {exc}\n")
+        raise missing[-1]
+
+
+def history(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="IMAGE"),
+    human: bool = typer.Option(True, "--human", "-H", help="Human readable sizes and dates."),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only show image IDs."),
+    fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
+) -> None:
+    """Show the history of an image."""
+    from pycontainer.cli import image_format
+    from pycontainer.ops import images as ops_images
+
+    rows = ops_images.history(_paths(ctx), name)
+    image_format.print_history(rows, human, no_trunc, quiet, fmt)
+
+
+def exists(ctx: typer.Context, name: str = typer.Argument(..., metavar="IMAGE")) -> None:
+    """Exit 0 if the image exists locally, 1 if not."""
+    from pycontainer.ops import images as ops_images
+
+    if not ops_images.exists(_paths(ctx), name):
+        raise typer.Exit(1)
+
+
+# -- changing the store ------------------------------------------------------------------------
+
+def tag(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., metavar="SOURCE_IMAGE[:TAG]"),
+    target: str = typer.Argument(..., metavar="TARGET_IMAGE[:TAG]"),
+) -> None:
+    """Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE."""
+    from pycontainer.ops import images as ops_images
+
+    ops_images.tag(_paths(ctx), source, target)
+
+
+def rmi(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., metavar="IMAGE..."),
+    force: bool = typer.Option(False, "--force", "-f", help="Force removal of the image."),
+    no_prune: bool = typer.Option(False, "--no-prune", help="Keep untagged parents."),
+) -> None:
+    """Remove one or more images."""
+    from pycontainer.ops import images as ops_images
+
+    report, errors = ops_images.remove(_paths(ctx), names, force, not no_prune)
+    for n in report.untagged:
+        sys.stdout.write(f"Untagged: {n}\n")
+    for i in report.deleted:
+        sys.stdout.write(f"Deleted: {i}\n")
+    if errors:
+        for exc in errors[:-1]:
+            sys.stderr.write(f"Error: {exc}\n")
+        raise errors[-1]
+
+
+def prune(
+    ctx: typer.Context,
+    all_: bool = typer.Option(False, "--all", "-a", help="Remove all unused images."),
+    force: bool = typer.Option(False, "--force", "-f", help="Do not prompt for confirmation."),
+    filters: list[str] = typer.Option([], "--filter", help="Not supported yet."),
+) -> None:
+    """Remove unused images."""
+    from pycontainer.cli import image_format
+    from pycontainer.ops import images as ops_images
+
+    if filters:
+        raise UsageError("image prune --filter is not supported")
+    if not force and sys.stdin.isatty():
+        what = "all images without at least one container associated to them" if all_ \
+            else "all dangling images"
+        sys.stdout.write(f"WARNING! This will remove {what}.\nAre you sure you want to "
+                         "continue? [y/N] ")
+        sys.stdout.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            return
+    deleted, reclaimed = ops_images.prune(_paths(ctx), all_)
+    if deleted:
+        sys.stdout.write("Deleted Images:\n")
+        for d in deleted:
+            sys.stdout.write(f"deleted: {d}\n")
+        sys.stdout.write("\n")
+    sys.stdout.write(f"Total reclaimed space: {image_format.human_size(reclaimed)}\n")
+
+
+def import_(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., metavar="file|URL|-"),
+    name: str = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
+    change: list[str] = typer.Option([], "--change", "-c", help="Dockerfile instruction."),
+    message: str = typer.Option("", "--message", "-m", help="Commit message."),
+    platform: str = typer.Option("", "--platform", help="os/arch[/variant] of the image."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress output."),
+) -> None:
+    """Import the contents from a tarball to create a filesystem image."""
+    from pycontainer.ops import images as ops_images
+
+    if "://" in source:
+        raise UsageError("importing from a URL is not supported; download it first")
+    stream = sys.stdin.buffer if source == "-" else _open(source)
+    try:
+        opts = ops_images.ImportOptions(stream, name or "", list(change), message, platform)
+        rec = ops_images.import_image(_paths(ctx), opts)
+    finally:
+        if source != "-":
+            stream.close()
+    sys.stdout.write(rec.id + "\n")
+
+
+def _open(path: str) -> Any:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise UsageError(f"open {path}: {exc.strerror}") from None
+
+
+# -- archives ----------------------------------------------------------------------------------
+
+def save(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., metavar="IMAGE..."),
+    output: str = typer.Option(None, "--output", "-o", help="Write to a file, not stdout."),
+    fmt: str = typer.Option("docker-archive", "--format",
+                            help="docker-archive (default) or oci-archive."),
+) -> None:
+    """Save one or more images to a tar archive (streamed to STDOUT by default)."""
+    from pycontainer.ops import save_load
+
+    if output is None and sys.stdout.isatty():
+        raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or "
+                         "redirect")
+    save_load.save(_paths(ctx), names, output, fmt)
+
+
+def load(
+    ctx: typer.Context,
+    input_: str = typer.Option(None, "--input", "-i", help="Read from a tar archive file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the load output."),
+) -> None:
+    """Load images from a tar archive (docker-archive or oci-archive) or STDIN."""
+    from pycontainer.ops import save_load
+
+    loaded = save_load.load(_paths(ctx), input_)
+    for line in loaded:
+        sys.stdout.write(f"Loaded image: {line}\n" if ":" in line and not
+                         line.startswith("sha256:") else f"Loaded image ID: {line}\n")
+
+
+# -- credentials -------------------------------------------------------------------------------
+
+def login(
+    ctx: typer.Context,
+    server: str = typer.Argument(None, metavar="[SERVER]"),
+    username: str = typer.Option(None, "--username", "-u", help="Username."),
+    password: str = typer.Option(None, "--password", "-p", help="Password."),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Take the password from stdin."),
+    tls_verify: str = typer.Option(None, "--tls-verify", help=TLS_HELP),
+    authfile: str = typer.Option(None, "--authfile", help="Path of the auth file."),
+) -> None:
+    """Log in to a registry."""
+    from pycontainer.ops import login as ops_login
+
+    if password_stdin:
+        if password:
+            raise UsageError("--password and --password-stdin are mutually exclusive")
+        if not username:
+            raise UsageError("Must provide --username with --password-stdin")
+        password = sys.stdin.read().rstrip("\r\n")
+    if password and not password_stdin:
+        sys.stderr.write("WARNING! Using --password via the CLI is insecure. "
+                         "Use --password-stdin.\n")
+    if not username:
+        username = _prompt("Username: ")
+    if not password:
+        import getpass
+
+        password = getpass.getpass("Password: ")
+    ops_login.login(_paths(ctx), server or "docker.io", username, password,
+                    _tls(tls_verify), authfile)
+    sys.stdout.write("Login Succeeded\n")
+
+
+def _prompt(text: str) -> str:
+    if not sys.stdin.isatty():
+        raise UsageError("Cannot perform an interactive login from a non TTY device")
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return sys.stdin.readline().strip()
+
+
+def logout(
+    ctx: typer.Context,
+    server: str = typer.Argument(None, metavar="[SERVER]"),
+    all_: bool = typer.Option(False, "--all", "-a", help="Remove every stored credential."),
+    authfile: str = typer.Option(None, "--authfile", help="Path of the auth file."),
+) -> None:
+    """Log out from a registry."""
+    from pycontainer.ops import login as ops_login
+
+    shown = server or "docker.io"
+    if ops_login.logout(_paths(ctx), None if all_ else shown, authfile):
+        sys.stdout.write("Removed login credentials for all registries\n" if all_ else
+                         f"Removing login credentials for {shown}\n")
+    else:
+        raise UsageError(f"not logged into {shown}")
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Added by the images work (issue 3)."""
+    img = groups["image"]
+    for verb, fn in (("pull", pull), ("push", push), ("tag", tag), ("history", history),
+                     ("save", save), ("load", load), ("import", import_)):
+        app.command(verb)(fn)
+        img.command(verb)(fn)
+    app.command("images")(images)
+    img.command("ls")(images)
+    img.command("list")(images)
+    app.command("rmi")(rmi)
+    img.command("rm")(rmi)
+    img.command("inspect")(inspect)
+    img.command("prune")(prune)
+    img.command("exists")(exists)
+    app.command("login")(login)
+    app.command("logout")(logout)

@@ -1,0 +1,137 @@
+"""pyc's registries configuration: `registries.conf` in TOML, like containers' v2 format.
+
+    unqualified-search-registries = ["docker.io"]
+
+    [[registry]]
+    location = "registry.example.com:5000"
+    insecure = true                       # plain HTTP or unverified TLS allowed
+    blocked = false
+
+    [[registry.mirror]]
+    location = "mirror.example.com"
+    insecure = false
+
+Read from `~/.config/pycontainer/registries.conf` (pyc's config dir), else
+`~/.config/containers/registries.conf`, else `/etc/containers/registries.conf`. As in Docker,
+registries on loopback (127.0.0.0/8, ::1, localhost) are insecure without configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pycontainer.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Mirror:
+    location: str
+    insecure: bool = False
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    prefix: str
+    location: str
+    insecure: bool = False
+    blocked: bool = False
+    mirrors: tuple[Mirror, ...] = ()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where to fetch `repository` of a reference from: a mirror or the registry itself."""
+
+    registry: str
+    repository: str
+    insecure: bool
+    mirror: bool = False
+
+
+@dataclass
+class RegistriesConfig:
+    search: list[str] = field(default_factory=lambda: ["docker.io"])
+    registries: list[RegistryEntry] = field(default_factory=list)
+    source: str = ""
+
+    def entry(self, name: str) -> RegistryEntry | None:
+        """The entry with the longest prefix matching `name` (registry/repository)."""
+        best: RegistryEntry | None = None
+        for e in self.registries:
+            p = e.prefix
+            if (name == p or name.startswith(p + "/") or name.startswith(p + ":")) and \
+                    (best is None or len(p) > len(best.prefix)):
+                best = e
+        return best
+
+    def is_insecure(self, registry: str) -> bool:
+        e = self.entry(registry)
+        if e is not None and e.insecure:
+            return True
+        return is_loopback(registry)
+
+    def endpoints(self, registry: str, repository: str) -> list[Endpoint]:
+        name = f"{registry}/{repository}"
+        e = self.entry(name)
+        if e is None:
+            return [Endpoint(registry, repository, self.is_insecure(registry))]
+        if e.blocked:
+            raise UsageError(f"registry {registry} is blocked in {self.source}")
+        rest = name[len(e.prefix):].lstrip("/")
+        out = []
+        for m in e.mirrors:
+            reg, _, path = (m.location + "/" + rest).partition("/")
+            out.append(Endpoint(reg, path, m.insecure or is_loopback(reg), mirror=True))
+        reg, _, path = (e.location + "/" + rest).partition("/")
+        out.append(Endpoint(reg, path, e.insecure or is_loopback(reg)))
+        return out
+
+
+def is_loopback(registry: str) -> bool:
+    host = registry.strip()
+    if host.startswith("["):
+        host = host[1:].split("]", 1)[0]
+    else:
+        host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def candidates(config_dir: Path) -> list[Path]:
+    home = Path(os.path.expanduser("~"))
+    return [config_dir / "registries.conf", home / ".config/containers/registries.conf",
+            Path("/etc/containers/registries.conf")]
+
+
+def load(config_dir: Path) -> RegistriesConfig:
+    env = os.environ.get("PYC_REGISTRIES_CONF")
+    for path in ([Path(env)] if env else candidates(config_dir)):
+        if path.is_file():
+            return parse(path.read_text(), str(path))
+    return RegistriesConfig()
+
+
+def parse(text: str, source: str = "registries.conf") -> RegistriesConfig:
+    import tomllib
+
+    try:
+        obj = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    search = obj.get("unqualified-search-registries", ["docker.io"])
+    if not isinstance(search, list) or not all(isinstance(s, str) for s in search):
+        raise UsageError(f"{source}: unqualified-search-registries must be a list of names")
+    entries = [_entry(r, source) for r in obj.get("registry", [])]
+    return RegistriesConfig(search or ["docker.io"], entries, source)
+
+
+def _entry(r: Any, source: str) -> RegistryEntry:
+    if not isinstance(r, dict) or not (r.get("location") or r.get("prefix")):
+        raise UsageError(f"{source}: each [[registry]] needs a location or prefix")
+    location = str(r.get("location") or r.get("prefix"))
+    mirrors = tuple(Mirror(str(m["location"]), bool(m.get("insecure", False)))
+                    for m in r.get("mirror", []) if isinstance(m, dict) and m.get("location"))
+    return RegistryEntry(str(r.get("prefix") or location), location,
+                         bool(r.get("insecure", False)), bool(r.get("blocked", False)), mirrors)

@@ -1,0 +1,376 @@
+"""Unpacking one layer tar (a changeset) into a directory usable as an overlay lower dir.
+
+Runs inside the user namespace (see images.layers), so chown to image ids works through the
+user's subuid map. What it refuses or neutralises, and why:
+
+- names that climb out with `..` (refused) and absolute names (made relative, as Docker does);
+- writing through a symlink: every parent of a member must be a real directory created in
+  this layer, never a symlink (a symlink `a -> /etc` followed by `a/passwd` is refused);
+- hard links whose target is outside the layer or not yet extracted (refused);
+- device nodes (skipped: an unprivileged user namespace cannot create them).
+
+Whiteouts become overlay's native format: `.wh.NAME` -> a 0/0 character device `NAME`, and
+`.wh..wh..opq` -> the xattr `user.overlay.opaque=y` on its directory (overlay mounted with
+`userxattr` in a user namespace reads the `user.overlay.*` names).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import shutil
+import stat
+import tarfile
+import zlib
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from pycontainer.errors import HostError, IntegrityError, UnsafeArchive
+from pycontainer.linux.fs import safe_join
+
+WH_PREFIX = ".wh."
+WH_OPAQUE = ".wh..wh..opq"
+OPAQUE_XATTR = "user.overlay.opaque"
+CHUNK = 1 << 20
+
+
+class DecompressingReader:
+    """A file-like view of the decompressed bytes of `src`, hashing them (the diff id).
+
+    Compression is sniffed from the first bytes (gzip, zstd or none) because registries'
+    media types are not always truthful.
+    """
+
+    def __init__(self, src: BinaryIO) -> None:
+        self._src = src
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self._buf = b""
+        self._pos = 0
+        self._eof = False
+        head = src.read(CHUNK)
+        self._pending = head
+        self._decomp = _decompressor(head)
+
+    def _fill(self) -> bool:
+        while True:
+            if self._pending:
+                data, self._pending = self._pending, b""
+            else:
+                data = self._src.read(CHUNK)
+            if not data:
+                tail = self._decomp.flush()
+                self._eof = True
+                if tail:
+                    self._feed(tail)
+                    return True
+                return False
+            out = self._decomp.decompress(data)
+            if out:
+                self._feed(out)
+                return True
+
+    def _feed(self, out: bytes) -> None:
+        self.hash.update(out)
+        self.size += len(out)
+        self._buf = self._buf[self._pos:] + out if self._pos < len(self._buf) else out
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            parts = [self._buf[self._pos:]]
+            self._buf, self._pos = b"", 0
+            while not self._eof and self._fill():
+                parts.append(self._buf)
+                self._buf = b""
+            return b"".join(parts)
+        while len(self._buf) - self._pos < n and not self._eof:
+            if not self._fill():
+                break
+        out = self._buf[self._pos:self._pos + n]
+        self._pos += len(out)
+        return out
+
+    def drain(self) -> None:
+        """Read to the end so the diff id covers trailing padding too."""
+        while self.read(CHUNK):
+            pass
+
+    @property
+    def diff_id(self) -> str:
+        return "sha256:" + self.hash.hexdigest()
+
+
+class _Identity:
+    def decompress(self, data: bytes) -> bytes:
+        return data
+
+    def flush(self) -> bytes:
+        return b""
+
+
+class _Zstd:
+    def __init__(self) -> None:
+        import zstandard  # optional dependency; falls back to the zstd program
+
+        self._d = zstandard.ZstdDecompressor().decompressobj()
+
+    def decompress(self, data: bytes) -> bytes:
+        return bytes(self._d.decompress(data))
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def _decompressor(head: bytes) -> _Identity | _Zstd | zlib._Decompress:
+    if head.startswith(b"\x1f\x8b"):
+        return _Gzip()  # type: ignore[return-value]
+    if head.startswith(b"\x28\xb5\x2f\xfd"):
+        try:
+            return _Zstd()
+        except ImportError:
+            return _ZstdProgram()  # type: ignore[return-value]
+    return _Identity()
+
+
+class _Gzip:
+    """gzip with support for concatenated members (pigz and some tools write several)."""
+
+    def __init__(self) -> None:
+        self._d = zlib.decompressobj(31)
+
+    def decompress(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            try:
+                out.append(self._d.decompress(data))
+            except zlib.error as exc:
+                raise IntegrityError(f"invalid gzip data in layer: {exc}") from None
+            data = self._d.unused_data
+            if data:
+                self._d = zlib.decompressobj(31)
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        return self._d.flush()
+
+
+class _ZstdProgram:
+    """zstd without the module: a `zstd -dc` child fed and drained through pipes."""
+
+    def __init__(self) -> None:
+        import subprocess
+
+        path = shutil.which("zstd")
+        if not path:
+            raise HostError("layer is zstd-compressed: install python3-zstandard or zstd")
+        self._p = subprocess.Popen([path, "-dcq"], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE)
+        self._out: list[bytes] = []
+        import threading
+
+        self._t = threading.Thread(target=self._drain, daemon=True)
+        self._t.start()
+
+    def _drain(self) -> None:
+        assert self._p.stdout is not None
+        while chunk := self._p.stdout.read(CHUNK):
+            self._out.append(chunk)
+
+    def decompress(self, data: bytes) -> bytes:
+        assert self._p.stdin is not None
+        self._p.stdin.write(data)
+        out, self._out = b"".join(self._out), []
+        return out
+
+    def flush(self) -> bytes:
+        assert self._p.stdin is not None
+        self._p.stdin.close()
+        self._t.join()
+        if self._p.wait() != 0:
+            raise IntegrityError("invalid zstd data in layer")
+        return b"".join(self._out)
+
+
+@dataclass
+class Extractor:
+    """Extract tar members under `root`. `chown`: apply image ownership (False when only one
+    id is mapped, so everything ends up owned by container root)."""
+
+    root: str
+    chown: bool = True
+    size: int = 0
+    skipped: list[str] = field(default_factory=list)
+    _safe_dirs: set[str] = field(default_factory=set)
+    _dir_times: list[tuple[str, float]] = field(default_factory=list)
+
+    def extract_all(self, tf: tarfile.TarFile) -> None:
+        for member in tf:
+            self.extract(tf, member)
+        for path, mtime in reversed(self._dir_times):
+            with contextlib.suppress(OSError):
+                os.utime(path, (mtime, mtime), follow_symlinks=False)
+
+    def extract(self, tf: tarfile.TarFile, m: tarfile.TarInfo) -> None:
+        rel = self._relative(m.name)
+        if not rel:  # the layer root itself: take its mode, not its place
+            if m.isdir():
+                self._attrs(self.root, m)
+            return
+        parent, base = os.path.split(rel)
+        parent_path = self._parent(parent)
+        if base.startswith(WH_PREFIX):
+            self._whiteout(parent_path, base)
+            return
+        path = os.path.join(parent_path, base)
+        if m.isdir():
+            self._mkdir(path, rel)
+        else:
+            self._clear(path, rel)
+            if not self._create(tf, m, path):
+                return
+        self._attrs(path, m)
+
+    def _relative(self, name: str) -> str:
+        path = safe_join("/", name)  # refuses escaping "..", makes absolute names relative
+        return str(path)[1:]
+
+    def _parent(self, rel_dir: str) -> str:
+        """The real directory `root/rel_dir`, creating missing levels; never via a symlink."""
+        if rel_dir in self._safe_dirs or not rel_dir:
+            return os.path.join(self.root, rel_dir)
+        head, _ = os.path.split(rel_dir)
+        self._parent(head)
+        path = os.path.join(self.root, rel_dir)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            os.mkdir(path, 0o755)
+        else:
+            if not stat.S_ISDIR(st.st_mode):
+                raise UnsafeArchive(f"layer writes through {rel_dir!r}, which is not a "
+                                    "directory (a symlink escape?)")
+        self._safe_dirs.add(rel_dir)
+        return path
+
+    def _mkdir(self, path: str, rel: str) -> None:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            os.mkdir(path, 0o700)
+        else:
+            if not stat.S_ISDIR(st.st_mode):
+                self._clear(path, rel)
+                os.mkdir(path, 0o700)
+        self._safe_dirs.add(rel)
+
+    def _clear(self, path: str, rel: str) -> None:
+        """Remove whatever is at `path` so a new entry replaces it (never open through it)."""
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(st.st_mode):
+            shutil.rmtree(path)
+            self._safe_dirs = {d for d in self._safe_dirs
+                               if d != rel and not d.startswith(rel + "/")}
+        else:
+            os.unlink(path)
+
+    def _create(self, tf: tarfile.TarFile, m: tarfile.TarInfo, path: str) -> bool:
+        if m.isreg():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                         | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                src = tf.extractfile(m)
+                assert src is not None
+                shutil.copyfileobj(src, out, CHUNK)
+            self.size += m.size
+        elif m.issym():
+            os.symlink(m.linkname, path)
+        elif m.islnk():
+            self._hardlink(m, path)
+        elif m.isfifo():
+            os.mkfifo(path, 0o600)
+        else:  # character and block devices: not creatable rootless
+            self.skipped.append(m.name)
+            return False
+        return True
+
+    def _hardlink(self, m: tarfile.TarInfo, path: str) -> None:
+        target_rel = self._relative(m.linkname)
+        parent, base = os.path.split(target_rel)
+        if not base:
+            raise UnsafeArchive(f"hard link {m.name!r} points at the layer root")
+        target = os.path.join(self._parent(parent), base)
+        try:
+            st = os.lstat(target)
+        except FileNotFoundError:
+            raise UnsafeArchive(f"hard link {m.name!r} -> {m.linkname!r}: target is not in "
+                                "the layer") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise UnsafeArchive(f"hard link {m.name!r} -> {m.linkname!r} is a directory")
+        os.link(target, path, follow_symlinks=False)
+
+    def _whiteout(self, parent: str, base: str) -> None:
+        if base == WH_OPAQUE:
+            try:
+                os.setxattr(parent, OPAQUE_XATTR, b"y", follow_symlinks=False)
+            except OSError as exc:
+                raise HostError(f"cannot mark {parent} opaque: {exc.strerror}") from None
+            return
+        if base.startswith(WH_PREFIX + WH_PREFIX):  # other aufs metadata: meaningless here
+            return
+        name = base[len(WH_PREFIX):]
+        path = os.path.join(parent, name)
+        rel = os.path.relpath(path, self.root)
+        self._clear(path, rel)
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o000, os.makedev(0, 0))
+        except OSError as exc:
+            raise HostError(f"cannot create whiteout {rel}: {exc.strerror}") from None
+
+    def _attrs(self, path: str, m: tarfile.TarInfo) -> None:
+        if self.chown:
+            try:
+                os.lchown(path, m.uid, m.gid)
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:
+                    raise
+                raise HostError(
+                    f"{m.name} is owned by {m.uid}:{m.gid}, outside the ids mapped into the "
+                    "user namespace",
+                    hint="ask the administrator for a larger range in /etc/subuid and "
+                         "/etc/subgid (usermod --add-subuids)") from None
+        for key, value in m.pax_headers.items():
+            if key.startswith("SCHILY.xattr."):
+                with contextlib.suppress(OSError):  # e.g. trusted.* is not ours to set
+                    os.setxattr(path, key[len("SCHILY.xattr."):],
+                                value.encode("utf-8", "surrogateescape"),
+                                follow_symlinks=False)
+        if m.issym():
+            with contextlib.suppress(OSError):
+                os.utime(path, (m.mtime, m.mtime), follow_symlinks=False)
+            return
+        os.chmod(path, m.mode & 0o7777)
+        if m.isdir():
+            self._dir_times.append((path, m.mtime))
+        else:
+            os.utime(path, (m.mtime, m.mtime))
+
+
+def unpack(stream: BinaryIO, root: str, chown: bool = True) -> tuple[str, int, int]:
+    """Unpack a (compressed) layer from `stream` into the existing dir `root`.
+
+    Returns (diff id, uncompressed tar size, size of the unpacked files)."""
+    reader = DecompressingReader(stream)
+    tf = tarfile.open(fileobj=reader, mode="r|", bufsize=16384)  # type: ignore[call-overload]  # noqa: SIM115
+    ex = Extractor(root, chown)
+    try:
+        ex.extract_all(tf)
+    except tarfile.TarError as exc:
+        raise IntegrityError(f"layer is not a valid tar archive: {exc}") from None
+    reader.drain()
+    return reader.diff_id, reader.size, ex.size

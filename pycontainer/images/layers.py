@@ -1,0 +1,250 @@
+"""Unpacked layers: `layers/<diff-id hex>/` directories, each usable as an overlay lower dir.
+
+A layer is unpacked exactly once, by a child process inside a user namespace mapped like the
+containers' (`linux.userns.default_mapping()`), so image ownership lands on the user's
+subordinate ids. The child reads the layer from a pipe, so a pull can unpack while it
+downloads. It unpacks into `layers/.tmp-<pid>-<hex>` and the parent renames that into place
+only after both the compressed digest and the diff id are verified. If the parent dies, the
+child sees the control pipe close and removes its temp dir itself: no half layer is visible.
+
+Protocol with the child (one line of JSON on the result pipe, one byte on the control pipe):
+    parent -> data pipe: the layer bytes, then close
+    child  -> result:    {"diff_id", "tar_size", "size"} or {"error", "kind"}
+    parent -> control:   b"c" (committed: keep) or b"a"/EOF (abort: the child removes)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pycontainer import errors
+from pycontainer.linux import userns
+from pycontainer.linux.fs import atomic_write_json, read_json
+
+F_SETPIPE_SZ = 1031
+_warned_single = False
+
+
+def mapping() -> userns.IdMapping:
+    """The id mapping for unpacking; warns once (one line) when only one id is mapped."""
+    global _warned_single
+    m = userns.default_mapping()
+    if m.single and not _warned_single and os.getuid() != 0:
+        _warned_single = True
+        sys.stderr.write("WARN: no subordinate ids for this user (/etc/subuid): "
+                         "all image files will be owned by root in containers\n")
+    return m
+
+
+class Unpacker:
+    """One layer being unpacked by a child in the user namespace. Start it from a thread-free
+    point (it forks); feed it with `write`, then `finish`, then `commit` or `abort`."""
+
+    def __init__(self, layers_dir: Path, expected_diff_id: str = "",
+                 id_mapping: userns.IdMapping | None = None) -> None:
+        self.expected = expected_diff_id
+        self.tmp = layers_dir / f".tmp-{os.getpid()}-{secrets.token_hex(6)}"
+        os.mkdir(self.tmp, 0o755)
+        m = id_mapping or mapping()
+        data_r, self._data_w = os.pipe()
+        self._res_r, res_w = os.pipe()
+        ctl_r, self._ctl_w = os.pipe()
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(self._data_w, F_SETPIPE_SZ, 1 << 20)
+        keep = (data_r, res_w, ctl_r)
+        chown = not m.single or os.getuid() == 0
+
+        def child() -> int:
+            _close_others(keep)
+            return _child_main(data_r, res_w, ctl_r, str(self.tmp), chown, self.expected)
+
+        if os.getuid() == 0:
+            self.pid = _fork_plain(child)
+        else:
+            self.pid = userns.fork_in_userns(child, m)
+        for fd in keep:
+            os.close(fd)
+        self.result: dict[str, Any] = {}
+
+    def write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self._data_w, view)
+            except BrokenPipeError:
+                return  # the child failed; finish() reports why
+            view = view[n:]
+
+    def feed(self, stream: BinaryIO) -> None:
+        while chunk := stream.read(1 << 20):
+            self.write(chunk)
+
+    def finish(self) -> dict[str, Any]:
+        """End of data: wait for the child's verdict; raises what went wrong in the child."""
+        os.close(self._data_w)
+        with os.fdopen(self._res_r, "rb") as f:
+            line = f.readline()
+        try:
+            self.result = json.loads(line) if line else {"error": "layer unpacker died",
+                                                         "kind": "HostError"}
+        except ValueError:
+            self.result = {"error": "layer unpacker sent garbage", "kind": "HostError"}
+        if "error" in self.result:
+            self._end(b"a")
+            cls = getattr(errors, str(self.result.get("kind")), errors.PycError)
+            if not (isinstance(cls, type) and issubclass(cls, errors.PycError)):
+                cls = errors.PycError
+            raise cls(str(self.result["error"]))
+        return self.result
+
+    def commit(self, final: Path) -> None:
+        try:
+            os.rename(self.tmp, final)
+        except OSError:
+            if not final.is_dir():  # someone else committed it meanwhile: keep theirs
+                self._end(b"a")
+                raise
+            self._end(b"a")
+            return
+        self._end(b"c")
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._data_w)
+        with contextlib.suppress(OSError):
+            os.close(self._res_r)
+        self._end(b"a")
+
+    def _end(self, verdict: bytes) -> None:
+        if self._ctl_w < 0:
+            return
+        with contextlib.suppress(OSError):
+            os.write(self._ctl_w, verdict)
+        with contextlib.suppress(OSError):
+            os.close(self._ctl_w)
+        self._ctl_w = -1
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def _close_others(keep: tuple[int, ...]) -> None:
+    # Other layers' pipe ends must not stay open here, or their children never see EOF.
+    lo = 3
+    for fd in sorted(keep):
+        os.closerange(lo, fd)
+        lo = fd + 1
+    os.closerange(lo, 65536)
+
+
+def _fork_plain(child: Any) -> int:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        status = 1
+        try:
+            status = child()
+        finally:
+            os._exit(status)
+    return pid
+
+
+def _child_main(data_r: int, res_w: int, ctl_r: int, dest: str, chown: bool,
+                expected: str) -> int:  # pragma: no cover - runs in the child
+    from pycontainer.images import archive
+
+    try:
+        with os.fdopen(data_r, "rb", buffering=0) as stream:
+            diff_id, tar_size, size = archive.unpack(stream, dest, chown)
+        if expected and diff_id != expected:
+            raise errors.IntegrityError(f"layer diff id mismatch: expected {expected}, "
+                                        f"got {diff_id}")
+        result: dict[str, Any] = {"diff_id": diff_id, "tar_size": tar_size, "size": size}
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        kind = type(exc).__name__ if isinstance(exc, errors.PycError) else "PycError"
+        msg = getattr(exc, "message", None) or f"unpacking layer: {exc}"
+        result = {"error": msg, "kind": kind}
+    with contextlib.suppress(OSError):
+        os.write(res_w, json.dumps(result).encode() + b"\n")
+    verdict = b""
+    with contextlib.suppress(OSError):
+        verdict = os.read(ctl_r, 1)
+    if verdict != b"c":
+        shutil.rmtree(dest, ignore_errors=True)
+    return 0
+
+
+class LayerStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def ensure(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, diff_id: str) -> Path:
+        return self.root / diff_id.split(":", 1)[1]
+
+    def meta_path(self, diff_id: str) -> Path:
+        return self.root / (diff_id.split(":", 1)[1] + ".json")
+
+    def has(self, diff_id: str) -> bool:
+        return self.meta_path(diff_id).is_file() and self.path(diff_id).is_dir()
+
+    def meta(self, diff_id: str) -> dict[str, Any]:
+        try:
+            obj = read_json(self.meta_path(diff_id))
+            return obj if isinstance(obj, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def write_meta(self, diff_id: str, meta: dict[str, Any]) -> None:
+        atomic_write_json(self.meta_path(diff_id), meta)
+
+    def all(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return ["sha256:" + n for n in os.listdir(self.root)
+                if len(n) == 64 and not n.startswith(".")]
+
+    def remove(self, diff_ids: list[str]) -> None:
+        """Remove layers (and stale temp dirs): inside the user namespace, because their
+        files belong to subordinate ids the user cannot delete directly."""
+        paths = [self.meta_path(d) for d in diff_ids]
+        for p in paths:  # meta first: a layer without meta is not "present"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(p)
+        dirs = [str(self.path(d)) for d in diff_ids] + self._stale_temp()
+        dirs = [d for d in dirs if os.path.lexists(d)]
+        if dirs:
+            remove_trees(dirs)
+
+    def _stale_temp(self) -> list[str]:
+        from pycontainer.images.blobs import pid_alive
+
+        out = []
+        if self.root.is_dir():
+            for name in os.listdir(self.root):
+                if name.startswith(".tmp-"):
+                    pid = name.split("-")[1]
+                    if pid.isdigit() and not pid_alive(int(pid)):
+                        out.append(str(self.root / name))
+        return out
+
+
+def remove_trees(dirs: list[str]) -> None:
+    def child() -> int:
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        return 0
+
+    if os.getuid() == 0:
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        return
+    userns.run_in_userns(child, mapping())

@@ -1,0 +1,356 @@
+"""Image verbs on the local store: list, inspect, tag, rmi, prune, history, import, exists."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from pycontainer.errors import Conflict, ImageNotFound, InvalidReference, UsageError
+from pycontainer.images.store import ImageRecord, ImageStore, now
+from pycontainer.oci import reference
+from pycontainer.paths import Paths
+
+
+def store(paths: Paths) -> ImageStore:
+    return ImageStore(paths)
+
+
+# -- import ------------------------------------------------------------------------------------
+
+@dataclass
+class ImportOptions:
+    source: BinaryIO
+    name: str = ""
+    changes: list[str] = field(default_factory=list)
+    message: str = ""
+    platform: str = ""
+
+
+def import_image(paths: Paths, opts: ImportOptions) -> ImageRecord:
+    """A one-layer image from a rootfs tarball (plain, gzip or zstd), like `docker import`."""
+    from pycontainer.images.archive import DecompressingReader
+    from pycontainer.oci import image as oci_image
+    from pycontainer.ops import changes
+
+    names = [reference.parse(opts.name).tagged] if opts.name else []
+    if opts.name and reference.parse(opts.name).digest:
+        raise UsageError(f"import: a digest cannot name a new image: {opts.name}")
+    plat = oci_image.Platform.parse(opts.platform) if opts.platform else \
+        oci_image.Platform.host()
+    created = now()
+    config: dict[str, Any] = {"created": created, "architecture": plat.architecture,
+                              "os": plat.os, "config": {}}
+    if plat.variant:
+        config["variant"] = plat.variant
+    changes.apply(config, opts.changes)
+    history = {"created": created, "created_by": "pyc import",
+               **({"comment": opts.message} if opts.message else {})}
+    if opts.message:
+        config["comment"] = opts.message
+    layer = DecompressingReader(opts.source)
+    return store(paths).commit_layer_image(layer, config, names, None, history)
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+def resolve(paths: Paths, name: str) -> ImageRecord:
+    return store(paths).resolve(name)
+
+
+def exists(paths: Paths, name: str) -> bool:
+    return store(paths).exists(name)
+
+
+def list_images(paths: Paths) -> list[ImageRecord]:
+    return store(paths).all()
+
+
+def inspect_image(paths: Paths, name: str) -> dict[str, Any]:
+    """Docker's `image inspect` object for one image (ImageNotFound if there is none)."""
+    s = store(paths)
+    rec = s.resolve(name)
+    return inspect_record(s, rec)
+
+
+def inspect_record(s: ImageStore, rec: ImageRecord) -> dict[str, Any]:
+    cfg = rec.config
+    c = dict(cfg.get("config") or {})
+    for key in ("Hostname", "Domainname", "User", "Tty", "OpenStdin", "StdinOnce",
+                "AttachStdin", "AttachStdout", "AttachStderr"):
+        c.setdefault(key, "" if key in ("Hostname", "Domainname", "User") else False)
+    c.setdefault("Env", None)
+    c.setdefault("Cmd", None)
+    c.setdefault("Image", "")
+    c.setdefault("Volumes", None)
+    c.setdefault("WorkingDir", "")
+    c.setdefault("Entrypoint", None)
+    c.setdefault("OnBuild", None)
+    c.setdefault("Labels", None)
+    layers = [str(s.layers.path(d)) for d in rec.diff_ids]
+    return {
+        "Id": rec.id,
+        "RepoTags": [display_name(n) for n in rec.names],
+        "RepoDigests": [reference.familiar(d.split("@")[0]) + "@" + d.split("@")[1]
+                        for d in rec.repo_digests],
+        "Parent": "",
+        "Comment": cfg.get("comment", ""),
+        "Created": rec.created,
+        "DockerVersion": cfg.get("docker_version", ""),
+        "Author": cfg.get("author", ""),
+        "Config": c,
+        "Architecture": cfg.get("architecture", ""),
+        **({"Variant": cfg["variant"]} if cfg.get("variant") else {}),
+        "Os": cfg.get("os", ""),
+        "Size": rec.size,
+        "VirtualSize": rec.size,
+        "GraphDriver": {"Name": "overlay", "Data": {
+            "LowerDir": ":".join(reversed(layers[:-1])),
+            "UpperDir": layers[-1] if layers else "", "WorkDir": ""}},
+        "RootFS": {"Type": "layers", "Layers": rec.diff_ids},
+        "Metadata": {"LastTagTime": rec.tagged_at or "0001-01-01T00:00:00Z"},
+        "Digest": rec.digest,
+        "History": cfg.get("history", []),
+    }
+
+
+def display_name(name: str) -> str:
+    """docker.io/library/busybox:latest -> busybox:latest (Docker's familiar form)."""
+    base, _, tag = name.rpartition(":")
+    return f"{reference.familiar(base)}:{tag}"
+
+
+def history(paths: Paths, name: str) -> list[dict[str, Any]]:
+    """Newest first, like `docker history`: id (the image's for the top entry), created,
+    created_by, size (of the layer the step added), comment."""
+    s = store(paths)
+    rec = s.resolve(name)
+    diff_ids = rec.diff_ids
+    rows = []
+    layer_i = 0
+    for h in rec.config.get("history", []) or [{}] * len(diff_ids):
+        size = 0
+        if not h.get("empty_layer") and layer_i < len(diff_ids):
+            size = int(s.layers.meta(diff_ids[layer_i]).get("size", 0))
+            layer_i += 1
+        rows.append({"created": h.get("created", ""), "created_by": h.get("created_by", ""),
+                     "size": size, "comment": h.get("comment", ""), "id": "<missing>"})
+    rows.reverse()
+    if rows:
+        rows[0]["id"] = rec.id
+    return rows
+
+
+# -- changes -----------------------------------------------------------------------------------
+
+def tag(paths: Paths, source: str, target: str) -> None:
+    store(paths).tag(source, target)
+
+
+@dataclass
+class RemoveReport:
+    untagged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+def containers_using(paths: Paths) -> dict[str, list[str]]:
+    """{image id: [container ids]} from the containers' records.
+
+    Asks the containers component when it offers `image_users(paths)`; otherwise reads any
+    JSON record under paths.containers for an image id (keys image_id / ImageID / Image).
+    """
+    try:
+        from pycontainer.containers import store as cstore  # type: ignore[attr-defined]
+
+        users = getattr(cstore, "image_users", None)
+        if users is not None:
+            return dict(users(paths))
+    except ImportError:
+        pass
+    return _scan_container_records(paths)
+
+
+def _scan_container_records(paths: Paths) -> dict[str, list[str]]:
+    import json
+
+    out: dict[str, list[str]] = {}
+    root = paths.containers
+    if not root.is_dir():
+        return out
+    for cid in os.listdir(root):
+        d = root / cid
+        if not d.is_dir():
+            continue
+        for name in os.listdir(d):
+            if not name.endswith(".json"):
+                continue
+            try:
+                obj = json.loads((d / name).read_bytes())
+            except (OSError, ValueError):
+                continue
+            image = _image_field(obj) if isinstance(obj, dict) else None
+            if image:
+                out.setdefault(image, []).append(cid)
+                break
+    return out
+
+
+def _image_field(obj: dict[str, Any]) -> str | None:
+    for key in ("image_id", "ImageID", "imageId", "Image", "image"):
+        v = obj.get(key)
+        if isinstance(v, str) and v.startswith("sha256:") and len(v) == 71:
+            return v
+    return None
+
+
+def remove(paths: Paths, names: list[str], force: bool = False,
+           prune: bool = True) -> tuple[RemoveReport, list[Exception]]:
+    """`pyc rmi`: untag, then delete images that have no names left and no containers."""
+    s = store(paths)
+    report = RemoveReport()
+    errors: list[Exception] = []
+    users = containers_using(paths)
+    for name in names:
+        try:
+            _remove_one(s, name, force, users, report)
+        except (ImageNotFound, Conflict) as exc:
+            errors.append(exc)
+    if report.deleted and prune:
+        s.gc()
+    return report, errors
+
+
+def _remove_one(s: ImageStore, name: str, force: bool, users: dict[str, list[str]],
+                report: RemoveReport) -> None:
+    rec = s.resolve(name)
+    by_id = _is_id(rec, name)
+    in_use = users.get(rec.id, [])
+    if not by_id and len(rec.names) > 1:  # just one of several tags: untag only
+        tagged = reference.parse(name).tagged
+        s.untag(rec.id, tagged)
+        report.untagged.append(display_name(tagged))
+        return
+    if by_id and len(rec.names) > 1 and not force:
+        raise Conflict(f"conflict: unable to delete {rec.short_id} (must be forced) - image "
+                       "is referenced in multiple repositories")
+    if in_use:
+        if not force:
+            raise Conflict(f"conflict: unable to remove repository reference \"{name}\" "
+                           f"(must force) - container {in_use[0][:12]} is using its "
+                           f"referenced image {rec.short_id}")
+        for n in rec.names:  # forced: untag, keep the image for its containers
+            s.untag(rec.id, n)
+            report.untagged.append(display_name(n))
+        return
+    for n in rec.names:
+        report.untagged.append(display_name(n))
+    report.untagged += [reference.familiar(d.split("@")[0]) + "@" + d.split("@")[1]
+                        for d in rec.repo_digests]
+    if s.delete(rec.id):
+        report.deleted.append(rec.id)
+
+
+def _is_id(rec: ImageRecord, name: str) -> bool:
+    """Was the image named by id (or digest) rather than by one of its tags?"""
+    if name.startswith("sha256:") or "@" in name:
+        return True
+    if rec.id[7:].startswith(name):
+        try:
+            return reference.parse(name).tagged not in rec.names
+        except InvalidReference:
+            return True
+    return False
+
+
+def prune(paths: Paths, all_images: bool = False) -> tuple[list[str], int]:
+    """Delete dangling images (with `all_images`, every image no container uses).
+    Returns (deleted ids, bytes reclaimed)."""
+    s = store(paths)
+    users = containers_using(paths)
+    deleted = []
+    reclaimed = 0
+    for rec in s.all():
+        if rec.id in users or (rec.names and not all_images):
+            continue
+        if s.delete(rec.id):
+            deleted.append(rec.id)
+            reclaimed += rec.size
+    s.gc(wait=True)
+    return deleted, reclaimed
+
+
+# -- listing -----------------------------------------------------------------------------------
+
+@dataclass
+class ImageRow:
+    """One line of `pyc images`: an image under one of its names (or <none>)."""
+
+    id: str
+    repository: str
+    tag: str
+    digest: str
+    created: str
+    size: int
+    containers: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def list_rows(paths: Paths, repository: str | None = None, filters: list[str] | None = None,
+              no_trunc: bool = False) -> list[ImageRow]:
+    preds = [_filter(f) for f in filters or []]
+    users = containers_using(paths)
+    rows: list[ImageRow] = []
+    for rec in sorted(list_images(paths), key=lambda r: r.created, reverse=True):
+        if not all(p(rec) for p in preds):
+            continue
+        labels = (rec.config.get("config") or {}).get("Labels") or {}
+        n_users = len(users.get(rec.id, []))
+        for name in rec.names or [""]:
+            repo, tag = (name.rpartition(":")[0], name.rpartition(":")[2]) if name else \
+                ("<none>", "<none>")
+            if repository and not _repo_matches(repository, repo, tag):
+                continue
+            digest = next((d.split("@")[1] for d in rec.repo_digests
+                           if d.split("@")[0] == repo), rec.digest or "<none>")
+            shown = reference.familiar(repo) if repo != "<none>" else repo
+            rows.append(ImageRow(rec.id, shown, tag, digest, rec.created, rec.size,
+                                 n_users, labels))
+    return rows
+
+
+def _repo_matches(pattern: str, repo: str, tag: str) -> bool:
+    import fnmatch
+
+    try:
+        ref = reference.parse(pattern)
+    except InvalidReference:
+        return fnmatch.fnmatch(reference.familiar(repo), pattern)
+    has_tag = ":" in pattern.rsplit("/", 1)[-1]
+    return ref.name == repo and (not has_tag or ref.tag == tag)
+
+
+def _filter(text: str) -> Any:
+    import fnmatch
+
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise UsageError(f"bad format of filter (expected name=value): {text}")
+    if key == "dangling":
+        want = value.lower() in ("true", "1")
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise UsageError(f"invalid filter 'dangling={value}'")
+        return lambda rec: (not rec.names) == want
+    if key == "reference":
+        def match(rec: ImageRecord) -> bool:
+            for n in rec.names:
+                base, _, t = n.rpartition(":")
+                fam = reference.familiar(base)
+                if any(fnmatch.fnmatch(c, value) for c in (fam, f"{fam}:{t}", base, n)):
+                    return True
+            return False
+        return match
+    if key == "label":
+        k, _, v = value.partition("=")
+        return lambda rec: k in ((rec.config.get("config") or {}).get("Labels") or {}) and \
+            (not v or rec.config["config"]["Labels"][k] == v)
+    raise UsageError(f"invalid filter '{key}'")

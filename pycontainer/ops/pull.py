@@ -1,0 +1,222 @@
+"""`pyc pull` and the pull-if-needed step of `pyc run` (`ensure_image`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+from pycontainer import config as registries_conf
+from pycontainer.errors import ImageNotFound, RegistryError, RegistryNotFound, UsageError
+from pycontainer.images.store import ImageRecord, ImageStore
+from pycontainer.oci import image as oci_image
+from pycontainer.oci import reference
+from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.images.pull import Resolved
+
+POLICIES = ("missing", "always", "never", "newer")
+
+
+@dataclass
+class PullOptions:
+    ref: str
+    platform: str = ""
+    all_tags: bool = False
+    quiet: bool = False
+    tls_verify: bool | None = None
+    authfile: str | None = None
+
+
+@dataclass
+class PullReport:
+    records: list[ImageRecord] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+
+def ensure_image(paths: Paths, ref: str, policy: str = "missing",
+                 out: TextIO | None = None) -> ImageRecord:
+    """The image `ref` from the store, pulled first as `policy` says (missing|always|never)."""
+    if policy not in POLICIES:
+        raise UsageError(f"invalid pull policy {policy!r}: use missing, always or never")
+    store = ImageStore(paths)
+    if policy != "always":
+        try:
+            return store.resolve(ref)
+        except ImageNotFound:
+            if policy == "never":
+                raise
+    if out is not None and policy != "always":
+        out.write(f"Unable to find image '{ref}' locally\n")
+    report = pull(paths, PullOptions(ref, quiet=out is None), out)
+    return report.records[0]
+
+
+def candidates(paths: Paths, text: str) -> list[reference.Reference]:
+    """What an unqualified name may mean: each unqualified-search registry in order."""
+    if reference.is_qualified(text):
+        return [reference.parse(text)]
+    conf = registries_conf.load(paths.config)
+    return [reference.parse(text, default_registry=r) for r in conf.search] or \
+        [reference.parse(text)]
+
+
+def pull(paths: Paths, opts: PullOptions, out: TextIO | None = None) -> PullReport:
+    cands = candidates(paths, opts.ref)
+    platform = oci_image.Platform.parse(opts.platform) if opts.platform else \
+        oci_image.Platform.host()
+    last: Exception | None = None
+    for ref in cands:
+        try:
+            if opts.all_tags:
+                return _pull_all_tags(paths, ref, opts, platform, out)
+            report = PullReport()
+            record = _pull_one(paths, ref, opts, platform, out)
+            report.records.append(record)
+            report.names.append(str(ref))
+            return report
+        except (RegistryNotFound, RegistryError) as exc:
+            last = exc
+            if len(cands) == 1:
+                raise
+    assert last is not None
+    raise last
+
+
+def _pull_all_tags(paths: Paths, ref: reference.Reference, opts: PullOptions,
+                   platform: oci_image.Platform, out: TextIO | None) -> PullReport:
+    if ref.digest or ref.tag != reference.DEFAULT_TAG and ":" in opts.ref.rsplit("/", 1)[-1]:
+        raise UsageError("tag can't be used with --all-tags/-a")
+    from pycontainer.ops.registries import client_for
+
+    client = client_for(paths, ref.registry, ref.repository, opts.tls_verify, opts.authfile)
+    report = PullReport()
+    for tag in client.list_tags(ref.repository):
+        r = ref.with_tag(tag)
+        report.records.append(_pull_one(paths, r, opts, platform, out))
+        report.names.append(str(r))
+    return report
+
+
+def _pull_one(paths: Paths, ref: reference.Reference, opts: PullOptions,
+              platform: oci_image.Platform, out: TextIO | None) -> ImageRecord:
+    from pycontainer.config import load
+    from pycontainer.images import pull as image_pull
+    from pycontainer.ops.registries import client_for
+
+    store = ImageStore(paths)
+    conf = load(paths.config)
+    show = _Display(out, ref, opts.quiet)
+    last: Exception | None = None
+    endpoints = conf.endpoints(ref.registry, ref.repository)
+    for ep in endpoints:
+        insecure = (not opts.tls_verify) if opts.tls_verify is not None else ep.insecure
+        client = client_for(paths, ep.registry, ep.repository, authfile=opts.authfile,
+                            insecure=insecure)
+        try:
+            show.start()
+            resolved = image_pull.resolve_manifest(client, ep.repository, ref.reference,
+                                                   platform, ref.digest)
+        except RegistryError as exc:
+            last = exc
+            continue
+        names = [ref.tagged] if ref.tag else []
+        existed = _have(store, resolved, names)
+        record = image_pull.pull_image(store, client, ep.repository, resolved, names,
+                                       show.progress)
+        show.done(resolved.top_digest, existed)
+        return record
+    assert last is not None
+    raise _not_found(ref, last)
+
+
+def _have(store: ImageStore, resolved: Resolved, names: list[str]) -> bool:
+    try:
+        rec = store.resolve(names[0]) if names else None
+    except ImageNotFound:
+        return False
+    return rec is not None and rec.digest == resolved.manifest.digest
+
+
+def _not_found(ref: reference.Reference, exc: Exception) -> Exception:
+    if isinstance(exc, RegistryNotFound):
+        return RegistryNotFound(f"{ref.familiar_name}:{ref.reference} not found: manifest "
+                                f"unknown ({exc})")
+    return exc
+
+
+class _Display:
+    """Docker's pull output: per-layer lines (redrawn on a terminal), then Digest/Status."""
+
+    def __init__(self, out: TextIO | None, ref: reference.Reference, quiet: bool) -> None:
+        self.out = None if quiet else out
+        self.ref = ref
+        self.tty = bool(out and out.isatty() and os.environ.get("TERM") != "dumb")
+        self.lock = threading.Lock()
+        self.lines: dict[str, str] = {}
+
+    def start(self) -> None:
+        if self.out is None:
+            return
+        if self.ref.tag == reference.DEFAULT_TAG and not self.ref.digest:
+            pass
+        what = self.ref.digest or self.ref.tag
+        self.out.write(f"{what}: Pulling from {_repo_display(self.ref)}\n")
+        self.out.flush()
+
+    def progress(self, event: str, short: str, done: int, total: int) -> None:
+        if self.out is None:
+            return
+        text = {"exists": "Already exists", "waiting": "Waiting",
+                "verifying": "Verifying Checksum", "complete": "Pull complete"}.get(event)
+        if event == "downloading":
+            if not self.tty:
+                return
+            text = f"Downloading {_human(done)}/{_human(total)}"
+        with self.lock:
+            if not self.tty:
+                if event in ("exists", "complete"):
+                    self.out.write(f"{short}: {text}\n")
+                    self.out.flush()
+                return
+            self.lines[short] = f"{short}: {text}"
+            self._redraw()
+
+    def _redraw(self) -> None:
+        assert self.out is not None
+        n = getattr(self, "_drawn", 0)
+        if n:
+            self.out.write(f"\x1b[{n}A")
+        for line in self.lines.values():
+            self.out.write(f"\x1b[2K{line}\n")
+        self._drawn = len(self.lines)
+        self.out.flush()
+
+    def done(self, digest: str, existed: bool) -> None:
+        if self.out is None:
+            return
+        shown = self.ref.familiar_name + (f":{self.ref.tag}" if self.ref.tag else
+                                          f"@{self.ref.digest}")
+        status = "Image is up to date for" if existed else "Downloaded newer image for"
+        self.out.write(f"Digest: {digest}\nStatus: {status} {shown}\n")
+        self.out.flush()
+
+
+def _repo_display(ref: reference.Reference) -> str:
+    return ref.familiar_name if "/" in ref.familiar_name or ref.registry != "docker.io" \
+        else f"library/{ref.familiar_name}"
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.3g}{unit}" if unit != "B" else f"{n}B"
+        n /= 1000  # type: ignore[assignment]
+    return f"{n}B"
+
+
+def stderr_if_tty() -> TextIO | None:
+    return sys.stderr if sys.stderr.isatty() else None
