@@ -135,7 +135,9 @@ def _float_digits(f: float) -> tuple[str, int]:
 
 
 def _go_float(f: float, eprec: int = 6, json_style: bool = False) -> str:
-    """strconv.FormatFloat(f, 'g', -1, 64); `eprec` is where exponent notation starts."""
+    """strconv.FormatFloat(f, 'g', -1, 64): shortest digits, exponent form when the exponent
+    is < -4 or >= `eprec`. `json_style` is encoding/json's rule instead: exponent form only
+    outside [1e-6, 1e21), written e-7 rather than e-07."""
     if math.isnan(f):
         return "NaN"
     if math.isinf(f):
@@ -145,7 +147,8 @@ def _go_float(f: float, eprec: int = 6, json_style: bool = False) -> str:
         return neg + "0"
     ds, dp = _float_digits(f)
     x = dp - 1
-    if x < -4 or x >= eprec:
+    use_exp = not 1e-6 <= abs(f) < 1e21 if json_style else (x < -4 or x >= eprec)
+    if use_exp:
         mant = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
         esign = "+" if x >= 0 else "-"
         width = 1 if json_style else 2
@@ -213,9 +216,7 @@ def go_json(v: Any, *, sort_keys: bool = False) -> str:
     if isinstance(v, float):
         if math.isnan(v) or math.isinf(v):
             raise _TemplateError(f"json: unsupported value: {_go_float(v)}")
-        return _go_float(v, eprec=21, json_style=True) if abs(v) >= 1e-6 or v == 0 else (
-            _go_float(v, eprec=-100, json_style=True)
-        )
+        return _go_float(v, json_style=True) if v != 0 else "0"
     if isinstance(v, str):
         return _json_str(v)
     if isinstance(v, (bytes, bytearray)):
