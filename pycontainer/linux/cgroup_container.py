@@ -141,10 +141,10 @@ class ContainerCgroup:
             self._write_limit(ctrl, name, value)
 
     def _write_limit(self, ctrl: str, name: str, value: str) -> None:
-        flag = next((flag for flag, c in FLAGS.values() if c == ctrl), ctrl)
         path = self._file(ctrl, name)
         if path is None:
-            raise HostError(f"{flag} needs the cgroup {ctrl} controller, which this "
+            flags = "/".join(flag for flag, c in FLAGS.values() if c == ctrl)
+            raise HostError(f"{flags} need the cgroup {ctrl} controller, which this "
                             f"container's cgroup lacks; {_SEE}")
         try:
             write_file(path, value)

@@ -10,6 +10,23 @@ Container cgroups live at `<delegated>/pyc/<container id>` on both hierarchies. 
 level exists because of v2's "no internal processes" rule: the delegated cgroup pyc runs in
 has processes, so controllers are enabled on `pyc` (which never holds a process) and the
 container cgroups below it are leaves. Stdlib only: the supervisor imports this module.
+
+How the runtime uses it (one container):
+
+    info = cgroups.detect(cfg.cgroup_parent)            # `[engine] cgroup_parent`, or None
+    cg = cgroups.create(info, cid, limits, on_missing)  # before forking the container: a
+                                                        # HostError here means exit 125, nothing
+                                                        # started; show cg.warnings
+    save cg.to_dict() in the container's state          # later pyc processes: from_dict()
+    fork the container init; while it waits on the sync pipe (still this user's uid, not yet
+    exec'd): cg.add(init_pid); write /proc/PID/oom_score_adj; then let it exec. Every process
+    it starts inherits the cgroup.
+    pause/unpause: cg.freeze() / cg.thaw();  `pyc update`: cg.update(new limits)
+    stats: cg.stats();  on exit: status 137 and cg.oom_killed() -> OOMKilled: true
+    stop/kill of the whole container: cg.kill_all();  every exit path: cg.remove()
+
+`[engine] cgroup_limits = "warn"` (default "error") becomes `on_missing`: a limit this user
+cannot enforce is then dropped with a warning instead of failing the run.
 """
 
 

@@ -62,7 +62,7 @@ def test_v2_controller_not_enabled_is_a_host_error(tmp_path: Path) -> None:
 
 def test_v1_missing_controller_is_a_host_error(tmp_path: Path) -> None:
     cg = ContainerCgroup("v1", {"memory": str(files(tmp_path / "memory"))})
-    with pytest.raises(HostError, match="--pids-limit needs the cgroup pids controller"):
+    with pytest.raises(HostError, match="--pids-limit need the cgroup pids controller"):
         cg.update(Limits(pids_limit=5))
 
 
