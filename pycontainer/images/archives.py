@@ -1,0 +1,266 @@
+"""docker-archive and oci-archive tarballs: writing (`pyc save`) and reading (`pyc load`).
+
+`save` writes what Docker 25+ writes, which both `docker load` and `podman load` read: an OCI
+image layout (oci-layout, index.json, blobs/sha256/...) plus Docker's manifest.json and
+repositories. Layers are written uncompressed (their digest is then the diff id), as Docker
+does, so the archive does not depend on how a registry compressed them.
+
+`load` unpacks the archive's files into a temp dir inside the store (plain files only,
+names checked), then reads manifest.json (docker-archive) or index.json (oci-archive).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pycontainer.errors import IntegrityError, UsageError
+from pycontainer.images.archive import DecompressingReader
+from pycontainer.images.commit import commit_unpacked
+from pycontainer.images.layers import Unpacker, mapping
+from pycontainer.images.store import ImageRecord, ImageStore
+from pycontainer.linux.fs import safe_join
+from pycontainer.oci import digest as digests
+from pycontainer.oci import image as oci_image
+from pycontainer.oci import mediatypes as mt
+from pycontainer.oci import reference
+
+
+@dataclass
+class SaveItem:
+    record: ImageRecord
+    names: list[str]  # normalised name:tag to record in the archive
+
+
+def save(store: ImageStore, items: list[SaveItem], out: BinaryIO, oci_only: bool = False) -> None:
+    tf = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+    written: set[str] = set()
+    index: list[dict[str, Any]] = []
+    docker_manifest: list[dict[str, Any]] = []
+    repositories: dict[str, dict[str, str]] = {}
+    try:
+        _add_bytes(tf, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+        _add_dir(tf, "blobs")
+        _add_dir(tf, "blobs/sha256")
+        for item in items:
+            descs = _save_image(store, item.record, tf, written)
+            raw_cfg = store.blobs.read(item.record.id)
+            manifest = oci_image.build_manifest(
+                oci_image.Descriptor(mt.OCI_CONFIG, item.record.id, len(raw_cfg)), descs)
+            m_digest = digests.of_bytes(manifest)
+            _add_blob(tf, m_digest, manifest, written)
+            tags = [_docker_name(n) for n in item.names]
+            for n in item.names or [""]:
+                ann = {"io.containerd.image.name": n,
+                       "org.opencontainers.image.ref.name": n.rpartition(":")[2]} if n else {}
+                index.append({"mediaType": mt.OCI_MANIFEST, "digest": m_digest,
+                              "size": len(manifest), **({"annotations": ann} if ann else {})})
+            docker_manifest.append({"Config": _blob_path(item.record.id), "RepoTags": tags,
+                                    "Layers": [_blob_path(d.digest) for d in descs]})
+            for t in tags:
+                repo, _, tag = t.rpartition(":")
+                repositories.setdefault(repo, {})[tag] = descs[-1].digest[7:] if descs else ""
+        _add_bytes(tf, "index.json", json.dumps(
+            {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": index}).encode())
+        if not oci_only:
+            _add_bytes(tf, "manifest.json", json.dumps(docker_manifest).encode())
+            _add_bytes(tf, "repositories", json.dumps(repositories).encode())
+    finally:
+        tf.close()
+
+
+def _docker_name(name: str) -> str:
+    base, _, tag = name.rpartition(":")
+    return f"{reference.familiar(base)}:{tag}"
+
+
+def _blob_path(digest: str) -> str:
+    return "blobs/sha256/" + digest.split(":", 1)[1]
+
+
+def _add_dir(tf: tarfile.TarFile, name: str) -> None:
+    ti = tarfile.TarInfo(name)
+    ti.type = tarfile.DIRTYPE
+    ti.mode = 0o755
+    tf.addfile(ti)
+
+
+def _add_bytes(tf: tarfile.TarFile, name: str, data: bytes) -> None:
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    ti.mode = 0o644
+    tf.addfile(ti, io.BytesIO(data))
+
+
+def _add_blob(tf: tarfile.TarFile, digest: str, data: bytes, written: set[str]) -> None:
+    if digest not in written:
+        written.add(digest)
+        _add_bytes(tf, _blob_path(digest), data)
+
+
+def _save_image(store: ImageStore, rec: ImageRecord, tf: tarfile.TarFile,
+                written: set[str]) -> list[oci_image.Descriptor]:
+    _add_blob(tf, rec.id, store.blobs.read(rec.id), written)
+    descs = []
+    for layer, diff_id in zip(rec.layers, rec.diff_ids, strict=True):
+        size = _tar_size(store, layer["digest"], diff_id)
+        descs.append(oci_image.Descriptor(mt.OCI_LAYER, diff_id, size))
+        if diff_id in written:
+            continue
+        written.add(diff_id)
+        ti = tarfile.TarInfo(_blob_path(diff_id))
+        ti.size = size
+        ti.mode = 0o644
+        with store.blobs.open(layer["digest"]) as f:
+            tf.addfile(ti, DecompressingReader(f))  # type: ignore[arg-type]
+    return descs
+
+
+def _tar_size(store: ImageStore, blob: str, diff_id: str) -> int:
+    size = store.layers.meta(diff_id).get("tar_size")
+    if isinstance(size, int):
+        return size
+    with store.blobs.open(blob) as f:
+        r = DecompressingReader(f)
+        r.drain()
+        return r.size
+
+
+# -- load --------------------------------------------------------------------------------------
+
+def load(store: ImageStore, stream: BinaryIO) -> list[str]:
+    """Load every image of the archive; returns what was loaded (names, or ids if untagged)."""
+    store.ensure()
+    tmp = store.blobs.temp_path()
+    os.mkdir(tmp)
+    try:
+        with store.adding():
+            _extract_archive(stream, tmp)
+            images = _read_docker(tmp) if (tmp / "manifest.json").is_file() else \
+                _read_oci(tmp)
+            loaded = []
+            for config_path, layer_paths, names, manifest in images:
+                rec = _ingest(store, tmp, config_path, layer_paths, names, manifest)
+                loaded += [_docker_name(n) for n in rec.names if n in names] or [rec.id]
+            return loaded
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _extract_archive(stream: BinaryIO, dest: Path) -> None:
+    try:
+        tf = tarfile.open(fileobj=stream, mode="r|*")  # noqa: SIM115
+    except tarfile.TarError as exc:
+        raise UsageError(f"not a docker-archive or oci-archive tarball: {exc}") from None
+    with tf:
+        for m in tf:
+            path = safe_join(dest, m.name)
+            if m.isdir():
+                path.mkdir(parents=True, exist_ok=True)
+            elif m.isreg():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                src = tf.extractfile(m)
+                assert src is not None
+                with open(path, "xb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+            # links and special files have no place in an image archive: ignored
+
+
+Image = tuple[Path, list[Path], list[str], bytes | None]
+
+
+def _read_docker(root: Path) -> list[Image]:
+    try:
+        entries = json.loads((root / "manifest.json").read_bytes())
+    except ValueError:
+        raise IntegrityError("manifest.json of the archive is not JSON") from None
+    out: list[Image] = []
+    for e in entries:
+        names = [reference.parse(t).tagged for t in e.get("RepoTags") or []]
+        out.append((safe_join(root, e["Config"]), [safe_join(root, p) for p in e["Layers"]],
+                    names, None))
+    return out
+
+
+def _read_oci(root: Path) -> list[Image]:
+    if not (root / "index.json").is_file():
+        raise UsageError("archive has neither manifest.json (docker-archive) nor index.json "
+                         "(oci-archive)")
+    index = json.loads((root / "index.json").read_bytes())
+    out: list[Image] = []
+    for d in index.get("manifests", []):
+        raw = (_blob_file(root, d["digest"])).read_bytes()
+        parsed = oci_image.parse(raw, d["digest"])
+        if isinstance(parsed, oci_image.Index):
+            parsed_m = parsed.select(oci_image.Platform.host())
+            raw = _blob_file(root, parsed_m.digest).read_bytes()
+            parsed = oci_image.parse(raw, parsed_m.digest)
+        assert isinstance(parsed, oci_image.Manifest)
+        ann = d.get("annotations") or {}
+        name = ann.get("io.containerd.image.name") or ann.get("org.opencontainers.image.ref.name")
+        names = []
+        if name and (":" in name or "/" in name):
+            with contextlib.suppress(Exception):
+                names = [reference.parse(name).tagged]
+        out.append((_blob_file(root, parsed.config.digest),
+                    [_blob_file(root, x.digest) for x in parsed.layers], names, raw))
+    return out
+
+
+def _blob_file(root: Path, digest: str) -> Path:
+    return root / "blobs" / "sha256" / digests.hex_of(digest)
+
+
+def _ingest(store: ImageStore, root: Path, config_path: Path, layer_paths: list[Path],
+            names: list[str], manifest_raw: bytes | None) -> ImageRecord:
+    raw_cfg = config_path.read_bytes()
+    config = json.loads(raw_cfg)
+    diff_ids = config.get("rootfs", {}).get("diff_ids", [])
+    if len(diff_ids) != len(layer_paths):
+        raise IntegrityError("archive: the config's layer count does not match its manifest")
+    cfg_digest = store.blobs.put_bytes(raw_cfg)
+    descs = [_ingest_layer(store, p, d) for p, d in zip(layer_paths, diff_ids, strict=True)]
+    if manifest_raw is None:
+        manifest_raw = oci_image.build_manifest(
+            oci_image.Descriptor(mt.OCI_CONFIG, cfg_digest, len(raw_cfg)), descs)
+    m_digest = store.blobs.put_bytes(manifest_raw)
+    size = sum(int(store.layers.meta(d).get("size", 0)) for d in diff_ids)
+    rec = ImageRecord(id=cfg_digest, names=names, digest=m_digest, config=config,
+                      created=str(config.get("created", "")), size=size,
+                      layers=[d.to_json() for d in descs],
+                      manifest_type=oci_image.media_type_of(manifest_raw))
+    return store.add(rec)
+
+
+def _ingest_layer(store: ImageStore, path: Path, diff_id: str) -> oci_image.Descriptor:
+    with open(path, "rb") as f:
+        head = f.read(8)
+    kind = mt.compression_of(head)
+    media_type = {"gzip": mt.OCI_LAYER_GZIP, "zstd": mt.OCI_LAYER_ZSTD}.get(kind, mt.OCI_LAYER)
+    h = hashlib.sha256()
+    need = not store.layers.has(diff_id)
+    unpacker = Unpacker(store.layers.root, diff_id, mapping()) if need else None
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+                if unpacker:
+                    unpacker.write(chunk)
+        if unpacker:
+            commit_unpacked(store, unpacker, diff_id, unpacker.finish())
+    except BaseException:
+        if unpacker:
+            unpacker.abort()
+        raise
+    digest = "sha256:" + h.hexdigest()
+    if not store.blobs.has(digest):
+        os.rename(path, store.blobs.path(digest))
+    return oci_image.Descriptor(media_type, digest, os.path.getsize(store.blobs.path(digest)))

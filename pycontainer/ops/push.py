@@ -1,0 +1,109 @@
+"""`pyc push`: copy an image from the store to a registry.
+
+Order (the distribution spec's): every blob first (skipped when the registry has it, mounted
+from another repository of the same registry when we know one, uploaded otherwise), the
+manifest last, so the registry never holds a manifest whose blobs are missing.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TextIO
+
+from pycontainer.errors import IntegrityError, UsageError
+from pycontainer.images.store import ImageRecord, ImageStore
+from pycontainer.oci import image as oci_image
+from pycontainer.oci import mediatypes as mt
+from pycontainer.oci import reference
+from pycontainer.ops.registries import client_for
+from pycontainer.paths import Paths
+from pycontainer.registry.client import RegistryClient
+
+PARALLEL = 3
+
+
+@dataclass
+class PushOptions:
+    name: str
+    destination: str = ""
+    all_tags: bool = False
+    tls_verify: bool | None = None
+    authfile: str | None = None
+
+
+def push(paths: Paths, opts: PushOptions, out: TextIO | None = None) -> list[str]:
+    """Push; returns the pushed manifest digests (one per tag)."""
+    store = ImageStore(paths)
+    rec = store.resolve(opts.name)
+    target = opts.destination or opts.name
+    if not opts.destination and not rec.names and rec.id.endswith(opts.name.split(":")[-1]):
+        raise UsageError("push by image id needs a destination: pyc push ID NAME[:TAG]")
+    dest = reference.parse(target)
+    if dest.digest:
+        raise UsageError(f"cannot push to a digest reference: {target}")
+    targets = [dest]
+    if opts.all_tags:
+        targets = [reference.parse(n) for n, _ in store.iter_names()
+                   if reference.parse(n).name == dest.name]
+    client = client_for(paths, dest.registry, dest.repository, opts.tls_verify, opts.authfile)
+    if out:
+        out.write(f"The push refers to repository [{dest.familiar_name}]\n")
+    return [_push_one(store, store.resolve(str(t)) if opts.all_tags else rec, client, t, out)
+            for t in targets]
+
+
+def _push_one(store: ImageStore, rec: ImageRecord, client: RegistryClient,
+              dest: reference.Reference, out: TextIO | None) -> str:
+    raw, media_type = _manifest(store, rec)
+    manifest = oci_image.parse(raw)
+    assert isinstance(manifest, oci_image.Manifest)
+    sources = [d.split("@")[0] for d in rec.repo_digests]
+    mount_from = next((s.split("/", 1)[1] for s in sources
+                       if s.split("/", 1)[0] == dest.registry and s != dest.name), "")
+    blobs = list(manifest.layers)
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        for line in pool.map(lambda d: _push_blob(store, client, dest.repository, d,
+                                                   mount_from), blobs):
+            if out:
+                out.write(line + "\n")
+                out.flush()
+    _push_blob(store, client, dest.repository, manifest.config, mount_from)
+    tag = dest.tag or reference.DEFAULT_TAG
+    client.put_manifest(dest.repository, tag, raw, media_type)
+    digest = manifest.digest
+    if out:
+        out.write(f"{tag}: digest: {digest} size: {len(raw)}\n")
+    store.add(ImageRecord(id=rec.id, names=[], digest=rec.digest, config=rec.config,
+                          created=rec.created, size=rec.size,
+                          repo_digests=[f"{dest.name}@{digest}"], layers=rec.layers,
+                          manifest_type=rec.manifest_type))
+    return digest
+
+
+def _manifest(store: ImageStore, rec: ImageRecord) -> tuple[bytes, str]:
+    if rec.digest and store.blobs.has(rec.digest):
+        raw = store.blobs.read(rec.digest)
+        return raw, oci_image.media_type_of(raw, rec.manifest_type)
+    raw_cfg = store.blobs.read(rec.id)
+    layers = [oci_image.Descriptor.from_json(d) for d in rec.layers]
+    raw = oci_image.build_manifest(oci_image.Descriptor(mt.OCI_CONFIG, rec.id, len(raw_cfg)),
+                                   layers)
+    return raw, mt.OCI_MANIFEST
+
+
+def _push_blob(store: ImageStore, client: RegistryClient, repo: str,
+               desc: oci_image.Descriptor, mount_from: str) -> str:
+    short = desc.digest.split(":", 1)[1][:12]
+    if client.has_blob(repo, desc.digest):
+        return f"{short}: Layer already exists"
+    if not store.blobs.has(desc.digest):
+        raise IntegrityError(f"blob {desc.digest} is not in the local store; pull the image "
+                             "again before pushing")
+    location = client.mount_blob(repo, desc.digest, mount_from) if mount_from else None
+    if mount_from and location is None:
+        return f"{short}: Mounted from {mount_from}"
+    location = location or client.start_upload(repo)
+    with store.blobs.open(desc.digest) as f:
+        client.put_blob(repo, location, desc.digest, store.blobs.size(desc.digest), f)
+    return f"{short}: Pushed"

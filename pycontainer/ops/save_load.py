@@ -1,0 +1,67 @@
+"""`pyc save` and `pyc load` (docker-archive and oci-archive)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import BinaryIO
+
+from pycontainer.errors import UsageError
+from pycontainer.images import archives
+from pycontainer.images.store import ImageStore
+from pycontainer.linux.fs import fsync_dir
+from pycontainer.oci import reference
+from pycontainer.paths import Paths
+
+FORMATS = ("docker-archive", "oci-archive")
+
+
+def save(paths: Paths, names: list[str], output: str | None,
+         fmt: str = "docker-archive") -> None:
+    if fmt not in FORMATS:
+        raise UsageError(f"unsupported save format {fmt!r}: use docker-archive or oci-archive")
+    store = ImageStore(paths)
+    items = []
+    for n in names:
+        rec = store.resolve(n)
+        by_name = _tag_of(n, rec.names)
+        items.append(archives.SaveItem(rec, [by_name] if by_name else list(rec.names)))
+    if output is None:
+        archives.save(store, items, sys.stdout.buffer, fmt == "oci-archive")
+        sys.stdout.buffer.flush()
+        return
+    tmp = f"{output}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            archives.save(store, items, f, fmt == "oci-archive")
+        os.replace(tmp, output)
+        fsync_dir(os.path.dirname(os.path.abspath(output)))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _tag_of(name: str, names: list[str]) -> str:
+    """The store name `name` refers to, when it was given as a name (not an id)."""
+    try:
+        tagged = reference.parse(name).tagged
+    except Exception:  # noqa: BLE001 - an id
+        return ""
+    return tagged if tagged in names else ""
+
+
+def load(paths: Paths, input_path: str | None, stream: BinaryIO | None = None) -> list[str]:
+    store = ImageStore(paths)
+    if input_path:
+        try:
+            with open(input_path, "rb") as f:
+                return archives.load(store, f)
+        except FileNotFoundError:
+            raise UsageError(f"open {input_path}: no such file or directory") from None
+    if stream is None:
+        if sys.stdin.isatty():
+            raise UsageError("requested load from stdin, but stdin is empty")
+        stream = sys.stdin.buffer
+    return archives.load(store, stream)
