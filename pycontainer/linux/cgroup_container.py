@@ -307,6 +307,11 @@ def _add_denied(version: str, pid: int, d: str) -> str:
 
 def _rmdir(path: str) -> bool:
     """True when `path` is gone; False while it still has tasks."""
+    # cgroups the container made inside its own (nested engines, systemd) go first
+    for sub, _dirs, _files in os.walk(path, topdown=False):
+        if sub != path:
+            with contextlib.suppress(OSError):
+                os.rmdir(sub)
     try:
         os.rmdir(path)
     except FileNotFoundError:

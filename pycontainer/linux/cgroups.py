@@ -208,14 +208,14 @@ def create(info: CgroupInfo, container_id: str, limits: Limits | None = None,
     if not _ID.match(container_id):
         raise UsageError(f"invalid container id for a cgroup: {container_id!r}")
     limits, warnings = _usable_limits(info, limits, on_missing)
-    if info.version == "v1" and info.delegated:
-        dirs = {c: _mkdir_v1(base, c, container_id) for c, base in info.delegated.items()}
-    elif info.version == "v2" and info.parent:
-        dirs = {"": _mkdir_v2(info.parent, container_id, limits.controllers())}
-    else:
-        dirs = {}
-    cg = ContainerCgroup(info.version, dirs, warnings)
+    # filled as directories appear, so a failure half-way removes exactly what was made
+    cg = ContainerCgroup(info.version, {}, warnings)
     try:
+        if info.version == "v1":
+            for ctrl, base in sorted(info.delegated.items()):
+                cg.dirs[ctrl] = _mkdir_v1(base, ctrl, container_id)
+        elif info.version == "v2" and info.parent:
+            cg.dirs[""] = _mkdir_v2(info.parent, container_id, limits.controllers())
         cg.update(limits)
     except BaseException:
         cg.remove()

@@ -6,6 +6,7 @@ tests/integration/cgroups; here the logic: which directory is chosen, what is wr
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,20 @@ def test_record_round_trip() -> None:
     cg = ContainerCgroup("v2", {"": "/sys/fs/cgroup/x/pyc/c1"})
     again = ContainerCgroup.from_dict(cg.to_dict())
     assert (again.version, again.dirs) == ("v2", cg.dirs)
+
+
+def test_a_failed_create_removes_what_it_made(tmp_path: Path) -> None:
+    # memory is created first (sorted), then pids fails: its base is missing
+    info = CgroupInfo("v1", delegated={"memory": str(tmp_path / "memory"),
+                                       "pids": str(tmp_path / "pids" / "missing")})
+    (tmp_path / "memory").mkdir()
+    with pytest.raises(Exception):  # noqa: B017 - whatever the failure, nothing may remain
+        cgroups.create(info, "c1")
+    assert os.listdir(tmp_path / "memory") == []
+
+
+def test_remove_takes_nested_cgroups_first(tmp_path: Path) -> None:
+    cg = ContainerCgroup("v2", {"": str(tmp_path / "pyc" / "c1")})
+    (tmp_path / "pyc" / "c1" / "init.scope" / "deeper").mkdir(parents=True)
+    cg.remove()
+    assert not (tmp_path / "pyc").exists()
