@@ -144,3 +144,22 @@ def test_remove_takes_nested_cgroups_first(tmp_path: Path) -> None:
     (tmp_path / "pyc" / "c1" / "init.scope" / "deeper").mkdir(parents=True)
     cg.remove()
     assert not (tmp_path / "pyc").exists()
+
+
+def test_v2_outside_the_user_service_points_to_systemd_run(tmp_path: Path) -> None:
+    # an ssh login: the session scope is root's, user@UID.service is the user's
+    mount = tmp_path / "cg"
+    user_slice = mount / f"user.slice/user-{os.getuid()}.slice"
+    (user_slice / "session-1.scope").mkdir(parents=True)
+    fake_v2_cgroup(user_slice / f"user@{os.getuid()}.service")
+    own = f"/user.slice/user-{os.getuid()}.slice/session-1.scope"
+    info = cgroups._detect_v2(str(mount), own, None)
+    assert not info.delegated
+    assert "systemd-run --user --scope" in info.reason
+
+
+def test_v2_enable_error_explains_the_no_internal_process_rule() -> None:
+    import errno
+
+    msg = cgroups._enable_error("/cg/mine", "memory", OSError(errno.EBUSY, "busy"))
+    assert "has processes of its own" in msg and "pyc system check" in msg
