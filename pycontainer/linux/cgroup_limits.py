@@ -65,7 +65,7 @@ class Limits:
     def validate(self, ncpus: int | None = None) -> None:
         """Refuse what Docker refuses, with its wording where it has one."""
         _validate_memory(self)
-        _validate_cpu(self, ncpus if ncpus is not None else (os.cpu_count() or 1))
+        _validate_cpu(self, ncpus if ncpus is not None else len(os.sched_getaffinity(0)))
         if self.oom_score_adj is not None and not -1000 <= self.oom_score_adj <= 1000:
             raise UsageError(f"Invalid value {self.oom_score_adj}, range for oom score adj "
                              "is [-1000, 1000]")
