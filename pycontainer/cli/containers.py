@@ -6,4 +6,6 @@ import typer
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Added by the containers work (issue 4)."""
+    from pycontainer.cli import run
+
+    run.register(app, groups)

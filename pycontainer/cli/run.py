@@ -1,0 +1,264 @@
+"""`pyc run` and `pyc create`: Docker's flags -> ContainerSpec -> one ops call.
+
+Options after the image name belong to the container's command (click's
+allow_interspersed_args=False). Docker options pyc does not implement yet are declared and
+rejected with exit 125 naming them: a silently ignored `-p` or `--memory` would be a lie.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+
+from pycontainer.errors import UsageError
+
+RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"],
+               "max_content_width": 100}
+
+#: Docker flags that later work will implement (networking/volumes: issue 5; cgroups: issue
+#: 7). Each is accepted by the parser only to fail with a clear message.
+UNSUPPORTED = {
+    "publish": "--publish/-p", "publish_all": "--publish-all/-P", "volume": "--volume/-v",
+    "mount": "--mount", "volumes_from": "--volumes-from", "memory": "--memory/-m",
+    "memory_swap": "--memory-swap", "memory_reservation": "--memory-reservation",
+    "cpus": "--cpus", "cpu_shares": "--cpu-shares/-c", "cpuset_cpus": "--cpuset-cpus",
+    "pids_limit": "--pids-limit", "oom_score_adj": "--oom-score-adj", "dns": "--dns",
+    "dns_search": "--dns-search", "dns_option": "--dns-option", "add_host": "--add-host",
+    "network_alias": "--network-alias", "mac_address": "--mac-address", "device": "--device",
+    "gpus": "--gpus", "health_cmd": "--health-cmd", "platform": "--platform",
+    "restart": "--restart", "ip": "--ip", "expose": "--expose", "cgroup_parent":
+    "--cgroup-parent", "sysctl": "--sysctl", "shm_size": "--shm-size", "pid": "--pid",
+    "ipc": "--ipc", "uts": "--uts", "log_opt": "--log-opt", "attach": "--attach/-a",
+}
+
+
+def _paths(ctx: typer.Context) -> Any:
+    from pycontainer import paths
+
+    opts = ctx.find_root().obj
+    return paths.resolve(opts.root, opts.runroot)
+
+
+def _env_file(path: str) -> list[str]:
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError as exc:
+        raise UsageError(f"open {path}: {exc.strerror}") from None
+    out = []
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, _ = line.partition("=")
+        # Docker: a bare NAME in an env file takes the value from the environment
+        out.append(line if sep else f"{key}={os.environ.get(key, '')}")
+    return out
+
+
+def _env(values: list[str]) -> list[str]:
+    out = []
+    for item in values:
+        key, sep, _ = item.partition("=")
+        if not key:
+            raise UsageError(f"invalid environment variable: {item}")
+        if sep:
+            out.append(item)
+        elif key in os.environ:
+            out.append(f"{key}={os.environ[key]}")
+    return out
+
+
+def _labels(values: list[str]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, _, value = item.partition("=")
+        out[key] = value
+    return out
+
+
+def _tmpfs(values: list[str]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        dest, _, opts = item.partition(":")
+        if not dest.startswith("/"):
+            raise UsageError(f"invalid --tmpfs {item}: the path must be absolute")
+        out[dest] = opts
+    return out
+
+
+def _security(values: list[str]) -> tuple[bool, str, dict[str, Any] | None]:
+    nnp, seccomp, profile = False, "default", None
+    for item in values:
+        key, sep, value = item.partition("=" if "=" in item else ":")
+        if key == "no-new-privileges":
+            nnp = value.lower() not in ("false", "0") if sep else True
+        elif key == "seccomp" and value == "unconfined":
+            seccomp = "unconfined"
+        elif key == "seccomp" and value:
+            import json
+
+            try:
+                with open(value) as f:
+                    profile = json.load(f)
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"opening seccomp profile ({value}) failed: {exc}") from None
+            seccomp = value
+        elif key in ("label", "apparmor") and value in ("disable", "unconfined"):
+            continue  # no SELinux or AppArmor confinement in rootless pyc
+        else:
+            raise UsageError(f"unsupported --security-opt {item}")
+    return nnp, seccomp, profile
+
+
+def _network(value: str) -> str:
+    if value in ("", "default", "private", "bridge", "slirp4netns", "pasta"):
+        return "private"
+    if value in ("none", "host"):
+        return value
+    raise UsageError(f"--network {value} is not supported yet (use none or host)")
+
+
+def run(
+    ctx: typer.Context,
+    image: str = typer.Argument(..., metavar="IMAGE"),
+    command: list[str] = typer.Argument(None, metavar="[COMMAND] [ARG...]"),
+    detach: bool = typer.Option(False, "--detach", "-d", help="Run in the background."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Keep STDIN open."),
+    tty: bool = typer.Option(False, "--tty", "-t", help="Allocate a pseudo-TTY."),
+    rm: bool = typer.Option(False, "--rm", help="Remove the container when it exits."),
+    name: str = typer.Option("", "--name", help="Assign a name to the container."),
+    env: list[str] = typer.Option([], "--env", "-e", help="Set environment variables."),
+    env_file: list[str] = typer.Option([], "--env-file", help="Read a file of variables."),
+    workdir: str = typer.Option(None, "--workdir", "-w", help="Working directory inside."),
+    user: str = typer.Option(None, "--user", "-u", help="name|uid[:group|gid]"),
+    group_add: list[str] = typer.Option([], "--group-add", help="Additional groups."),
+    entrypoint: str = typer.Option(None, "--entrypoint", help="Override the ENTRYPOINT."),
+    hostname: str = typer.Option(None, "--hostname", "-h", help="Container host name."),
+    label: list[str] = typer.Option([], "--label", "-l", help="Set metadata."),
+    init: bool = typer.Option(False, "--init", help="Run an init that reaps and forwards."),
+    read_only: bool = typer.Option(False, "--read-only", help="Read-only root file system."),
+    tmpfs: list[str] = typer.Option([], "--tmpfs", help="Mount a tmpfs: PATH[:OPTIONS]."),
+    cap_add: list[str] = typer.Option([], "--cap-add", help="Add Linux capabilities."),
+    cap_drop: list[str] = typer.Option([], "--cap-drop", help="Drop Linux capabilities."),
+    security_opt: list[str] = typer.Option([], "--security-opt", help="Security options."),
+    privileged: bool = typer.Option(False, "--privileged", help="All capabilities, no "
+                                    "seccomp, no masked paths (rootless: the user's rights)."),
+    ulimit: list[str] = typer.Option([], "--ulimit", help="nofile=1024:2048"),
+    stop_signal: str = typer.Option(None, "--stop-signal", help="Signal to stop with."),
+    stop_timeout: int = typer.Option(None, "--stop-timeout", help="Seconds before KILL."),
+    userns: str = typer.Option("", "--userns", help="keep-id: your uid inside."),
+    pull: str = typer.Option("missing", "--pull", help="missing, always or never."),
+    detach_keys: str = typer.Option("ctrl-p,ctrl-q", "--detach-keys", help="Detach keys."),
+    sig_proxy: bool = typer.Option(True, "--sig-proxy/--no-sig-proxy", help="Proxy signals."),
+    runtime: str = typer.Option("builtin", "--runtime", help="builtin, runc, crun or PATH."),
+    network: str = typer.Option("", "--network", "--net", help="none or host (more soon)."),
+    rootfs: bool = typer.Option(False, "--rootfs", help="IMAGE is a directory to run."),
+    log_driver: str = typer.Option("json-file", "--log-driver", help="json-file|k8s-file"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress pull output."),
+    publish: list[str] = typer.Option([], "--publish", "-p", hidden=True),
+    publish_all: bool = typer.Option(False, "--publish-all", "-P", hidden=True),
+    volume: list[str] = typer.Option([], "--volume", "-v", hidden=True),
+    mount: list[str] = typer.Option([], "--mount", hidden=True),
+    volumes_from: list[str] = typer.Option([], "--volumes-from", hidden=True),
+    memory: str = typer.Option(None, "--memory", "-m", hidden=True),
+    memory_swap: str = typer.Option(None, "--memory-swap", hidden=True),
+    memory_reservation: str = typer.Option(None, "--memory-reservation", hidden=True),
+    cpus: str = typer.Option(None, "--cpus", hidden=True),
+    cpu_shares: str = typer.Option(None, "--cpu-shares", "-c", hidden=True),
+    cpuset_cpus: str = typer.Option(None, "--cpuset-cpus", hidden=True),
+    pids_limit: str = typer.Option(None, "--pids-limit", hidden=True),
+    oom_score_adj: str = typer.Option(None, "--oom-score-adj", hidden=True),
+    dns: list[str] = typer.Option([], "--dns", hidden=True),
+    dns_search: list[str] = typer.Option([], "--dns-search", hidden=True),
+    dns_option: list[str] = typer.Option([], "--dns-option", hidden=True),
+    add_host: list[str] = typer.Option([], "--add-host", hidden=True),
+    network_alias: list[str] = typer.Option([], "--network-alias", hidden=True),
+    mac_address: str = typer.Option(None, "--mac-address", hidden=True),
+    device: list[str] = typer.Option([], "--device", hidden=True),
+    gpus: str = typer.Option(None, "--gpus", hidden=True),
+    health_cmd: str = typer.Option(None, "--health-cmd", hidden=True),
+    platform: str = typer.Option(None, "--platform", hidden=True),
+    restart: str = typer.Option(None, "--restart", hidden=True),
+    ip: str = typer.Option(None, "--ip", hidden=True),
+    expose: list[str] = typer.Option([], "--expose", hidden=True),
+    cgroup_parent: str = typer.Option(None, "--cgroup-parent", hidden=True),
+    sysctl: list[str] = typer.Option([], "--sysctl", hidden=True),
+    shm_size: str = typer.Option(None, "--shm-size", hidden=True),
+    pid: str = typer.Option(None, "--pid", hidden=True),
+    ipc: str = typer.Option(None, "--ipc", hidden=True),
+    uts: str = typer.Option(None, "--uts", hidden=True),
+    log_opt: list[str] = typer.Option([], "--log-opt", hidden=True),
+    attach: list[str] = typer.Option([], "--attach", "-a", hidden=True),
+) -> None:
+    """Create and run a new container from an image."""
+    params = ctx.params
+    for key, flag in UNSUPPORTED.items():
+        value = params.get(key)
+        if value and not (key == "restart" and value == "no"):
+            raise UsageError(f"pyc does not support {flag} yet")
+    creating = ctx.info_name == "create"
+    opts = _create_options(params, image, command or [], rootfs)
+    paths = _paths(ctx)
+    if creating:
+        from pycontainer.ops.create import create
+
+        sys.stdout.write(create(paths, opts) + "\n")
+        return
+    _run(paths, opts, detach, detach_keys, sig_proxy)
+
+
+def _create_options(params: dict[str, Any], image: str, command: list[str],
+                    rootfs: bool) -> Any:
+    from pycontainer.oci.convert import ContainerSpec
+    from pycontainer.ops.create import CreateOptions
+
+    nnp, seccomp, profile = _security(params["security_opt"])
+    env = [e for path in params["env_file"] for e in _env_file(path)] + _env(params["env"])
+    entry = params["entrypoint"]
+    spec = ContainerSpec(
+        image=image, command=command,
+        entrypoint=None if entry is None else ([entry] if entry else []),
+        env=env, workdir=params["workdir"], user=params["user"],
+        group_add=params["group_add"], hostname=params["hostname"],
+        labels=_labels(params["label"]), tty=params["tty"],
+        interactive=params["interactive"], init=params["init"],
+        read_only=params["read_only"], tmpfs=_tmpfs(params["tmpfs"]),
+        cap_add=params["cap_add"], cap_drop=params["cap_drop"],
+        privileged=params["privileged"], no_new_privileges=nnp, seccomp=seccomp,
+        seccomp_profile=profile, ulimits=params["ulimit"],
+        stop_signal=params["stop_signal"], stop_timeout=params["stop_timeout"],
+        userns=params["userns"], network=_network(params["network"]),
+        auto_remove=params["rm"], name=params["name"],
+    )
+    if params["log_driver"] not in ("json-file", "k8s-file"):
+        raise UsageError(f"unsupported --log-driver {params['log_driver']}")
+    progress = None if params["quiet"] else sys.stderr
+    return CreateOptions(spec=spec, runtime=params["runtime"], pull=params["pull"],
+                         rootfs=image if rootfs else None, log_driver=params["log_driver"],
+                         progress=progress)
+
+
+def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool) -> None:
+    from pycontainer.errors import ContainerExit
+    from pycontainer.ops import run as ops_run
+
+    size = ops_run.terminal_size()
+    report = ops_run.run(paths, ops_run.RunOptions(
+        create=opts, detach=detach, detach_keys=detach_keys, sig_proxy=sig_proxy,
+        tty_size=size))
+    if report.exit_code is None:
+        if detach:
+            sys.stdout.write(report.container_id + "\n")
+        return
+    sys.stdout.flush()
+    raise ContainerExit(report.exit_code)
+
+
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    for verb in ("run", "create"):
+        app.command(verb, context_settings=RUN_CONTEXT)(run)
+        groups["container"].command(verb, context_settings=RUN_CONTEXT)(run)

@@ -1,0 +1,89 @@
+"""A container's records: the config (written once, at create) and its mutable state."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pycontainer.containers.lifecycle import DOCKER_STATE, Status
+
+
+@dataclass
+class ContainerConfig:
+    id: str
+    name: str
+    created: str  # RFC 3339
+    image: str  # as the user named it
+    image_id: str
+    #: oci.convert.ContainerSpec as a dict: what the user asked for
+    spec: dict[str, Any]
+    #: storage.driver.RootfsPlan as a dict
+    rootfs: dict[str, Any]
+    runtime: str = "builtin"
+    path: str = ""  # the command (Docker's Path)
+    args: list[str] = field(default_factory=list)
+    image_config: dict[str, Any] = field(default_factory=dict)
+    log_driver: str = "json-file"
+    #: runtime.launch.LaunchConfig fields for the id mapping
+    uid_map: list[list[int]] = field(default_factory=list)
+    gid_map: list[list[int]] = field(default_factory=list)
+    single_mapping: bool = False
+    #: extension point for networking: what was set up and must be torn down
+    network: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ContainerConfig:
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass
+class ContainerState:
+    status: Status = Status.CONFIGURED
+    pid: int = 0
+    pid_started: int | None = None  # /proc start time, guards against pid reuse
+    supervisor_pid: int = 0
+    exit_code: int = 0
+    oom_killed: bool = False
+    error: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    restart_count: int = 0
+    #: the stop/kill verb that ended it, so `ps` can tell "stopped" from "crashed"
+    stopped_by_user: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status.value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ContainerState:
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known["status"] = Status(known.get("status", "configured"))
+        return cls(**known)
+
+    @property
+    def docker_status(self) -> str:
+        return DOCKER_STATE[self.status]
+
+    @property
+    def running(self) -> bool:
+        return self.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED)
+
+
+@dataclass
+class Container:
+    config: ContainerConfig
+    state: ContainerState
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    @property
+    def name(self) -> str:
+        return self.config.name

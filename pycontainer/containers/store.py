@@ -1,0 +1,200 @@
+"""ContainerStore: one directory per container under the data dir, a name index, locks.
+
+    <data>/containers/<id>/config.json   ContainerConfig, written once
+                          /state.json    ContainerState, replaced atomically under the lock
+                          /lock          flock: every operation on the container holds it
+                          /bundle/       config.json + rootfs (the mount point)
+                          /storage/      the writable layer (overlay diff+work, or vfs copy)
+                          /userdata/     hostname, hosts, resolv.conf, the log
+    <data>/containers/names/<name>       a symlink to the id: os.symlink is the atomic
+                                         "create if absent" that makes names unique
+    <runtime>/containers/<id>/           volatile: supervisor config, pid.json, exit.json,
+                                         attach socket (gone after a reboot)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from pycontainer.containers.lifecycle import ACTIVE, Status
+from pycontainer.containers.model import Container, ContainerConfig, ContainerState
+from pycontainer.errors import Conflict, ContainerNotFound, UsageError
+from pycontainer.linux import fs, proc
+from pycontainer.linux.locks import FileLock
+from pycontainer.paths import Paths
+
+NAMES = "names"
+
+
+class ContainerStore:
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        self.root = paths.containers
+        self.run_root = paths.run_containers
+
+    # -- layout -----------------------------------------------------------------------
+    def dir(self, cid: str) -> Path:
+        return self.root / cid
+
+    def run_dir(self, cid: str) -> Path:
+        return self.run_root / cid
+
+    def bundle(self, cid: str) -> Path:
+        return self.root / cid / "bundle"
+
+    def userdata(self, cid: str) -> Path:
+        return self.root / cid / "userdata"
+
+    def log_path(self, cid: str) -> Path:
+        return self.userdata(cid) / "ctr.log"
+
+    def ensure(self) -> None:
+        (self.root / NAMES).mkdir(parents=True, exist_ok=True)
+
+    # -- names ----------------------------------------------------------------------
+    def reserve_name(self, name: str, cid: str) -> None:
+        from pycontainer.containers.names import VALID
+
+        if not VALID.match(name):
+            raise UsageError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-]'
+                             " are allowed")
+        link = self.root / NAMES / name
+        try:
+            os.symlink(cid, link)
+        except FileExistsError:
+            owner = self._read_name(name) or "?"
+            raise Conflict(
+                f'Conflict. The container name "/{name}" is already in use by container '
+                f'"{owner}". You have to remove (or rename) that container to be able to '
+                "reuse that name.") from None
+
+    def release_name(self, name: str, cid: str) -> None:
+        if self._read_name(name) == cid:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.root / NAMES / name)
+
+    def _read_name(self, name: str) -> str | None:
+        try:
+            return os.readlink(self.root / NAMES / name)
+        except OSError:
+            return None
+
+    # -- lookup -----------------------------------------------------------------------
+    def ids(self) -> list[str]:
+        try:
+            entries = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        return [e for e in entries if len(e) == 64 and (self.root / e / "config.json").exists()]
+
+    def resolve(self, ref: str) -> str:
+        """Full id for an id, an unambiguous id prefix, or a name (with or without `/`)."""
+        ref = ref.strip()
+        name = ref[1:] if ref.startswith("/") else ref
+        if len(ref) == 64 and (self.root / ref / "config.json").exists():
+            return ref
+        if name:
+            cid = self._read_name(name)
+            if cid and (self.root / cid / "config.json").exists():
+                return cid
+        if ref and all(c in "0123456789abcdef" for c in ref):
+            matches = [i for i in self.ids() if i.startswith(ref)]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise Conflict(f"multiple containers match {ref!r}: be more specific")
+        raise ContainerNotFound(f"No such container: {ref}")
+
+    def exists(self, ref: str) -> bool:
+        try:
+            self.resolve(ref)
+        except ContainerNotFound:
+            return False
+        return True
+
+    # -- records ----------------------------------------------------------------------
+    def lock(self, cid: str, timeout: float = 60) -> FileLock:
+        return FileLock(self.root / cid / "lock", timeout=timeout)
+
+    def create(self, config: ContainerConfig, state: ContainerState) -> None:
+        d = self.dir(config.id)
+        d.mkdir(mode=0o700)
+        for sub in ("bundle", "userdata"):
+            (d / sub).mkdir(mode=0o700)
+        (d / "bundle" / "rootfs").mkdir(mode=0o755)
+        fs.atomic_write(d / "config.json", json.dumps(config.to_dict()).encode(), 0o600)
+        self.save(config.id, state)
+
+    def load(self, cid: str) -> Container:
+        d = self.dir(cid)
+        try:
+            config = ContainerConfig.from_dict(fs.read_json(d / "config.json"))
+            state = ContainerState.from_dict(fs.read_json(d / "state.json"))
+        except FileNotFoundError:
+            raise ContainerNotFound(f"No such container: {cid}") from None
+        return Container(config, state)
+
+    def save(self, cid: str, state: ContainerState) -> None:
+        _write_quick(self.dir(cid) / "state.json", json.dumps(state.to_dict()).encode())
+
+    def remove_records(self, container: Container) -> None:
+        self.release_name(container.name, container.id)
+        shutil.rmtree(self.run_dir(container.id), ignore_errors=True)
+        shutil.rmtree(self.dir(container.id), ignore_errors=True)
+
+    # -- sync: what happened while no pyc was looking ---------------------------------------
+    def sync(self, c: Container) -> bool:
+        """Fold the supervisor's pid and exit files into the state (podman's
+        syncContainer). Returns True when the state changed (the caller saves it)."""
+        st = c.state
+        if st.status not in ACTIVE:
+            return False
+        run = self.run_dir(c.id)
+        exit_rec = _read(run / "exit.json")
+        pid_rec = _read(run / "pid.json")
+        changed = False
+        if pid_rec and st.status == Status.CREATED:  # started while its starter was gone
+            st.status = Status.RUNNING
+            st.pid = int(pid_rec["pid"])
+            st.pid_started = pid_rec.get("started")
+            st.supervisor_pid = int(pid_rec.get("supervisor", 0))
+            st.started_at = str(pid_rec.get("startedAt", ""))
+            changed = True
+        if exit_rec is not None:
+            st.status = Status.EXITED
+            st.exit_code = int(exit_rec.get("exitCode", 0))
+            st.oom_killed = bool(exit_rec.get("oomKilled", False))
+            st.finished_at = str(exit_rec.get("finishedAt", ""))
+            st.error = str(exit_rec.get("error", ""))
+            return True
+        if st.supervisor_pid and proc.alive(st.supervisor_pid):
+            return changed  # still running, or exiting and about to write the exit file
+        if st.pid and proc.alive(st.pid, st.pid_started):
+            return changed  # supervisor gone but the container lives on (unmanaged)
+        st.status = Status.EXITED  # neither a supervisor nor an exit record
+        st.exit_code = 255
+        st.error = "the container's supervisor died"
+        return True
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_quick(path: Path, data: bytes) -> None:
+    """Atomic (temp + rename) but without fsync: the state is re-derived from the
+    supervisor's files on the next sync, so a torn-by-crash state costs nothing."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)

@@ -1,0 +1,290 @@
+"""Image config + what the user asked for (`ContainerSpec`) -> OCI runtime `Spec`. Pure.
+
+Follows image-spec `conversion.md` and Docker's run semantics: `--entrypoint` replaces the
+image's entrypoint *and* drops its Cmd; `-e` overrides image Env by name; `-w` overrides
+WorkingDir; capabilities are Docker's default set adjusted by --cap-add/--cap-drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycontainer.errors import UsageError
+from pycontainer.oci.runtime import Linux, Mount, Namespace, Process, Rlimit, Spec, User
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+INIT_PATH = "/run/pyc-init"
+
+# Docker's defaults (moby oci/defaults.go).
+MASKED_PATHS = [
+    "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+    "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+]
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+HOST_DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
+
+# What Docker's default seccomp profile refuses to a container without CAP_SYS_ADMIN and
+# friends (its allowlist, inverted): the same syscalls fail with EPERM here.
+DENIED_SYSCALLS = [
+    "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module",
+    "delete_module", "finit_module", "get_kernel_syms", "get_mempolicy", "init_module",
+    "ioperm", "iopl", "kcmp", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie",
+    "mbind", "move_pages", "nfsservctl", "open_by_handle_at", "perf_event_open",
+    "process_vm_readv", "process_vm_writev", "query_module", "quotactl", "reboot",
+    "request_key", "set_mempolicy", "settimeofday", "stime", "swapon", "swapoff", "sysfs",
+    "_sysctl", "uselib", "userfaultfd", "ustat", "vm86", "vm86old", "name_to_handle_at",
+]
+SYS_ADMIN_SYSCALLS = [
+    "mount", "umount", "umount2", "unshare", "setns", "pivot_root", "fsopen", "fsconfig",
+    "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr", "quotactl_fd",
+]
+CLONE_NS_FLAGS = [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000,
+                  0x40000000]
+
+
+@dataclass
+class ContainerSpec:
+    """What `pyc run`/`create` was asked for, with Docker's option names in mind."""
+
+    image: str = ""
+    command: list[str] = field(default_factory=list)
+    entrypoint: list[str] | None = None  # None: the image's; [] clears it
+    env: list[str] = field(default_factory=list)
+    workdir: str | None = None
+    user: str | None = None
+    group_add: list[str] = field(default_factory=list)
+    hostname: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    tty: bool = False
+    interactive: bool = False
+    init: bool = False
+    read_only: bool = False
+    tmpfs: dict[str, str] = field(default_factory=dict)
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    no_new_privileges: bool = False
+    seccomp: str = "default"  # "default", "unconfined" or a profile path (loaded by ops)
+    seccomp_profile: dict[str, Any] | None = None
+    ulimits: list[str] = field(default_factory=list)
+    stop_signal: str | None = None
+    stop_timeout: int | None = None
+    userns: str = ""  # "" or "keep-id"
+    network: str = "private"  # private (lo only, until slirp4netns), none, host
+    #: extra mounts (volumes and binds come with the networking/volumes issue)
+    mounts: list[dict[str, Any]] = field(default_factory=list)
+    #: cgroup limits in runtime-spec form (the cgroups issue)
+    resources: dict[str, Any] = field(default_factory=dict)
+    auto_remove: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ResolvedUser:
+    uid: int
+    gid: int
+    additional_gids: tuple[int, ...] = ()
+    home: str = "/"
+
+
+def _passwd_entries(text: str) -> list[list[str]]:
+    return [ln.split(":") for ln in text.splitlines() if ln and not ln.startswith("#")]
+
+
+def resolve_user(
+    user: str | None, group_add: list[str], passwd: str, group: str
+) -> ResolvedUser:
+    """`-u name|uid[:group|gid]` and `--group-add` through the container's passwd/group."""
+    users = _passwd_entries(passwd)
+    groups = _passwd_entries(group)
+    name, _, grp = (user or "0").partition(":")
+    entry = next((u for u in users if len(u) >= 6 and (u[0] == name or u[2] == name)), None)
+    if entry is not None:
+        uid, gid, home = int(entry[2]), int(entry[3]), entry[5] or "/"
+    elif name.isdigit():
+        uid, gid, home = int(name), 0, "/"  # Docker: an unknown numeric uid gets gid 0
+    else:
+        raise UsageError(f"unable to find user {name}: no matching entries in passwd file")
+    if grp:
+        gid = _group_id(grp, groups)
+    login = entry[0] if entry else None
+    extra = [int(g[2]) for g in groups if len(g) >= 4 and login and login in g[3].split(",")]
+    extra += [_group_id(g, groups) for g in group_add]
+    extra = [g for g in dict.fromkeys(extra) if g != gid]
+    return ResolvedUser(uid, gid, tuple(extra), home)
+
+
+def _group_id(name: str, groups: list[list[str]]) -> int:
+    if name.isdigit():
+        return int(name)
+    for g in groups:
+        if len(g) >= 3 and g[0] == name:
+            return int(g[2])
+    raise UsageError(f"unable to find group {name}: no matching entries in group file")
+
+
+def command_args(spec: ContainerSpec, image_config: dict[str, Any]) -> list[str]:
+    """Docker's entrypoint/cmd rule."""
+    if spec.entrypoint is not None:
+        entry = list(spec.entrypoint)
+        cmd = list(spec.command)
+    else:
+        entry = list(image_config.get("Entrypoint") or [])
+        cmd = list(spec.command) or list(image_config.get("Cmd") or [])
+    args = entry + cmd
+    if not args:
+        raise UsageError("no command specified")
+    return args
+
+
+def merge_env(image_env: list[str], user_env: list[str], defaults: dict[str, str]) -> list[str]:
+    env: dict[str, str] = dict(defaults)
+    for item in [*image_env, *user_env]:
+        key, sep, value = item.partition("=")
+        if key:
+            env[key] = value if sep else env.get(key, "")
+    return [f"{k}={v}" for k, v in env.items()]
+
+
+def parse_ulimit(text: str) -> Rlimit:
+    """`nofile=1024:2048` or `nproc=512` (Docker's --ulimit)."""
+    name, _, values = text.partition("=")
+    soft_s, _, hard_s = values.partition(":")
+    try:
+        soft = int(soft_s)
+        hard = int(hard_s) if hard_s else soft
+    except ValueError:
+        raise UsageError(f"invalid ulimit: {text}") from None
+    if not name.isalpha() or soft > hard:
+        raise UsageError(f"invalid ulimit: {text}")
+    return Rlimit("RLIMIT_" + name.upper(), soft, hard)
+
+
+def default_seccomp(caps: list[str]) -> dict[str, Any]:
+    denied = list(DENIED_SYSCALLS)
+    if "CAP_SYS_ADMIN" not in caps:
+        denied += SYS_ADMIN_SYSCALLS
+    # ptrace stays allowed: Docker allows it on kernels >= 4.8.
+    rules: list[dict[str, Any]] = [
+        {"names": denied, "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+    ]
+    if "CAP_SYS_ADMIN" not in caps:
+        # glibc falls back to clone() when clone3 fails with ENOSYS, whose flags BPF can see.
+        rules.append({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38})
+        rules += [
+            {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+             "args": [{"index": 0, "value": f, "valueTwo": f, "op": "SCMP_CMP_MASKED_EQ"}]}
+            for f in CLONE_NS_FLAGS
+        ]
+    return {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+            "syscalls": rules}
+
+
+@dataclass
+class SpecInputs:
+    """What the engine resolved before conversion: ids, user, files it wrote."""
+
+    container_id: str
+    user: ResolvedUser
+    #: container path -> host file pyc wrote (/etc/hostname, /etc/hosts, /etc/resolv.conf)
+    etc_files: dict[str, str] = field(default_factory=dict)
+    #: host path of the init binary for --init
+    init_binary: str | None = None
+    single_id_mapping: bool = False
+    #: the capability set (linux.caps.resolve of --cap-add/--cap-drop/--privileged)
+    capabilities: list[str] = field(default_factory=list)
+
+
+def to_spec(spec: ContainerSpec, image_config: dict[str, Any], inputs: SpecInputs) -> Spec:
+    """The runtime spec for one container (image config is the OCI config's `config`)."""
+    hostname = spec.hostname or inputs.container_id[:12]
+    caps = list(inputs.capabilities)
+    args = command_args(spec, image_config)
+    if spec.init:
+        args = [INIT_PATH, "--", *args]
+    defaults = {"PATH": DEFAULT_PATH, "HOSTNAME": hostname}
+    if spec.tty:
+        defaults["TERM"] = "xterm"
+    env = merge_env(list(image_config.get("Env") or []), spec.env, defaults)
+    if not any(e.startswith("HOME=") for e in env):
+        env.append(f"HOME={inputs.user.home}")
+    u = inputs.user
+    effective = caps if u.uid == 0 else []  # moby: only root starts with effective caps
+    process = Process(
+        args=args,
+        env=env,
+        cwd=spec.workdir or image_config.get("WorkingDir") or "/",
+        terminal=spec.tty,
+        user=User(u.uid, u.gid, list(u.additional_gids)),
+        capabilities={"bounding": caps, "effective": effective, "permitted": effective,
+                      "inheritable": [], "ambient": []},
+        rlimits=[parse_ulimit(x) for x in spec.ulimits],
+        no_new_privileges=spec.no_new_privileges,
+    )
+    linux = Linux(
+        namespaces=_namespaces(spec),
+        masked_paths=[] if spec.privileged else list(MASKED_PATHS),
+        readonly_paths=[] if spec.privileged else list(READONLY_PATHS),
+        seccomp=_seccomp(spec, caps),
+        resources=dict(spec.resources),
+    )
+    return Spec(
+        process=process,
+        root_path="rootfs",
+        root_readonly=spec.read_only,
+        hostname=hostname,
+        mounts=default_mounts(spec, inputs),
+        linux=linux,
+        annotations={"io.pycontainer.id": inputs.container_id},
+    )
+
+
+def _namespaces(spec: ContainerSpec) -> list[Namespace]:
+    # The user namespace is not listed: pyc creates it (with the subuid mapping) before the
+    # runtime runs, as Podman does for rootless runc.
+    kinds = ["pid", "ipc", "uts", "mount"]
+    if spec.network != "host":
+        kinds.append("network")
+    return [Namespace(k) for k in kinds]
+
+
+def _seccomp(spec: ContainerSpec, caps: list[str]) -> dict[str, Any] | None:
+    if spec.privileged or spec.seccomp == "unconfined":
+        return None
+    if spec.seccomp_profile is not None:
+        return spec.seccomp_profile
+    return default_seccomp(caps)
+
+
+def default_mounts(spec: ContainerSpec, inputs: SpecInputs) -> list[Mount]:
+    mounts = [
+        Mount("/proc", "proc", "proc", ["nosuid", "noexec", "nodev"]),
+        Mount("/dev", "tmpfs", "tmpfs", ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+    ]
+    pts = ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]
+    if not inputs.single_id_mapping:
+        pts.append("gid=5")  # tty group: mapped only with a subordinate range
+    mounts.append(Mount("/dev/pts", "devpts", "devpts", pts))
+    mounts.append(Mount("/dev/shm", "tmpfs", "shm",
+                        ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]))
+    mounts.append(Mount("/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]))
+    if spec.network == "host":
+        # sysfs can only be mounted by the owner of the network namespace.
+        mounts.append(Mount("/sys", "bind", "/sys", ["rbind", "nosuid", "noexec", "nodev", "ro"]))
+    else:
+        mounts.append(Mount("/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]))
+    for dev in HOST_DEVICES:
+        mounts.append(Mount(dev, "bind", dev, ["bind", "nosuid", "noexec"]))
+    for dest, src in inputs.etc_files.items():
+        mounts.append(Mount(dest, "bind", src, ["bind", "nosuid", "noexec", "nodev"]))
+    for dest, opts in spec.tmpfs.items():
+        extra = [o for o in opts.split(",") if o] if opts else []
+        base = ["nosuid", "nodev"] + ([] if "exec" in extra else ["noexec"])
+        mounts.append(Mount(dest, "tmpfs", "tmpfs", base + [o for o in extra if o != "exec"]))
+    if spec.init and inputs.init_binary:
+        mounts.append(Mount(INIT_PATH, "bind", inputs.init_binary, ["bind", "ro"]))
+    for m in spec.mounts:
+        mounts.append(Mount.from_dict(m))
+    return mounts

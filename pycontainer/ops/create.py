@@ -1,0 +1,223 @@
+"""`pyc create` (and the first half of `pyc run`): records, writable layer, etc files, bundle.
+
+ContainerSpec + image config -> (oci.convert) runtime spec -> bundle/config.json, with the
+rootfs left as a plan that the launcher mounts inside the container's own namespaces.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from pycontainer.containers.lifecycle import Status
+from pycontainer.containers.model import ContainerConfig, ContainerState
+from pycontainer.containers.store import ContainerStore
+from pycontainer.errors import CommandNotFound, PycError, UsageError
+from pycontainer.linux import caps, fs, userns
+from pycontainer.network import etc_files
+from pycontainer.oci import convert
+from pycontainer.paths import Paths
+
+
+@dataclass
+class CreateOptions:
+    spec: convert.ContainerSpec
+    runtime: str = "builtin"
+    pull: str = "missing"
+    #: run a plain directory as the root file system (Podman's --rootfs): no image needed
+    rootfs: str | None = None
+    log_driver: str = "json-file"
+    #: where pull progress goes (stderr), or None
+    progress: TextIO | None = None
+
+
+@dataclass
+class ImageInput:
+    ref: str
+    image_id: str
+    config: dict[str, Any]  # the OCI config's "config" object
+    lowers: list[Path] = field(default_factory=list)
+
+
+def new_id() -> str:
+    return secrets.token_hex(32)
+
+
+def now_rfc3339() -> str:
+    ns = time.time_ns()
+    secs, frac = divmod(ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
+
+
+def image_input(paths: Paths, opts: CreateOptions) -> ImageInput:
+    if opts.rootfs:
+        root = Path(opts.rootfs).absolute()
+        if not root.is_dir():
+            raise UsageError(f"--rootfs {opts.rootfs}: not a directory")
+        return ImageInput(str(root), "", {}, [root])
+    from pycontainer.errors import ImageNotFound
+    from pycontainer.images.store import ImageStore
+
+    store = ImageStore(paths)
+    record = None
+    if opts.pull != "always":
+        try:
+            record = store.resolve(opts.spec.image)
+        except ImageNotFound:
+            if opts.pull == "never":
+                raise
+    if record is None:
+        from pycontainer.ops.pull import ensure_image
+
+        record = ensure_image(paths, opts.spec.image, opts.pull, opts.progress)
+    return ImageInput(opts.spec.image, record.id, dict(record.config.get("config") or {}),
+                      store.layer_dirs(record))
+
+
+def _read_from_layers(lowers: list[Path], rel: str) -> str:
+    for layer in reversed(lowers):
+        path = layer / rel
+        if path.is_file() and not path.is_symlink():
+            try:
+                return path.read_text(errors="replace")
+            except OSError:
+                return ""
+    return ""
+
+
+def resolve_user(spec: convert.ContainerSpec, image: ImageInput) -> convert.ResolvedUser:
+    user = spec.user or image.config.get("User") or None
+    if not user and not spec.group_add:
+        passwd = _read_from_layers(image.lowers, "etc/passwd")
+        return convert.resolve_user("0", [], passwd, "")
+    return convert.resolve_user(user, spec.group_add, _read_from_layers(image.lowers, "etc/passwd"),
+                                _read_from_layers(image.lowers, "etc/group"))
+
+
+def write_etc_files(userdata: Path, spec: convert.ContainerSpec, hostname: str) -> dict[str, str]:
+    req = etc_files.EtcRequest(hostname=hostname, network=spec.network)
+    host_hosts = _host_file("/etc/hosts") if spec.network == "host" else ""
+    files = {
+        "/etc/hostname": etc_files.hostname_file(req),
+        "/etc/hosts": etc_files.hosts_file(req, host_hosts),
+        "/etc/resolv.conf": etc_files.resolv_conf(req, _host_file("/etc/resolv.conf")),
+    }
+    out = {}
+    for dest, text in files.items():
+        path = userdata / os.path.basename(dest)
+        path.write_text(text)
+        os.chmod(path, 0o644)
+        out[dest] = str(path)
+    return out
+
+
+def _host_file(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def init_binary() -> str:
+    import shutil
+
+    for name in ("catatonit", "tini-static", "tini", "docker-init"):
+        found = shutil.which(name) or (f"/usr/libexec/podman/{name}" if os.path.exists(
+            f"/usr/libexec/podman/{name}") else None)
+        if found:
+            return os.path.realpath(found)
+    raise CommandNotFound("--init needs catatonit or tini on the host",
+                          hint="apt-get install catatonit")
+
+
+def create(paths: Paths, opts: CreateOptions) -> str:
+    """Create the container; returns its full id. Nothing runs yet."""
+    spec = opts.spec
+    image = image_input(paths, opts)
+    store = ContainerStore(paths)
+    store.ensure()
+    cid = new_id()
+    name = spec.name or _free_name(store, cid)
+    if spec.name:
+        store.reserve_name(name, cid)
+    try:
+        return _create_records(paths, store, opts, image, cid, name)
+    except BaseException:
+        store.release_name(name, cid)
+        import shutil
+
+        shutil.rmtree(store.dir(cid), ignore_errors=True)
+        raise
+
+
+def _free_name(store: ContainerStore, cid: str) -> str:
+    from pycontainer.containers.names import random_name
+
+    for _ in range(100):
+        name = random_name()
+        try:
+            store.reserve_name(name, cid)
+            return name
+        except PycError:
+            continue
+    name = f"{random_name()}_{cid[:6]}"
+    store.reserve_name(name, cid)
+    return name
+
+
+def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
+                    image: ImageInput, cid: str, name: str) -> str:
+    from pycontainer.storage import driver as drivers
+    from pycontainer.storage import select
+
+    spec = opts.spec
+    mapping = _mapping(spec)
+    user = resolve_user(spec, image)
+    args = convert.command_args(spec, image.config)  # fails early: no command
+    config = ContainerConfig(
+        id=cid, name=name, created=now_rfc3339(), image=image.ref, image_id=image.image_id,
+        spec=_spec_dict(spec), rootfs={}, runtime=opts.runtime or "builtin",
+        path=args[0], args=args[1:], image_config=image.config, log_driver=opts.log_driver,
+        uid_map=[[e.inner, e.outer, e.count] for e in mapping.uids],
+        gid_map=[[e.inner, e.outer, e.count] for e in mapping.gids],
+        single_mapping=mapping.single,
+    )
+    store.create(config, ContainerState(Status.CONFIGURED))
+    userdata = store.userdata(cid)
+    hostname = spec.hostname or cid[:12]
+    inputs = convert.SpecInputs(
+        container_id=cid, user=user, etc_files=write_etc_files(userdata, spec, hostname),
+        init_binary=init_binary() if spec.init else None,
+        single_id_mapping=mapping.single,
+        capabilities=caps.resolve(spec.cap_add, spec.cap_drop, spec.privileged),
+    )
+    runtime_spec = convert.to_spec(spec, image.config, inputs)
+    paths.runtime.mkdir(parents=True, exist_ok=True)
+    choice = select.choose(paths.runtime)
+    driver = drivers.driver(choice.name)
+    plan = driver.prepare(store.dir(cid) / "storage", image.lowers)
+    config.rootfs = plan.to_dict()
+    fs.atomic_write(store.bundle(cid) / "config.json", runtime_spec.to_json(), 0o600)
+    fs.atomic_write(store.dir(cid) / "config.json", json.dumps(config.to_dict()).encode(), 0o600)
+    return cid
+
+
+def _mapping(spec: convert.ContainerSpec) -> userns.IdMapping:
+    base = userns.default_mapping()
+    if spec.userns == "keep-id":
+        return userns.keep_id_mapping(base, os.getuid(), os.getgid())
+    if spec.userns not in ("", "host", "private"):
+        raise UsageError(f"--userns={spec.userns} is not supported (use keep-id)")
+    return base
+
+
+def _spec_dict(spec: convert.ContainerSpec) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(spec)

@@ -1,0 +1,363 @@
+"""start / stop / kill / restart / rm / wait / cleanup. Every operation runs
+lock -> sync -> transition -> act -> save; the supervisor's files are the source of truth for
+what happened while no pyc was running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycontainer import selfexec
+from pycontainer.containers import lifecycle
+from pycontainer.containers.lifecycle import Status
+from pycontainer.containers.model import Container
+from pycontainer.containers.store import ContainerStore
+from pycontainer.errors import Conflict, ContainerRuntimeError, PycError
+from pycontainer.linux import proc
+from pycontainer.paths import Paths
+from pycontainer.runtime.base import ContainerError
+from pycontainer.supervisor import protocol as sp
+
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class StartRequest:
+    attach: bool = False  # connect a client before the container execs (foreground)
+    removes: bool = False  # that client removes the container when it exits
+    tty_size: tuple[int, int] | None = None
+    #: "fork" (fast; the supervisor is a fork of this process) or "exec" (a fresh, small
+    #: interpreter: detached containers, where it lives long)
+    mode: str = "exec"
+    exit_command: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Started:
+    container_id: str
+    pid: int
+    sock: socket.socket | None = None
+
+
+def store_for(paths: Paths) -> ContainerStore:
+    return ContainerStore(paths)
+
+
+def load_synced(store: ContainerStore, cid: str) -> Container:
+    """Load and sync (call with the container's lock held)."""
+    c = store.load(cid)
+    if store.sync(c):
+        store.save(cid, c.state)
+    return c
+
+
+def self_argv() -> list[str]:
+    """argv that re-runs this pyc (console script, zipapp or `python -m pycontainer`)."""
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None) or sys.argv[0]
+    if script and os.path.basename(script) == "__main__.py" and "pycontainer" in script:
+        return [sys.executable, "-m", "pycontainer"]
+    if script and os.path.exists(script):
+        return [sys.executable, os.path.abspath(script)]
+    return [sys.executable, "-m", "pycontainer"]
+
+
+def exit_command(paths: Paths, cid: str, remove: bool) -> list[str]:
+    argv = self_argv() + ["--root", str(paths.data), "--runroot", str(paths.runtime),
+                          "container", "cleanup"]
+    return argv + (["--rm"] if remove else []) + [cid]
+
+
+# -- start ---------------------------------------------------------------------------------
+
+def start(paths: Paths, ref: str, req: StartRequest | None = None) -> Started:
+    req = req or StartRequest()
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    with store.lock(cid):
+        c = load_synced(store, cid)
+        if c.state.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED):
+            return Started(cid, c.state.pid)
+        lifecycle.transition(c.name, c.state.status, Status.CREATED, "start")
+        run_dir = _fresh_run_dir(store, cid)
+        cfg = _supervisor_config(paths, store, c, run_dir, req)
+        sync_r, sup_pid = _spawn(cfg, req)
+        c.state.status = Status.CREATED
+        c.state.supervisor_pid = sup_pid
+        c.state.pid = 0
+        store.save(cid, c.state)
+        try:
+            return _await_start(store, c, sync_r, run_dir, req)
+        finally:
+            os.close(sync_r)
+
+
+def _fresh_run_dir(store: ContainerStore, cid: str) -> str:
+    run_dir = store.run_dir(cid)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True, mode=0o700)
+    return str(run_dir)
+
+
+def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_dir: str,
+                       req: StartRequest) -> sp.SupervisorConfig:
+    from pycontainer.runtime.launch import LaunchConfig
+
+    cfg = c.config
+    spec = cfg.spec
+    runtime_root = os.path.join(str(paths.runtime), "oci-" + os.path.basename(cfg.runtime))
+    launch = LaunchConfig(
+        container_id=cfg.id, bundle=str(store.bundle(cfg.id)), rootfs=cfg.rootfs,
+        uid_map=cfg.uid_map, gid_map=cfg.gid_map, single_mapping=cfg.single_mapping,
+        runtime=cfg.runtime, runtime_root=runtime_root)
+    auto_remove = bool(spec.get("auto_remove"))
+    return sp.SupervisorConfig(
+        container_id=cfg.id, launch=launch.__dict__, run_dir=run_dir,
+        log_path=str(store.log_path(cfg.id)), log_driver=cfg.log_driver,
+        tty=bool(spec.get("tty")), stdin=bool(spec.get("interactive")),
+        wait_attach=req.attach, auto_remove=auto_remove,
+        exit_command=req.exit_command or (exit_command(paths, cfg.id, True)
+                                          if auto_remove else []),
+        record_path=str(store.dir(cfg.id) / "config.json"),
+    )
+
+
+def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
+    """Start the supervisor in its own session; returns (sync pipe read end, its pid)."""
+    path = sp.config_file(cfg.run_dir)
+    with open(path, "wb") as f:
+        f.write(cfg.to_json())
+    sync_r, sync_w = os.pipe()
+    mode = os.environ.get("PYC_SUPERVISOR_MODE") or req.mode
+    if mode == "fork":
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - becomes the supervisor
+            code = 1
+            try:
+                os.setsid()
+                os.close(sync_r)
+                from pycontainer.supervisor.main import serve
+
+                code = serve(cfg, sync_w, req.tty_size)
+            finally:
+                os._exit(code)
+        os.close(sync_w)
+        return sync_r, pid
+    import subprocess
+
+    size = [str(x) for x in req.tty_size] if req.tty_size else []
+    argv = selfexec.python_argv("pycontainer.supervisor", path, str(sync_w), *size)
+    child = subprocess.Popen(argv, pass_fds=(sync_w,), start_new_session=True,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, close_fds=True)
+    os.close(sync_w)
+    return sync_r, child.pid
+
+
+class _SyncReader:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buf = b""
+
+    def next(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise ContainerRuntimeError("timed out waiting for the container to start")
+            data = os.read(self.fd, 4096)
+            if not data:
+                return {"error": {"stage": "supervisor", "errno": 0,
+                                  "msg": "the supervisor exited before starting the container"}}
+            self.buf += data
+        line, _, self.buf = self.buf.partition(b"\n")
+        return dict(json.loads(line))
+
+
+def _await_start(store: ContainerStore, c: Container, sync_r: int, run_dir: str,
+                 req: StartRequest) -> Started:
+    reader = _SyncReader(sync_r)
+    msg = reader.next(START_TIMEOUT)
+    sock = None
+    if "pid" in msg:
+        c.state.pid = int(msg["pid"])
+        if req.attach:
+            from pycontainer.ops import attach
+
+            sock = attach.connect(run_dir)
+            attach.hello(sock, attach.AttachOptions(tty=req.tty_size is not None,
+                                                    removes=req.removes))
+        msg = reader.next(START_TIMEOUT)
+    if "error" in msg:
+        if sock is not None:
+            sock.close()
+        _record_failure(store, c, msg["error"])
+    c.state.status = Status.RUNNING
+    c.state.pid_started = proc.start_time(c.state.pid)
+    c.state.started_at = str(msg.get("started", ""))
+    c.state.finished_at = ""
+    c.state.exit_code = 0
+    c.state.error = ""
+    c.state.stopped_by_user = False
+    store.save(c.id, c.state)
+    return Started(c.id, c.state.pid, sock)
+
+
+def _record_failure(store: ContainerStore, c: Container, err: dict[str, Any]) -> None:
+    error = ContainerError(str(err.get("stage")), int(err.get("errno", 0)), str(err.get("msg")))
+    exc = error.to_exception(c.config.path)
+    c.state.status = Status.EXITED
+    c.state.exit_code = exc.exit_code if exc.exit_code != 125 else 128
+    c.state.error = exc.message
+    c.state.pid = 0
+    store.save(c.id, c.state)
+    raise exc
+
+
+# -- signals, stop, wait ------------------------------------------------------------------
+
+def kill(paths: Paths, ref: str, sig: str | int = "KILL") -> str:
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    number = proc.parse_signal(sig)
+    with store.lock(cid):
+        c = load_synced(store, cid)
+        if not c.state.running:
+            raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
+        if number in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
+            c.state.stopped_by_user = True
+            store.save(cid, c.state)
+        proc.kill(c.state.pid, number, c.state.pid_started)
+    return cid
+
+
+def stop(paths: Paths, ref: str, timeout: float | None = None, sig: str | None = None) -> str:
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    with store.lock(cid):
+        c = load_synced(store, cid)
+        if not c.state.running:
+            return cid  # Docker: stopping a stopped container is not an error
+        spec = c.config.spec
+        timeout = timeout if timeout is not None else (spec.get("stop_timeout") or 10)
+        number = proc.parse_signal(sig or spec.get("stop_signal")
+                                   or c.config.image_config.get("StopSignal") or "TERM")
+        lifecycle.transition(c.name, c.state.status, Status.STOPPING, "stop")
+        c.state.status = Status.STOPPING
+        c.state.stopped_by_user = True
+        store.save(cid, c.state)
+        pid, started = c.state.pid, c.state.pid_started
+    proc.kill(pid, number, started)
+    if not wait_exit(store, cid, float(timeout)):
+        proc.kill(pid, signal.SIGKILL, started)
+        wait_exit(store, cid, 10.0)
+    with store.lock(cid):
+        load_synced(store, cid)
+    return cid
+
+
+def wait_exit(store: ContainerStore, cid: str, timeout: float | None) -> bool:
+    """Wait for the supervisor's exit record; False on timeout."""
+    exit_path = store.run_dir(cid) / "exit.json"
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.002
+    while not exit_path.exists():
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        c = store.load(cid)
+        if c.state.status not in lifecycle.ACTIVE:
+            return True
+        if (c.state.supervisor_pid and not proc.alive(c.state.supervisor_pid)
+                and not exit_path.exists()):
+            return True  # died without a record; sync will say so
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    return True
+
+
+def wait(paths: Paths, ref: str) -> int:
+    """`pyc wait`: block until the container exits; its exit code."""
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    while True:
+        with store.lock(cid):
+            c = load_synced(store, cid)
+        if c.state.status == Status.EXITED:
+            return c.state.exit_code
+        if c.state.status == Status.CONFIGURED:
+            time.sleep(0.1)  # Docker waits for a created container to run and exit
+            continue
+        wait_exit(store, cid, 1.0)
+
+
+def restart(paths: Paths, ref: str, timeout: float | None = None) -> str:
+    cid = stop(paths, ref, timeout)
+    start(paths, cid)
+    return cid
+
+
+# -- removal -------------------------------------------------------------------------------
+
+def remove(paths: Paths, ref: str, force: bool = False) -> str:
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    with store.lock(cid):
+        c = load_synced(store, cid)
+        if c.state.running or c.state.status == Status.CREATED:
+            if not force:
+                raise Conflict(f"You cannot remove a running container {cid}. Stop the "
+                               "container before attempting removal or force remove")
+            proc.kill(c.state.pid, signal.SIGKILL, c.state.pid_started)
+            wait_exit(store, cid, 10.0)
+            c = load_synced(store, cid)
+        lifecycle.transition(c.name, c.state.status, Status.REMOVING, "remove")
+        c.state.status = Status.REMOVING
+        store.save(cid, c.state)
+        _wait_gone(c.state.supervisor_pid)
+        _remove_storage(paths, store, c)
+        store.remove_records(c)
+    return cid
+
+
+def _wait_gone(pid: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while pid and proc.alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _remove_storage(paths: Paths, store: ContainerStore, c: Container) -> None:
+    from pycontainer.runtime.launch import LaunchConfig
+    from pycontainer.storage import driver as drivers
+
+    mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
+                           c.config.single_mapping).mapping()
+    name = c.config.rootfs.get("driver", "vfs") if c.config.rootfs else "vfs"
+    with contextlib.suppress(OSError, PycError):
+        drivers.driver(name).remove(store.dir(c.id) / "storage", mapping)
+    if c.config.runtime not in ("builtin", ""):
+        root = os.path.join(str(paths.runtime), "oci-" + os.path.basename(c.config.runtime))
+        shutil.rmtree(os.path.join(root, c.id), ignore_errors=True)
+
+
+def cleanup(paths: Paths, ref: str, remove_it: bool = False) -> None:
+    """The supervisor's exit command: record the exit and, for --rm, remove the container."""
+    store = store_for(paths)
+    try:
+        cid = store.resolve(ref)
+    except PycError:
+        return  # already removed (e.g. by the foreground `run --rm`)
+    with store.lock(cid):
+        c = load_synced(store, cid)
+    if remove_it and c.state.status == Status.EXITED:
+        with contextlib.suppress(PycError):
+            remove(paths, cid, force=True)

@@ -1,0 +1,83 @@
+"""The runtime seam: what the launcher hands to a runtime and what it gets back.
+
+A runtime turns a bundle (config.json + rootfs) into a process that waits to be started:
+`create` returns the container's pid; writing one byte to the start pipe lets it exec.
+Errors before or at exec come back as a structured record (stage, errno, message) on the
+error pipe, never as text to parse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+from pycontainer.errors import CannotInvoke, CommandNotFound, ContainerRuntimeError, PycError
+from pycontainer.oci.runtime import Spec
+
+#: errno values that mean "found but cannot be executed" (Docker's 126)
+CANNOT_INVOKE = {13, 1, 8, 21, 20}  # EACCES EPERM ENOEXEC EISDIR ENOTDIR
+
+
+@dataclass
+class Stdio:
+    """File descriptors the container's process gets, and how its terminal is delivered."""
+
+    stdin: int
+    stdout: int
+    stderr: int
+    #: with a terminal: a socket the runtime sends the pty master over (SCM_RIGHTS)
+    console_socket: int = -1
+    console_path: str = ""
+
+
+@dataclass
+class ContainerError(Exception):  # noqa: N818 - a record that travels between processes
+    stage: str  # "exec" or a setup step name
+    errno: int
+    message: str
+
+    def encode(self) -> bytes:
+        return json.dumps({"stage": self.stage, "errno": self.errno, "msg": self.message}).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> ContainerError:
+        d = json.loads(raw)
+        return cls(d["stage"], int(d["errno"]), d["msg"])
+
+    def to_exception(self, command: str) -> PycError:
+        if self.stage == "exec" and self.errno == 2:
+            return CommandNotFound(
+                f"container command {command!r} not found or does not exist")
+        if self.stage == "exec" and self.errno in CANNOT_INVOKE:
+            return CannotInvoke(f"container command {command!r} could not be invoked: "
+                                f"{os.strerror(self.errno)}")
+        return ContainerRuntimeError(f"{self.stage}: {self.message}")
+
+
+class OCIRuntime(Protocol):
+    """Runs in the launcher: already root of the container's user namespace, in a mount
+    namespace where the rootfs is mounted at `bundle/rootfs`."""
+
+    name: str
+
+    def create(self, container_id: str, bundle: str, spec: Spec, stdio: Stdio,
+               start_fd: int, error_fd: int) -> int:
+        """Create the container process, waiting on `start_fd`; return its host pid."""
+        ...
+
+    def start(self, container_id: str, start_fd: int, error_fd: int) -> None:
+        """Let the created container exec (the builtin runtime's process reads `start_fd`
+        itself; an external runtime waits for it here and runs `RUNTIME start`)."""
+        ...
+
+
+def get(name: str, state_dir: str = "") -> OCIRuntime:
+    if name in ("", "builtin", "pyc"):
+        from pycontainer.runtime.builtin.create import BuiltinRuntime
+
+        return BuiltinRuntime()
+    from pycontainer.runtime.external import ExternalRuntime
+
+    return ExternalRuntime(name, state_dir)

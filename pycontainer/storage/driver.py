@@ -1,0 +1,89 @@
+"""The storage driver contract: a container's root file system as a plan to mount.
+
+`prepare` creates the container's writable layer and returns a `RootfsPlan`; the plan is
+*executed* inside the container's own mount namespace (see runtime.launch), so nothing is
+mounted on the host. `remove` deletes the writable layer (inside the user namespace when it
+holds files owned by subordinate ids).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pycontainer.linux import userns
+
+
+@dataclass
+class RootfsPlan:
+    driver: str  # overlay, fuse-overlayfs, vfs
+    lowers: list[str] = field(default_factory=list)  # base first
+    upper: str = ""
+    work: str = ""
+    #: vfs: the copied tree to bind-mount
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RootfsPlan:
+        return cls(**d)
+
+    @property
+    def diff_dir(self) -> str:
+        """Where the container's own changes are (for diff, commit, export)."""
+        return self.upper or self.source
+
+
+class Driver(Protocol):
+    name: str
+
+    def prepare(self, storage_dir: Path, lowers: list[Path]) -> RootfsPlan: ...
+
+    def remove(self, storage_dir: Path, mapping: userns.IdMapping) -> None: ...
+
+
+def remove_tree(path: Path, mapping: userns.IdMapping) -> None:
+    """Delete `path`, entering the user namespace when subordinate ids own parts of it."""
+    if not os.path.lexists(path):
+        return
+    shutil.rmtree(path, onerror=_chmod_retry)
+    if not os.path.lexists(path) or os.getuid() == 0:
+        return
+
+    def child() -> int:
+        shutil.rmtree(path, ignore_errors=True)
+        return 0
+
+    userns.run_in_userns(child, mapping)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _chmod_retry(func: Any, path: str, exc_info: Any) -> None:
+    # overlay's work/work is created mode 000: our own directories we may chmod and retry.
+    with contextlib.suppress(OSError):
+        os.chmod(os.path.dirname(path), 0o700)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+
+
+def driver(name: str) -> Driver:
+    if name == "overlay":
+        from pycontainer.storage.overlay import OverlayDriver
+
+        return OverlayDriver()
+    if name == "fuse-overlayfs":
+        from pycontainer.storage.fuse_overlay import FuseOverlayDriver
+
+        return FuseOverlayDriver()
+    from pycontainer.storage.vfs import VfsDriver
+
+    return VfsDriver()

@@ -1,0 +1,384 @@
+"""The supervisor's life: launch, report, hold stdio, wait, record the exit, clean up."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import time
+from typing import Any
+
+from pycontainer.linux import fs, proc
+from pycontainer.linux import pty as ptys
+from pycontainer.linux import syscalls as sc
+from pycontainer.oci.runtime import Spec
+from pycontainer.runtime.base import ContainerError
+from pycontainer.runtime.launch import LaunchConfig, launch
+from pycontainer.supervisor import protocol as p
+from pycontainer.supervisor.logfile import LogWriter, timestamp
+from pycontainer.supervisor.stdio import HeldStdio, make
+
+FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT,
+             signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH)
+DRAIN_SECONDS = 2.0
+
+
+class Client:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = p.FrameReader()
+        self.removes = False
+
+
+class Supervisor:
+    def __init__(self, cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | None
+                 = None) -> None:
+        self.cfg = cfg
+        self.sync_fd = sync_fd
+        self.tty_size = tty_size
+        self.sel = selectors.DefaultSelector()
+        self.clients: dict[int, Client] = {}
+        self.pid = 0
+        self.status: int | None = None
+        self.helpers: list[int] = []
+        self.stdio: HeldStdio | None = None
+        self.log: LogWriter | None = None
+        self.listener: socket.socket | None = None
+
+    # -- reporting to the CLI that started us -------------------------------------------
+    def sync(self, msg: dict[str, Any]) -> None:
+        if self.sync_fd < 0:
+            return
+        try:
+            os.write(self.sync_fd, json.dumps(msg).encode() + b"\n")
+        except OSError:
+            self.sync_fd = -1  # the CLI is gone; the container carries on
+
+    def close_sync(self) -> None:
+        if self.sync_fd >= 0:
+            os.close(self.sync_fd)
+            self.sync_fd = -1
+
+    # -- the sequence ---------------------------------------------------------------------
+    def run(self) -> int:
+        sc.prctl(sc.PR_SET_CHILD_SUBREAPER, 1)
+        cfg = self.cfg
+        self.log = LogWriter(cfg.log_path, cfg.log_driver)
+        self.listener = self._listen()
+        self.stdio = make(cfg.tty, cfg.stdin)
+        lcfg = LaunchConfig(**cfg.launch)
+        with open(os.path.join(lcfg.bundle, "config.json"), "rb") as f:
+            spec = Spec.from_json(f.read())
+        start_r, start_w = os.pipe()
+        err_r, err_w = os.pipe()
+        launched = launch(lcfg, spec, self.stdio.child, start_r, err_w)
+        os.close(start_r)
+        os.close(err_w)
+        self.stdio.close_child_ends()
+        self.helpers = launched.helper_pids
+        self._reap_nohang()
+        if launched.error is not None:
+            return self._failed(launched.error)
+        self.pid = launched.pid
+        self.sync({"pid": self.pid})
+        if cfg.tty and self.stdio.receive_master() >= 0 and self.tty_size:
+            ptys.set_size(self.stdio.master, *self.tty_size)
+        if cfg.wait_attach:
+            self._accept_first()
+        os.write(start_w, b"1")
+        os.close(start_w)
+        error = _read_all(err_r)
+        if error:
+            return self._failed(ContainerError.decode(error))
+        started = timestamp()
+        fs.atomic_write(p.pid_file(cfg.run_dir), json.dumps({
+            "pid": self.pid, "started": proc.start_time(self.pid), "supervisor": os.getpid(),
+            "startedAt": started}).encode())
+        self.sync({"started": started})
+        self.close_sync()
+        self.loop()
+        return self.finish()
+
+    def _failed(self, error: ContainerError) -> int:
+        self.sync({"error": {"stage": error.stage, "errno": error.errno, "msg": error.message}})
+        self.close_sync()
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+        self._wait_all(2.0)
+        self._kill_helpers()
+        code = 127 if error.stage == "exec" and error.errno == 2 else (
+            126 if error.stage == "exec" else 125)
+        self._write_exit(code, error.message)
+        return 0
+
+    def _listen(self) -> socket.socket:
+        path = p.attach_path(self.cfg.run_dir)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        addr, dir_fd = p.socket_address(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(addr)
+        finally:
+            if dir_fd is not None:
+                os.close(dir_fd)
+        sock.listen(16)
+        return sock
+
+    def _accept_first(self) -> None:
+        assert self.listener is not None
+        self.listener.settimeout(30)
+        try:
+            conn, _ = self.listener.accept()
+        except TimeoutError:
+            return  # start anyway: the output is in the log
+        finally:
+            self.listener.settimeout(None)
+        self._add_client(conn)
+        # Let the client's first frames (resize, "I remove") arrive before the exec.
+        conn.settimeout(0.2)
+        with contextlib.suppress(TimeoutError, OSError):
+            data = conn.recv(4096)
+            self._client_frames(self.clients[conn.fileno()], data)
+        conn.settimeout(None)
+
+    # -- the event loop ---------------------------------------------------------------
+    def loop(self) -> None:
+        assert self.stdio is not None and self.listener is not None
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        for sig in FORWARDED:
+            signal.signal(sig, self._forward)
+        self.sel.register(wake_r, selectors.EVENT_READ, "wake")
+        self.sel.register(self.listener, selectors.EVENT_READ, "listen")
+        for fd in self.stdio.outputs:
+            self.sel.register(fd, selectors.EVENT_READ, "output")
+        self._reap_nohang()
+        deadline: float | None = None
+        while self.stdio.outputs or self.status is None:
+            if self.status is not None and deadline is None:
+                deadline = time.monotonic() + DRAIN_SECONDS
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if deadline is not None and timeout == 0:
+                break
+            for key, _ in self.sel.select(timeout):
+                self._dispatch(key)
+        self.sel.unregister(wake_r)
+        signal.set_wakeup_fd(-1)
+
+    def _dispatch(self, key: selectors.SelectorKey) -> None:
+        kind = key.data
+        if kind == "wake":
+            with contextlib.suppress(BlockingIOError):
+                os.read(key.fd, 512)
+            self._reap_nohang()
+        elif kind == "listen":
+            conn, _ = self.listener.accept()  # type: ignore[union-attr]
+            self._add_client(conn)
+        elif kind == "output":
+            self._read_output(key.fd)
+        else:
+            self._read_client(key.fd)
+
+    def _forward(self, sig: int, _frame: Any) -> None:
+        if sig == signal.SIGWINCH or not self.pid:
+            return
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, sig)
+
+    def _read_output(self, fd: int) -> None:
+        assert self.stdio is not None and self.log is not None
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:  # EIO from a pty master once the terminal is gone
+            data = b""
+        if not data:
+            self.sel.unregister(fd)
+            stream = self.stdio.outputs.pop(fd)
+            if fd != self.stdio.master:
+                os.close(fd)
+            del stream
+            return
+        stream = self.stdio.outputs[fd]
+        self.log.write(stream, data)
+        self._broadcast(p.encode(p.STDOUT if stream == "stdout" else p.STDERR, data))
+
+    def _add_client(self, conn: socket.socket) -> None:
+        self.clients[conn.fileno()] = Client(conn)
+        self.sel.register(conn, selectors.EVENT_READ, "client")
+
+    def _drop_client(self, fd: int) -> None:
+        client = self.clients.pop(fd, None)
+        if client is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self.sel.unregister(client.sock)
+            client.sock.close()
+
+    def _read_client(self, fd: int) -> None:
+        client = self.clients.get(fd)
+        if client is None:
+            return
+        try:
+            data = client.sock.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self._drop_client(fd)
+            return
+        self._client_frames(client, data)
+
+    def _client_frames(self, client: Client, data: bytes) -> None:
+        assert self.stdio is not None
+        for kind, payload in client.reader.feed(data):
+            if kind == p.STDIN and self.stdio.stdin_w >= 0:
+                with contextlib.suppress(OSError):
+                    _write_all(self.stdio.stdin_w, payload)
+            elif kind == p.STDIN_CLOSE and not self.cfg.tty and self.stdio.stdin_w >= 0:
+                os.close(self.stdio.stdin_w)
+                self.stdio.stdin_w = -1
+            elif kind == p.RESIZE and self.stdio.master >= 0:
+                rows, cols = (int(x) for x in payload.split())
+                ptys.set_size(self.stdio.master, rows, cols)
+            elif kind == p.CLIENT_REMOVES:
+                client.removes = True
+
+    def _broadcast(self, frame: bytes) -> None:
+        for fd, client in list(self.clients.items()):
+            try:
+                client.sock.settimeout(5)
+                client.sock.sendall(frame)
+            except OSError:
+                self._drop_client(fd)
+
+    # -- children -------------------------------------------------------------------------
+    def _reap_nohang(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.pid and self.status is None:
+                self.status = status
+
+    def _wait_all(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == self.pid and self.status is None:
+                self.status = status
+            if pid == 0:
+                time.sleep(0.01)
+
+    def _kill_helpers(self) -> None:
+        for pid in self.helpers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+        self._wait_all(0.5 if self.helpers else 0)
+
+    # -- the end --------------------------------------------------------------------------
+    def exit_code(self) -> int:
+        if self.status is None:
+            return 255
+        code = os.waitstatus_to_exitcode(self.status)
+        return 128 - code if code < 0 else code
+
+    def _write_exit(self, code: int, error: str = "") -> None:
+        record = {"exitCode": code, "finishedAt": timestamp(), "oomKilled": False,
+                  "error": error}
+        fs.atomic_write(p.exit_file(self.cfg.run_dir), json.dumps(record).encode())
+
+    def finish(self) -> int:
+        assert self.log is not None
+        code = self.exit_code()
+        self.log.close()
+        self._kill_helpers()
+        self._write_exit(code)
+        self._broadcast(p.encode(p.EXIT, str(code).encode()))
+        removers = [c for c in self.clients.values() if c.removes]
+        if self.listener is not None:
+            self.listener.close()
+        self._wait_removers(removers)
+        for fd in list(self.clients):
+            self._drop_client(fd)
+        self._exit_command()
+        return 0
+
+    def _wait_removers(self, removers: list[Client]) -> None:
+        """A foreground `run --rm` removes the container itself; give it the time to."""
+        deadline = time.monotonic() + 10
+        for client in removers:
+            client.sock.settimeout(max(0.0, deadline - time.monotonic()))
+            with contextlib.suppress(OSError):
+                while client.sock.recv(4096):
+                    pass
+
+    def _exit_command(self) -> None:
+        cfg = self.cfg
+        if not cfg.exit_command:
+            return
+        if cfg.auto_remove and cfg.record_path and not os.path.exists(cfg.record_path):
+            return  # already removed by the CLI that ran it
+        import subprocess
+
+        subprocess.Popen(cfg.exit_command, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        data = os.read(fd, 65536)
+        if not data:
+            break
+        chunks.append(data)
+    os.close(fd)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def detach_stdio(log_path: str) -> None:
+    """The supervisor must not hold the CLI's stdout (a caller reading it to EOF would hang)."""
+    null = os.open(os.devnull, os.O_RDWR)
+    err = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.dup2(err, 2)
+    os.close(null)
+    os.close(err)
+
+
+def serve(cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | None = None) -> int:
+    detach_stdio(os.path.join(cfg.run_dir, "supervisor.log"))
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        return Supervisor(cfg, sync_fd, tty_size).run()
+    except BaseException as exc:  # noqa: BLE001 - the log is the only place left to tell
+        import traceback
+
+        traceback.print_exc()
+        with contextlib.suppress(OSError):
+            os.write(sync_fd, json.dumps({"error": {"stage": "supervisor", "errno": 0,
+                                                    "msg": str(exc)}}).encode() + b"\n")
+        return 1

@@ -1,0 +1,111 @@
+"""The supervisor <-> engine contract in one place: the config it is started with, the files
+it writes (pid file, exit file, log, attach socket) and the wire formats it speaks.
+
+Sync pipe (supervisor -> starting CLI), JSON lines:
+    {"pid": N}                         the container exists and waits to be started
+    {"started": ISO-TIME}              it exec'd its command
+    {"error": {"stage", "errno", "msg"}}  it could not be created or could not exec
+
+Attach socket frames, both ways: 1 byte type, 4 bytes big-endian length, payload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# server -> client
+STDOUT, STDERR, EXIT = 1, 2, 3
+# client -> server
+STDIN, STDIN_CLOSE, RESIZE, CLIENT_REMOVES = 10, 11, 12, 13
+
+_HEADER = struct.Struct(">BI")
+
+
+@dataclass
+class SupervisorConfig:
+    container_id: str
+    #: runtime.launch.LaunchConfig as a dict
+    launch: dict[str, Any]
+    run_dir: str  # volatile per-container dir: pid file, exit file, attach socket
+    log_path: str
+    log_driver: str = "json-file"  # or k8s-file
+    tty: bool = False
+    stdin: bool = False
+    #: hold the container before exec until the first attach client connects
+    wait_attach: bool = False
+    #: argv run after the container exits and the exit file is written (podman's
+    #: exit command): `pyc container cleanup [--rm] ID`
+    exit_command: list[str] = field(default_factory=list)
+    auto_remove: bool = False
+    #: a file that exists while the container record does (for --rm bookkeeping)
+    record_path: str = ""
+    stop_signal: int = 15
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self)).encode()
+
+    @classmethod
+    def load(cls, path: str) -> SupervisorConfig:
+        with open(path, "rb") as f:
+            return cls(**json.loads(f.read()))
+
+
+def pid_file(run_dir: str) -> str:
+    return os.path.join(run_dir, "pid.json")
+
+
+def exit_file(run_dir: str) -> str:
+    return os.path.join(run_dir, "exit.json")
+
+
+def attach_path(run_dir: str) -> str:
+    return os.path.join(run_dir, "attach")
+
+
+def config_file(run_dir: str) -> str:
+    return os.path.join(run_dir, "supervisor.json")
+
+
+def encode(kind: int, payload: bytes = b"") -> bytes:
+    return _HEADER.pack(kind, len(payload)) + payload
+
+
+class FrameReader:
+    """Incremental frame decoder for a stream socket."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        self.buf += data
+        frames = []
+        while len(self.buf) >= _HEADER.size:
+            kind, size = _HEADER.unpack_from(self.buf)
+            end = _HEADER.size + size
+            if len(self.buf) < end:
+                break
+            frames.append((kind, self.buf[_HEADER.size:end]))
+            self.buf = self.buf[end:]
+        return frames
+
+
+def socket_address(path: str) -> tuple[str, int | None]:
+    """A unix socket path short enough for sun_path (108 bytes): long paths go through
+    /proc/self/fd/N of their directory. Returns (address, dir fd to close or None)."""
+    if len(path.encode()) < 100:
+        return path, None
+    fd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    return f"/proc/self/fd/{fd}/{os.path.basename(path)}", fd
+
+
+def read_json_file(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
