@@ -125,8 +125,14 @@ def _pull_one(paths: Paths, ref: reference.Reference, opts: PullOptions,
             continue
         names = [ref.tagged] if ref.tag else []
         existed = _have(store, resolved, names)
-        record = image_pull.pull_image(store, client, ep.repository, resolved, names,
-                                       show.progress)
+        try:
+            record = image_pull.pull_image(store, client, ep.repository, resolved, names,
+                                           show.progress)
+        except BaseException:
+            # Verified layers of a failed pull are not referenced by any image: drop them,
+            # so a failed pull leaves nothing of the image (skipped if another pull runs).
+            store.gc()
+            raise
         show.done(resolved.top_digest, existed)
         return record
     assert last is not None
