@@ -1098,9 +1098,11 @@ def _want_int(v: Any) -> int:
 
 
 def _kind(v: Any) -> str:
+    """Go's basic kinds; ints and floats are one kind because Docker's inspect retries a
+    failing template on the JSON-decoded object, where every number is a float64."""
     if v is None or v is MISSING:
         return "nil"
-    for kind, types in (("bool", bool), ("int", int), ("float", float), ("string", str)):
+    for kind, types in (("bool", bool), ("number", (int, float)), ("string", str)):
         if isinstance(v, types):
             return kind
     return "other"
@@ -1124,7 +1126,7 @@ def _eq(a: Any, *others: Any) -> bool:
 def _ordered(op: str) -> Callable[[Any, Any], bool]:
     def compare(a: Any, b: Any) -> bool:
         ka, kb = _kind(a), _kind(b)
-        if ka not in ("int", "float", "string") or kb not in ("int", "float", "string"):
+        if ka not in ("number", "string") or kb not in ("number", "string"):
             raise _TemplateError("invalid type for comparison")
         if ka != kb:
             raise _TemplateError("incompatible types for comparison")
@@ -1137,7 +1139,7 @@ def _map_zero(m: dict[Any, Any]) -> Any:
     """The zero value of a map's element type, guessed from its values (see module doc)."""
     kinds = {_kind(v) if not isinstance(v, (list, dict)) else type(v).__name__
              for v in m.values()}
-    zeros = {"string": "", "int": 0, "float": 0.0, "bool": False, "list": [], "dict": {}}
+    zeros = {"string": "", "number": 0, "bool": False, "list": [], "dict": {}}
     if not kinds:
         return ""
     if len(kinds) == 1:

@@ -145,6 +145,7 @@ def test_pipeline_final_argument() -> None:
         ('{{if eq .S "str"}}eq{{end}}', "eq"),
         ('{{eq .S "a" "b" "str"}}', "true"),
         ("{{eq .I 3}} {{ne .I 3}}", "true false"),
+        ("{{eq 3.0 .I}} {{lt .Fl 3}}", "true true"),
         ("{{lt .I 4}} {{le .I 3}} {{gt .I 3}} {{ge .I 3}}", "true true false true"),
         ('{{lt "a" "b"}}', "true"),
         ("{{eq .Nil .Nil}}", "true"),
