@@ -23,6 +23,10 @@ from pycontainer.registry import transport as tr
 from pycontainer.registry.auth import Challenge, Credentials, parse_challenge
 
 RETRIES = 4
+#: What a status means when the registry sent no error body (HEAD requests never do).
+_DEFAULT_TEXT = {401: "unauthorized: authentication required",
+                 403: "denied: requested access to the resource is denied",
+                 404: "not found", 429: "toomanyrequests"}
 HUB_API = "registry-1.docker.io"
 
 
@@ -163,7 +167,7 @@ class RegistryClient:
         if resp.status in ok:
             return resp
         raw = resp.read() if resp.status != 416 else b""
-        text = _message(raw) or f"HTTP {resp.status}"
+        text = _message(raw) or _DEFAULT_TEXT.get(resp.status, f"HTTP {resp.status}")
         where = f"{what}: {text}"
         if resp.status == 401:
             raise AuthError(f"{where} (try `pyc login {self.registry}`)")
