@@ -1,9 +1,13 @@
 """User-defined networks: what the ops layer calls to create them and plug containers in.
 
     create_network(paths, name, subnet=None)                  -> ipam.Network (a record only)
+    rootlessns.ensure(paths.runtime, paths.data)              -> Holder (before the container:
+                                    it must be created in Holder.userns_path)
     connect(paths, container_id, name, netns_pid, network, aliases=()) -> (ip, mac)
-    disconnect(paths, container_id, network)
-    remove_network(paths, name)                               -> ipam.Network
+    publish(paths, ip, allocated_port_mappings)               -> records for unpublish
+    resolv_config(paths, networks, dns, dns_search, dns_option, host_resolv)
+    unpublish(paths, records); disconnect(paths, container_id, network) or disconnect_all
+    remove_network(paths, name) / prune_networks(paths)
     release(paths)                  stops the rootless namespace when no container uses it
 
 A network is a Linux bridge (`pycN`, the gateway address on it) in the per-user rootless
@@ -19,9 +23,11 @@ import ipaddress
 import os
 from typing import Any
 
-from pycontainer.errors import HostError
+from pycontainer.errors import Conflict, HostError, NetworkNotFound
 from pycontainer.network import rootlessns
 from pycontainer.network.ipam import Endpoint, Network, NetworkStore
+from pycontainer.network.slirp import ResolvConfig
+from pycontainer.network.slirp import resolv_config as slirp_resolv_config
 from pycontainer.paths import Paths
 
 MTU = 1500
@@ -140,6 +146,38 @@ def unpublish(paths: Paths, published: list[dict[str, Any]]) -> None:
 def _unmap(holder: rootlessns.Holder, key: str) -> None:
     rootlessns.run_inside(holder, lambda: rootlessns.nft(
         f"delete element ip pycontainer published {{ {key} }}"))
+
+
+def disconnect_all(paths: Paths, container_id: str) -> list[str]:
+    """Take the container off every network it is on (its removal, or its exit)."""
+    names = [n.name for n in store(paths).networks() if container_id in n.endpoints]
+    for name in names:
+        disconnect(paths, container_id, name)
+    return names
+
+
+def prune_networks(paths: Paths) -> list[str]:
+    """`pyc network prune`: remove every network no container is connected to."""
+    removed = []
+    for net in store(paths).networks():
+        if not net.endpoints:
+            with contextlib.suppress(Conflict, NetworkNotFound):
+                removed.append(remove_network(paths, net.name).name)
+    return removed
+
+
+def resolv_config(paths: Paths, networks: list[str], dns: list[str] | None = None,
+                  dns_search: list[str] | None = None, dns_option: list[str] | None = None,
+                  host_resolv: str = "") -> ResolvConfig:
+    """/etc/resolv.conf for a container on user-defined networks.
+
+    The first network's gateway comes first (pyc's responder there knows container names and
+    relays the rest); `--dns` servers follow it, used only if it does not answer.
+    """
+    first = store(paths).get(networks[0])
+    base = slirp_resolv_config(None, dns, dns_search, dns_option, host_resolv)
+    servers = (first.gateway, *(dns or []))
+    return ResolvConfig(servers, base.search, base.options)
 
 
 def release(paths: Paths) -> bool:

@@ -13,6 +13,7 @@ replaced atomically, so a reader never sees half a record; writers hold the lock
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import re
@@ -75,6 +76,45 @@ class Network:
                 if name:
                     out[name.lower()] = ep.ip
         return out
+
+
+# --- Docker's output forms ------------------------------------------------------------------
+
+
+def endpoint_id(net: Network, container_id: str) -> str:
+    return hashlib.sha256(f"{net.id}/{container_id}".encode()).hexdigest()
+
+
+def inspect_network(net: Network) -> dict[str, Any]:
+    """`pyc network inspect`: Docker's network object, key for key."""
+    prefix = ipaddress.ip_network(net.subnet).prefixlen
+    containers = {
+        ep.container_id: {"Name": ep.name, "EndpointID": endpoint_id(net, ep.container_id),
+                          "MacAddress": ep.mac, "IPv4Address": f"{ep.ip}/{prefix}",
+                          "IPv6Address": ""}
+        for ep in net.endpoints.values()
+    }
+    return {
+        "Name": net.name, "Id": net.id, "Created": net.created, "Scope": "local",
+        "Driver": net.driver, "EnableIPv4": True, "EnableIPv6": False,
+        "IPAM": {"Driver": "default", "Options": {},
+                 "Config": [{"Subnet": net.subnet, "Gateway": net.gateway}]},
+        "Internal": net.internal, "Attachable": False, "Ingress": False,
+        "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": containers,
+        "Options": {}, "Labels": dict(net.labels),
+    }
+
+
+def endpoint_settings(net: Network, ep: Endpoint) -> dict[str, Any]:
+    """One entry of a container's `NetworkSettings.Networks` in `inspect`."""
+    return {
+        "IPAMConfig": None, "Links": None, "Aliases": list(ep.aliases) or None,
+        "MacAddress": ep.mac, "DriverOpts": None, "NetworkID": net.id,
+        "EndpointID": endpoint_id(net, ep.container_id), "Gateway": net.gateway,
+        "IPAddress": ep.ip, "IPPrefixLen": ipaddress.ip_network(net.subnet).prefixlen,
+        "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+        "DNSNames": [n for n in (ep.name, ep.container_id[:12], *ep.aliases) if n],
+    }
 
 
 # --- pure address arithmetic -----------------------------------------------------------------

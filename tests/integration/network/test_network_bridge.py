@@ -20,7 +20,7 @@ from netns_support import TCP_PORT, NetnsServer, _listening, _serve, slirp_pids,
 
 from pycontainer.errors import Conflict
 from pycontainer.linux import syscalls
-from pycontainer.network import bridge, ports, rootlessns
+from pycontainer.network import bridge, dns, ports, rootlessns
 from pycontainer.network.ports import PortMapping
 from pycontainer.paths import Paths
 
@@ -110,8 +110,10 @@ def test_networks_are_isolated(net_paths: Paths, containers: Callable[[], NetnsS
     ip_a, _ = bridge.connect(net_paths, "a" * 64, "web", a.pid, "n1")
     bridge.connect(net_paths, "c" * 64, "other", c.pid, "n2")
     assert _fetch_from(c, ip_a).startswith("error")
+    # not answered from n1's records: relayed upstream (slirp4netns -> the host's resolver),
+    # which does not know the name
     ask = c.inside(sys.executable, "-c", ASK, n2.gateway, "web")
-    assert ip_a not in ask.stdout
+    assert ask.stdout.strip() == "(3, [])", ask.stderr
 
 
 def test_a_new_container_under_the_same_name_resolves_anew(
@@ -206,3 +208,40 @@ def _host_address() -> str:
         fields = line.split()
         return fields[fields.index("inet") + 1].split("/")[0]
     raise AssertionError("the host needs a non-loopback IPv4 address for this test")
+
+
+def test_unknown_names_are_relayed_upstream(
+    net_paths: Paths, containers: Callable[[], NetnsServer]
+) -> None:
+    n1 = bridge.create_network(net_paths, "n1")
+    a = containers()
+    bridge.connect(net_paths, "a" * 64, "web", a.pid, "n1")
+    host_answer = dns.query(_host_nameserver(), "nonexistent.invalid")
+    ask = a.inside(sys.executable, "-c", ASK, n1.gateway, "nonexistent.invalid")
+    assert ask.stdout.strip() == str(host_answer), ask.stderr
+    conf = bridge.resolv_config(net_paths, ["n1"], dns=["9.9.9.9"],
+                                host_resolv="search corp.example\noptions ndots:2\n")
+    assert conf.nameservers == ("10.89.0.1", "9.9.9.9")
+    assert (conf.search, conf.options) == (("corp.example",), ("ndots:2",))
+
+
+def test_disconnect_all_and_prune(net_paths: Paths, containers: Callable[[], NetnsServer]) -> None:
+    bridge.create_network(net_paths, "n1")
+    bridge.create_network(net_paths, "n2")
+    bridge.create_network(net_paths, "unused")
+    a = containers()
+    bridge.connect(net_paths, "a" * 64, "web", a.pid, "n1")
+    bridge.connect(net_paths, "a" * 64, "web", a.pid, "n2")
+    links = a.inside("ip", "-o", "-4", "addr").stdout
+    assert "eth0" in links and "eth1" in links and "10.89.1.2/24" in links
+    assert bridge.prune_networks(net_paths) == ["unused"]
+    assert sorted(bridge.disconnect_all(net_paths, "a" * 64)) == ["n1", "n2"]
+    assert "eth" not in a.inside("ip", "-o", "link").stdout
+    assert sorted(bridge.prune_networks(net_paths)) == ["n1", "n2"]
+    assert bridge.store(net_paths).networks() == []
+
+
+def _host_nameserver() -> str:
+    from pycontainer.network.slirp import parse_resolv_conf
+
+    return parse_resolv_conf(Path("/etc/resolv.conf").read_text()).nameservers[0]

@@ -12,12 +12,13 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from netns_support import TCP_PORT, UDP_PORT, NetnsServer, slirp_pids, wait_until
 
 from pycontainer.errors import Conflict, HostError
-from pycontainer.network import ports, slirp
+from pycontainer.network import dns, ports, slirp
 from pycontainer.network.ports import PortMapping
 
 
@@ -225,3 +226,14 @@ def test_a_dead_namespace_pid_fails_clearly() -> None:
     proc.wait()
     with pytest.raises(HostError, match="slirp4netns exited"):
         slirp.start_slirp(proc.pid, f"/tmp/pycn-dead-{os.getpid()}.sock", timeout=5)
+
+
+def test_dns_through_slirp(netns_server: NetnsServer, running: slirp.Slirp) -> None:
+    # 10.0.2.3 relays to the host's resolver even with the sandbox on: same answer as asking
+    # the host's resolver directly.
+    host_ns = slirp.parse_resolv_conf(Path("/etc/resolv.conf").read_text()).nameservers[0]
+    expected = dns.query(host_ns, "nonexistent.invalid")
+    ask = ("import sys; from pycontainer.network import dns; "
+           "print(dns.query('10.0.2.3', 'nonexistent.invalid', timeout=6))")
+    res = netns_server.inside(sys.executable, "-c", ask)
+    assert res.stdout.strip() == str(expected), res.stderr
