@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -276,6 +277,14 @@ class ImageStore:
         finally:
             lock.release()
         return True
+
+    def sweep(self) -> None:
+        """Remove temp files and dirs left by killed pyc processes (cheap when there are
+        none: two directory listings)."""
+        self.blobs.sweep_temp()
+        if self.layers.root.is_dir() and any(n.startswith(".tmp-")
+                                             for n in os.listdir(self.layers.root)):
+            self.layers.remove([])
 
     def referenced(self) -> tuple[set[str], set[str]]:
         blobs: set[str] = set()

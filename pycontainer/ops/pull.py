@@ -108,6 +108,7 @@ def _pull_one(paths: Paths, ref: reference.Reference, opts: PullOptions,
     from pycontainer.ops.registries import client_for
 
     store = ImageStore(paths)
+    store.sweep()
     conf = load(paths.config)
     show = _Display(out, ref, opts.quiet)
     last: Exception | None = None
