@@ -19,6 +19,7 @@ built with pyroute2, imported only inside the helpers that run in the namespaces
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import os
 from typing import Any
@@ -201,10 +202,18 @@ def _delete_link(name: str) -> bool:
 
 
 def _ensure_bridge(ipr: Any, net: Network) -> int:
+    from pyroute2 import NetlinkError
+
     found = ipr.link_lookup(ifname=net.bridge)
     if found:
         return int(found[0])
-    ipr.link("add", ifname=net.bridge, kind="bridge")
+    try:
+        ipr.link("add", ifname=net.bridge, kind="bridge")
+    except NetlinkError as exc:
+        if exc.code != errno.EEXIST:
+            raise
+        # another pyc connecting its first container to this network made it meanwhile
+        return int(ipr.link_lookup(ifname=net.bridge)[0])
     idx = int(ipr.link_lookup(ifname=net.bridge)[0])
     prefix = ipaddress.ip_network(net.subnet).prefixlen
     ipr.addr("add", index=idx, address=net.gateway, prefixlen=prefix)

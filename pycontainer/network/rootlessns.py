@@ -321,7 +321,12 @@ def nft(command: str) -> None:
     """Run one nft command in the current (rootless) namespace; errors become HostError."""
     import subprocess
 
-    res = subprocess.run(["nft", command], capture_output=True, text=True, check=False)
+    try:
+        res = subprocess.run(["nft", command], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise HostError(
+            "nft is not installed: published ports and outbound traffic on user-defined "
+            "networks need it", hint="apt-get install nftables / dnf install nftables") from None
     if res.returncode != 0:
         raise HostError(f"nft {command}: {res.stderr.strip()}")
 

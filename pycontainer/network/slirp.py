@@ -448,14 +448,17 @@ def stop_slirp(slirp: Slirp, timeout: float = 5.0) -> None:
 
 
 def _wait_gone(slirp: Slirp, timeout: float) -> bool:
+    if slirp.proc is not None:
+        try:
+            slirp.proc.wait(timeout)  # our child: reap it, no polling
+            return True
+        except subprocess.TimeoutExpired:
+            return False
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if slirp.proc is not None:
-            if slirp.proc.poll() is not None:
-                return True
-        elif not is_slirp_process(slirp.pid, slirp.api_socket):
+        if not is_slirp_process(slirp.pid, slirp.api_socket):
             return True
-        time.sleep(0.02)
+        time.sleep(0.01)
     return False
 
 
