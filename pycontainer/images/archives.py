@@ -147,8 +147,9 @@ def load(store: ImageStore, stream: BinaryIO) -> list[str]:
             images = _read_docker(tmp) if (tmp / "manifest.json").is_file() else \
                 _read_oci(tmp)
             loaded = []
+            seen: dict[Path, oci_image.Descriptor] = {}  # layers shared by several images
             for config_path, layer_paths, names, manifest in images:
-                rec = _ingest(store, tmp, config_path, layer_paths, names, manifest)
+                rec = _ingest(store, seen, config_path, layer_paths, names, manifest)
                 loaded += [_docker_name(n) for n in rec.names if n in names] or [rec.id]
             return loaded
     finally:
@@ -219,15 +220,20 @@ def _blob_file(root: Path, digest: str) -> Path:
     return root / "blobs" / "sha256" / digests.hex_of(digest)
 
 
-def _ingest(store: ImageStore, root: Path, config_path: Path, layer_paths: list[Path],
-            names: list[str], manifest_raw: bytes | None) -> ImageRecord:
+def _ingest(store: ImageStore, seen: dict[Path, oci_image.Descriptor], config_path: Path,
+            layer_paths: list[Path], names: list[str],
+            manifest_raw: bytes | None) -> ImageRecord:
     raw_cfg = config_path.read_bytes()
     config = json.loads(raw_cfg)
     diff_ids = config.get("rootfs", {}).get("diff_ids", [])
     if len(diff_ids) != len(layer_paths):
         raise IntegrityError("archive: the config's layer count does not match its manifest")
     cfg_digest = store.blobs.put_bytes(raw_cfg)
-    descs = [_ingest_layer(store, p, d) for p, d in zip(layer_paths, diff_ids, strict=True)]
+    descs = []
+    for path, diff_id in zip(layer_paths, diff_ids, strict=True):
+        if path not in seen:
+            seen[path] = _ingest_layer(store, path, diff_id)
+        descs.append(seen[path])
     if manifest_raw is None:
         manifest_raw = oci_image.build_manifest(
             oci_image.Descriptor(mt.OCI_CONFIG, cfg_digest, len(raw_cfg)), descs)

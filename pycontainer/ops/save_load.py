@@ -56,10 +56,11 @@ def load(paths: Paths, input_path: str | None, stream: BinaryIO | None = None) -
     store = ImageStore(paths)
     if input_path:
         try:
-            with open(input_path, "rb") as f:
-                return archives.load(store, f)
-        except FileNotFoundError:
-            raise UsageError(f"open {input_path}: no such file or directory") from None
+            f = open(input_path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageError(f"open {input_path}: {exc.strerror}") from None
+        with f:
+            return archives.load(store, f)
     if stream is None:
         if sys.stdin.isatty():
             raise UsageError("requested load from stdin, but stdin is empty")
