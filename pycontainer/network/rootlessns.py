@@ -95,9 +95,19 @@ def find(run_dir: Path) -> Holder | None:
                         int(data["slirp_pid"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if _start_time(holder.pid) != holder.start_time:
+    if _start_time(holder.pid) != holder.start_time or not _is_holder(holder.pid):
         return None
     return holder
+
+
+def _is_holder(pid: int) -> bool:
+    # A zombie (a holder killed but not yet reaped by a long-lived parent) has an empty
+    # cmdline and no namespaces left: it is not a holder any more.
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return MARKER.encode() in f.read()
+    except OSError:
+        return False
 
 
 def userns_path(run_dir: Path) -> str:

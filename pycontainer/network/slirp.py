@@ -541,6 +541,18 @@ def list_forwards(api_socket: str) -> list[dict[str, Any]]:
     return list(answer.get("entries", []))
 
 
+def check_mappings(mappings: Any) -> None:
+    """Refuse, before anything is created, what slirp4netns cannot forward (IPv6 host
+    addresses, SCTP)."""
+    for m in mappings:
+        if m.protocol not in ("tcp", "udp"):
+            raise UsageError(f"cannot publish {m.container_port}/{m.protocol}: slirp4netns "
+                             "forwards tcp and udp only")
+        if ":" in m.host_ip:
+            raise UsageError(f"cannot publish on {m.host_ip}: slirp4netns forwards IPv4 host "
+                             "addresses only")
+
+
 def forward_ports(slirp: Slirp, mappings: Any) -> list[int]:
     """Add a forward per `ports.PortMapping`; on failure remove those added, then raise."""
     added: list[int] = []

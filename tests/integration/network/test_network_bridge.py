@@ -245,3 +245,17 @@ def _host_nameserver() -> str:
     from pycontainer.network.slirp import parse_resolv_conf
 
     return parse_resolv_conf(Path("/etc/resolv.conf").read_text()).nameservers[0]
+
+
+def test_a_killed_holder_takes_its_slirp4netns_along(
+    net_paths: Paths, containers: Callable[[], NetnsServer]
+) -> None:
+    containers()
+    holder = rootlessns.find(net_paths.runtime)
+    assert holder is not None
+    os.kill(holder.pid, signal.SIGKILL)
+    assert wait_until(lambda: holder.slirp_pid not in slirp_pids()), "slirp4netns outlived it"
+    assert rootlessns.find(net_paths.runtime) is None  # even while still an unreaped zombie
+    os.waitpid(holder.pid, 0)  # this test process started it, so it reaps it
+    again = rootlessns.ensure(net_paths.runtime, net_paths.data)
+    assert again.pid != holder.pid and rootlessns.find(net_paths.runtime) == again

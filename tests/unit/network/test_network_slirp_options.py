@@ -119,3 +119,13 @@ def test_slirp_record_round_trips() -> None:
     back = slirp.Slirp.from_dict(s.to_dict())
     assert (back.pid, back.api_socket, back.netns_pid, back.options) == (
         10, "/run/a.sock", 20, s.options)
+
+
+def test_check_mappings_refuses_what_slirp_cannot_forward() -> None:
+    from pycontainer.network.ports import PortMapping
+
+    slirp.check_mappings([PortMapping("0.0.0.0", 8080, 80), PortMapping("", 53, 53, "udp")])
+    with pytest.raises(UsageError, match="tcp and udp only"):
+        slirp.check_mappings([PortMapping("", 0, 9, "sctp")])
+    with pytest.raises(UsageError, match="IPv4 host addresses only"):
+        slirp.check_mappings([PortMapping("::1", 8080, 80)])
