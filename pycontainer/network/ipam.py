@@ -117,6 +117,20 @@ def endpoint_settings(net: Network, ep: Endpoint) -> dict[str, Any]:
     }
 
 
+def peer_hosts(networks: list[Network], container_id: str) -> list[tuple[str, list[str]]]:
+    """(ip, names) of the other containers on the networks `container_id` is on, for an
+    /etc/hosts that lists network peers (DNS answers the same names)."""
+    out: list[tuple[str, list[str]]] = []
+    for net in networks:
+        if container_id not in net.endpoints:
+            continue
+        for ep in net.endpoints.values():
+            if ep.container_id != container_id:
+                names = [n for n in (ep.name, ep.container_id[:12], *ep.aliases) if n]
+                out.append((ep.ip, names))
+    return out
+
+
 # --- pure address arithmetic -----------------------------------------------------------------
 
 

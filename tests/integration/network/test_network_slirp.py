@@ -166,10 +166,13 @@ def test_host_loopback_only_when_allowed(
 def test_stop_leaves_no_process(netns_server: NetnsServer) -> None:
     sock = slirp.api_socket_path(netns_server.run_dir, "st")
     s = slirp.start_slirp(netns_server.pid, sock)
+    [m] = ports.allocate([PortMapping("", 0, TCP_PORT)])
+    slirp.forward_ports(s, [m])
     pid = s.pid
     slirp.stop_slirp(s)
     assert pid not in slirp_pids()
     assert not os.path.exists(sock)
+    ports.check_host_port("0.0.0.0", m.host_port)  # the published port is free again
 
 
 HOLDER = textwrap.dedent("""
@@ -237,3 +240,21 @@ def test_dns_through_slirp(netns_server: NetnsServer, running: slirp.Slirp) -> N
            "print(dns.query('10.0.2.3', 'nonexistent.invalid', timeout=6))")
     res = netns_server.inside(sys.executable, "-c", ask)
     assert res.stdout.strip() == str(expected), res.stderr
+
+
+def test_stop_from_a_saved_record(netns_server: NetnsServer) -> None:
+    # `pyc rm -f` in another process: only the record saved in the container state is known.
+    read_end, write_end = slirp.exit_pipe()
+    holder = subprocess.Popen(["sleep", "600"], pass_fds=(write_end,))
+    os.close(write_end)
+    sock = slirp.api_socket_path(netns_server.run_dir, "rec")
+    try:
+        started = slirp.start_slirp(netns_server.pid, sock, exit_fd=read_end)
+        os.close(read_end)
+        record = slirp.Slirp.from_dict(started.to_dict())
+        slirp.stop_slirp(record)
+        assert wait_until(lambda: started.proc is not None and started.proc.poll() is not None)
+        assert not slirp.is_slirp_process(started.pid, sock)
+    finally:
+        holder.kill()
+        holder.wait()

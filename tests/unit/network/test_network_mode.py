@@ -64,3 +64,14 @@ def test_inspect_forms(tmp_path: Path) -> None:
     assert settings["Gateway"] == "10.89.0.1" and settings["NetworkID"] == net.id
     assert settings["DNSNames"] == ["web", "a" * 12, "www"]
     assert settings["EndpointID"] == out["Containers"]["a" * 64]["EndpointID"]
+
+
+def test_peer_hosts(tmp_path: Path) -> None:
+    store = ipam.NetworkStore(tmp_path)
+    store.create("n1")
+    store.create("n2")
+    store.attach("n1", "a" * 64, "web", ["www"])
+    store.attach("n1", "b" * 64, "db")
+    store.attach("n2", "c" * 64, "other")
+    assert ipam.peer_hosts(store.networks(), "a" * 64) == [("10.89.0.3", ["db", "b" * 12])]
+    assert ipam.peer_hosts(store.networks(), "c" * 64) == []

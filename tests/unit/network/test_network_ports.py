@@ -148,6 +148,15 @@ def test_allocate_refuses_a_port_in_use() -> None:
             ports.allocate([PM("", port, 80)])
 
 
+def test_allocate_refuses_a_udp_port_in_use() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("0.0.0.0", 0))
+        port = busy.getsockname()[1]
+        with pytest.raises(Conflict, match="already allocated"):
+            ports.allocate([PM("", port, 53, "udp")])
+        ports.allocate([PM("", port, 53, "tcp")])  # the same number over TCP is free
+
+
 def test_allocate_refuses_the_same_port_twice() -> None:
     port = ports.random_free_port("127.0.0.1")
     with pytest.raises(Conflict, match="already allocated"):
