@@ -1,11 +1,428 @@
-"""Container commands (run, create, start, stop, ps, logs, exec, rm, inspect, ...)."""
+"""Container commands: ps, logs, start, stop, kill, restart, rm, wait, exec, attach, inspect,
+rename, top, port, container exists|prune|cleanup. run/create live in cli/run.py.
+
+Each parses flags, makes one ops call per container, and formats Docker's output. Errors on
+one of several containers are printed and make the exit status 1 (Docker's behaviour).
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from typing import Any
+
 import typer
+
+from pycontainer.errors import ContainerExit, PycError, UsageError
+
+
+def _paths(ctx: typer.Context) -> Any:
+    from pycontainer import paths
+
+    opts = ctx.find_root().obj
+    return paths.resolve(opts.root, opts.runroot)
+
+
+def _each(refs: list[str], action: Callable[[str], Any], echo: bool = True) -> None:
+    """Docker's multi-container verbs: go on after an error, print each ref, exit 1."""
+    failed = False
+    for ref in refs:
+        try:
+            action(ref)
+        except PycError as exc:
+            sys.stderr.write(f"Error response from daemon: {exc.message}\n")
+            failed = True
+            continue
+        if echo:
+            sys.stdout.write(ref + "\n")
+    if failed:
+        raise typer.Exit(1)
+
+
+# -- listing -----------------------------------------------------------------------------
+
+PS_DEFAULT = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
+              "{{.Ports}}\t{{.Names}}")
+PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "Names": "NAMES",
+              "CreatedAt": "CREATED AT", "LocalVolumes": "LOCAL VOLUMES"}
+
+
+def _status(e: Any, now: float) -> str:
+    from pycontainer.cli.output import human_duration, parse_timestamp
+
+    if e.state == "running":
+        return "Up " + human_duration(now - parse_timestamp(e.started_at))
+    if e.state == "paused":
+        return "Up " + human_duration(now - parse_timestamp(e.started_at)) + " (Paused)"
+    if e.state == "exited":
+        ago = human_duration(now - parse_timestamp(e.finished_at)) if e.finished_at else ""
+        return f"Exited ({e.exit_code}) {ago} ago" if ago else f"Exited ({e.exit_code})"
+    if e.state == "removing":
+        return "Removal In Progress"
+    return e.state.capitalize()
+
+
+def _ps_row(e: Any, trunc: bool, now: float) -> dict[str, Any]:
+    import time
+
+    from pycontainer.cli.output import created_since, human_size, parse_timestamp
+
+    command = e.command
+    if trunc and len(command) > 20:
+        command = command[:19] + "…"
+    created = parse_timestamp(e.created)
+    labels = e.labels
+    size = "" if e.size_rw is None else f"{human_size(e.size_rw)} (virtual {human_size(e.size_rw)})"
+    return {
+        "ID": e.id[:12] if trunc else e.id,
+        "Image": e.image,
+        "Command": '"' + command.replace('"', '\\"') + '"',
+        "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created)),
+        "RunningFor": created_since(created, now),
+        "Ports": "",
+        "State": e.state,
+        "Status": _status(e, now),
+        "Size": size,
+        "Names": e.name,
+        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
+        "Label": lambda key: labels.get(key, ""),
+        "Mounts": "",
+        "Networks": "",
+        "LocalVolumes": "0",
+        "Platform": "linux",
+    }
+
+
+def ps(
+    ctx: typer.Context,
+    all_: bool = typer.Option(False, "--all", "-a", help="Show all containers."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only display container IDs."),
+    last: int = typer.Option(-1, "--last", "-n", help="Show n last created containers."),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Show the latest created."),
+    size: bool = typer.Option(False, "--size", "-s", help="Display total file sizes."),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
+    filter_: list[str] = typer.Option([], "--filter", "-f", help="Filter: status=, name=, "
+                                      "label=, ancestor=, id=, exited="),
+    fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
+) -> None:
+    """List containers."""
+    import time
+
+    from pycontainer.cli.output import render_table
+    from pycontainer.ops import ps as ops_ps
+
+    opts = ops_ps.PsOptions(all=all_, last=1 if latest else last, filters=filter_, size=size)
+    entries = ops_ps.list_containers(_paths(ctx), opts)
+    if quiet:
+        sys.stdout.write("".join((e.id if no_trunc else e.id[:12]) + "\n" for e in entries))
+        return
+    now = time.time()
+    rows = [_ps_row(e, not no_trunc, now) for e in entries]
+    default = PS_DEFAULT + ("\t{{.Size}}" if size else "")
+    sys.stdout.write(render_table(rows, fmt, default, PS_HEADERS))
+
+
+# -- logs --------------------------------------------------------------------------------
+
+def logs(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Follow log output."),
+    tail: str = typer.Option("all", "--tail", "-n", help="Lines from the end (or all)."),
+    since: str = typer.Option("", "--since", help="Since a timestamp or a duration (10m)."),
+    until: str = typer.Option("", "--until", help="Until a timestamp or a duration."),
+    timestamps: bool = typer.Option(False, "--timestamps", "-t", help="Show timestamps."),
+    details: bool = typer.Option(False, "--details", help="Show extra details."),
+) -> None:
+    """Fetch the logs of a container."""
+    import os
+
+    from pycontainer.ops import logs as ops_logs
+
+    if tail != "all" and not tail.lstrip("-").isdigit():
+        raise UsageError(f"invalid --tail value {tail!r}")
+    n = -1 if tail == "all" else int(tail)
+    opts = ops_logs.LogsOptions(follow, n, since, until, timestamps)
+    try:
+        for line in ops_logs.read(_paths(ctx), container, opts):
+            text = f"{line.time} {line.text}" if timestamps else line.text
+            os.write(2 if line.stream == "stderr" else 1, text.encode())
+    except KeyboardInterrupt:
+        return
+
+
+# -- lifecycle verbs -------------------------------------------------------------------------
+
+def start(
+    ctx: typer.Context,
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    attach: bool = typer.Option(False, "--attach", "-a", help="Attach STDOUT/STDERR."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Attach STDIN."),
+    detach_keys: str = typer.Option("ctrl-p,ctrl-q", "--detach-keys", help="Detach keys."),
+) -> None:
+    """Start one or more stopped containers."""
+    from pycontainer.ops import lifecycle
+
+    paths = _paths(ctx)
+    if attach or interactive:
+        if len(containers) != 1:
+            raise UsageError("you cannot start and attach multiple containers at once")
+        code = lifecycle.start_attached(paths, containers[0], interactive, detach_keys)
+        if code is not None:
+            raise ContainerExit(code)
+        return
+    _each(containers, lambda ref: lifecycle.start(paths, ref))
+
+
+def stop(
+    ctx: typer.Context,
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    time_: int = typer.Option(None, "--time", "-t", "--timeout", help="Seconds to wait."),
+    signal_: str = typer.Option(None, "--signal", "-s", help="Signal to send."),
+) -> None:
+    """Stop one or more running containers."""
+    from pycontainer.ops import lifecycle
+
+    paths = _paths(ctx)
+    _each(containers, lambda ref: lifecycle.stop(paths, ref, time_, signal_))
+
+
+def kill(
+    ctx: typer.Context,
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    signal_: str = typer.Option("KILL", "--signal", "-s", help="Signal to send."),
+) -> None:
+    """Kill one or more running containers."""
+    from pycontainer.linux.proc import parse_signal
+    from pycontainer.ops import lifecycle
+
+    parse_signal(signal_)  # a bad signal is a usage error before touching any container
+    paths = _paths(ctx)
+    _each(containers, lambda ref: lifecycle.kill(paths, ref, signal_))
+
+
+def restart(
+    ctx: typer.Context,
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    time_: int = typer.Option(None, "--time", "-t", help="Seconds to wait before killing."),
+) -> None:
+    """Restart one or more containers."""
+    from pycontainer.ops import lifecycle
+
+    paths = _paths(ctx)
+    _each(containers, lambda ref: lifecycle.restart(paths, ref, time_))
+
+
+def rm(
+    ctx: typer.Context,
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    force: bool = typer.Option(False, "--force", "-f", help="Remove running containers."),
+    volumes: bool = typer.Option(False, "--volumes", "-v", help="Remove anonymous volumes."),
+) -> None:
+    """Remove one or more containers."""
+    from pycontainer.ops import lifecycle
+
+    paths = _paths(ctx)
+    _each(containers, lambda ref: lifecycle.remove(paths, ref, force))
+
+
+def wait(
+    ctx: typer.Context,
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+) -> None:
+    """Block until containers stop, then print their exit codes."""
+    from pycontainer.ops import lifecycle
+
+    paths = _paths(ctx)
+    _each(containers, lambda ref: sys.stdout.write(f"{lifecycle.wait(paths, ref)}\n"),
+          echo=False)
+
+
+def cleanup(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    rm_: bool = typer.Option(False, "--rm", help="Remove the container."),
+) -> None:
+    """Record a container's exit and remove it for --rm (the supervisor's exit command)."""
+    from pycontainer.ops import lifecycle
+
+    lifecycle.cleanup(_paths(ctx), container, rm_)
+
+
+def exists(ctx: typer.Context, container: str = typer.Argument(..., metavar="CONTAINER")
+           ) -> None:
+    """Exit 0 if the container exists, 1 if not."""
+    from pycontainer.ops import lifecycle
+
+    if not lifecycle.store_for(_paths(ctx)).exists(container):
+        raise typer.Exit(1)
+
+
+def prune(
+    ctx: typer.Context,
+    force: bool = typer.Option(False, "--force", "-f", help="Do not prompt."),
+    filter_: list[str] = typer.Option([], "--filter", help="Filter (label=...)."),
+) -> None:
+    """Remove all stopped containers."""
+    from pycontainer.ops import lifecycle
+
+    if not force:
+        sys.stdout.write("WARNING! This will remove all stopped containers.\n"
+                         "Are you sure you want to continue? [y/N] ")
+        sys.stdout.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            return
+    removed = lifecycle.prune(_paths(ctx), filter_)
+    sys.stdout.write("Deleted Containers:\n" if removed else "")
+    sys.stdout.write("".join(cid + "\n" for cid in removed))
+    sys.stdout.write("\nTotal reclaimed space: 0B\n")
+
+
+def rename(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    new_name: str = typer.Argument(..., metavar="NEW_NAME"),
+) -> None:
+    """Rename a container."""
+    from pycontainer.ops import lifecycle
+
+    lifecycle.rename(_paths(ctx), container, new_name)
+
+
+# -- exec / attach -------------------------------------------------------------------------
+
+EXEC_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
+
+
+def exec_(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    command: list[str] = typer.Argument(..., metavar="COMMAND [ARG...]"),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Keep STDIN open."),
+    tty: bool = typer.Option(False, "--tty", "-t", help="Allocate a pseudo-TTY."),
+    detach: bool = typer.Option(False, "--detach", "-d", help="Run in the background."),
+    env: list[str] = typer.Option([], "--env", "-e", help="Set environment variables."),
+    workdir: str = typer.Option(None, "--workdir", "-w", help="Working directory."),
+    user: str = typer.Option(None, "--user", "-u", help="name|uid[:group|gid]"),
+    privileged: bool = typer.Option(False, "--privileged", help="Extended privileges."),
+    detach_keys: str = typer.Option("ctrl-p,ctrl-q", "--detach-keys", help="Detach keys."),
+) -> None:
+    """Execute a command in a running container."""
+    from pycontainer.ops import exec as ops_exec
+
+    opts = ops_exec.ExecOptions(list(command), interactive, tty, detach, list(env), workdir,
+                                user, privileged, detach_keys)
+    code = ops_exec.exec_in(_paths(ctx), container, opts)
+    if code is not None:
+        sys.stdout.flush()
+        raise ContainerExit(code)
+
+
+def attach(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    no_stdin: bool = typer.Option(False, "--no-stdin", help="Do not attach STDIN."),
+    sig_proxy: bool = typer.Option(True, "--sig-proxy/--no-sig-proxy", help="Proxy signals."),
+    detach_keys: str = typer.Option("ctrl-p,ctrl-q", "--detach-keys", help="Detach keys."),
+) -> None:
+    """Attach to a running container's input and output."""
+    from pycontainer.ops import lifecycle
+
+    code = lifecycle.attach_running(_paths(ctx), container, not no_stdin, detach_keys,
+                                    sig_proxy)
+    if code is not None:
+        raise ContainerExit(code)
+
+
+# -- inspect, top, port ------------------------------------------------------------------------
+
+def inspect(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., metavar="NAME|ID..."),
+    fmt: str = typer.Option(None, "--format", "-f", help="json or a Go template."),
+    type_: str = typer.Option("", "--type", help="container or image."),
+    size: bool = typer.Option(False, "--size", "-s", help="Display total file sizes."),
+) -> None:
+    """Return low-level information on containers (or images)."""
+    _inspect(ctx, names, fmt, type_, size)
+
+
+def container_inspect(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    fmt: str = typer.Option(None, "--format", "-f", help="json or a Go template."),
+    size: bool = typer.Option(False, "--size", "-s", help="Display total file sizes."),
+) -> None:
+    """Display detailed information on one or more containers."""
+    _inspect(ctx, names, fmt, "container", size)
+
+
+def _inspect(ctx: typer.Context, names: list[str], fmt: str | None, kind: str,
+             size: bool) -> None:
+    import json
+
+    from pycontainer.cli.output import format_one
+    from pycontainer.ops import inspect as ops_inspect
+
+    paths = _paths(ctx)
+    found: list[Any] = []
+    failed = False
+    for name in names:
+        try:
+            found.append(ops_inspect.inspect_any(paths, name, kind, size))
+        except PycError as exc:
+            sys.stderr.write(f"Error: {exc.message}\n")
+            failed = True
+    if fmt:
+        for obj in found:
+            sys.stdout.write(format_one(obj, fmt) + "\n")
+    else:
+        sys.stdout.write(json.dumps(found, indent=4) + "\n")
+    if failed:
+        raise typer.Exit(1)
+
+
+def top(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    ps_args: list[str] = typer.Argument(None, metavar="[ps OPTIONS]"),
+) -> None:
+    """Display the running processes of a container."""
+    from pycontainer.ops import lifecycle
+
+    sys.stdout.write(lifecycle.top(_paths(ctx), container, ps_args or []))
+
+
+def port(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    private_port: str = typer.Argument(None, metavar="[PRIVATE_PORT[/PROTO]]"),
+) -> None:
+    """List port mappings (none until published ports arrive)."""
+    from pycontainer.ops import lifecycle
+
+    lifecycle.store_for(_paths(ctx)).resolve(container)
+    if private_port:
+        raise UsageError(f"Error: No public port '{private_port}' published for {container}")
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     from pycontainer.cli import run
 
     run.register(app, groups)
+    grp = groups["container"]
+    for verb, fn in (("start", start), ("stop", stop), ("kill", kill), ("restart", restart),
+                     ("rm", rm), ("wait", wait), ("logs", logs), ("rename", rename),
+                     ("top", top), ("port", port), ("attach", attach)):
+        app.command(verb)(fn)
+        grp.command(verb)(fn)
+    app.command("ps")(ps)
+    for alias in ("ls", "list", "ps"):
+        grp.command(alias)(ps)
+    app.command("exec", context_settings=EXEC_CONTEXT)(exec_)
+    grp.command("exec", context_settings=EXEC_CONTEXT)(exec_)
+    app.command("inspect")(inspect)
+    grp.command("inspect")(container_inspect)
+    grp.command("exists")(exists)
+    grp.command("prune")(prune)
+    grp.command("cleanup", hidden=True)(cleanup)

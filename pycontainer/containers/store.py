@@ -121,14 +121,20 @@ class ContainerStore:
     def lock(self, cid: str, timeout: float = 60) -> FileLock:
         return FileLock(self.root / cid / "lock", timeout=timeout)
 
-    def create(self, config: ContainerConfig, state: ContainerState) -> None:
-        d = self.dir(config.id)
+    def make_dirs(self, cid: str) -> Path:
+        """The container's directory tree (before its records: create fills it first)."""
+        d = self.dir(cid)
         d.mkdir(mode=0o700)
         for sub in ("bundle", "userdata"):
             (d / sub).mkdir(mode=0o700)
         (d / "bundle" / "rootfs").mkdir(mode=0o755)
-        fs.atomic_write(d / "config.json", json.dumps(config.to_dict()).encode(), 0o600)
+        return d
+
+    def create(self, config: ContainerConfig, state: ContainerState) -> None:
+        """Write the records; the container exists (for resolve and ps) from here on."""
+        d = self.dir(config.id)
         self.save(config.id, state)
+        write_replace(d / "config.json", json.dumps(config.to_dict()).encode())
 
     def load(self, cid: str) -> Container:
         d = self.dir(cid)
@@ -140,7 +146,7 @@ class ContainerStore:
         return Container(config, state)
 
     def save(self, cid: str, state: ContainerState) -> None:
-        _write_quick(self.dir(cid) / "state.json", json.dumps(state.to_dict()).encode())
+        write_replace(self.dir(cid) / "state.json", json.dumps(state.to_dict()).encode())
 
     def remove_records(self, container: Container) -> None:
         self.release_name(container.name, container.id)
@@ -191,10 +197,14 @@ def _read(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _write_quick(path: Path, data: bytes) -> None:
-    """Atomic (temp + rename) but without fsync: the state is re-derived from the
-    supervisor's files on the next sync, so a torn-by-crash state costs nothing."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
+def write_replace(path: Path | str, data: bytes, mode: int = 0o600) -> None:
+    """Atomic (temp + rename) but without fsync: `run` is a hot path, and state is re-derived
+    from the supervisor's files on the next sync. A crash may lose the last write, never
+    leave a torn one (ext4's rename ordering, auto_da_alloc)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
     os.replace(tmp, path)

@@ -23,7 +23,6 @@ MASKED_PATHS = [
     "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
 ]
 READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
-HOST_DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
 
 # What Docker's default seccomp profile refuses to a container without CAP_SYS_ADMIN and
 # friends (its allowlist, inverted): the same syscalls fail with EPERM here.
@@ -275,8 +274,6 @@ def default_mounts(spec: ContainerSpec, inputs: SpecInputs) -> list[Mount]:
         mounts.append(Mount("/sys", "bind", "/sys", ["rbind", "nosuid", "noexec", "nodev", "ro"]))
     else:
         mounts.append(Mount("/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]))
-    for dev in HOST_DEVICES:
-        mounts.append(Mount(dev, "bind", dev, ["bind", "nosuid", "noexec"]))
     for dest, src in inputs.etc_files.items():
         mounts.append(Mount(dest, "bind", src, ["bind", "nosuid", "noexec", "nodev"]))
     for dest, opts in spec.tmpfs.items():

@@ -6,7 +6,6 @@ rootfs left as a plan that the launcher mounts inside the container's own namesp
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -16,9 +15,9 @@ from typing import Any, TextIO
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import ContainerConfig, ContainerState
-from pycontainer.containers.store import ContainerStore
+from pycontainer.containers.store import ContainerStore, write_replace
 from pycontainer.errors import CommandNotFound, PycError, UsageError
-from pycontainer.linux import caps, fs, userns
+from pycontainer.linux import caps, userns
 from pycontainer.network import etc_files
 from pycontainer.oci import convert
 from pycontainer.paths import Paths
@@ -188,7 +187,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
         gid_map=[[e.inner, e.outer, e.count] for e in mapping.gids],
         single_mapping=mapping.single,
     )
-    store.create(config, ContainerState(Status.CONFIGURED))
+    store.make_dirs(cid)
     userdata = store.userdata(cid)
     hostname = spec.hostname or cid[:12]
     inputs = convert.SpecInputs(
@@ -203,8 +202,8 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
     driver = drivers.driver(choice.name)
     plan = driver.prepare(store.dir(cid) / "storage", image.lowers)
     config.rootfs = plan.to_dict()
-    fs.atomic_write(store.bundle(cid) / "config.json", runtime_spec.to_json(), 0o600)
-    fs.atomic_write(store.dir(cid) / "config.json", json.dumps(config.to_dict()).encode(), 0o600)
+    write_replace(store.bundle(cid) / "config.json", runtime_spec.to_json())
+    store.create(config, ContainerState(Status.CONFIGURED))
     return cid
 
 

@@ -361,3 +361,121 @@ def cleanup(paths: Paths, ref: str, remove_it: bool = False) -> None:
     if remove_it and c.state.status == Status.EXITED:
         with contextlib.suppress(PycError):
             remove(paths, cid, force=True)
+
+
+# -- attach, prune, rename, top ------------------------------------------------------------
+
+def start_attached(paths: Paths, ref: str, interactive: bool, detach_keys: str) -> int | None:
+    """`start -a [-i]`: start with a client attached before the container execs."""
+    from pycontainer.ops import attach
+
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    spec = store.load(cid).config.spec
+    tty = bool(spec.get("tty"))
+    size = _terminal_size() if tty else None
+    started = start(paths, cid, StartRequest(attach=True, mode="fork", tty_size=size))
+    if started.sock is None:  # it was already running: attach like `pyc attach`
+        return attach_running(paths, cid, interactive, detach_keys, True)
+    opts = attach.AttachOptions(stdin=interactive and bool(spec.get("interactive")), tty=tty,
+                                detach_keys=detach_keys)
+    return attach.pump(started.sock, opts, _signaller(started.pid))
+
+
+def attach_running(paths: Paths, ref: str, stdin: bool, detach_keys: str,
+                   sig_proxy: bool) -> int | None:
+    from pycontainer.ops import attach
+
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    with store.lock(cid):
+        c = load_synced(store, cid)
+    if not c.state.running:
+        raise Conflict("You cannot attach to a stopped container, start it first")
+    spec = c.config.spec
+    opts = attach.AttachOptions(stdin=stdin and bool(spec.get("interactive")),
+                                tty=bool(spec.get("tty")), detach_keys=detach_keys,
+                                sig_proxy=sig_proxy)
+    sock = attach.connect(str(store.run_dir(cid)))
+    attach.hello(sock, opts)
+    return attach.pump(sock, opts, _signaller(c.state.pid))
+
+
+def _signaller(pid: int) -> Any:
+    def send(sig: int) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(pid, sig)
+
+    return send
+
+
+def _terminal_size() -> tuple[int, int]:
+    from pycontainer.linux import pty
+
+    return pty.get_size(0) or pty.get_size(1) or (24, 80)
+
+
+def prune(paths: Paths, filters: list[str] | None = None) -> list[str]:
+    from pycontainer.ops.ps import PsOptions, list_containers
+
+    removed = []
+    entries = list_containers(paths, PsOptions(all=True, filters=list(filters or [])))
+    for e in entries:
+        if e.state in ("exited", "created"):
+            with contextlib.suppress(PycError):
+                removed.append(remove(paths, e.id))
+    return removed
+
+
+def rename(paths: Paths, ref: str, new_name: str) -> None:
+    from pycontainer.containers.store import write_replace
+
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    with store.lock(cid):
+        c = store.load(cid)
+        if new_name.lstrip("/") == c.name:
+            raise Conflict("Renaming a container with the same name as its current name")
+        store.reserve_name(new_name.lstrip("/"), cid)
+        old = c.name
+        c.config.name = new_name.lstrip("/")
+        write_replace(store.dir(cid) / "config.json", json.dumps(c.config.to_dict()).encode())
+        store.release_name(old, cid)
+
+
+def top(paths: Paths, ref: str, ps_args: list[str]) -> str:
+    """Docker's way: run the host's `ps` and keep the container's processes."""
+    import subprocess
+
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    with store.lock(cid):
+        c = load_synced(store, cid)
+    if not c.state.running:
+        raise Conflict(f"container {cid} is not running")
+    pids = set(_pids_in_pidns(c.state.pid))
+    res = subprocess.run(["ps", *(ps_args or ["-ef"])], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise ContainerRuntimeError(f"ps failed: {res.stderr.strip()}")
+    lines = res.stdout.splitlines()
+    if not lines:
+        return ""
+    header = lines[0].split()
+    col = header.index("PID") if "PID" in header else 1
+    keep = [ln for ln in lines[1:] if len(ln.split()) > col and ln.split()[col].isdigit()
+            and int(ln.split()[col]) in pids]
+    return "\n".join([lines[0], *keep]) + "\n"
+
+
+def _pids_in_pidns(pid: int) -> list[int]:
+    try:
+        target = os.stat(f"/proc/{pid}/ns/pid").st_ino
+    except OSError:
+        return []
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if os.stat(f"/proc/{entry}/ns/pid").st_ino == target:
+                    out.append(int(entry))
+    return out

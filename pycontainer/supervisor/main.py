@@ -11,7 +11,7 @@ import socket
 import time
 from typing import Any
 
-from pycontainer.linux import fs, proc
+from pycontainer.linux import proc
 from pycontainer.linux import pty as ptys
 from pycontainer.linux import syscalls as sc
 from pycontainer.oci.runtime import Spec
@@ -94,7 +94,7 @@ class Supervisor:
         if error:
             return self._failed(ContainerError.decode(error))
         started = timestamp()
-        fs.atomic_write(p.pid_file(cfg.run_dir), json.dumps({
+        p.write_replace(p.pid_file(cfg.run_dir), json.dumps({
             "pid": self.pid, "started": proc.start_time(self.pid), "supervisor": os.getpid(),
             "startedAt": started}).encode())
         self.sync({"started": started})
@@ -299,7 +299,7 @@ class Supervisor:
     def _write_exit(self, code: int, error: str = "") -> None:
         record = {"exitCode": code, "finishedAt": timestamp(), "oomKilled": False,
                   "error": error}
-        fs.atomic_write(p.exit_file(self.cfg.run_dir), json.dumps(record).encode())
+        p.write_replace(p.exit_file(self.cfg.run_dir), json.dumps(record).encode())
 
     def finish(self) -> int:
         assert self.log is not None
@@ -314,7 +314,8 @@ class Supervisor:
         self._wait_removers(removers)
         for fd in list(self.clients):
             self._drop_client(fd)
-        self._exit_command()
+        if not removers:  # a client that got the exit status removes the container itself
+            self._exit_command()
         return 0
 
     def _wait_removers(self, removers: list[Client]) -> None:

@@ -110,12 +110,30 @@ def mount_one(rootfs: str, m: Mount) -> None:
             raise
 
 
+# runtime-spec "default devices": every runtime provides them (rootless: bind-mounted from
+# the host, since a user namespace cannot mknod).
+DEFAULT_DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+
+
+def default_devices(rootfs: str) -> None:
+    dev = secure_join(rootfs, "/dev")
+    for name in DEFAULT_DEVICES:
+        target = os.path.join(dev, name)
+        if os.path.lexists(target) and not os.path.isfile(target):
+            continue
+        _ensure_target(target, False)
+        sc.mount(f"/dev/{name}", target, None, sc.MS_BIND)
+        remount_bind(target, sc.MS_NOSUID | sc.MS_NOEXEC)
+
+
 def dev_links(rootfs: str) -> None:
     dev = os.path.join(rootfs, "dev")
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
                          ("core", "/proc/kcore"), ("ptmx", "pts/ptmx")):
         path = os.path.join(dev, name)
+        if name == "core" and not os.path.exists("/proc/kcore"):
+            continue  # as runc: no link to a file the kernel does not have
         if os.path.lexists(path):
             if name != "ptmx":
                 continue
@@ -157,6 +175,7 @@ def setup_rootfs(spec: Spec, rootfs: str) -> None:
     sc.mount(rootfs, rootfs, None, sc.MS_BIND | sc.MS_REC)
     for m in spec.mounts:
         mount_one(rootfs, m)
+    default_devices(rootfs)
     dev_links(rootfs)
     pivot(rootfs)
     mask_paths(spec.linux.masked_paths)

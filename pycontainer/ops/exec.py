@@ -1,0 +1,135 @@
+"""`pyc exec`: run a command in a running container (no supervisor: the CLI holds stdio)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import socket
+from dataclasses import dataclass, field
+
+from pycontainer.errors import Conflict
+from pycontainer.linux import caps
+from pycontainer.linux import pty as ptys
+from pycontainer.oci.runtime import Process, Spec
+from pycontainer.ops.lifecycle import load_synced, store_for
+from pycontainer.paths import Paths
+from pycontainer.runtime.base import Stdio
+from pycontainer.runtime.builtin import exec as rexec
+
+
+@dataclass
+class ExecOptions:
+    command: list[str]
+    interactive: bool = False
+    tty: bool = False
+    detach: bool = False
+    env: list[str] = field(default_factory=list)
+    workdir: str | None = None
+    user: str | None = None
+    privileged: bool = False
+    detach_keys: str = "ctrl-p,ctrl-q"
+
+
+def _process(spec: Spec, opts: ExecOptions) -> Process:
+    base = spec.process
+    env = {e.split("=", 1)[0]: e for e in base.env}
+    for item in opts.env:
+        env[item.split("=", 1)[0]] = item
+    if opts.tty:
+        env.setdefault("TERM", "TERM=xterm")
+    caps_ = dict(base.capabilities)
+    if opts.privileged:
+        every = caps.all_caps()
+        caps_ = {k: every for k in ("bounding", "effective", "permitted")}
+    proc = Process(args=list(opts.command), env=list(env.values()),
+                   cwd=opts.workdir or base.cwd, terminal=opts.tty, user=base.user,
+                   capabilities=caps_, rlimits=base.rlimits,
+                   no_new_privileges=base.no_new_privileges)
+    return proc
+
+
+def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
+    """Returns the command's exit status (None when detached)."""
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    with store.lock(cid):
+        c = load_synced(store, cid)
+        if not c.state.running:
+            raise Conflict(f"container {cid} is not running")
+        pid = c.state.pid
+    with open(store.bundle(cid) / "config.json", "rb") as f:
+        spec = Spec.from_json(f.read())
+    process = _process(spec, opts)
+    err_r, err_w = os.pipe()
+    console = None
+    if opts.tty:
+        parent, child = socket.socketpair()
+        console = parent
+        stdio = Stdio(-1, -1, -1, console_socket=child.detach())
+    elif opts.detach:
+        null = os.open(os.devnull, os.O_RDWR)
+        stdio = Stdio(null, null, null)
+    else:
+        stdin = 0 if opts.interactive else os.open(os.devnull, os.O_RDONLY)
+        stdio = Stdio(stdin, 1, 2)
+    mid = rexec.spawn(pid, spec, process, stdio, err_w, opts.detach, opts.user)
+    os.close(err_w)
+    if stdio.console_socket >= 0:
+        os.close(stdio.console_socket)
+    master = _receive_master(console) if console is not None else -1
+    error = rexec.read_error(err_r)
+    if error is not None:
+        os.waitpid(mid, 0)
+        if master >= 0:
+            os.close(master)
+        raise error.to_exception(opts.command[0])
+    if opts.detach:
+        return None
+    if master >= 0:
+        _pump_pty(master, opts.interactive)
+    _, status = os.waitpid(mid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _receive_master(sock: socket.socket) -> int:
+    _, fds, _, _ = socket.recv_fds(sock, 16, 1)
+    sock.close()
+    return fds[0] if fds else -1
+
+
+def _pump_pty(master: int, interactive: bool) -> None:
+    size = ptys.get_size(0) or ptys.get_size(1)
+    if size:
+        ptys.set_size(master, *size)
+
+    def resize(*_: object) -> None:
+        s = ptys.get_size(0) or ptys.get_size(1)
+        if s:
+            ptys.set_size(master, *s)
+
+    old = signal.signal(signal.SIGWINCH, resize)
+    raw = ptys.raw_mode(0) if interactive and os.isatty(0) else contextlib.nullcontext()
+    fds = [master] + ([0] if interactive else [])
+    try:
+        with raw:
+            while True:
+                ready, _, _ = select.select(fds, [], [])
+                if master in ready:
+                    try:
+                        data = os.read(master, 65536)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        return
+                    os.write(1, data)
+                if 0 in ready:
+                    data = os.read(0, 65536)
+                    if not data:
+                        fds.remove(0)
+                        continue
+                    os.write(master, data)
+    finally:
+        signal.signal(signal.SIGWINCH, old)
+        os.close(master)

@@ -1,0 +1,169 @@
+"""`pyc inspect` / `pyc container inspect`: Docker's container JSON (moby's InspectResponse)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycontainer.containers.lifecycle import Status
+from pycontainer.containers.model import Container
+from pycontainer.containers.store import ContainerStore
+from pycontainer.errors import ContainerNotFound, NotFound
+from pycontainer.paths import Paths
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def inspect_container(paths: Paths, ref: str, size: bool = False) -> dict[str, Any]:
+    store = ContainerStore(paths)
+    cid = store.resolve(ref)
+    with store.lock(cid):
+        c = store.load(cid)
+        if store.sync(c):
+            store.save(cid, c.state)
+    return to_docker(store, c, size)
+
+
+def inspect_any(paths: Paths, ref: str, kind: str = "", size: bool = False) -> dict[str, Any]:
+    """`pyc inspect NAME`: a container, else an image (Docker's lookup order)."""
+    if kind in ("", "container"):
+        try:
+            return inspect_container(paths, ref, size)
+        except ContainerNotFound:
+            if kind == "container":
+                raise
+    if kind in ("", "image"):
+        try:
+            from pycontainer.ops import images
+
+            return images.inspect_image(paths, ref)
+        except (ImportError, AttributeError):
+            pass
+        except NotFound:
+            pass
+    raise NotFound(f"No such object: {ref}")
+
+
+def _state(c: Container) -> dict[str, Any]:
+    st = c.state
+    return {
+        "Status": st.docker_status,
+        "Running": st.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED),
+        "Paused": st.status == Status.PAUSED,
+        "Restarting": False,
+        "OOMKilled": st.oom_killed,
+        "Dead": False,
+        "Pid": st.pid if st.running else 0,
+        "ExitCode": st.exit_code,
+        "Error": st.error,
+        "StartedAt": st.started_at or ZERO_TIME,
+        "FinishedAt": st.finished_at or ZERO_TIME,
+    }
+
+
+def _config(c: Container) -> dict[str, Any]:
+    spec, img = c.config.spec, c.config.image_config
+    env = list(img.get("Env") or [])
+    for item in spec.get("env") or []:
+        key = item.split("=", 1)[0]
+        env = [e for e in env if e.split("=", 1)[0] != key] + [item]
+    entry = spec.get("entrypoint")
+    return {
+        "Hostname": spec.get("hostname") or c.id[:12],
+        "Domainname": "",
+        "User": spec.get("user") or img.get("User") or "",
+        "AttachStdin": bool(spec.get("interactive")),
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "ExposedPorts": img.get("ExposedPorts"),
+        "Tty": bool(spec.get("tty")),
+        "OpenStdin": bool(spec.get("interactive")),
+        "StdinOnce": bool(spec.get("interactive")),
+        "Env": env,
+        "Cmd": spec.get("command") or (img.get("Cmd") if entry is None else None),
+        "Image": c.config.image,
+        "Volumes": img.get("Volumes"),
+        "WorkingDir": spec.get("workdir") or img.get("WorkingDir") or "",
+        "Entrypoint": entry if entry is not None else img.get("Entrypoint"),
+        "OnBuild": None,
+        "Labels": {**(img.get("Labels") or {}), **(spec.get("labels") or {})},
+        "StopSignal": spec.get("stop_signal") or img.get("StopSignal") or "SIGTERM",
+        "StopTimeout": spec.get("stop_timeout"),
+    }
+
+
+def _host_config(c: Container) -> dict[str, Any]:
+    spec = c.config.spec
+    network = spec.get("network") or "private"
+    return {
+        "NetworkMode": {"private": "none", "none": "none", "host": "host"}.get(network, network),
+        "AutoRemove": bool(spec.get("auto_remove")),
+        "Privileged": bool(spec.get("privileged")),
+        "ReadonlyRootfs": bool(spec.get("read_only")),
+        "CapAdd": spec.get("cap_add") or None,
+        "CapDrop": spec.get("cap_drop") or None,
+        "GroupAdd": spec.get("group_add") or None,
+        "SecurityOpt": None,
+        "Tmpfs": spec.get("tmpfs") or None,
+        "Init": bool(spec.get("init")),
+        "UsernsMode": spec.get("userns") or "",
+        "Runtime": c.config.runtime,
+        "LogConfig": {"Type": c.config.log_driver, "Config": {}},
+        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+        "Binds": None,
+        "PortBindings": {},
+        "Ulimits": [_ulimit(u) for u in spec.get("ulimits") or []] or None,
+        "Memory": 0,
+        "NanoCpus": 0,
+        "PidsLimit": None,
+    }
+
+
+def _ulimit(text: str) -> dict[str, Any]:
+    name, _, values = text.partition("=")
+    soft, _, hard = values.partition(":")
+    return {"Name": name, "Soft": int(soft or 0), "Hard": int(hard or soft or 0)}
+
+
+def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[str, Any]:
+    cfg = c.config
+    userdata = store.userdata(c.id)
+    plan = cfg.rootfs or {}
+    out: dict[str, Any] = {
+        "Id": c.id,
+        "Created": cfg.created,
+        "Path": cfg.path,
+        "Args": cfg.args,
+        "State": _state(c),
+        "Image": cfg.image_id,
+        "ResolvConfPath": str(userdata / "resolv.conf"),
+        "HostnamePath": str(userdata / "hostname"),
+        "HostsPath": str(userdata / "hosts"),
+        "LogPath": str(store.log_path(c.id)),
+        "Name": "/" + c.name,
+        "RestartCount": c.state.restart_count,
+        "Driver": plan.get("driver", ""),
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": None,
+        "HostConfig": _host_config(c),
+        "GraphDriver": {"Name": plan.get("driver", ""), "Data": {
+            "LowerDir": ":".join(reversed(plan.get("lowers") or [])),
+            "UpperDir": plan.get("upper") or plan.get("source") or "",
+            "WorkDir": plan.get("work") or "",
+        }},
+        "Mounts": [],
+        "Config": _config(c),
+        "NetworkSettings": {
+            "SandboxID": "", "SandboxKey": f"/proc/{c.state.pid}/ns/net" if c.state.pid else "",
+            "Ports": {}, "IPAddress": "", "Gateway": "", "MacAddress": "",
+            "Networks": {},
+        },
+    }
+    if size:
+        from pycontainer.ops.ps import dir_size
+
+        out["SizeRw"] = dir_size(store.dir(c.id) / "storage" / "diff")
+        out["SizeRootFs"] = out["SizeRw"] + sum(dir_size(p) for p in plan.get("lowers") or [])
+    return out

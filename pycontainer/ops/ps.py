@@ -1,0 +1,139 @@
+"""`pyc ps`: the containers, synced with their supervisors, filtered like Docker's."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycontainer.containers.lifecycle import Status
+from pycontainer.containers.model import Container
+from pycontainer.containers.store import ContainerStore
+from pycontainer.errors import PycError, UsageError
+from pycontainer.paths import Paths
+
+FILTERS = ("status", "name", "label", "ancestor", "id", "exited", "before", "since")
+STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+
+
+@dataclass
+class PsOptions:
+    all: bool = False
+    last: int = -1  # -n; -l is 1
+    filters: list[str] = field(default_factory=list)
+    size: bool = False
+
+
+@dataclass
+class PsEntry:
+    id: str
+    name: str
+    image: str
+    command: str
+    created: str
+    state: str  # Docker's: created running exited ...
+    exit_code: int
+    started_at: str
+    finished_at: str
+    labels: dict[str, str]
+    size_rw: int | None = None
+
+
+def parse_filters(items: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key not in FILTERS:
+            raise UsageError(f"invalid filter '{item}'")
+        if key == "status" and value not in STATUSES:
+            raise UsageError(f"invalid filter 'status={value}'")
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[str, str]) -> bool:
+    checks = {
+        "status": lambda v: state == v,
+        "name": lambda v: re.search(v, c.name) is not None,
+        "id": lambda v: c.id.startswith(v),
+        "exited": lambda v: state == "exited" and str(c.state.exit_code) == v,
+        "label": lambda v: _label_match(c.config.spec.get("labels") or {}, v),
+        "ancestor": lambda v: v in (c.config.image, c.config.image_id) or (
+            image_ids.get(v, "-") == c.config.image_id) or c.config.image_id.startswith(
+            "sha256:" + v),
+    }
+    for key, values in f.items():
+        if key in checks and not any(checks[key](v) for v in values):
+            return False
+    return True
+
+
+def _label_match(labels: dict[str, str], want: str) -> bool:
+    key, sep, value = want.partition("=")
+    return key in labels and (not sep or labels[key] == value)
+
+
+def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
+    store = ContainerStore(paths)
+    filters = parse_filters(opts.filters)
+    entries = []
+    for cid in store.ids():
+        try:
+            c = store.load(cid)
+        except PycError:
+            continue  # removed while we listed
+        store.sync(c)  # read-only view: no lock, no save; the next locked op persists it
+        state = c.state.docker_status
+        if not opts.all and opts.last < 0 and state != "running" and "status" not in filters:
+            continue
+        if not _matches(c, state, filters, _ancestor_ids(paths, filters)):
+            continue
+        entries.append(_entry(store, c, state, opts.size))
+    entries.sort(key=lambda e: e.created, reverse=True)
+    if opts.last >= 0:
+        entries = entries[: opts.last]
+    return entries
+
+
+def _ancestor_ids(paths: Paths, filters: dict[str, list[str]]) -> dict[str, str]:
+    if "ancestor" not in filters:
+        return {}
+    out = {}
+    try:
+        from pycontainer.images.store import ImageStore
+
+        store = ImageStore(paths)
+        for name in filters["ancestor"]:
+            try:
+                out[name] = store.resolve(name).id
+            except PycError:
+                continue
+    except ImportError:
+        pass
+    return out
+
+
+def _entry(store: ContainerStore, c: Container, state: str, size: bool) -> PsEntry:
+    cfg = c.config
+    command = " ".join([cfg.path, *cfg.args])
+    return PsEntry(
+        id=c.id, name=c.name, image=cfg.image, command=command, created=cfg.created,
+        state=state, exit_code=c.state.exit_code, started_at=c.state.started_at,
+        finished_at=c.state.finished_at, labels=dict(cfg.spec.get("labels") or {}),
+        size_rw=dir_size(store.dir(c.id) / "storage" / "diff") if size else None,
+    )
+
+
+def dir_size(path: Any) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+__all__ = ["PsEntry", "PsOptions", "Status", "list_containers", "parse_filters"]
