@@ -111,7 +111,8 @@ def _tabwrite(rows: list[list[str]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_rows(items: list[dict[str, Any]], fmt: str | None, default: str) -> str:
+def render_rows(items: list[dict[str, Any]], fmt: str | None, default: str,
+                headers: dict[str, str] | None = None) -> str:
     """`table ...` (with headers), `json` (one object per line) or a plain Go template."""
     from pycontainer.cli import template
 
@@ -120,7 +121,8 @@ def render_rows(items: list[dict[str, Any]], fmt: str | None, default: str) -> s
         return "".join(template.go_json(_plain(i)) + "\n" for i in items)
     if fmt.startswith("table"):
         body = fmt[len("table"):].strip() or default[len("table"):].strip()
-        header = template.render(body, template.HeaderContext(lambda k: HEADERS.get(k, k.upper())))
+        names = {**HEADERS, **(headers or {})}
+        header = template.render(body, template.HeaderContext(lambda k: names.get(k, k.upper())))
         lines = [header] + [template.render(body, i) for i in items]
         return _tabwrite([ln.split("\t") for ln in lines])
     return "".join(template.render(fmt, i) + "\n" for i in items)
@@ -188,4 +190,4 @@ def print_history(rows: list[dict[str, Any]], human: bool, no_trunc: bool, quiet
             "CreatedAt": r["created"], "CreatedBy": by,
             "Size": human_size(r["size"]) if human else str(r["size"]),
             "Comment": r["comment"]})
-    sys.stdout.write(render_rows(items, fmt, HISTORY_TABLE))
+    sys.stdout.write(render_rows(items, fmt, HISTORY_TABLE, {"ID": "IMAGE"}))

@@ -297,7 +297,9 @@ class ImageRow:
 
 def list_rows(paths: Paths, repository: str | None = None, filters: list[str] | None = None,
               no_trunc: bool = False) -> list[ImageRow]:
-    preds = [_filter(f) for f in filters or []]
+    name_preds = [_name_filter(f.partition("=")[2]) for f in filters or []
+                  if f.startswith("reference=")]
+    preds = [_filter(f) for f in filters or [] if not f.startswith("reference=")]
     users = containers_using(paths)
     rows: list[ImageRow] = []
     for rec in sorted(list_images(paths), key=lambda r: r.created, reverse=True):
@@ -309,6 +311,8 @@ def list_rows(paths: Paths, repository: str | None = None, filters: list[str] | 
             repo, tag = (name.rpartition(":")[0], name.rpartition(":")[2]) if name else \
                 ("<none>", "<none>")
             if repository and not _repo_matches(repository, repo, tag):
+                continue
+            if name_preds and not (name and all(p(name) for p in name_preds)):
                 continue
             digest = next((d.split("@")[1] for d in rec.repo_digests
                            if d.split("@")[0] == repo), rec.digest or "<none>")
@@ -329,8 +333,18 @@ def _repo_matches(pattern: str, repo: str, tag: str) -> bool:
     return ref.name == repo and (not has_tag or ref.tag == tag)
 
 
-def _filter(text: str) -> Any:
+def _name_filter(pattern: str) -> Any:
+    """reference=PATTERN: a glob on the familiar name, with or without its tag."""
     import fnmatch
+
+    def match(name: str) -> bool:
+        base, _, t = name.rpartition(":")
+        fam = reference.familiar(base)
+        return any(fnmatch.fnmatch(c, pattern) for c in (fam, f"{fam}:{t}", base, name))
+    return match
+
+
+def _filter(text: str) -> Any:
 
     key, sep, value = text.partition("=")
     if not sep:
@@ -341,14 +355,8 @@ def _filter(text: str) -> Any:
             raise UsageError(f"invalid filter 'dangling={value}'")
         return lambda rec: (not rec.names) == want
     if key == "reference":
-        def match(rec: ImageRecord) -> bool:
-            for n in rec.names:
-                base, _, t = n.rpartition(":")
-                fam = reference.familiar(base)
-                if any(fnmatch.fnmatch(c, value) for c in (fam, f"{fam}:{t}", base, n)):
-                    return True
-            return False
-        return match
+        match = _name_filter(value)
+        return lambda rec: any(match(n) for n in rec.names)
     if key == "label":
         k, _, v = value.partition("=")
         return lambda rec: k in ((rec.config.get("config") or {}).get("Labels") or {}) and \
