@@ -193,10 +193,9 @@ def kill(
     signal_: str = typer.Option("KILL", "--signal", "-s", help="Signal to send."),
 ) -> None:
     """Kill one or more running containers."""
-    from pycontainer.linux.proc import parse_signal
     from pycontainer.ops import lifecycle
 
-    parse_signal(signal_)  # a bad signal is a usage error before touching any container
+    lifecycle.parse_signal(signal_)  # a bad signal is a usage error before touching any container
     paths = _paths(ctx)
     _each(containers, lambda ref: lifecycle.kill(paths, ref, signal_))
 

@@ -29,6 +29,7 @@ from pycontainer.runtime.base import ContainerError
 from pycontainer.supervisor import protocol as sp
 
 START_TIMEOUT = 60.0
+parse_signal = proc.parse_signal
 
 
 @dataclass
