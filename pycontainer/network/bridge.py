@@ -31,7 +31,9 @@ from pycontainer.network.slirp import ResolvConfig
 from pycontainer.network.slirp import resolv_config as slirp_resolv_config
 from pycontainer.paths import Paths
 
-MTU = 1500
+# As on tap0. With 1500, slirp4netns relays published-port traffic in 1460-byte segments:
+# 0.6 Gbit/s measured through -p, against 4.6 with 65520 (and 11 vs 26 between containers).
+MTU = 65520
 
 
 def store(paths: Paths) -> NetworkStore:
