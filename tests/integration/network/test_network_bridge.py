@@ -93,7 +93,8 @@ def test_two_containers_reach_each_other_by_address_and_name(
     assert (ip_a, ip_b) == ("10.89.0.2", "10.89.0.3")
     inside = a.inside("ip", "-o", "addr", "show", "dev", "eth0").stdout
     assert "10.89.0.2/24" in inside
-    assert mac_a in a.inside("ip", "-o", "link", "show", "dev", "eth0").stdout
+    link = a.inside("ip", "-o", "link", "show", "dev", "eth0").stdout
+    assert mac_a in link and "mtu 65520" in link
     # b sees a's server, and a sees b's real address (no NAT on a network)
     assert _fetch_from(b, ip_a).startswith(f"peer={ip_b}:")
     ask = b.inside(sys.executable, "-c", ASK, n1.gateway, "web")
