@@ -177,6 +177,8 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
 
     spec = opts.spec
     mapping = _mapping(spec)
+    if spec.userns == "keep-id" and not spec.user:
+        spec.user = f"{os.getuid()}:{os.getgid()}"  # Podman: keep-id runs as the user
     user = resolve_user(spec, image)
     args = convert.command_args(spec, image.config)  # fails early: no command
     config = ContainerConfig(
