@@ -77,8 +77,8 @@ def _translate(pattern: str) -> tuple[str, str]:
             kind, out = "regexp", out + ("[^/]*" if ch == "*" else "[^/]")
         elif ch in ".+()|{}$":
             out += "\\" + ch
-        elif ch == "\\":
-            out += "\\" + (pattern[i] if i < n else "")
+        elif ch == "\\":  # the escaped text differs from the path: compare by regexp
+            kind, out = "regexp", out + "\\" + (pattern[i] if i < n else "")
             i += 1
         else:
             kind = "regexp" if ch in "[]" else kind
@@ -130,7 +130,7 @@ class DockerIgnore:
 
     def excluded(self, relpath: str, is_dir: bool = False) -> bool:
         """MatchesOrParentMatches: the last pattern matching the path or a parent wins."""
-        path = _clean(relpath.replace("\\", "/")).lstrip("/") or "."
+        path = _clean(relpath).lstrip("/") or "."
         parent = posixpath.dirname(path) or "."
         parents = parent.split("/") if parent != "." else []
         matched = False

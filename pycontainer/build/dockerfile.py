@@ -227,11 +227,15 @@ class _Lex:
 
     def braced(self, name: str) -> str:
         ch = self.next()
+        if not ch:
+            raise _ShellError("syntax error: missing '}'")
         if ch == "}":
             value = self.lookup(name)
             if value is None and self.skip_unset:
                 return "${" + name + "}"
             return value or ""
+        if ch == "/":
+            return self.replace(name)
         null_is_unset = ch == ":"
         op = ch
         if null_is_unset:
@@ -239,16 +243,51 @@ class _Lex:
             op += ch
         if ch not in ("+", "-", "?", "#", "%") or (null_is_unset and ch in "#%"):
             raise _ShellError(f"unsupported modifier ({op}) in substitution")
-        try:
-            word, _ = self.stop_on("}", ch in "#%")
-        except _ShellError:
-            if not self.peek():
-                raise _ShellError("syntax error: missing '}'") from None
-            raise
+        word = self.braced_word("}", ch in "#%", "syntax error: missing '}'")
         value = self.lookup(name)
         if value is None and self.skip_unset:
             return "${" + name + op + word + "}"
         return _modifier(name, ch, null_is_unset, value, word)
+
+    def braced_word(self, stop: str, raw_escapes: bool, missing: str) -> str:
+        try:
+            return self.stop_on(stop, raw_escapes)[0]
+        except _ShellError:
+            if not self.peek():
+                raise _ShellError(missing) from None
+            raise
+
+    def replace(self, name: str) -> str:
+        """${name/pattern/replacement} and ${name//pattern/replacement}."""
+        replace_all = self.peek() == "/"
+        if replace_all:
+            self.next()
+        pattern = self.braced_word("/", True, "syntax error: missing '/' in ${}")
+        replacement = self.braced_word("}", True, "syntax error: missing '}'")
+        value = self.lookup(name)
+        if value is None and self.skip_unset:
+            return "${" + name + "/" + ("/" if replace_all else "") + pattern + "/" + \
+                replacement + "}"
+        regex = re.compile(_glob_regex(pattern, greedy=True))
+        return regex.sub(lambda m: replacement, value or "", count=0 if replace_all else 1)
+
+
+def _glob_regex(pattern: str, greedy: bool) -> str:
+    """A shell pattern (`*`, `?`, backslash escapes) as a regular expression."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            nxt = pattern[i + 1 : i + 2]
+            if not nxt or nxt.isalnum():
+                raise _ShellError(f"invalid pattern ({pattern}) in substitution")
+            out.append(re.escape(nxt))
+            i += 2
+            continue
+        out.append({"*": ".*" if greedy else ".*?", "?": "."}.get(ch, re.escape(ch)))
+        i += 1
+    return "".join(out)
 
 
 def _modifier(name: str, op: str, null_is_unset: bool, value: str | None, word: str) -> str:
@@ -269,13 +308,12 @@ def _modifier(name: str, op: str, null_is_unset: bool, value: str | None, word: 
 
 
 def _trim(value: str, pattern: str, suffix: bool, greedy: bool) -> str:
-    """${v#pat} ${v##pat} ${v%pat} ${v%%pat} with shell globs."""
-    import fnmatch
-
+    """${v#pat} ${v##pat} ${v%pat} ${v%%pat}: remove the shortest / longest match."""
+    regex = re.compile(_glob_regex(pattern, greedy=True), re.DOTALL)
     sizes = range(len(value), -1, -1) if greedy else range(len(value) + 1)
     for size in sizes:
         part = value[len(value) - size :] if suffix else value[:size]
-        if fnmatch.fnmatchcase(part, pattern):
+        if regex.fullmatch(part):
             return value[: len(value) - size] if suffix else value[size:]
     return value
 
