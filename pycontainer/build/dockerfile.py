@@ -19,12 +19,18 @@ API:
         instruction (ENV a=1 b=$a sees the old a, as in Docker).
     expand_word(word, env, escape="\\") -> str          # one shell word: quotes removed
     expand_words(text, env, escape="\\") -> list[str]   # with word splitting
+        $V ${V} ${V:-w} ${V-w} ${V:+w} ${V+w} ${V:?msg} ${V?msg} ${V#p} ${V##p} ${V%p}
+        ${V%%p} ${V/p/r} ${V//p/r} (p: shell globs * ? with backslash escapes); single
+        quotes are literal; in double quotes the escape only escapes " $ and itself.
+        A heredoc body (COPY/ADD, unquoted delimiter) is expanded like a shell heredoc:
+        only $ forms, quotes kept.
     parse_duration(text) -> float                       # Go time.ParseDuration, seconds
     health_config(inst) -> dict                         # HEALTHCHECK -> image config
     parse_mount(spec) -> Mount                          # RUN --mount=...
 
 What `args` holds, per keyword (before `expand`, words keep their quotes and escapes):
-    FROM [image]            RUN/CMD/ENTRYPOINT [cmd] (shell form) or the JSON list
+    FROM [image] or [image, "AS", name]
+    RUN/CMD/ENTRYPOINT [cmd] (shell form) or the JSON list
     COPY/ADD sources+[dest] (a heredoc source is its word, e.g. "<<EOF")
     ENV/LABEL ["k=v", ...] with `pairs` [(k, v)]; ARG the same, value None when absent
     EXPOSE/VOLUME words     WORKDIR/USER/STOPSIGNAL/MAINTAINER [text]
