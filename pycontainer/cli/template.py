@@ -1021,12 +1021,13 @@ class _Parser:
         if node is None or self.peek().kind != "field":
             return node
         fields: list[str] = []
+        pos = self.peek().pos  # Go places a chain at its first chained field
         while self.peek().kind == "field":
             fields.append(self.next().val)
         if isinstance(node, _Field):
-            return _Field(node.pos, node.idents + fields)
+            return _Field(pos, node.idents + fields)
         if isinstance(node, _Var):
-            return _Var(node.pos, node.idents + fields)
+            return _Var(pos, node.idents + fields)
         if isinstance(node, (_Lit, _Nil, _Dot)):
             self.fail(f"unexpected . after term {str(node)!r}")
         return _Chain(node.pos, node, fields)

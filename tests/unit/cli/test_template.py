@@ -315,8 +315,15 @@ def test_error_location_like_go() -> None:
     with pytest.raises(UsageError) as info:
         render("ab\n  {{.A.B}}", {"A": None})
     assert str(info.value) == (
-        'template parsing error: template: :2:4: executing "" at <.A.B>: '
+        'template parsing error: template: :2:6: executing "" at <.A.B>: '
         "nil pointer evaluating interface {}.B"
+    )
+    # docker inspect's well-known message for a container without a healthcheck
+    with pytest.raises(UsageError) as info:
+        render("{{.State.Health.Status}}", {"State": {}}, strict=True)
+    assert str(info.value) == (
+        'template parsing error: template: :1:8: executing "" at <.State.Health.Status>: '
+        'map has no entry for key "Health"'
     )
 
 
