@@ -134,8 +134,14 @@ def case(name: str, setup: Callable[[Engine], None] | None = None,
     return register
 
 
+# helpers for setup / before_each
+
 def pull_busybox(engine: Engine) -> None:
     engine.run("pull", BUSYBOX)
+
+
+def remove_images(engine: Engine) -> None:
+    engine.run("rmi", "-af", check=False)
 
 
 @case("version")

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Pull benchmark: the Debian fixture from the local registry into an empty store, pyc vs
+`podman --runtime runc`, median of a few runs, and the store size after the pull.
+
+Run as the unprivileged test user, e.g.:
+
+    runuser -u pyctest -- env HOME=/home/pyctest /work/venv/bin/python benchmarks/bench_pull.py
+
+Each run starts from an empty --root/--runroot (so nothing is cached), and is removed
+afterwards with `unshare rm -rf` (layer files belong to subordinate ids).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT_IMAGE = "127.0.0.1:5000/fixtures/debian:bookworm"
+
+
+def pyc_cmd() -> list[str]:
+    beside = Path(sys.executable).parent / "pyc"
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "pycontainer"]
+
+
+def engines(image: str) -> dict[str, tuple[list[str], list[str]]]:
+    """name -> (argv prefix taking --root/--runroot, pull args)."""
+    return {
+        "pyc": (pyc_cmd(), ["pull", "-q", image]),
+        "podman": (["podman", "--runtime", "runc"],
+                   ["pull", "-q", "--tls-verify=false", image]),
+    }
+
+
+def run_once(prefix: list[str], pull: list[str]) -> tuple[float, int]:
+    base = Path(tempfile.mkdtemp(prefix="bench-pull-"))
+    state = ["--root", str(base / "root"), "--runroot", str(base / "run")]
+    try:
+        start = time.perf_counter()
+        res = subprocess.run([*prefix, *state, *pull], capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if res.returncode != 0:
+            raise SystemExit(f"{' '.join(prefix)} pull failed: {res.stderr.strip()}")
+        du = subprocess.run([*prefix, *state, "unshare", "du", "-sb", str(base / "root")],
+                            capture_output=True, text=True)
+        size = int(du.stdout.split()[0]) if du.returncode == 0 else -1
+        return elapsed, size
+    finally:
+        subprocess.run([*prefix, *state, "unshare", "rm", "-rf", str(base)],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--image", default=DEFAULT_IMAGE)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--engines", default="pyc,podman")
+    args = ap.parse_args()
+    if os.getuid() == 0:
+        raise SystemExit("run as an unprivileged user (rootless), e.g. runuser -u pyctest")
+    results: dict[str, tuple[float, int]] = {}
+    for name in args.engines.split(","):
+        prefix, pull = engines(args.image)[name]
+        if not shutil.which(prefix[0]):
+            print(f"{name}: not installed, skipped")
+            continue
+        times, sizes = [], []
+        for _ in range(args.runs):
+            t, s = run_once(prefix, pull)
+            times.append(t)
+            sizes.append(s)
+        med = statistics.median(times)
+        results[name] = (med, sizes[-1])
+        print(f"{name:7s} median {med:6.2f} s  runs {' '.join(f'{t:.2f}' for t in times)}"
+              f"  store {sizes[-1] / 1e6:7.1f} MB")
+    if "pyc" in results and "podman" in results:
+        ratio = results["pyc"][0] / results["podman"][0]
+        print(f"pull {args.image}: pyc/podman = {ratio:.2f} "
+              f"({'faster' if ratio < 1 else 'slower'} than podman)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
