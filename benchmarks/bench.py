@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Time pyc and rootless `podman --runtime runc` side by side on the same work.
 
-    sudo -u pyctest /var/tmp/pyc-test/venv/bin/python benchmarks/bench.py [-n 10] [case ...]
+    sudo -u pyctest $VENV/bin/python benchmarks/bench.py [-n 10] [case ...]
+
+($VENV: the venv scripts/test made, /var/tmp/pyc-test/<checkout>-<hash>/venv.)
 
 Each engine gets its own throw-away storage (--root/--runroot), so nothing a developer has
 pulled or run affects the numbers, and both engines start each case from the same state.
@@ -232,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if os.getuid() == 0:
         sys.stderr.write("bench.py compares rootless engines: run it as the test user, e.g. "
-                         "sudo -u pyctest /var/tmp/pyc-test/venv/bin/python benchmarks/bench.py\n")
+                         "sudo -u pyctest /var/tmp/pyc-test/<checkout>-<hash>/venv/bin/python "
+                         "benchmarks/bench.py\n")
         return 2
     unknown = [c for c in args.cases if c not in CASES]
     if unknown:
