@@ -23,7 +23,9 @@ import os
 import shutil
 import stat
 import tarfile
+import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -194,24 +196,84 @@ class _ZstdProgram:
         return b"".join(self._out)
 
 
+#: Small regular files are written by a few threads: creating a file costs far more in the
+#: kernel (and on a busy disk) than parsing its header, and threads overlap that latency.
+WRITERS = 4
+SMALL_FILE = 1 << 20
+MAX_QUEUED = 128
+
+
 @dataclass
 class Extractor:
     """Extract tar members under `root`. `chown`: apply image ownership (False when only one
-    id is mapped, so everything ends up owned by container root)."""
+    id is mapped, so everything ends up owned by container root). `writers`: threads for
+    small files (0: write everything in order, in this thread)."""
 
     root: str
     chown: bool = True
+    writers: int = WRITERS
     size: int = 0
     skipped: list[str] = field(default_factory=list)
     _safe_dirs: set[str] = field(default_factory=set)
     _dir_times: list[tuple[str, float]] = field(default_factory=list)
+    _pending: set[str] = field(default_factory=set)
+    _errors: list[BaseException] = field(default_factory=list)
 
     def extract_all(self, tf: tarfile.TarFile) -> None:
-        for member in tf:
-            self.extract(tf, member)
+        self._pool = ThreadPoolExecutor(self.writers) if self.writers else None
+        self._slots = threading.BoundedSemaphore(MAX_QUEUED)
+        try:
+            for member in tf:
+                self.extract(tf, member)
+        finally:
+            self._barrier()
+            if self._pool:
+                self._pool.shutdown()
         for path, mtime in reversed(self._dir_times):
             with contextlib.suppress(OSError):
                 os.utime(path, (mtime, mtime), follow_symlinks=False)
+
+    def _submit(self, tf: tarfile.TarFile, m: tarfile.TarInfo, path: str) -> None:
+        src = tf.extractfile(m)
+        assert src is not None and self._pool is not None
+        data = src.read()
+        self.size += m.size
+        if self._errors:
+            raise self._errors[0]
+        self._slots.acquire()
+        self._pending.add(path)
+        self._pool.submit(self._write_small, path, data, m)
+
+    def _write_small(self, path: str, data: bytes, m: tarfile.TarInfo) -> None:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                         | os.O_CLOEXEC, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            self._attrs(path, m)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the reading thread
+            self._errors.append(exc)
+        finally:
+            self._slots.release()
+
+    def _barrier(self) -> None:
+        """Wait until every queued file is written (before touching a path one may use)."""
+        if self._pending:
+            for _ in range(MAX_QUEUED):
+                self._slots.acquire()
+            for _ in range(MAX_QUEUED):
+                self._slots.release()
+            self._pending.clear()
+        if self._errors:
+            raise self._errors[0]
+
+    def _wait_for(self, path: str) -> None:
+        if path in self._pending:
+            self._barrier()
 
     def extract(self, tf: tarfile.TarFile, m: tarfile.TarInfo) -> None:
         rel = self._relative(m.name)
@@ -225,10 +287,14 @@ class Extractor:
             self._whiteout(parent_path, base)
             return
         path = os.path.join(parent_path, base)
+        self._wait_for(path)
         if m.isdir():
             self._mkdir(path, rel)
         else:
             self._clear(path, rel)
+            if m.isreg() and self._pool and m.size <= SMALL_FILE:
+                self._submit(tf, m, path)
+                return
             if not self._create(tf, m, path):
                 return
         self._attrs(path, m)
@@ -244,6 +310,7 @@ class Extractor:
         head, _ = os.path.split(rel_dir)
         self._parent(head)
         path = os.path.join(self.root, rel_dir)
+        self._wait_for(path)
         try:
             st = os.lstat(path)
         except FileNotFoundError:
@@ -273,6 +340,7 @@ class Extractor:
         except FileNotFoundError:
             return
         if stat.S_ISDIR(st.st_mode):
+            self._barrier()  # queued files may live below it
             shutil.rmtree(path)
             self._safe_dirs = {d for d in self._safe_dirs
                                if d != rel and not d.startswith(rel + "/")}
@@ -305,6 +373,7 @@ class Extractor:
         if not base:
             raise UnsafeArchive(f"hard link {m.name!r} points at the layer root")
         target = os.path.join(self._parent(parent), base)
+        self._wait_for(target)
         try:
             st = os.lstat(target)
         except FileNotFoundError:
@@ -326,6 +395,7 @@ class Extractor:
         name = base[len(WH_PREFIX):]
         path = os.path.join(parent, name)
         rel = os.path.relpath(path, self.root)
+        self._wait_for(path)
         self._clear(path, rel)
         try:
             os.mknod(path, stat.S_IFCHR | 0o000, os.makedev(0, 0))
@@ -361,13 +431,14 @@ class Extractor:
             os.utime(path, (m.mtime, m.mtime))
 
 
-def unpack(stream: BinaryIO, root: str, chown: bool = True) -> tuple[str, int, int]:
+def unpack(stream: BinaryIO, root: str, chown: bool = True,
+           writers: int = WRITERS) -> tuple[str, int, int]:
     """Unpack a (compressed) layer from `stream` into the existing dir `root`.
 
     Returns (diff id, uncompressed tar size, size of the unpacked files)."""
     reader = DecompressingReader(stream)
     tf = tarfile.open(fileobj=reader, mode="r|", bufsize=16384)  # type: ignore[call-overload]  # noqa: SIM115
-    ex = Extractor(root, chown)
+    ex = Extractor(root, chown, writers)
     try:
         ex.extract_all(tf)
     except tarfile.TarError as exc:
