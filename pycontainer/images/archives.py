@@ -120,7 +120,7 @@ def _save_image(store: ImageStore, rec: ImageRecord, tf: tarfile.TarFile,
         ti.size = size
         ti.mode = 0o644
         with store.blobs.open(layer["digest"]) as f:
-            tf.addfile(ti, DecompressingReader(f))  # type: ignore[arg-type]
+            tf.addfile(ti, DecompressingReader(f))
     return descs
 
 

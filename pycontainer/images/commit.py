@@ -13,12 +13,13 @@ import hashlib
 import json
 import os
 import zlib
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.images.layers import Unpacker
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import mediatypes as mt
 from pycontainer.oci import reference
+from pycontainer.oci.digest import Readable
 
 if TYPE_CHECKING:
     from pycontainer.images.store import ImageRecord, ImageStore
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 GZIP_LEVEL = 1
 
 
-def commit_layer_image(store: ImageStore, layer: BinaryIO, config: dict[str, Any],
+def commit_layer_image(store: ImageStore, layer: Readable, config: dict[str, Any],
                        names: list[str], base: ImageRecord | None = None,
                        history: dict[str, Any] | None = None) -> ImageRecord:
     from pycontainer.images.store import ImageRecord, now
@@ -59,7 +60,7 @@ def commit_layer_image(store: ImageStore, layer: BinaryIO, config: dict[str, Any
         return store.add(record)
 
 
-def _ingest_layer(store: ImageStore, layer: BinaryIO) -> tuple[str, int, oci_image.Descriptor]:
+def _ingest_layer(store: ImageStore, layer: Readable) -> tuple[str, int, oci_image.Descriptor]:
     unpacker = Unpacker(store.layers.root)
     tmp = store.blobs.temp_path()
     comp = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)

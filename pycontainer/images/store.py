@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from pycontainer.errors import Conflict, ImageNotFound, IntegrityError, InvalidReference
 from pycontainer.images.blobs import BlobStore
@@ -40,6 +40,7 @@ from pycontainer.linux.locks import FileLock
 from pycontainer.oci import digest as digests
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import reference
+from pycontainer.oci.digest import Readable
 from pycontainer.paths import Paths
 
 _HEX = re.compile(r"^[0-9a-f]{4,64}$")
@@ -248,7 +249,7 @@ class ImageStore:
             out.append(path)
         return out
 
-    def commit_layer_image(self, layer: BinaryIO, config: dict[str, Any], names: list[str],
+    def commit_layer_image(self, layer: Readable, config: dict[str, Any], names: list[str],
                            base: ImageRecord | None = None,
                            history: dict[str, Any] | None = None) -> ImageRecord:
         """Make an image: `base`'s layers plus the uncompressed tar `layer` (see module doc)."""

@@ -160,7 +160,7 @@ def containers_using(paths: Paths) -> dict[str, list[str]]:
     JSON record under paths.containers for an image id (keys image_id / ImageID / Image).
     """
     try:
-        from pycontainer.containers import store as cstore  # type: ignore[attr-defined]
+        from pycontainer.containers import store as cstore
 
         users = getattr(cstore, "image_users", None)
         if users is not None:
