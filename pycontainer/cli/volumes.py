@@ -1,0 +1,219 @@
+"""`pyc volume create|ls|inspect|rm|prune|exists`: Docker's flags, output and exit codes.
+
+Errors are pyc's (exit 125, `Error: No such volume: x`); each command parses its flags, makes
+one ops call and formats the result. Ops are imported inside the commands (start-up cost).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from pycontainer.errors import PycError, UsageError
+
+VOLUME_TABLE = "table {{.Driver}}\t{{.Name}}"
+VOLUME_HEADERS = {"Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE",
+                  "Mountpoint": "MOUNTPOINT", "Labels": "LABELS", "Links": "LINKS",
+                  "Size": "SIZE", "Group": "GROUP", "Availability": "AVAILABILITY",
+                  "Status": "STATUS", "ID": "ID"}
+PRUNE_WARNING = ("WARNING! This will remove anonymous local volumes not used by at least one "
+                 "container.\nAre you sure you want to continue?")
+PRUNE_ALL_WARNING = ("WARNING! This will remove all local volumes not used by at least one "
+                     "container.\nAre you sure you want to continue?")
+
+
+def _paths(ctx: typer.Context) -> Any:
+    from pycontainer import paths
+
+    opts = ctx.find_root().obj
+    return paths.resolve(opts.root, opts.runroot)
+
+
+def parse_key_values(values: list[str], what: str) -> dict[str, str]:
+    """Repeated `--label k=v` / `--opt k=v` (a bare `k` is `k=""`, as Docker's labels)."""
+    out: dict[str, str] = {}
+    for item in values:
+        key, _, value = item.partition("=")
+        if not key.strip():
+            raise UsageError(f"invalid {what} '{item}': empty name")
+        out[key] = value
+    return out
+
+
+def confirm(message: str) -> bool:
+    """Docker's prompt: the question, " [y/N] ", one line of stdin; only y / Y say yes."""
+    sys.stdout.write(message + " [y/N] ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline() if sys.stdin is not None else ""
+    return answer.strip().lower() == "y"
+
+
+def human_size(n: float) -> str:
+    """go-units HumanSize (4 significant digits), as `Total reclaimed space:` prints it."""
+    units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
+    value, unit = float(n), 0
+    while value >= 1000.0 and unit < len(units) - 1:
+        value /= 1000.0
+        unit += 1
+    return f"{value:.4g}{units[unit]}"
+
+
+def write_errors(errors: list[PycError]) -> None:
+    """Report every failure; the last one sets the exit status (125)."""
+    for exc in errors[:-1]:
+        sys.stderr.write(f"Error: {exc.message}\n")
+    if errors:
+        raise errors[-1]
+
+
+def print_inspect(objs: list[dict[str, Any]], fmt: str | None) -> None:
+    """Docker's inspect output: an indented JSON array; `json`: compact; else a template per
+    object (an empty line when nothing was found)."""
+    import json
+
+    from pycontainer.cli import template
+
+    if not fmt:
+        text = json.dumps(objs, indent=4, ensure_ascii=False)
+        # Go's encoding/json escapes these (they can only occur inside strings)
+        for ch, esc in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+            text = text.replace(ch, esc)
+        sys.stdout.write(text + "\n")
+    elif fmt.strip() == "json":
+        sys.stdout.write(template.go_json(objs) + "\n")
+    else:
+        text = "".join(template.render(fmt, o, strict=True) + "\n" for o in objs)
+        sys.stdout.write(text or "\n")
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def create(
+    ctx: typer.Context,
+    name: str = typer.Argument(None, metavar="[VOLUME]"),
+    driver: str = typer.Option("local", "--driver", "-d", help="Volume driver (local)."),
+    label: list[str] = typer.Option([], "--label", help="Set metadata for a volume."),
+    opt: list[str] = typer.Option([], "--opt", "-o", help="Driver options: type, device, o."),
+    name_opt: str = typer.Option(None, "--name", hidden=True),
+) -> None:
+    """Create a volume."""
+    from pycontainer.ops import volumes as ops_volumes
+
+    if name and name_opt:
+        raise UsageError("conflicting options: cannot specify a volume-name through both "
+                         "--name and as a positional arg")
+    vol = ops_volumes.create(_paths(ctx), name or name_opt or None,
+                             parse_key_values(label, "label"), parse_key_values(opt, "option"),
+                             driver)
+    sys.stdout.write(vol.name + "\n")
+
+
+def _row(obj: dict[str, Any]) -> dict[str, Any]:
+    labels = obj.get("Labels") or {}
+    return {
+        "Name": obj["Name"], "Driver": obj["Driver"], "Scope": obj["Scope"],
+        "Mountpoint": obj["Mountpoint"],
+        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
+        "Label": lambda key: labels.get(key, ""),
+        "Links": "N/A", "Size": "N/A", "Group": "N/A", "Availability": "N/A", "Status": "N/A",
+    }
+
+
+def ls(
+    ctx: typer.Context,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only display volume names."),
+    filters: list[str] = typer.Option([], "--filter", "-f",
+                                      help="dangling=, driver=, label=, name="),
+    fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
+) -> None:
+    """List volumes."""
+    from pycontainer.cli.output import render_table
+    from pycontainer.ops import volumes as ops_volumes
+
+    objs = ops_volumes.list_volumes(_paths(ctx), filters)
+    if quiet and (not fmt or fmt.strip() == "table"):
+        sys.stdout.write("".join(o["Name"] + "\n" for o in objs))
+        return
+    sys.stdout.write(render_table([_row(o) for o in objs], fmt, VOLUME_TABLE, VOLUME_HEADERS))
+
+
+def inspect(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., metavar="VOLUME..."),
+    fmt: str = typer.Option(None, "--format", "-f", help="json or a Go template."),
+) -> None:
+    """Display detailed information on one or more volumes."""
+    from pycontainer.ops import volumes as ops_volumes
+
+    paths = _paths(ctx)
+    found, errors = [], []
+    for name in names:
+        try:
+            found.append(ops_volumes.inspect(paths, name))
+        except PycError as exc:
+            errors.append(exc)
+    print_inspect(found, fmt)
+    write_errors(errors)
+
+
+def rm(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., metavar="VOLUME..."),
+    force: bool = typer.Option(False, "--force", "-f",
+                               help="Do not error if a volume does not exist."),
+) -> None:
+    """Remove one or more volumes. A volume in use by a container cannot be removed."""
+    from pycontainer.ops import volumes as ops_volumes
+
+    paths = _paths(ctx)
+    errors: list[PycError] = []
+    for name in names:
+        try:
+            if ops_volumes.remove(paths, name, force):
+                sys.stdout.write(name + "\n")
+        except PycError as exc:
+            errors.append(exc)
+    write_errors(errors)
+
+
+def prune(
+    ctx: typer.Context,
+    all_: bool = typer.Option(False, "--all", "-a",
+                              help="Remove all unused volumes, not just anonymous ones."),
+    force: bool = typer.Option(False, "--force", "-f", help="Do not prompt for confirmation."),
+    filters: list[str] = typer.Option([], "--filter", help="label=, label!=, all="),
+) -> None:
+    """Remove unused local volumes (anonymous ones unless --all)."""
+    from pycontainer.ops import volumes as ops_volumes
+
+    paths = _paths(ctx)
+    if not force and not confirm(PRUNE_ALL_WARNING if all_ else PRUNE_WARNING):
+        return
+    report = ops_volumes.prune(paths, all_, filters)
+    if report.removed:
+        sys.stdout.write("Deleted Volumes:\n" + "".join(n + "\n" for n in report.removed)
+                         + "\n")
+    sys.stdout.write(f"Total reclaimed space: {human_size(report.reclaimed)}\n")
+
+
+def exists(ctx: typer.Context, name: str = typer.Argument(..., metavar="VOLUME")) -> None:
+    """Exit 0 if the volume exists, 1 if not."""
+    from pycontainer.ops import volumes as ops_volumes
+
+    if not ops_volumes.exists(_paths(ctx), name):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    grp = groups["volume"]
+    grp.command("create")(create)
+    for verb in ("ls", "list"):
+        grp.command(verb)(ls)
+    grp.command("inspect")(inspect)
+    for verb in ("rm", "remove"):
+        grp.command(verb)(rm)
+    grp.command("prune")(prune)
+    grp.command("exists")(exists)

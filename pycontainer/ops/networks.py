@@ -1,0 +1,314 @@
+"""`pyc network create|ls|inspect|rm|prune|exists` (connect/disconnect come with `run`).
+
+Pre-defined networks: like Docker, `network ls` shows `bridge`, `host` and `none` (drivers
+bridge, host, null), which `--network` accepts as modes. pyc's `bridge` is the rootless
+default, a private namespace behind slirp4netns, so its inspect object shows slirp's subnet
+(10.0.2.0/24, gateway 10.0.2.2). They cannot be created, removed or pruned; their ids are
+fixed (sha256 of "pycontainer/network/NAME") and their `Created` is Go's zero time. Their
+`Containers` is empty: only user-defined networks record endpoints.
+
+In use: a user-defined network is in use while a container is connected (an endpoint in its
+record, `network.ipam`) or while any container's config names it: `config.network["networks"]`
+(a list of names, or a dict keyed by name) or a user-network value of `spec["network"]`
+(`network.mode.parse_network_mode`). Like Podman (Docker removes it and the stopped
+container's next start fails), `rm` and `prune` leave a network alone while a stopped container
+would still need it. `users_of(paths, name)` is that rule, in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import time
+from datetime import datetime
+from typing import Any
+
+from pycontainer.errors import Conflict, ContainerNotFound, NetworkNotFound, UsageError
+from pycontainer.network import bridge
+from pycontainer.network.ipam import Network, inspect_network
+from pycontainer.ops.volumes import natural_key, parse_filters
+from pycontainer.paths import Paths
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+BUILTIN_DRIVERS = {"bridge": "bridge", "host": "host", "none": "null"}
+LIST_FILTERS = frozenset({"driver", "id", "label", "name", "scope", "type", "dangling"})
+PRUNE_FILTERS = frozenset({"until", "label", "label!"})
+_DURATION = re.compile(r"^(\d+(\.\d*)?(ns|us|µs|ms|s|m|h))+$")
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def builtin_id(name: str) -> str:
+    return hashlib.sha256(f"pycontainer/network/{name}".encode()).hexdigest()
+
+
+def _builtin(name: str) -> dict[str, Any]:
+    from pycontainer.network.slirp import DEFAULT_CIDR
+
+    config = []
+    if name == "bridge":
+        gateway = str(ipaddress.ip_network(DEFAULT_CIDR).network_address + 2)
+        config = [{"Subnet": DEFAULT_CIDR, "Gateway": gateway}]
+    return {
+        "Name": name, "Id": builtin_id(name), "Created": ZERO_TIME, "Scope": "local",
+        "Driver": BUILTIN_DRIVERS[name], "EnableIPv4": name == "bridge", "EnableIPv6": False,
+        "IPAM": {"Driver": "default", "Options": None, "Config": config},
+        "Internal": False, "Attachable": False, "Ingress": False,
+        "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": {},
+        "Options": {}, "Labels": {},
+    }
+
+
+def _find_builtin(ref: str) -> str | None:
+    if ref in BUILTIN_DRIVERS:
+        return ref
+    if ref:
+        hits = [n for n in BUILTIN_DRIVERS if builtin_id(n).startswith(ref)]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def _get(paths: Paths, ref: str) -> Network:
+    try:
+        return bridge.store(paths).get(ref)
+    except NetworkNotFound:
+        raise NetworkNotFound(f"No such network: {ref}") from None
+
+
+# --- in use --------------------------------------------------------------------------------
+
+
+def networks_of(spec: dict[str, Any], network: dict[str, Any]) -> list[str]:
+    """The user-defined networks a container's config names (see the module docstring)."""
+    from pycontainer.network.mode import USER, parse_network_mode
+
+    names: list[str] = list(network.get("networks") or [])
+    value = spec.get("network")
+    if isinstance(value, str) and value and value != "private":
+        try:
+            mode = parse_network_mode([value])
+        except UsageError:
+            return names
+        if mode.kind == USER:
+            names.extend(n for n in mode.networks if n not in names)
+    return names
+
+
+def usage(paths: Paths) -> dict[str, list[str]]:
+    """network name -> ids of the containers connected to it or configured to use it."""
+    from pycontainer.containers.store import ContainerStore
+
+    users: dict[str, list[str]] = {}
+    for net in bridge.store(paths).networks():
+        users[net.name] = sorted(net.endpoints)
+    cstore = ContainerStore(paths)
+    for cid in sorted(cstore.ids()):
+        try:
+            config = cstore.load(cid).config
+        except (ContainerNotFound, OSError, ValueError, TypeError):
+            continue
+        for name in networks_of(config.spec, config.network):
+            ids = users.setdefault(name, [])
+            if cid not in ids:
+                ids.append(cid)
+    return {k: v for k, v in users.items() if v}
+
+
+def users_of(paths: Paths, name: str) -> list[str]:
+    """Ids of the containers that use network `name` (empty: it may be removed)."""
+    return usage(paths).get(name, [])
+
+
+# --- create / inspect / exists -------------------------------------------------------------
+
+
+def create(paths: Paths, name: str, subnet: str | None = None, gateway: str | None = None,
+           internal: bool = False, labels: dict[str, str] | None = None,
+           driver: str = "bridge") -> dict[str, Any]:
+    """`network create`: the new network's inspect object (the CLI prints its Id)."""
+    if driver != "bridge":
+        raise UsageError(f'network driver "{driver}" is not supported: pyc has only "bridge"')
+    if name in BUILTIN_DRIVERS:
+        raise Conflict(f"network with name {name} already exists")
+    if gateway and not subnet:
+        raise UsageError("every ip-range or gateway must have a corresponding subnet")
+    if gateway and subnet:
+        _check_gateway(subnet, gateway)
+    net = bridge.create_network(paths, name, subnet, internal, labels)
+    if gateway and gateway != net.gateway:
+        net = _set_gateway(paths, net.name, gateway)
+    return inspect_network(net)
+
+
+def _check_gateway(subnet: str, gateway: str) -> None:
+    try:
+        addr = ipaddress.IPv4Address(gateway)
+        net = ipaddress.ip_network(subnet, strict=False)
+    except ValueError:
+        raise UsageError(f"invalid gateway {gateway!r}") from None
+    if addr not in net:
+        raise UsageError(f"no matching subnet for gateway {gateway}")
+    if addr in (net.network_address, net.broadcast_address):
+        raise UsageError(f"gateway {gateway} is not a host address of {net}")
+
+
+def _set_gateway(paths: Paths, name: str, gateway: str) -> Network:
+    # The bridge (which carries the gateway address) appears at the first connect, so the
+    # record can still change here; under the store's lock like every writer.
+    store = bridge.store(paths)
+    with store.locked():
+        net = store.get(name)
+        net.gateway = gateway
+        store.save(net)
+    return net
+
+
+def inspect(paths: Paths, ref: str) -> dict[str, Any]:
+    builtin = _find_builtin(ref)
+    if builtin is not None:
+        return _builtin(builtin)
+    return inspect_network(_get(paths, ref))
+
+
+def exists(paths: Paths, ref: str) -> bool:
+    try:
+        inspect(paths, ref)
+    except (NetworkNotFound, UsageError):
+        return False
+    return True
+
+
+# --- ls ------------------------------------------------------------------------------------
+
+
+def list_networks(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
+    """`network ls`: inspect objects, pre-defined ones included, sorted by name."""
+    parsed = parse_filters(filters)
+    _check_list_filters(parsed)
+    objs = [(_builtin(n), True) for n in BUILTIN_DRIVERS]
+    objs += [(inspect_network(n), False) for n in bridge.store(paths).networks()]
+    used = usage(paths) if "dangling" in parsed else {}
+    out = [obj for obj, builtin in objs
+           if all(any(_matches(obj, key, v, builtin, obj["Name"] in used) for v in values)
+                  for key, values in parsed.items())]
+    return sorted(out, key=lambda o: natural_key(o["Name"]))
+
+
+def _check_list_filters(parsed: dict[str, list[str]]) -> None:
+    for key, values in parsed.items():
+        if key not in LIST_FILTERS:
+            raise UsageError(f"invalid filter '{key}'")
+        for value in values:
+            if key == "type" and value not in ("custom", "builtin"):
+                raise UsageError(f"invalid filter: 'type'='{value}'")
+            if key == "dangling" and value.lower() not in ("true", "false", "1", "0"):
+                raise UsageError(f"invalid filter 'dangling={value}'")
+            if key in ("name", "id"):
+                _regex(value)
+
+
+def _regex(value: str) -> re.Pattern[str]:
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise UsageError(f"invalid filter value {value!r}: {exc}") from None
+
+
+def _matches(obj: dict[str, Any], key: str, value: str, builtin: bool, used: bool) -> bool:
+    # Docker: name and id are regular expressions (filters.Args.Match), the rest exact
+    if key in ("name", "id"):
+        field = obj["Name"] if key == "name" else obj["Id"]
+        return field == value or bool(_regex(value).search(field))
+    if key == "driver":
+        return bool(obj["Driver"] == value)
+    if key == "scope":
+        return bool(obj["Scope"] == value)
+    if key == "label":
+        return _has_label(obj["Labels"] or {}, value)
+    if key == "type":
+        return builtin == (value == "builtin")
+    # dangling: no container uses it; pre-defined networks are never dangling
+    dangling = not builtin and not used
+    return dangling == (value.lower() in ("true", "1"))
+
+
+def _has_label(labels: dict[str, str], spec: str) -> bool:
+    key, eq, value = spec.partition("=")
+    return key in labels and (not eq or labels[key] == value)
+
+
+# --- rm / prune ----------------------------------------------------------------------------
+
+
+def remove(paths: Paths, ref: str, force: bool = False) -> bool:
+    """`network rm [-f]`: False when `force` and there was no such network."""
+    builtin = _find_builtin(ref)
+    if builtin is not None:
+        raise Conflict(f"{builtin} is a pre-defined network and cannot be removed")
+    try:
+        net = _get(paths, ref)
+    except NetworkNotFound:
+        if force:
+            return False
+        raise
+    users = users_of(paths, net.name)
+    if users:
+        raise Conflict(f"error while removing network: network {net.name} id {net.id} has "
+                       f"active endpoints ({', '.join(u[:12] for u in users)})")
+    bridge.remove_network(paths, net.name)
+    return True
+
+
+def prune(paths: Paths, filters: list[str]) -> list[str]:
+    """`network prune [--filter until=|label=|label!=]`: names of the removed networks."""
+    parsed = parse_filters(filters)
+    for key in parsed:
+        if key not in PRUNE_FILTERS:
+            raise UsageError(f"invalid filter '{key}'")
+    until = min((parse_until(v) for v in parsed.get("until", [])), default=None)
+    used = usage(paths)
+    removed = []
+    for net in sorted(bridge.store(paths).networks(), key=lambda n: natural_key(n.name)):
+        if net.name in used or not _prunable(net, parsed, until):
+            continue
+        try:
+            bridge.remove_network(paths, net.name)
+        except (Conflict, NetworkNotFound):
+            continue  # a container connected meanwhile, or another prune was faster
+        removed.append(net.name)
+    return removed
+
+
+def _prunable(net: Network, parsed: dict[str, list[str]], until: float | None) -> bool:
+    if until is not None and _epoch(net.created) >= until:
+        return False
+    if any(not _has_label(net.labels, v) for v in parsed.get("label", [])):
+        return False
+    return not any(_has_label(net.labels, v) for v in parsed.get("label!", []))
+
+
+def _epoch(stamp: str) -> float:
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def parse_until(value: str, now: float | None = None) -> float:
+    """Docker's `until=`: a Go duration before now ("10m", "1h30m"), Unix seconds, or an RFC
+    3339 date / date-time (local time when it has no offset). Returns epoch seconds."""
+    text = value.strip()
+    current = time.time() if now is None else now
+    if _DURATION.match(text):
+        parts = re.findall(r"(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)", text)
+        return current - sum(float(n) * _UNITS[u] for n, u in parts)
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise UsageError(f"invalid filter 'until={value}': not a duration, Unix time or "
+                         "RFC 3339 time") from None

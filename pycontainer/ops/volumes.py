@@ -1,0 +1,176 @@
+"""`pyc volume create|ls|inspect|rm|prune|exists`, and which containers use a volume.
+
+In use (Docker refuses `volume rm` and skips the volume in `prune` while any container, running
+or not, mounts it): a container uses volume NAME when an entry of its config's `spec["mounts"]`
+(`containers.model.ContainerConfig.spec`, the `oci.convert.ContainerSpec` dict; each entry an
+OCI mount dict: destination, type, source, options) either
+
+  * has `"source"` equal to, or inside, the volume's directory `<data>/volumes/NAME` (the
+    volume's content is `<data>/volumes/NAME/_data`: a bind of it is a use), or
+  * names it explicitly: `"volume": NAME` (an extra key, ignored by `oci.Mount.from_dict`).
+
+So the `-v NAME:/path` wiring in `run`/`create` only has to record the mount it makes; this
+module is the one place that reads it (`users_of`, `usage`). Ops never print or exit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pycontainer.errors import ContainerNotFound, UsageError
+from pycontainer.paths import Paths
+from pycontainer.volumes.store import (
+    Filters,
+    PruneReport,
+    Volume,
+    VolumeStore,
+    inspect_json,
+)
+
+#: the filters `volume prune` accepts (Docker >= 23: `all` is `--all`)
+PRUNE_FILTERS = frozenset({"label", "label!", "all"})
+
+
+def store(paths: Paths) -> VolumeStore:
+    return VolumeStore(paths.volumes)
+
+
+# --- filters -----------------------------------------------------------------------------
+
+
+def parse_filters(values: list[str] | tuple[str, ...]) -> Filters:
+    """Docker's repeated `--filter key=value` -> {"key": ["value", ...]}."""
+    out: Filters = {}
+    for item in values:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"bad format of filter (expected name=value): {item}")
+        out.setdefault(key.strip().lower(), []).append(value)
+    return out
+
+
+def natural_key(text: str) -> list[Any]:
+    """Docker's sortorder.NaturalLess: digit runs compare as numbers ("v2" < "v10")."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p]
+
+
+# --- in use --------------------------------------------------------------------------------
+
+
+def volume_names_of(spec: dict[str, Any], volumes_root: Path) -> set[str]:
+    """The volumes a container spec (dict) mounts (see the module docstring)."""
+    names: set[str] = set()
+    root = os.path.normpath(str(volumes_root))
+    for m in spec.get("mounts") or []:
+        if not isinstance(m, dict):
+            continue
+        if isinstance(m.get("volume"), str) and m["volume"]:
+            names.add(m["volume"])
+        source = m.get("source")
+        if not isinstance(source, str) or not source.startswith("/"):
+            continue
+        rel = os.path.relpath(os.path.normpath(source), root)
+        first = rel.split(os.sep, 1)[0]
+        if first not in ("", ".", "..") and not first.startswith("."):
+            names.add(first)
+    return names
+
+
+def usage(paths: Paths) -> dict[str, list[str]]:
+    """volume name -> ids of the containers (any state) that mount it."""
+    from pycontainer.containers.store import ContainerStore
+
+    cstore = ContainerStore(paths)
+    users: dict[str, list[str]] = {}
+    for cid in sorted(cstore.ids()):
+        try:
+            spec = cstore.load(cid).config.spec
+        except (ContainerNotFound, OSError, ValueError, TypeError):
+            continue  # removed meanwhile, or half-written by a create in progress
+        for name in volume_names_of(spec, paths.volumes):
+            users.setdefault(name, []).append(cid)
+    return users
+
+
+def users_of(paths: Paths, name: str) -> list[str]:
+    """Ids of the containers whose config mounts volume `name` (empty: not in use)."""
+    return usage(paths).get(name, [])
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def create(paths: Paths, name: str | None, labels: dict[str, str] | None = None,
+           options: dict[str, str] | None = None, driver: str = "local") -> Volume:
+    """`volume create [NAME]`: an existing volume of that name is returned as it is (Docker).
+
+    Without NAME Docker makes a named volume with a random 64-hex name, not an anonymous one
+    (only volumes a container creates for `-v /path` are anonymous).
+    """
+    return store(paths).create(name or secrets.token_hex(32), labels, options, driver)
+
+
+def list_volumes(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
+    """`volume ls`: inspect objects of the matching volumes, in Docker's (natural) order."""
+    parsed = parse_filters(filters)
+    busy = usage(paths) if "dangling" in parsed else {}
+    vols = store(paths).list(parsed, in_use=busy.__contains__)
+    return [inspect_json(v) for v in sorted(vols, key=lambda v: natural_key(v.name))]
+
+
+def inspect(paths: Paths, name: str) -> dict[str, Any]:
+    return inspect_json(store(paths).get(name))
+
+
+def exists(paths: Paths, name: str) -> bool:
+    return store(paths).exists(name)
+
+
+def remove(paths: Paths, name: str, force: bool = False) -> bool:
+    """`volume rm [-f]`: False when `force` and there was no such volume (nothing printed).
+
+    Refused while a container uses the volume, with or without -f (as Docker does).
+    """
+    vstore = store(paths)
+    if force and not vstore.exists(name):
+        return False
+    users = users_of(paths, name)
+    vstore.remove(name, users=users, force=force)
+    return True
+
+
+def prune(paths: Paths, all_volumes: bool, filters: list[str]) -> PruneReport:
+    """`volume prune [-a] [--filter label=|label!=|all=]`: unused anonymous volumes (all
+    unused ones with -a); `label!=` keeps the volumes it matches."""
+    parsed = parse_filters(filters)
+    for key in parsed:
+        if key not in PRUNE_FILTERS:
+            raise UsageError(f"invalid filter '{key}'")
+    if "all" in parsed:
+        if all_volumes:
+            raise UsageError("conflicting options: cannot specify both --all and --filter all=1")
+        all_volumes = _truth(parsed.pop("all"), "all")
+    keep = parsed.pop("label!", [])
+    vstore = store(paths)
+    busy = set(usage(paths))
+    if keep:
+        busy |= {v.name for v in vstore.list() if any(_has_label(v, spec) for spec in keep)}
+    return vstore.prune(busy, all_volumes=all_volumes, filters=parsed)
+
+
+def _has_label(vol: Volume, spec: str) -> bool:
+    key, eq, value = spec.partition("=")
+    return key in vol.labels and (not eq or vol.labels[key] == value)
+
+
+def _truth(values: list[str], key: str) -> bool:
+    value = values[-1].strip().lower()
+    if value in ("1", "true"):
+        return True
+    if value in ("0", "false"):
+        return False
+    raise UsageError(f"invalid filter '{key}={values[-1]}'")
