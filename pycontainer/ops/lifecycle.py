@@ -146,7 +146,10 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
             code = 1
             try:
                 os.setsid()
-                os.close(sync_r)
+                # Drop every inherited descriptor (the container lock above all: a flock
+                # held by the supervisor would block every later pyc for its lifetime).
+                os.closerange(3, sync_w)
+                os.closerange(sync_w + 1, 65536)
                 from pycontainer.supervisor.main import serve
 
                 code = serve(cfg, sync_w, req.tty_size)

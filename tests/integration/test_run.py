@@ -8,6 +8,7 @@ import select
 import struct
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -191,7 +192,7 @@ def _subuid_start() -> int:
     import pwd
 
     name = pwd.getpwuid(os.getuid()).pw_name
-    for line in open("/etc/subuid"):
+    for line in Path("/etc/subuid").read_text().splitlines():
         user, start, _ = line.strip().split(":")
         if user in (name, str(os.getuid())):
             return int(start)
