@@ -11,6 +11,7 @@ import contextlib
 import os
 
 from pycontainer.linux import syscalls as sc
+from pycontainer.oci.convert import resolve_user  # not lazily: setns(mnt) hides our files
 from pycontainer.oci.runtime import Process, Spec, User
 from pycontainer.runtime.base import ContainerError, Stdio
 from pycontainer.runtime.builtin import init
@@ -85,8 +86,6 @@ def _exec_main(spec: Spec, process: Process, stdio: Stdio, error_fd: int,
 def _resolve_user(process: Process, name: str) -> User:
     """`exec -u NAME`: names resolved through the container's own /etc/passwd (we are in its
     mount namespace now)."""
-    from pycontainer.oci.convert import resolve_user
-
     texts = []
     for path in ("/etc/passwd", "/etc/group"):
         try:
