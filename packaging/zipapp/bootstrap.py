@@ -135,13 +135,16 @@ def main() -> None:
     # Never import pyc from the archive when an extracted tree exists: one copy only.
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != archive]
     sys.path.insert(0, root or archive)
-    try:
-        from pycontainer.cli.app import main as pyc_main
-    except ImportError as exc:
-        if root is None:
-            _fail(f"pyc.pyz could not extract itself ({'; '.join(tried)}) and cannot run from "
-                  f"the zip ({exc}); set XDG_CACHE_HOME to a writable directory")
-        raise
+    if root is None:
+        # Running from the zip works only if no compiled dependency is needed (they sit in
+        # _native/, unimportable from a zip): find out now, not halfway through a command.
+        try:
+            import pydantic_core  # noqa: F401
+        except ImportError as exc:
+            _fail(f"pyc.pyz could not extract itself ({'; '.join(tried)}) and cannot run "
+                  f"from the zip ({exc}); set XDG_CACHE_HOME to a writable directory")
+    from pycontainer.cli.app import main as pyc_main
+
     sys.exit(pyc_main())
 
 

@@ -53,17 +53,33 @@ class Zipapp:
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-@pytest.fixture
-def zipapp(zipapp_file: Path, tmp_path: Path, pyc: Pyc) -> Zipapp:
+def _copy_alone(zipapp_file: Path, base: Path) -> tuple[Path, Path]:
+    """The zipapp alone in an empty directory, and an empty HOME."""
     if not os.path.exists(SYSTEM_PYTHON):
         pytest.fail(f"{SYSTEM_PYTHON} is missing")
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    pyz = empty / "pyc.pyz"
+    (base / "empty").mkdir()
+    (base / "home").mkdir()
+    pyz = base / "empty" / "pyc.pyz"
     shutil.copy2(zipapp_file, pyz)
-    home = tmp_path / "home"
-    home.mkdir()
-    return Zipapp(pyz, home, pyc)
+    return pyz, base / "home"
+
+
+@pytest.fixture(scope="module")
+def _shared_copy(zipapp_file: Path, tmp_path_factory: pytest.TempPathFactory,
+                 ) -> tuple[Path, Path]:
+    # extracting and byte-compiling takes seconds: tests that do not examine it share one
+    return _copy_alone(zipapp_file, tmp_path_factory.mktemp("zipapp-shared"))
+
+
+@pytest.fixture
+def zipapp(_shared_copy: tuple[Path, Path], pyc: Pyc) -> Zipapp:
+    return Zipapp(*_shared_copy, pyc)
+
+
+@pytest.fixture
+def fresh_zipapp(zipapp_file: Path, tmp_path: Path, pyc: Pyc) -> Zipapp:
+    """A zipapp with an empty cache, for tests of the extraction itself."""
+    return Zipapp(*_copy_alone(zipapp_file, tmp_path), pyc)
 
 
 def test_system_python_cannot_import_the_dependencies_by_itself() -> None:
@@ -90,7 +106,8 @@ def test_zipapp_version(zipapp: Zipapp) -> None:
     assert plain.returncode == 0 and "Version:" in plain.stdout
 
 
-def test_zipapp_extracts_once_into_the_user_cache(zipapp: Zipapp) -> None:
+def test_zipapp_extracts_once_into_the_user_cache(fresh_zipapp: Zipapp) -> None:
+    zipapp = fresh_zipapp
     assert zipapp.run("version").returncode == 0
     trees = list(zipapp.cache.iterdir())
     assert len(trees) == 1, trees
@@ -119,10 +136,20 @@ def test_zipapp_falls_back_when_the_home_cache_is_unwritable(zipapp: Zipapp,
     assert list(tmpdir.glob(f"pycontainer-zipapp-{os.getuid()}/*-cp*"))
 
 
+def test_zipapp_without_any_writable_cache_says_so(zipapp: Zipapp, tmp_path: Path) -> None:
+    # typer needs pydantic_core, a compiled module that cannot be imported from a zip
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    res = zipapp.run("version", env={"XDG_CACHE_HOME": str(locked), "TMPDIR": str(locked)})
+    assert res.returncode == 125, res.stdout + res.stderr
+    assert "could not extract itself" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
 def test_supervisor_style_reexec_works_from_the_extracted_zipapp(zipapp: Zipapp) -> None:
     """pycontainer.selfexec.python_argv must give a working `python -S` command line."""
     assert zipapp.run("version").returncode == 0
-    (tree,) = list(zipapp.cache.iterdir())
+    (tree,) = list(zipapp.cache.iterdir())  # the shared HOME only ever saw this build
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "from pycontainer import selfexec; import json;"
