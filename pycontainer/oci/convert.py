@@ -194,6 +194,9 @@ class SpecInputs:
     single_id_mapping: bool = False
     #: the capability set (linux.caps.resolve of --cap-add/--cap-drop/--privileged)
     capabilities: list[str] = field(default_factory=list)
+    #: the user's hard RLIMIT_NOFILE: containers get it as soft and hard limit (Podman does
+    #: the same; Docker's daemon gives 1048576), not the shell's 1024
+    nofile_hard: int | None = None
 
 
 def to_spec(spec: ContainerSpec, image_config: dict[str, Any], inputs: SpecInputs) -> Spec:
@@ -219,7 +222,7 @@ def to_spec(spec: ContainerSpec, image_config: dict[str, Any], inputs: SpecInput
         user=User(u.uid, u.gid, list(u.additional_gids)),
         capabilities={"bounding": caps, "effective": effective, "permitted": effective,
                       "inheritable": [], "ambient": []},
-        rlimits=[parse_ulimit(x) for x in spec.ulimits],
+        rlimits=_rlimits(spec, inputs),
         no_new_privileges=spec.no_new_privileges,
     )
     linux = Linux(
@@ -238,6 +241,13 @@ def to_spec(spec: ContainerSpec, image_config: dict[str, Any], inputs: SpecInput
         linux=linux,
         annotations={"io.pycontainer.id": inputs.container_id},
     )
+
+
+def _rlimits(spec: ContainerSpec, inputs: SpecInputs) -> list[Rlimit]:
+    limits = [parse_ulimit(x) for x in spec.ulimits]
+    if inputs.nofile_hard and not any(r.type == "RLIMIT_NOFILE" for r in limits):
+        limits.append(Rlimit("RLIMIT_NOFILE", inputs.nofile_hard, inputs.nofile_hard))
+    return limits
 
 
 def _namespaces(spec: ContainerSpec) -> list[Namespace]:

@@ -197,6 +197,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
         init_binary=init_binary() if spec.init else None,
         single_id_mapping=mapping.single,
         capabilities=caps.resolve(spec.cap_add, spec.cap_drop, spec.privileged),
+        nofile_hard=_nofile_hard(),
     )
     runtime_spec = convert.to_spec(spec, image.config, inputs)
     paths.runtime.mkdir(parents=True, exist_ok=True)
@@ -207,6 +208,13 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
     write_replace(store.bundle(cid) / "config.json", runtime_spec.to_json())
     store.create(config, ContainerState(Status.CONFIGURED))
     return cid
+
+
+def _nofile_hard() -> int | None:
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return None if hard == resource.RLIM_INFINITY else hard
 
 
 def _mapping(spec: convert.ContainerSpec) -> userns.IdMapping:
