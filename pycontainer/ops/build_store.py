@@ -1,0 +1,144 @@
+"""The image-store side of builds: new layers in, the step cache, and the final image.
+
+A layer arrives as an uncompressed tar stream (from `storage.diff`). In one pass it is
+unpacked into the layer store (so later steps can use it as a lower dir), gzip-compressed
+into a blob and hashed. A stream of nothing but zero blocks is an empty changeset: no layer.
+
+The step cache (`<data>/build-cache/steps/<key>.json`) maps a step's cache key to the state
+after it: the config (its digest is the state id) and the manifest layer descriptors. An
+entry whose blobs or unpacked layers were garbage-collected since is a miss, not an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import zlib
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pycontainer.build import imageconfig as ic
+from pycontainer.build.backend import Layer, State
+from pycontainer.images.commit import GZIP_LEVEL, commit_unpacked
+from pycontainer.images.layers import Unpacker
+from pycontainer.images.store import ImageRecord, ImageStore
+from pycontainer.linux.fs import atomic_write_json, read_json
+from pycontainer.oci import image as oci_image
+from pycontainer.oci import mediatypes as mt
+from pycontainer.oci import reference
+
+#: Docker media types of layers inherited from a pulled base, as OCI manifests name them
+_TO_OCI = {mt.DOCKER_LAYER: mt.OCI_LAYER_GZIP}
+
+
+class _Blob:
+    """gzip + sha256 of what passes through, into a temp file of the blob store."""
+
+    def __init__(self, store: ImageStore) -> None:
+        self.tmp = store.blobs.temp_path()
+        self.file = open(self.tmp, "wb")  # noqa: SIM115 - closed in finish/discard
+        self.comp = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        out = self.comp.compress(data)
+        self.file.write(out)
+        self.sha.update(out)
+        self.size += len(out)
+
+    def finish(self) -> str:
+        self.write_tail()
+        self.file.close()
+        return "sha256:" + self.sha.hexdigest()
+
+    def write_tail(self) -> None:
+        out = self.comp.flush()
+        self.file.write(out)
+        self.sha.update(out)
+        self.size += len(out)
+
+    def discard(self) -> None:
+        self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp)
+
+
+def ingest(store: ImageStore, stream: BinaryIO) -> Layer | None:
+    """Unpack and store the layer tar read from `stream`; None when it holds no entries."""
+    unpacker = Unpacker(store.layers.root)
+    blob = _Blob(store)
+    empty = True
+    try:
+        while chunk := stream.read(1 << 20):
+            empty = empty and not chunk.strip(b"\0")
+            unpacker.write(chunk)
+            blob.write(chunk)
+        digest = blob.finish()
+        result = unpacker.finish()
+    except BaseException:
+        unpacker.abort()
+        blob.discard()
+        raise
+    if empty:
+        unpacker.abort()
+        blob.discard()
+        return None
+    diff_id = str(result["diff_id"])
+    commit_unpacked(store, unpacker, diff_id, result)
+    os.rename(blob.tmp, store.blobs.path(digest))
+    return Layer({"mediaType": mt.OCI_LAYER_GZIP, "digest": digest, "size": blob.size},
+                 diff_id)
+
+
+class StepCache:
+    def __init__(self, store: ImageStore, root: Path) -> None:
+        self.store = store
+        self.root = root / "steps"
+
+    def get(self, key: str) -> State | None:
+        try:
+            entry = read_json(self.root / f"{key}.json")
+            config = json.loads(entry["config"])
+            layers = list(entry["layers"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        state = State(str(entry.get("id", "")), config, layers)
+        if state.id != ic.config_id(config) or len(layers) != len(state.diff_ids):
+            return None
+        if not all(self.store.blobs.has(d["digest"]) for d in layers):
+            return None
+        if not all(self.store.layers.has(d) for d in state.diff_ids):
+            return None
+        return state
+
+    def put(self, key: str, state: State) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.root / f"{key}.json", {
+            "id": state.id, "config": ic.config_bytes(state.config).decode(),
+            "layers": state.layers})
+
+
+def _oci_layer(d: dict[str, Any]) -> oci_image.Descriptor:
+    d = dict(d)
+    d["mediaType"] = _TO_OCI.get(d.get("mediaType", ""), d.get("mediaType", ""))
+    return oci_image.Descriptor.from_json(d)
+
+
+def commit(store: ImageStore, state: State, names: list[str]) -> str:
+    """Index the built image (its blobs and layers are in place) under `names`."""
+    raw = ic.config_bytes(state.config)
+    cfg_digest = store.blobs.put_bytes(raw)
+    layers = [_oci_layer(d) for d in state.layers]
+    manifest = oci_image.build_manifest(
+        oci_image.Descriptor(mt.OCI_CONFIG, cfg_digest, len(raw)), layers)
+    man_digest = store.blobs.put_bytes(manifest)
+    size = sum(int(store.layers.meta(d).get("size", 0)) for d in state.diff_ids)
+    record = ImageRecord(
+        id=cfg_digest, names=[reference.parse(n).tagged for n in names], digest=man_digest,
+        config=state.config, created=str(state.config.get("created", "")), size=size,
+        layers=[d.to_json() for d in layers], manifest_type=mt.OCI_MANIFEST)
+    store.add(record)
+    return cfg_digest
