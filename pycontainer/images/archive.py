@@ -198,7 +198,7 @@ class _ZstdProgram:
 
 #: Small regular files are written by a few threads: creating a file costs far more in the
 #: kernel (and on a busy disk) than parsing its header, and threads overlap that latency.
-WRITERS = 4
+WRITERS = int(os.environ.get("PYC_UNPACK_WRITERS", "4"))
 SMALL_FILE = 1 << 20
 MAX_QUEUED = 128
 
@@ -214,7 +214,8 @@ class Extractor:
     writers: int = WRITERS
     size: int = 0
     skipped: list[str] = field(default_factory=list)
-    _safe_dirs: set[str] = field(default_factory=set)
+    #: what this extractor created: relative path -> "d" (a real directory) or "f" (else)
+    _kinds: dict[str, str] = field(default_factory=dict)
     _dir_times: list[tuple[str, float]] = field(default_factory=list)
     _pending: set[str] = field(default_factory=set)
     _errors: list[BaseException] = field(default_factory=list)
@@ -287,63 +288,67 @@ class Extractor:
             self._whiteout(parent_path, base)
             return
         path = os.path.join(parent_path, base)
-        self._wait_for(path)
         if m.isdir():
             self._mkdir(path, rel)
         else:
             self._clear(path, rel)
             if m.isreg() and self._pool and m.size <= SMALL_FILE:
                 self._submit(tf, m, path)
+                self._kinds[rel] = "f"
                 return
             if not self._create(tf, m, path):
                 return
+            self._kinds[rel] = "f"
         self._attrs(path, m)
 
     def _relative(self, name: str) -> str:
-        path = safe_join("/", name)  # refuses escaping "..", makes absolute names relative
-        return str(path)[1:]
+        """The member's path relative to the layer root; absolute names are made relative,
+        names that climb out with ".." are refused (by safe_join)."""
+        parts = [p for p in name.split("/") if p and p != "."]
+        if ".." in parts or "\\" in name:
+            return str(safe_join("/", name))[1:]
+        return "/".join(parts)
 
     def _parent(self, rel_dir: str) -> str:
-        """The real directory `root/rel_dir`, creating missing levels; never via a symlink."""
-        if rel_dir in self._safe_dirs or not rel_dir:
-            return os.path.join(self.root, rel_dir)
-        head, _ = os.path.split(rel_dir)
-        self._parent(head)
+        """The real directory `root/rel_dir`, creating missing levels; never via a symlink.
+
+        What exists is known from `_kinds` (the layer dir starts empty and only this
+        extractor writes to it), so no lstat is needed: that keeps the kernel work down to
+        the creates themselves."""
+        if not rel_dir:
+            return self.root
+        kind = self._kinds.get(rel_dir)
         path = os.path.join(self.root, rel_dir)
-        self._wait_for(path)
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            os.mkdir(path, 0o755)
-        else:
-            if not stat.S_ISDIR(st.st_mode):
-                raise UnsafeArchive(f"layer writes through {rel_dir!r}, which is not a "
-                                    "directory (a symlink escape?)")
-        self._safe_dirs.add(rel_dir)
+        if kind == "d":
+            return path
+        if kind is not None:
+            raise UnsafeArchive(f"layer writes through {rel_dir!r}, which is not a "
+                                "directory (a symlink escape?)")
+        self._parent(os.path.dirname(rel_dir))
+        os.mkdir(path, 0o755)
+        self._kinds[rel_dir] = "d"
         return path
 
     def _mkdir(self, path: str, rel: str) -> None:
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            os.mkdir(path, 0o700)
-        else:
-            if not stat.S_ISDIR(st.st_mode):
-                self._clear(path, rel)
-                os.mkdir(path, 0o700)
-        self._safe_dirs.add(rel)
+        kind = self._kinds.get(rel)
+        if kind == "d":
+            return
+        if kind is not None:
+            self._clear(path, rel)
+        os.mkdir(path, 0o700)
+        self._kinds[rel] = "d"
 
     def _clear(self, path: str, rel: str) -> None:
-        """Remove whatever is at `path` so a new entry replaces it (never open through it)."""
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
+        """Remove whatever an earlier member put at `path`, so a new entry replaces it
+        (never open through it)."""
+        kind = self._kinds.pop(rel, None)
+        if kind is None:
             return
-        if stat.S_ISDIR(st.st_mode):
-            self._barrier()  # queued files may live below it
+        self._barrier()  # a queued file may be this path or live below it
+        if kind == "d":
             shutil.rmtree(path)
-            self._safe_dirs = {d for d in self._safe_dirs
-                               if d != rel and not d.startswith(rel + "/")}
+            prefix = rel + "/"
+            self._kinds = {k: v for k, v in self._kinds.items() if not k.startswith(prefix)}
         else:
             os.unlink(path)
 
@@ -372,15 +377,14 @@ class Extractor:
         parent, base = os.path.split(target_rel)
         if not base:
             raise UnsafeArchive(f"hard link {m.name!r} points at the layer root")
-        target = os.path.join(self._parent(parent), base)
-        self._wait_for(target)
-        try:
-            st = os.lstat(target)
-        except FileNotFoundError:
+        kind = self._kinds.get(target_rel)
+        if kind is None:
             raise UnsafeArchive(f"hard link {m.name!r} -> {m.linkname!r}: target is not in "
-                                "the layer") from None
-        if stat.S_ISDIR(st.st_mode):
+                                "the layer")
+        if kind == "d":
             raise UnsafeArchive(f"hard link {m.name!r} -> {m.linkname!r} is a directory")
+        target = os.path.join(self.root, parent, base)
+        self._wait_for(target)
         os.link(target, path, follow_symlinks=False)
 
     def _whiteout(self, parent: str, base: str) -> None:
@@ -395,12 +399,12 @@ class Extractor:
         name = base[len(WH_PREFIX):]
         path = os.path.join(parent, name)
         rel = os.path.relpath(path, self.root)
-        self._wait_for(path)
         self._clear(path, rel)
         try:
             os.mknod(path, stat.S_IFCHR | 0o000, os.makedev(0, 0))
         except OSError as exc:
             raise HostError(f"cannot create whiteout {rel}: {exc.strerror}") from None
+        self._kinds[rel] = "f"
 
     def _attrs(self, path: str, m: tarfile.TarInfo) -> None:
         if self.chown:
