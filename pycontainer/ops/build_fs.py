@@ -20,6 +20,7 @@ from pycontainer.build.copier import FsOp
 from pycontainer.errors import BuildError
 from pycontainer.linux import syscalls as sc
 from pycontainer.linux import userns
+from pycontainer.ops.build_backend import HOST_ROOTLESS
 from pycontainer.ops.build_store import ingest
 from pycontainer.storage import overlay
 from pycontainer.storage.diff import LayerStream, write_tar
@@ -59,7 +60,7 @@ def mount_view(lowers: list[str], target: str) -> None:
         sc.mount(lowers[0], target, None, sc.MS_BIND | sc.MS_REC)
     elif lowers:
         opts = "lowerdir=" + ":".join(reversed(lowers))
-        opts += ",userxattr" if os.getuid() != 0 else ""
+        opts += ",userxattr" if HOST_ROOTLESS else ""
         sc.mount("overlay", target, "overlay", sc.MS_RDONLY, opts)
 
 
