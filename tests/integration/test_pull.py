@@ -200,3 +200,64 @@ def test_multi_platform_index(pyc: Pyc, multiarch: str, registry: str) -> None:
     assert inspect(pyc, multiarch)["Architecture"] == other
     res = pyc.fail("pull", "--platform", "linux/s390x", multiarch)
     assert "no image found in image index for platform linux/s390x" in res.err
+
+
+def _recompressed_image(registry: str, fixture: str, new_repo: str, compress: str) -> str:
+    """The busybox fixture re-published with zstd or uncompressed layers."""
+    import gzip
+
+    _, repo, tag = reg.split_ref(fixture)
+    found = reg.manifest(registry, repo, tag)
+    assert found is not None
+    manifest = json.loads(found[1])
+    layers = []
+    for layer in manifest["layers"]:
+        raw = gzip.decompress(_get(registry, f"/v2/{repo}/blobs/{layer['digest']}"))
+        if compress == "zstd":
+            import zstandard
+
+            data = zstandard.ZstdCompressor().compress(raw)
+            media = "application/vnd.oci.image.layer.v1.tar+zstd"
+        else:
+            data, media = raw, "application/vnd.oci.image.layer.v1.tar"
+        layers.append({"mediaType": media, "size": len(data),
+                       "digest": _upload_blob(registry, new_repo, data)})
+    _mount(registry, new_repo, repo, manifest["config"]["digest"])
+    m = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "config": manifest["config"], "layers": layers}
+    _put(registry, f"/v2/{new_repo}/manifests/{compress}", json.dumps(m).encode(),
+         m["mediaType"])
+    return f"{registry}/{new_repo}:{compress}"
+
+
+@pytest.mark.parametrize("compress", ["zstd", "none"])
+def test_zstd_and_uncompressed_layers(pyc: Pyc, registry: str, fixture_refs: dict[str, str],
+                                      fixture_info: dict[str, Any], compress: str) -> None:
+    ref = _recompressed_image(registry, fixture_refs["busybox"], "pyctest/recompressed",
+                              compress)
+    pyc.ok("pull", "-q", ref)
+    obj = inspect(pyc, ref)
+    pyc.ok("pull", "-q", fixture_refs["busybox"])
+    assert obj["Id"] == inspect(pyc, fixture_refs["busybox"])["Id"]  # same diff ids
+    assert fsck(pyc) == []
+
+
+def test_pull_all_tags(pyc: Pyc, registry: str, fixture_refs: dict[str, str]) -> None:
+    repo = "pyctest/alltags"
+    for t in ("one", "two"):
+        _mount_manifest(registry, fixture_refs["busybox"], repo, t)
+    res = pyc.ok("pull", "--all-tags", f"{registry}/{repo}")
+    assert f"{registry}/{repo}:one" in res.out and f"{registry}/{repo}:two" in res.out
+    tags = pyc.ok("images", "--format", "{{.Tag}}", f"{registry}/{repo}").out.split()
+    assert sorted(tags) == ["one", "two"]
+    pyc.fail("pull", "--all-tags", f"{registry}/{repo}:one")
+
+
+def _mount_manifest(registry: str, source: str, repo: str, tag: str) -> None:
+    _, src_repo, src_tag = reg.split_ref(source)
+    found = reg.manifest(registry, src_repo, src_tag)
+    assert found is not None
+    manifest = json.loads(found[1])
+    for d in [manifest["config"], *manifest["layers"]]:
+        _mount(registry, repo, src_repo, d["digest"])
+    _put(registry, f"/v2/{repo}/manifests/{tag}", found[1], manifest["mediaType"])

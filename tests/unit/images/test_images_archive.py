@@ -139,3 +139,23 @@ def test_corrupt_gzip_is_an_integrity_error(tmp_path: Path) -> None:
     bad = blob[:20] + bytes(b ^ 0xFF for b in blob[20:40]) + blob[40:]
     with pytest.raises(IntegrityError):
         _unpack(tmp_path, bad)
+
+
+def test_zstd_without_the_module_uses_the_program(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil as sh
+
+    zstandard = pytest.importorskip("zstandard")
+    if not sh.which("zstd"):
+        pytest.skip("no zstd program")
+
+    def no_module() -> None:
+        raise ImportError("zstandard")
+    monkeypatch.setattr(archive, "_Zstd", no_module)
+    raw = _tar(*[(f"f{i}", "file", "y" * 70000) for i in range(40)])
+    root = tmp_path / "layer"
+    root.mkdir()
+    diff_id, _, size = archive.unpack(io.BytesIO(zstandard.ZstdCompressor().compress(raw)),  # type: ignore[arg-type]
+                                      str(root), chown=False)
+    assert diff_id == "sha256:" + hashlib.sha256(raw).hexdigest()
+    assert size == 40 * 70000
