@@ -261,3 +261,15 @@ def _mount_manifest(registry: str, source: str, repo: str, tag: str) -> None:
     for d in [manifest["config"], *manifest["layers"]]:
         _mount(registry, repo, src_repo, d["digest"])
     _put(registry, f"/v2/{repo}/manifests/{tag}", found[1], manifest["mediaType"])
+
+
+def test_without_subordinate_ids_everything_is_root_with_one_warning(
+        nosub_pyc: Pyc, fixture_refs: dict[str, str], fixture_info: dict[str, Any]) -> None:
+    ref = fixture_refs["busybox"]
+    res = nosub_pyc.ok("pull", "-q", ref)
+    warnings = [ln for ln in res.err.splitlines() if "subordinate" in ln]
+    assert len(warnings) == 1, res.err
+    owned = fixture_info["busybox"]["owned_by_33"]
+    res = nosub_pyc.ok("unshare", "sh", "-c",
+                       f"stat -c %u:%g {nosub_pyc.root}/images/layers/*{owned}")
+    assert res.out.split() == ["0:0"]
