@@ -118,12 +118,12 @@ def _pull_one(paths: Paths, ref: reference.Reference, opts: PullOptions,
         client = client_for(paths, ep.registry, ep.repository, authfile=opts.authfile,
                             insecure=insecure)
         try:
-            show.start()
             resolved = image_pull.resolve_manifest(client, ep.repository, ref.reference,
                                                    platform, ref.digest)
         except RegistryError as exc:
             last = exc
             continue
+        show.start()
         names = [ref.tagged] if ref.tag else []
         existed = _have(store, resolved, names)
         try:
@@ -168,8 +168,6 @@ class _Display:
     def start(self) -> None:
         if self.out is None:
             return
-        if self.ref.tag == reference.DEFAULT_TAG and not self.ref.digest:
-            pass
         what = self.ref.digest or self.ref.tag
         self.out.write(f"{what}: Pulling from {_repo_display(self.ref)}\n")
         self.out.flush()
