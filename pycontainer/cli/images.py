@@ -44,9 +44,14 @@ def pull(
     platform: str = typer.Option("", "--platform", help="os/arch[/variant] to pull."),
     tls_verify: str = typer.Option(None, "--tls-verify", help=TLS_HELP),
     authfile: str = typer.Option(None, "--authfile", help="Path of the auth file."),
+    content_trust: bool = typer.Option(True, "--disable-content-trust", hidden=True,
+                                       help="Accepted for Docker scripts: pyc never "
+                                            "verifies signatures."),
 ) -> None:
     """Download an image from a registry."""
     from pycontainer.ops import pull as ops_pull
+
+    del content_trust  # Docker's default (true): signatures are not verified
 
     last = name.rsplit("/", 1)[-1]
     if not quiet and not all_tags and ":" not in last and "@" not in last:
