@@ -171,6 +171,7 @@ def prune(
     """Remove all unused user-defined networks."""
     from pycontainer.ops import networks as ops_networks
 
+    ops_networks.check_prune_filters(filters)
     if not force and not confirm(PRUNE_WARNING):
         return
     removed = ops_networks.prune(_paths(ctx), filters)

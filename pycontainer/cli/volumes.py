@@ -190,6 +190,7 @@ def prune(
     from pycontainer.ops import volumes as ops_volumes
 
     paths = _paths(ctx)
+    ops_volumes.check_prune_filters(all_, filters)
     if not force and not confirm(PRUNE_ALL_WARNING if all_ else PRUNE_WARNING):
         return
     report = ops_volumes.prune(paths, all_, filters)

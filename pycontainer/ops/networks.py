@@ -260,12 +260,21 @@ def remove(paths: Paths, ref: str, force: bool = False) -> bool:
     return True
 
 
-def prune(paths: Paths, filters: list[str]) -> list[str]:
-    """`network prune [--filter until=|label=|label!=]`: names of the removed networks."""
+def check_prune_filters(filters: list[str]) -> dict[str, list[str]]:
+    """Validate `network prune --filter` values (before its prompt)."""
     parsed = parse_filters(filters)
-    for key in parsed:
+    for key, values in parsed.items():
         if key not in PRUNE_FILTERS:
             raise UsageError(f"invalid filter '{key}'")
+        if key == "until":
+            for value in values:
+                parse_until(value)
+    return parsed
+
+
+def prune(paths: Paths, filters: list[str]) -> list[str]:
+    """`network prune [--filter until=|label=|label!=]`: names of the removed networks."""
+    parsed = check_prune_filters(filters)
     until = min((parse_until(v) for v in parsed.get("until", [])), default=None)
     used = usage(paths)
     removed = []

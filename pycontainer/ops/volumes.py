@@ -143,9 +143,8 @@ def remove(paths: Paths, name: str, force: bool = False) -> bool:
     return True
 
 
-def prune(paths: Paths, all_volumes: bool, filters: list[str]) -> PruneReport:
-    """`volume prune [-a] [--filter label=|label!=|all=]`: unused anonymous volumes (all
-    unused ones with -a); `label!=` keeps the volumes it matches."""
+def check_prune_filters(all_volumes: bool, filters: list[str]) -> tuple[bool, Filters]:
+    """Validate `volume prune`'s flags (before its prompt): (all volumes?, other filters)."""
     parsed = parse_filters(filters)
     for key in parsed:
         if key not in PRUNE_FILTERS:
@@ -154,6 +153,13 @@ def prune(paths: Paths, all_volumes: bool, filters: list[str]) -> PruneReport:
         if all_volumes:
             raise UsageError("conflicting options: cannot specify both --all and --filter all=1")
         all_volumes = _truth(parsed.pop("all"), "all")
+    return all_volumes, parsed
+
+
+def prune(paths: Paths, all_volumes: bool, filters: list[str]) -> PruneReport:
+    """`volume prune [-a] [--filter label=|label!=|all=]`: unused anonymous volumes (all
+    unused ones with -a); `label!=` keeps the volumes it matches."""
+    all_volumes, parsed = check_prune_filters(all_volumes, filters)
     keep = parsed.pop("label!", [])
     vstore = store(paths)
     busy = set(usage(paths))

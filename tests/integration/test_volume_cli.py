@@ -219,6 +219,7 @@ def test_prune_filters(pyc):
                                              "all=1").err
     assert "invalid filter 'name'" in pyc.fail("volume", "prune", "-f", "--filter",
                                                "name=x").err
+    assert pyc.fail("volume", "prune", "--filter", "name=x").out == ""  # before the prompt
 
 
 # --- the in-use rule, as a function --------------------------------------------------------
