@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pycontainer.errors import IntegrityError, UsageError
-from pycontainer.images.archive import DecompressingReader
 from pycontainer.images.commit import commit_unpacked
+from pycontainer.images.compression import DecompressingReader
 from pycontainer.images.layers import Unpacker, mapping
 from pycontainer.images.store import ImageRecord, ImageStore
 from pycontainer.linux.fs import safe_join

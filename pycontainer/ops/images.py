@@ -29,7 +29,7 @@ class ImportOptions:
 
 def import_image(paths: Paths, opts: ImportOptions) -> ImageRecord:
     """A one-layer image from a rootfs tarball (plain, gzip or zstd), like `docker import`."""
-    from pycontainer.images.archive import DecompressingReader
+    from pycontainer.images.compression import DecompressingReader
     from pycontainer.oci import image as oci_image
     from pycontainer.ops import changes
 

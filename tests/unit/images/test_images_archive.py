@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pycontainer.errors import IntegrityError, UnsafeArchive
-from pycontainer.images import archive
+from pycontainer.images import archive, compression
 
 
 def _tar(*members: tuple[str, str, bytes | str]) -> bytes:
@@ -151,7 +151,7 @@ def test_zstd_without_the_module_uses_the_program(tmp_path: Path,
 
     def no_module() -> None:
         raise ImportError("zstandard")
-    monkeypatch.setattr(archive, "_Zstd", no_module)
+    monkeypatch.setattr(compression, "_Zstd", no_module)
     raw = _tar(*[(f"f{i}", "file", "y" * 70000) for i in range(40)])
     root = tmp_path / "layer"
     root.mkdir()
