@@ -8,7 +8,7 @@ import sys
 from typing import BinaryIO
 
 from pycontainer.errors import UsageError
-from pycontainer.images import archives
+from pycontainer.images import saveload
 from pycontainer.images.store import ImageStore
 from pycontainer.linux.fs import fsync_dir
 from pycontainer.oci import reference
@@ -26,15 +26,15 @@ def save(paths: Paths, names: list[str], output: str | None,
     for n in names:
         rec = store.resolve(n)
         by_name = _tag_of(n, rec.names)
-        items.append(archives.SaveItem(rec, [by_name] if by_name else list(rec.names)))
+        items.append(saveload.SaveItem(rec, [by_name] if by_name else list(rec.names)))
     if output is None:
-        archives.save(store, items, sys.stdout.buffer, fmt == "oci-archive")
+        saveload.save(store, items, sys.stdout.buffer, fmt == "oci-archive")
         sys.stdout.buffer.flush()
         return
     tmp = f"{output}.tmp-{os.getpid()}"
     try:
         with open(tmp, "wb") as f:
-            archives.save(store, items, f, fmt == "oci-archive")
+            saveload.save(store, items, f, fmt == "oci-archive")
         os.replace(tmp, output)
         fsync_dir(os.path.dirname(os.path.abspath(output)))
     except BaseException:
@@ -60,9 +60,9 @@ def load(paths: Paths, input_path: str | None, stream: BinaryIO | None = None) -
         except OSError as exc:
             raise UsageError(f"open {input_path}: {exc.strerror}") from None
         with f:
-            return archives.load(store, f)
+            return saveload.load(store, f)
     if stream is None:
         if sys.stdin.isatty():
             raise UsageError("requested load from stdin, but stdin is empty")
         stream = sys.stdin.buffer
-    return archives.load(store, stream)
+    return saveload.load(store, stream)
