@@ -190,10 +190,10 @@ def exists(ctx: typer.Context, name: str = typer.Argument(..., metavar="NETWORK"
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     grp = groups["network"]
     grp.command("create")(create)
-    for verb in ("ls", "list"):
-        grp.command(verb)(ls)
+    grp.command("ls")(ls)
+    grp.command("list", hidden=True)(ls)
     grp.command("inspect")(inspect)
-    for verb in ("rm", "remove"):
-        grp.command(verb)(rm)
+    grp.command("rm")(rm)
+    grp.command("remove", hidden=True)(rm)
     grp.command("prune")(prune)
     grp.command("exists")(exists)

@@ -93,7 +93,7 @@ def print_inspect(objs: list[dict[str, Any]], fmt: str | None) -> None:
 
 def create(
     ctx: typer.Context,
-    name: str = typer.Argument(None, metavar="[VOLUME]"),
+    name: str = typer.Argument(None, metavar="VOLUME"),
     driver: str = typer.Option("local", "--driver", "-d", help="Volume driver (local)."),
     label: list[str] = typer.Option([], "--label", help="Set metadata for a volume."),
     opt: list[str] = typer.Option([], "--opt", "-o", help="Driver options: type, device, o."),
@@ -211,10 +211,10 @@ def exists(ctx: typer.Context, name: str = typer.Argument(..., metavar="VOLUME")
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     grp = groups["volume"]
     grp.command("create")(create)
-    for verb in ("ls", "list"):
-        grp.command(verb)(ls)
+    grp.command("ls")(ls)
+    grp.command("list", hidden=True)(ls)
     grp.command("inspect")(inspect)
-    for verb in ("rm", "remove"):
-        grp.command(verb)(rm)
+    grp.command("rm")(rm)
+    grp.command("remove", hidden=True)(rm)
     grp.command("prune")(prune)
     grp.command("exists")(exists)
