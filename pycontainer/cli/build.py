@@ -32,7 +32,7 @@ def _paths(ctx: typer.Context) -> Any:
 
 def _unsupported(ctx: typer.Context) -> None:
     given = [name for name in (*UNSUPPORTED_VALUE, *UNSUPPORTED_FLAG)
-             if ctx.params.get(name.lstrip("-").replace("-", "_")) not in (None, False, [])]
+             if ctx.params.get(name.lstrip("-").replace("-", "_"))]
     if given:
         raise UsageError(f"pyc build does not support {', '.join(given)}")
 
