@@ -23,6 +23,7 @@ import shutil
 import stat
 import tarfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -87,19 +88,32 @@ class Extractor:
 
     def _write_small(self, path: str, data: bytes, m: tarfile.TarInfo) -> None:
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                         | os.O_CLOEXEC, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
-            self._attrs(path, m)
+            self._write_file(path, m, data)
         except BaseException as exc:  # noqa: BLE001 - re-raised by the reading thread
             self._errors.append(exc)
         finally:
             self._slots.release()
+
+    def _write_file(self, path: str, m: tarfile.TarInfo, data: bytes | BinaryIO) -> None:
+        """Create a regular file with its content and attributes, all through one fd: the
+        path is looked up once (lookups are a large part of the kernel's work here)."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                     | os.O_CLOEXEC, 0o600)
+        try:
+            if isinstance(data, bytes):
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            else:
+                while chunk := data.read(CHUNK):
+                    os.write(fd, chunk)
+            if self.chown:
+                self._chown(m, lambda: os.fchown(fd, m.uid, m.gid))
+            os.fchmod(fd, m.mode & 0o7777)  # after chown, which clears set-id bits
+            self._xattrs(path, m)
+            os.utime(fd, (m.mtime, m.mtime))
+        finally:
+            os.close(fd)
 
     def _barrier(self) -> None:
         """Wait until every queued file is written (before touching a path one may use)."""
@@ -132,11 +146,17 @@ class Extractor:
             self._mkdir(path, rel)
         else:
             self._clear(path, rel)
-            if m.isreg() and self._pool and m.size <= SMALL_FILE:
-                self._submit(tf, m, path)
+            if m.isreg():
+                if self._pool and m.size <= SMALL_FILE:
+                    self._submit(tf, m, path)
+                else:
+                    src = tf.extractfile(m)
+                    assert src is not None
+                    self._write_file(path, m, src)  # type: ignore[arg-type]
+                    self.size += m.size
                 self._kinds[rel] = "f"
                 return
-            if not self._create(tf, m, path):
+            if not self._create(m, path):
                 return
             self._kinds[rel] = "f"
         self._attrs(path, m)
@@ -192,16 +212,8 @@ class Extractor:
         else:
             os.unlink(path)
 
-    def _create(self, tf: tarfile.TarFile, m: tarfile.TarInfo, path: str) -> bool:
-        if m.isreg():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                         | os.O_CLOEXEC, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                src = tf.extractfile(m)
-                assert src is not None
-                shutil.copyfileobj(src, out, CHUNK)
-            self.size += m.size
-        elif m.issym():
+    def _create(self, m: tarfile.TarInfo, path: str) -> bool:
+        if m.issym():
             os.symlink(m.linkname, path)
         elif m.islnk():
             self._hardlink(m, path)
@@ -248,22 +260,8 @@ class Extractor:
 
     def _attrs(self, path: str, m: tarfile.TarInfo) -> None:
         if self.chown:
-            try:
-                os.lchown(path, m.uid, m.gid)
-            except OSError as exc:
-                if exc.errno != errno.EINVAL:
-                    raise
-                raise HostError(
-                    f"{m.name} is owned by {m.uid}:{m.gid}, outside the ids mapped into the "
-                    "user namespace",
-                    hint="ask the administrator for a larger range in /etc/subuid and "
-                         "/etc/subgid (usermod --add-subuids)") from None
-        for key, value in m.pax_headers.items():
-            if key.startswith("SCHILY.xattr."):
-                with contextlib.suppress(OSError):  # e.g. trusted.* is not ours to set
-                    os.setxattr(path, key[len("SCHILY.xattr."):],
-                                value.encode("utf-8", "surrogateescape"),
-                                follow_symlinks=False)
+            self._chown(m, lambda: os.lchown(path, m.uid, m.gid))
+        self._xattrs(path, m)
         if m.issym():
             with contextlib.suppress(OSError):
                 os.utime(path, (m.mtime, m.mtime), follow_symlinks=False)
@@ -273,6 +271,28 @@ class Extractor:
             self._dir_times.append((path, m.mtime))
         else:
             os.utime(path, (m.mtime, m.mtime))
+
+    @staticmethod
+    def _chown(m: tarfile.TarInfo, do: Callable[[], None]) -> None:
+        try:
+            do()
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            raise HostError(
+                f"{m.name} is owned by {m.uid}:{m.gid}, outside the ids mapped into the "
+                "user namespace",
+                hint="ask the administrator for a larger range in /etc/subuid and "
+                     "/etc/subgid (usermod --add-subuids)") from None
+
+    @staticmethod
+    def _xattrs(path: str, m: tarfile.TarInfo) -> None:
+        for key, value in m.pax_headers.items():
+            if key.startswith("SCHILY.xattr."):
+                with contextlib.suppress(OSError):  # e.g. trusted.* is not ours to set
+                    os.setxattr(path, key[len("SCHILY.xattr."):],
+                                value.encode("utf-8", "surrogateescape"),
+                                follow_symlinks=False)
 
 
 def unpack(stream: BinaryIO, root: str, chown: bool = True,
