@@ -359,14 +359,35 @@ def _is_archive(path: str) -> bool:
 
 
 def _extract(archive: str, dest: str) -> None:
-    def keep_safe(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
-        if member.isdev():
-            return None  # a user namespace cannot make device nodes
-        tarfile.tar_filter(member, path)  # raises for names or links that leave `dest`
-        return member
-
     with tarfile.open(archive, "r:*") as tar:
-        tar.extractall(dest, numeric_owner=True, filter=keep_safe)
+        extract_tar(tar, dest)
+
+
+def _inside(root: str, path: str) -> bool:
+    return path == root or path.startswith(root + "/")
+
+
+def extract_tar(tar: tarfile.TarFile, dest: str) -> None:
+    """Extract every member below `dest`, refusing names and links that lead out of it
+    (checked member by member, so a symlink made by an earlier member counts); device
+    nodes are skipped (a user namespace cannot make them)."""
+    root = os.path.realpath(dest)
+    if hasattr(tarfile, "fully_trusted_filter"):  # checked here, on every Python
+        tar.extraction_filter = tarfile.fully_trusted_filter
+    for member in tar:
+        if member.isdev():
+            continue
+        name = os.path.normpath(member.name.lstrip("/"))
+        parent = os.path.realpath(os.path.join(root, os.path.dirname(name)))
+        if name.startswith("..") or not _inside(root, parent):
+            raise BuildError(f"archive member {member.name!r} would leave the destination")
+        if member.islnk():
+            target = os.path.normpath(member.linkname.lstrip("/"))
+            if target.startswith(".."):
+                raise BuildError(f"archive link {member.name!r} points outside it")
+            member.linkname = target
+        member.name = name
+        tar.extract(member, root, numeric_owner=True)
 
 
 ApplyFn = Callable[[FsOp, str], None]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from pycontainer.build.builder import BuildRequest, BuildResult, build
+from pycontainer.build.copier import extract_tar
 from pycontainer.build.dockerfile import parse
 from pycontainer.errors import BuildError, UsageError
 from pycontainer.ops.build_backend import StoreBackend
@@ -90,13 +91,8 @@ def _stdin_context(data: bytes, scratch: str) -> tuple[str, str | None]:
     except tarfile.TarError:
         return root, data.decode("utf-8", "replace")
 
-    def safe(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
-        if member.isdev():
-            return None
-        return tarfile.tar_filter(member, path)
-
     with tar:
-        tar.extractall(root, filter=safe)
+        extract_tar(tar, root)
     return root, None
 
 

@@ -29,7 +29,6 @@ from pycontainer.ops import build_store
 from pycontainer.paths import Paths
 from pycontainer.storage.driver import RootfsPlan, remove_tree
 
-
 #: decided in the CLI process, on the host: inside the user namespace getuid() is always 0
 HOST_ROOTLESS = os.getuid() != 0
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from pycontainer.build import copier
 from pycontainer.build.backend import Layer, State
 from pycontainer.build.copier import FsOp
-from pycontainer.errors import BuildError
+from pycontainer.errors import BuildError, PycError
 from pycontainer.linux import syscalls as sc
 from pycontainer.linux import userns
 from pycontainer.ops.build_backend import HOST_ROOTLESS
@@ -36,12 +36,16 @@ def fs_step(b: StoreBackend, state: State, op: FsOp, source: State | None) -> La
         plan = b.prepare_rootfs(work / "storage", b.lowers(state))
         src_lowers = [str(p) for p in b.lowers(source)] if source is not None else None
         stream = _fork(b, plan, work, op, src_lowers)
+        failed: PycError | None = None
         try:
             layer = ingest(b.store, stream.stream)
-        finally:
-            code = stream.wait()
+        except PycError as exc:  # the child's own error, when it has one, says more
+            failed = exc
+        code = stream.wait()
         if code != 0:
             raise BuildError(_child_error(work) or f"{op.kind} failed (status {code})")
+        if failed is not None:
+            raise failed
         return layer
     finally:
         b.remove_work(work)

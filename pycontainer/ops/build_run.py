@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycontainer.build.backend import Layer, RunRequest, State, StepFailed
 from pycontainer.build.dockerfile import Mount
-from pycontainer.errors import BuildError
+from pycontainer.errors import BuildError, PycError
 from pycontainer.linux import caps
 from pycontainer.linux import syscalls as sc
 from pycontainer.network import etc_files
@@ -53,12 +53,16 @@ def run_step(b: StoreBackend, state: State, req: RunRequest) -> Layer | None:
         stubs = [m.destination for m in spec.mounts]
         stream = stream_upper(plan.upper, b.mapping, DiffOptions(b.epoch, stubs,
                                                                  [str(p) for p in lowers]))
+        failed: PycError | None = None
         try:
             layer = ingest(b.store, stream.stream)
-        finally:
-            code = stream.wait()
+        except PycError as exc:  # the child's own error, when it has one, says more
+            failed = exc
+        code = stream.wait()
         if code != 0:
             raise BuildError(f"reading the changes of the RUN step failed (status {code})")
+        if failed is not None:
+            raise failed
         return layer
     finally:
         b.remove_work(work)

@@ -15,6 +15,7 @@ import secrets
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -43,15 +44,13 @@ def step_lines(out: str) -> list[str]:
 
 
 def layer_members(pyc: Pyc, image: str, index: int = -1) -> list[str]:
-    """Names in one layer tar of `image`, read from the store's blob."""
-    info = json.loads(pyc.ok("image", "inspect", image).out)[0]
-    manifest_digest = info["Digest"] if "Digest" in info else None
-    store = Path(pyc.root) / "images" / "blobs" / "sha256"
-    if manifest_digest is None:
-        manifest_digest = info["RepoDigests"][0].split("@")[1]
-    manifest = json.loads((store / manifest_digest.split(":")[1]).read_bytes())
-    blob = manifest["layers"][index]["digest"].split(":")[1]
-    with tarfile.open(fileobj=io.BytesIO(gzip.decompress((store / blob).read_bytes()))) as t:
+    """Names in one layer tar of `image` (a tag made by `tag()`), read from the store."""
+    images = Path(pyc.root) / "images"
+    entries = json.loads((images / "index.json").read_text())["images"].values()
+    entry = next(e for e in entries if f"docker.io/library/{image}:latest" in e["names"])
+    blob = entry["layers"][index]["digest"].split(":")[1]
+    data = gzip.decompress((images / "blobs" / "sha256" / blob).read_bytes())
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
         return t.getnames()
 
 
@@ -380,8 +379,8 @@ def test_built_image_pushed_runs_under_podman(
     target = f"{registry}/pyctest/build-{secrets.token_hex(4)}:v1"
     shared_pyc.ok("tag", name, target)
     shared_pyc.ok("push", target)
-    state = tmp_path / "podman"
-    (state / "xdg").mkdir(parents=True, mode=0o700)
+    state = Path(tempfile.mkdtemp(prefix="podb-", dir="/tmp"))  # runroot: 50 chars at most
+    (state / "xdg").mkdir(mode=0o700)
     env = {**os.environ, "XDG_RUNTIME_DIR": str(state / "xdg")}
     podman = ["podman", "--root", str(state / "root"), "--runroot", str(state / "run"),
               "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
