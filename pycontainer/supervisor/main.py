@@ -9,17 +9,18 @@ import selectors
 import signal
 import socket
 import time
-from typing import Any
 
 from pycontainer.linux import proc
 from pycontainer.linux import pty as ptys
-from pycontainer.linux import syscalls as sc
-from pycontainer.oci.runtime import Spec
-from pycontainer.runtime.base import ContainerError
-from pycontainer.runtime.launch import LaunchConfig, launch
 from pycontainer.supervisor import protocol as p
 from pycontainer.supervisor.logfile import LogWriter, timestamp
 from pycontainer.supervisor.stdio import HeldStdio, make
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+PR_SET_CHILD_SUBREAPER = 36
 
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT,
              signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH)
@@ -64,25 +65,22 @@ class Supervisor:
 
     # -- the sequence ---------------------------------------------------------------------
     def run(self) -> int:
-        sc.prctl(sc.PR_SET_CHILD_SUBREAPER, 1)
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
         cfg = self.cfg
         self.log = LogWriter(cfg.log_path, cfg.log_driver)
         self.listener = self._listen()
         self.stdio = make(cfg.tty, cfg.stdin)
-        lcfg = LaunchConfig(**cfg.launch)
-        with open(os.path.join(lcfg.bundle, "config.json"), "rb") as f:
-            spec = Spec.from_json(f.read())
         start_r, start_w = os.pipe()
         err_r, err_w = os.pipe()
-        launched = launch(lcfg, spec, self.stdio.child, start_r, err_w)
+        report = self._start_container(start_r, err_w)
         os.close(start_r)
         os.close(err_w)
         self.stdio.close_child_ends()
-        self.helpers = launched.helper_pids
+        self.helpers = list(report.get("helpers") or [])
         self._reap_nohang()
-        if launched.error is not None:
-            return self._failed(launched.error)
-        self.pid = launched.pid
+        if "error" in report:
+            return self._failed(report["error"])
+        self.pid = int(report["pid"])
         self.sync({"pid": self.pid})
         if cfg.tty and self.stdio.receive_master() >= 0 and self.tty_size:
             ptys.set_size(self.stdio.master, *self.tty_size)
@@ -92,7 +90,7 @@ class Supervisor:
         os.close(start_w)
         error = _read_all(err_r)
         if error:
-            return self._failed(ContainerError.decode(error))
+            return self._failed(json.loads(error))
         started = timestamp()
         p.write_replace(p.pid_file(cfg.run_dir), json.dumps({
             "pid": self.pid, "started": proc.start_time(self.pid), "supervisor": os.getpid(),
@@ -102,17 +100,44 @@ class Supervisor:
         self.loop()
         return self.finish()
 
-    def _failed(self, error: ContainerError) -> int:
-        self.sync({"error": {"stage": error.stage, "errno": error.errno, "msg": error.message}})
+    def _start_container(self, start_r: int, err_w: int) -> dict[str, Any]:
+        """Fork the starter, which launches the container and exits; the container is
+        reparented to us (we are a child subreaper)."""
+        assert self.stdio is not None
+        rep_r, rep_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the starter
+            code = 1
+            try:
+                from pycontainer.supervisor.starter import close_all_but, start
+
+                child = self.stdio.child
+                close_all_but({rep_w, start_r, err_w, *[fd for fd in child.values() if fd >= 0]})
+                os.write(rep_w, start(self.cfg.launch, child, start_r, err_w) + b"\n")
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(rep_w)
+        # One line, not EOF: the container may inherit the write end until it execs.
+        with os.fdopen(rep_r, "rb") as f:
+            raw = f.readline()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        if not raw:
+            return {"error": {"stage": "create", "errno": 0, "msg": "the starter died"}}
+        return dict(json.loads(raw))
+
+    def _failed(self, error: dict[str, Any]) -> int:
+        stage, errno_, msg = str(error.get("stage")), int(error.get("errno", 0)), error.get("msg")
+        self.sync({"error": {"stage": stage, "errno": errno_, "msg": msg}})
         self.close_sync()
         if self.pid:
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
         self._wait_all(2.0)
         self._kill_helpers()
-        code = 127 if error.stage == "exec" and error.errno == 2 else (
-            126 if error.stage == "exec" else 125)
-        self._write_exit(code, error.message)
+        code = 127 if stage == "exec" and errno_ == 2 else (126 if stage == "exec" else 125)
+        self._write_exit(code, str(msg))
         return 0
 
     def _listen(self) -> socket.socket:
@@ -338,6 +363,12 @@ class Supervisor:
         subprocess.Popen(cfg.exit_command, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
+
+
+def _prctl(option: int, value: int) -> None:
+    import ctypes  # only here: ctypes is otherwise not needed by the long-lived supervisor
+
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
 def _read_all(fd: int) -> bytes:

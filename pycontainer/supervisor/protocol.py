@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import os
 import struct
-from dataclasses import asdict, dataclass, field
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # server -> client
 STDOUT, STDERR, EXIT = 1, 2, 3
@@ -25,33 +27,62 @@ STDIN, STDIN_CLOSE, RESIZE, CLIENT_REMOVES = 10, 11, 12, 13
 _HEADER = struct.Struct(">BI")
 
 
-@dataclass
 class SupervisorConfig:
-    container_id: str
-    #: runtime.launch.LaunchConfig as a dict
-    launch: dict[str, Any]
-    run_dir: str  # volatile per-container dir: pid file, exit file, attach socket
-    log_path: str
-    log_driver: str = "json-file"  # or k8s-file
-    tty: bool = False
-    stdin: bool = False
-    #: hold the container before exec until the first attach client connects
-    wait_attach: bool = False
-    #: argv run after the container exits and the exit file is written (podman's
-    #: exit command): `pyc container cleanup [--rm] ID`
-    exit_command: list[str] = field(default_factory=list)
-    auto_remove: bool = False
-    #: a file that exists while the container record does (for --rm bookkeeping)
-    record_path: str = ""
-    stop_signal: int = 15
+    """What a supervisor is started with (a plain class: the supervisor avoids importing
+    dataclasses and typing, which cost it megabytes of resident memory)."""
+
+    FIELDS: dict[str, Any] = {
+        "container_id": "",
+        #: runtime.launch.LaunchConfig as a dict
+        "launch": None,
+        #: volatile per-container dir: pid file, exit file, attach socket
+        "run_dir": "",
+        "log_path": "",
+        "log_driver": "json-file",  # or k8s-file
+        "tty": False,
+        "stdin": False,
+        #: hold the container before exec until the first attach client connects
+        "wait_attach": False,
+        #: argv run after the container exits and the exit file is written (Podman's exit
+        #: command): `pyc container cleanup --rm ID`
+        "exit_command": None,
+        "auto_remove": False,
+        #: a file that exists while the container record does (for --rm bookkeeping)
+        "record_path": "",
+    }
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(self.FIELDS)
+        if unknown:
+            raise TypeError(f"unknown supervisor settings: {sorted(unknown)}")
+        for key, default in self.FIELDS.items():
+            value = values.get(key, default)
+            if value is None and key in ("launch", "exit_command"):
+                value = {} if key == "launch" else []
+            setattr(self, key, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in self.FIELDS}
 
     def to_json(self) -> bytes:
-        return json.dumps(asdict(self)).encode()
+        return json.dumps(self.to_dict()).encode()
 
     @classmethod
     def load(cls, path: str) -> SupervisorConfig:
         with open(path, "rb") as f:
             return cls(**json.loads(f.read()))
+
+    container_id: str
+    launch: dict[str, Any]
+    run_dir: str
+    log_path: str
+    log_driver: str
+    tty: bool
+    stdin: bool
+    wait_attach: bool
+    exit_command: list[str]
+    auto_remove: bool
+    record_path: str
 
 
 def pid_file(run_dir: str) -> str:

@@ -1,30 +1,31 @@
 """The container's stdio as the supervisor holds it: pipes, or a pty whose master the
-container's runtime sends back over a socket (runc's --console-socket protocol)."""
+container's runtime sends back over a socket (runc's --console-socket protocol).
+
+Plain classes, no dataclasses: this module is imported by the long-lived supervisor.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass, field
-
-from pycontainer.runtime.base import Stdio
 
 
-@dataclass
 class HeldStdio:
-    """The supervisor's ends. `outputs` maps a readable fd to its stream name."""
+    """The supervisor's ends (`outputs` maps a readable fd to its stream name) and the
+    container's ends (`child`: stdin, stdout, stderr, console socket; -1 when unused)."""
 
-    child: Stdio
-    outputs: dict[int, str] = field(default_factory=dict)
-    stdin_w: int = -1
-    console: socket.socket | None = None
-    master: int = -1
-    _child_fds: list[int] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.outputs: dict[int, str] = {}
+        self.stdin_w = -1
+        self.console: socket.socket | None = None
+        self.master = -1
+        self.child = {"stdin": -1, "stdout": -1, "stderr": -1, "console": -1}
 
     def close_child_ends(self) -> None:
-        for fd in self._child_fds:
-            os.close(fd)
-        self._child_fds = []
+        for key, fd in self.child.items():
+            if fd >= 0:
+                os.close(fd)
+            self.child[key] = -1
 
     def receive_master(self) -> int:
         """Wait for the pty master; -1 if the container died before sending it."""
@@ -42,21 +43,21 @@ class HeldStdio:
 
 
 def make(tty: bool, stdin: bool) -> HeldStdio:
+    held = HeldStdio()
     if tty:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        child_fd = child.detach()
-        os.set_inheritable(child_fd, True)
-        held = HeldStdio(Stdio(-1, -1, -1, console_socket=child_fd), console=parent)
-        held._child_fds = [child_fd]
+        held.console = parent
+        held.child["console"] = child.detach()
+        os.set_inheritable(held.child["console"], True)
         return held
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     if stdin:
-        in_r, in_w = os.pipe()
+        in_r, held.stdin_w = os.pipe()
     else:
-        in_r, in_w = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC), -1
+        in_r = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
     for fd in (out_r, err_r):
         os.set_blocking(fd, False)
-    held = HeldStdio(Stdio(in_r, out_w, err_w), {out_r: "stdout", err_r: "stderr"}, in_w)
-    held._child_fds = [in_r, out_w, err_w]
+    held.outputs = {out_r: "stdout", err_r: "stderr"}
+    held.child.update(stdin=in_r, stdout=out_w, stderr=err_w)
     return held
