@@ -273,3 +273,39 @@ def test_without_subordinate_ids_everything_is_root_with_one_warning(
     res = nosub_pyc.ok("unshare", "sh", "-c",
                        f"stat -c %u:%g {nosub_pyc.root}/images/layers/*{owned}")
     assert res.out.split() == ["0:0"]
+
+
+def test_docker_schema2_manifest_list(pyc: Pyc, registry: str,
+                                      fixture_refs: dict[str, str]) -> None:
+    """Docker's media types (schema2 manifest, manifest list) as Docker Hub serves them."""
+    from pycontainer.oci.image import Platform
+
+    _, repo, tag = reg.split_ref(fixture_refs["busybox"])
+    found = reg.manifest(registry, repo, tag)
+    assert found is not None
+    oci = json.loads(found[1])
+    new_repo = "pyctest/dockertypes"
+    for d in [oci["config"], *oci["layers"]]:
+        _mount(registry, new_repo, repo, d["digest"])
+    m = {"schemaVersion": 2,
+         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+         "config": dict(oci["config"],
+                        mediaType="application/vnd.docker.container.image.v1+json"),
+         "layers": [dict(x, mediaType="application/vnd.docker.image.rootfs.diff.tar.gzip")
+                    for x in oci["layers"]]}
+    raw = json.dumps(m).encode()
+    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    _put(registry, f"/v2/{new_repo}/manifests/{digest}", raw, m["mediaType"])
+    lst = {"schemaVersion": 2,
+           "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+           "manifests": [{"mediaType": m["mediaType"], "digest": digest, "size": len(raw),
+                          "platform": {"os": "linux",
+                                       "architecture": Platform.host().architecture}}]}
+    _put(registry, f"/v2/{new_repo}/manifests/list", json.dumps(lst).encode(),
+         lst["mediaType"])
+    ref = f"{registry}/{new_repo}:list"
+    pyc.ok("pull", "-q", ref)
+    obj = inspect(pyc, ref)
+    assert obj["Digest"] == digest
+    assert len(obj["RootFS"]["Layers"]) == 3
+    assert fsck(pyc) == []
