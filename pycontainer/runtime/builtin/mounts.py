@@ -43,25 +43,25 @@ def parse_options(options: list[str]) -> tuple[int, str]:
 def secure_join(root: str, path: str) -> str:
     """`root/path` with symlinks resolved *inside* root, so an image cannot point a mount
     target at the host."""
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    current = ""
+    todo = [p for p in path.split("/") if p not in ("", ".")]
+    done: list[str] = []
     hops = 0
-    while parts:
-        part = parts.pop(0)
+    while todo:
+        part = todo.pop(0)
         if part == "..":
-            current = os.path.dirname(current)
+            if done:
+                done.pop()
             continue
-        candidate = current + "/" + part
-        full = root + candidate
+        full = os.path.join(root, *done, part)
         if os.path.islink(full) and hops < 40:
             hops += 1
             target = os.readlink(full)
-            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            todo = [p for p in target.split("/") if p not in ("", ".")] + todo
             if target.startswith("/"):
-                current = ""
+                done = []
             continue
-        current = candidate
-    return root + current if current else root
+        done.append(part)
+    return os.path.join(root, *done) if done else root
 
 
 def _ensure_target(target: str, source_is_dir: bool) -> None:

@@ -1,0 +1,29 @@
+"""`pyc run` flag handling that needs no container: refusals with exit 125."""
+
+from __future__ import annotations
+
+import pytest
+
+from pycontainer.cli.app import main
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["-p", "80:80"], "--publish"),
+    (["--memory", "1g"], "--memory"),
+    (["-v", "/a:/b"], "--volume"),
+    (["--restart", "always"], "--restart"),
+    (["--bogus"], "--bogus"),
+    (["--security-opt", "apparmor=x"], "apparmor"),
+    (["--network", "mynet"], "mynet"),
+    (["--log-driver", "syslog"], "syslog"),
+], ids=lambda v: v if isinstance(v, str) else " ".join(v))
+def test_unsupported_run_options_exit_125(capsys, tmp_path, monkeypatch, args, needle):
+    monkeypatch.setenv("PYC_ROOT", str(tmp_path / "root"))
+    monkeypatch.setenv("PYC_RUNROOT", str(tmp_path / "run"))
+    assert main(["run", *args, "img", "true"]) == 125
+    assert needle in capsys.readouterr().err
+
+
+def test_bad_signal_is_125(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYC_ROOT", str(tmp_path / "root"))
+    assert main(["kill", "-s", "NOTASIGNAL", "x"]) == 125
