@@ -54,6 +54,9 @@ class ContainerState:
     restart_count: int = 0
     #: the stop/kill verb that ended it, so `ps` can tell "stopped" from "crashed"
     stopped_by_user: bool = False
+    #: the container's cgroup record for this run (linux.cgroups.ContainerCgroup as a dict;
+    #: written by ops.limits at start, empty without limits)
+    cgroup: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

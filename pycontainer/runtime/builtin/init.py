@@ -54,11 +54,13 @@ def container_main(spec: Spec, rootfs: str, stdio: Stdio, start_fd: int, error_f
         attach_stdio(spec.process, stdio)
         step.name = "rlimits"
         set_rlimits(spec.process)
+        step.name = "seccomp"
+        program = seccomp.compile_profile(spec.linux.seccomp) if spec.linux.seccomp else None
         step.name = "wait-start"
         if os.read(start_fd, 1) != b"1":
             os._exit(1)  # the supervisor went away before starting us
         os.close(start_fd)
-        finalize(spec, step)
+        finalize(spec, step, program)
         step.name = "exec"
         execute(spec.process, error_fd)
     except BaseException as exc:  # noqa: BLE001 - everything is reported, then we leave
@@ -93,10 +95,11 @@ def set_rlimits(process: Process) -> None:
         resource.setrlimit(res, (r.soft, r.hard))
 
 
-def finalize(spec: Spec, step: Step) -> None:
+def finalize(spec: Spec, step: Step, program: bytes | None = None) -> None:
     """User, capabilities, no_new_privs and seccomp (runc's finalizeNamespace order)."""
     proc = spec.process
-    program = seccomp.compile_profile(spec.linux.seccomp) if spec.linux.seccomp else None
+    if program is None and spec.linux.seccomp:
+        program = seccomp.compile_profile(spec.linux.seccomp)
     if program is not None and not proc.no_new_privileges:
         step.name = "seccomp"
         seccomp.load(program)  # needs CAP_SYS_ADMIN, which we are about to drop
