@@ -300,7 +300,7 @@ def unpack(stream: BinaryIO, root: str, chown: bool = True,
     """Unpack a (compressed) layer from `stream` into the existing dir `root`.
 
     Returns (diff id, uncompressed tar size, size of the unpacked files)."""
-    reader = DecompressingReader(stream)
+    reader = DecompressingReader(stream, threaded=True)
     tf = tarfile.open(fileobj=reader, mode="r|", bufsize=16384)  # type: ignore[call-overload]  # noqa: SIM115
     ex = Extractor(root, chown, writers)
     try:

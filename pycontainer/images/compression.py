@@ -4,7 +4,9 @@ hashing the uncompressed bytes, whose digest is the layer's diff id."""
 from __future__ import annotations
 
 import hashlib
+import queue
 import shutil
+import threading
 import zlib
 from typing import BinaryIO
 
@@ -20,40 +22,67 @@ class DecompressingReader:
     media types are not always truthful.
     """
 
-    def __init__(self, src: BinaryIO) -> None:
+    def __init__(self, src: BinaryIO, threaded: bool = False) -> None:
         self._src = src
         self.hash = hashlib.sha256()
         self.size = 0
         self._buf = b""
         self._pos = 0
         self._eof = False
+        self._src_done = False
         head = src.read(CHUNK)
         self._pending = head
         self._decomp = _decompressor(head)
+        self._queue: queue.Queue[bytes | BaseException | None] | None = None
+        if threaded:
+            # Decompressing and hashing release the GIL: a second thread does them while
+            # the reader parses tar headers and creates files.
+            self._queue = queue.Queue(maxsize=8)
+            threading.Thread(target=self._produce, daemon=True).start()
+
+    def _produce(self) -> None:
+        assert self._queue is not None
+        try:
+            while (chunk := self._next_chunk()) is not None:
+                self._queue.put(chunk)
+            self._queue.put(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            self._queue.put(exc)
 
     def _fill(self) -> bool:
-        while True:
+        """Append the next decompressed chunk to the buffer; False at the end."""
+        if self._queue is None:
+            item: bytes | BaseException | None = self._next_chunk()
+        else:
+            item = self._queue.get()
+        if isinstance(item, BaseException):
+            self._eof = True
+            raise item
+        if item is None:
+            self._eof = True
+            return False
+        self._buf = self._buf[self._pos:] + item if self._pos < len(self._buf) else item
+        self._pos = 0
+        return True
+
+    def _next_chunk(self) -> bytes | None:
+        """The next decompressed (and hashed) bytes, None at the end. Runs in the producer
+        thread when threaded, so it touches only the source side of the state."""
+        while not self._src_done:
             if self._pending:
                 data, self._pending = self._pending, b""
             else:
                 data = self._src.read(CHUNK)
             if not data:
-                tail = self._decomp.flush()
-                self._eof = True
-                if tail:
-                    self._feed(tail)
-                    return True
-                return False
-            out = self._decomp.decompress(data)
+                self._src_done = True
+                out = self._decomp.flush()
+            else:
+                out = self._decomp.decompress(data)
             if out:
-                self._feed(out)
-                return True
-
-    def _feed(self, out: bytes) -> None:
-        self.hash.update(out)
-        self.size += len(out)
-        self._buf = self._buf[self._pos:] + out if self._pos < len(self._buf) else out
-        self._pos = 0
+                self.hash.update(out)
+                self.size += len(out)
+                return out
+        return None
 
     def read(self, n: int = -1) -> bytes:
         if n < 0:
