@@ -79,14 +79,14 @@ def _ps_row(e: Any, trunc: bool, now: float) -> dict[str, Any]:
         "Command": '"' + command.replace('"', '\\"') + '"',
         "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created)),
         "RunningFor": created_since(created, now),
-        "Ports": "",
+        "Ports": e.ports,
         "State": e.state,
         "Status": _status(e, now),
         "Size": size,
         "Names": e.name,
         "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
         "Label": lambda key: labels.get(key, ""),
-        "Mounts": "",
+        "Mounts": e.mounts,
         "Networks": "",
         "LocalVolumes": "0",
         "Platform": "linux",
@@ -214,15 +214,21 @@ def restart(
 
 def rm(
     ctx: typer.Context,
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    containers: list[str] = typer.Argument(None, metavar="CONTAINER..."),
     force: bool = typer.Option(False, "--force", "-f", help="Remove running containers."),
     volumes: bool = typer.Option(False, "--volumes", "-v", help="Remove anonymous volumes."),
+    all_: bool = typer.Option(False, "--all", "-a", help="Remove all containers (Podman)."),
 ) -> None:
     """Remove one or more containers."""
     from pycontainer.ops import lifecycle
 
     paths = _paths(ctx)
-    _each(containers, lambda ref: lifecycle.remove(paths, ref, force))
+    refs = list(containers or [])
+    if all_:
+        refs += lifecycle.store_for(paths).ids()
+    elif not refs:
+        raise UsageError("rm requires at least 1 argument")
+    _each(refs, lambda ref: lifecycle.remove(paths, ref, force, volumes), echo=not all_)
 
 
 def wait(
@@ -397,12 +403,11 @@ def port(
     container: str = typer.Argument(..., metavar="CONTAINER"),
     private_port: str = typer.Argument(None, metavar="[PRIVATE_PORT[/PROTO]]"),
 ) -> None:
-    """List port mappings (none until published ports arrive)."""
-    from pycontainer.ops import lifecycle
+    """List port mappings or a specific mapping for the container."""
+    from pycontainer.ops import netsetup
 
-    lifecycle.store_for(_paths(ctx)).resolve(container)
-    if private_port:
-        raise UsageError(f"Error: No public port '{private_port}' published for {container}")
+    lines = netsetup.port_lines(_paths(ctx), container, private_port)
+    sys.stdout.write("".join(line + "\n" for line in lines))
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

@@ -21,15 +21,13 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]
 #: Docker flags that later work will implement (networking/volumes: issue 5; cgroups: issue
 #: 7). Each is accepted by the parser only to fail with a clear message.
 UNSUPPORTED = {
-    "publish": "--publish/-p", "publish_all": "--publish-all/-P", "volume": "--volume/-v",
-    "mount": "--mount", "volumes_from": "--volumes-from", "memory": "--memory/-m",
+    "memory": "--memory/-m",
     "memory_swap": "--memory-swap", "memory_reservation": "--memory-reservation",
     "cpus": "--cpus", "cpu_shares": "--cpu-shares/-c", "cpuset_cpus": "--cpuset-cpus",
-    "pids_limit": "--pids-limit", "oom_score_adj": "--oom-score-adj", "dns": "--dns",
-    "dns_search": "--dns-search", "dns_option": "--dns-option", "add_host": "--add-host",
-    "network_alias": "--network-alias", "mac_address": "--mac-address", "device": "--device",
+    "pids_limit": "--pids-limit", "oom_score_adj": "--oom-score-adj",
+    "mac_address": "--mac-address", "device": "--device",
     "gpus": "--gpus", "health_cmd": "--health-cmd", "platform": "--platform",
-    "restart": "--restart", "ip": "--ip", "expose": "--expose", "cgroup_parent":
+    "restart": "--restart", "cgroup_parent":
     "--cgroup-parent", "sysctl": "--sysctl", "shm_size": "--shm-size", "pid": "--pid",
     "ipc": "--ipc", "uts": "--uts", "log_opt": "--log-opt", "attach": "--attach/-a",
 }
@@ -114,12 +112,22 @@ def _security(values: list[str]) -> tuple[bool, str, dict[str, Any] | None]:
     return nnp, seccomp, profile
 
 
-def _network(value: str) -> str:
-    if value in ("", "default", "private", "bridge", "slirp4netns", "pasta"):
-        return "private"
-    if value in ("none", "host"):
-        return value
-    raise UsageError(f"--network {value} is not supported yet (use none or host)")
+def _network_request(params: dict[str, Any]) -> Any:
+    from pycontainer.ops.netsetup import NetworkRequest
+
+    return NetworkRequest(
+        networks=list(params["network"]), publish=list(params["publish"]),
+        publish_all=params["publish_all"], expose=list(params["expose"]),
+        aliases=list(params["network_alias"]), dns=list(params["dns"]),
+        dns_search=list(params["dns_search"]), dns_option=list(params["dns_option"]),
+        add_hosts=list(params["add_host"]), ip=params["ip"])
+
+
+def _mount_request(params: dict[str, Any]) -> Any:
+    from pycontainer.ops.mounts import MountRequest
+
+    return MountRequest(volumes=list(params["volume"]), mounts=list(params["mount"]),
+                        volumes_from=list(params["volumes_from"]))
 
 
 def run(
@@ -155,15 +163,18 @@ def run(
     detach_keys: str = typer.Option("ctrl-p,ctrl-q", "--detach-keys", help="Detach keys."),
     sig_proxy: bool = typer.Option(True, "--sig-proxy/--no-sig-proxy", help="Proxy signals."),
     runtime: str = typer.Option("builtin", "--runtime", help="builtin, runc, crun or PATH."),
-    network: str = typer.Option("", "--network", "--net", help="none or host (more soon)."),
+    network: list[str] = typer.Option([], "--network", "--net", help="slirp4netns[:opts], "
+                                      "none, host, container:NAME or a network name."),
     rootfs: bool = typer.Option(False, "--rootfs", help="IMAGE is a directory to run."),
     log_driver: str = typer.Option("json-file", "--log-driver", help="json-file|k8s-file"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress pull output."),
-    publish: list[str] = typer.Option([], "--publish", "-p", hidden=True),
-    publish_all: bool = typer.Option(False, "--publish-all", "-P", hidden=True),
-    volume: list[str] = typer.Option([], "--volume", "-v", hidden=True),
-    mount: list[str] = typer.Option([], "--mount", hidden=True),
-    volumes_from: list[str] = typer.Option([], "--volumes-from", hidden=True),
+    publish: list[str] = typer.Option([], "--publish", "-p", help="[ip:]host:ctr[/proto]."),
+    publish_all: bool = typer.Option(False, "--publish-all", "-P", help="Publish EXPOSEd "
+                                     "ports on random host ports."),
+    volume: list[str] = typer.Option([], "--volume", "-v", help="SRC:DST[:ro] or /DST."),
+    mount: list[str] = typer.Option([], "--mount", help="type=bind|volume|tmpfs,src=,dst=."),
+    volumes_from: list[str] = typer.Option([], "--volumes-from", help="Mount a container's "
+                                           "volumes: CONTAINER[:ro|rw]."),
     memory: str = typer.Option(None, "--memory", "-m", hidden=True),
     memory_swap: str = typer.Option(None, "--memory-swap", hidden=True),
     memory_reservation: str = typer.Option(None, "--memory-reservation", hidden=True),
@@ -172,19 +183,19 @@ def run(
     cpuset_cpus: str = typer.Option(None, "--cpuset-cpus", hidden=True),
     pids_limit: str = typer.Option(None, "--pids-limit", hidden=True),
     oom_score_adj: str = typer.Option(None, "--oom-score-adj", hidden=True),
-    dns: list[str] = typer.Option([], "--dns", hidden=True),
-    dns_search: list[str] = typer.Option([], "--dns-search", hidden=True),
-    dns_option: list[str] = typer.Option([], "--dns-option", hidden=True),
-    add_host: list[str] = typer.Option([], "--add-host", hidden=True),
-    network_alias: list[str] = typer.Option([], "--network-alias", hidden=True),
+    dns: list[str] = typer.Option([], "--dns", help="DNS servers."),
+    dns_search: list[str] = typer.Option([], "--dns-search", help="DNS search domains."),
+    dns_option: list[str] = typer.Option([], "--dns-option", help="DNS options."),
+    add_host: list[str] = typer.Option([], "--add-host", help="name:ip in /etc/hosts."),
+    network_alias: list[str] = typer.Option([], "--network-alias", help="Network alias."),
     mac_address: str = typer.Option(None, "--mac-address", hidden=True),
     device: list[str] = typer.Option([], "--device", hidden=True),
     gpus: str = typer.Option(None, "--gpus", hidden=True),
     health_cmd: str = typer.Option(None, "--health-cmd", hidden=True),
     platform: str = typer.Option(None, "--platform", hidden=True),
     restart: str = typer.Option(None, "--restart", hidden=True),
-    ip: str = typer.Option(None, "--ip", hidden=True),
-    expose: list[str] = typer.Option([], "--expose", hidden=True),
+    ip: str = typer.Option(None, "--ip", help="IPv4 address on the (first) network."),
+    expose: list[str] = typer.Option([], "--expose", help="Expose a port."),
     cgroup_parent: str = typer.Option(None, "--cgroup-parent", hidden=True),
     sysctl: list[str] = typer.Option([], "--sysctl", hidden=True),
     shm_size: str = typer.Option(None, "--shm-size", hidden=True),
@@ -231,7 +242,7 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
         privileged=params["privileged"], no_new_privileges=nnp, seccomp=seccomp,
         seccomp_profile=profile, ulimits=params["ulimit"],
         stop_signal=params["stop_signal"], stop_timeout=params["stop_timeout"],
-        userns=params["userns"], network=_network(params["network"]),
+        userns=params["userns"],
         auto_remove=params["rm"], name=params["name"],
     )
     if params["log_driver"] not in ("json-file", "k8s-file"):
@@ -239,7 +250,8 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
     progress = None if params["quiet"] else sys.stderr
     return CreateOptions(spec=spec, runtime=params["runtime"], pull=params["pull"],
                          rootfs=image if rootfs else None, log_driver=params["log_driver"],
-                         progress=progress)
+                         progress=progress, network=_network_request(params),
+                         volumes=_mount_request(params))
 
 
 def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool) -> None:

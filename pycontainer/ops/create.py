@@ -33,6 +33,10 @@ class CreateOptions:
     log_driver: str = "json-file"
     #: where pull progress goes (stderr), or None
     progress: TextIO | None = None
+    #: --network, -p, --dns... (ops.netsetup.NetworkRequest); None: the defaults
+    network: Any = None
+    #: -v, --mount, --volumes-from (ops.mounts.MountRequest); None: none
+    volumes: Any = None
 
 
 @dataclass
@@ -137,8 +141,14 @@ def init_binary() -> str:
 
 def create(paths: Paths, opts: CreateOptions) -> str:
     """Create the container; returns its full id. Nothing runs yet."""
+    from pycontainer.ops import mounts, netsetup
+
     spec = opts.spec
+    netsetup.validate(opts.network)  # bad flags fail before any pull
+    mounts.validate(opts.volumes)
     image = image_input(paths, opts)
+    network = netsetup.plan(paths, opts.network or netsetup.NetworkRequest(
+        networks=[] if spec.network == "private" else [spec.network]), spec, image.config)
     store = ContainerStore(paths)
     store.ensure()
     cid = new_id()
@@ -146,8 +156,11 @@ def create(paths: Paths, opts: CreateOptions) -> str:
     if spec.name:
         store.reserve_name(name, cid)
     try:
-        return _create_records(paths, store, opts, image, cid, name)
+        spec.mounts = list(spec.mounts) + mounts.plan(
+            paths, opts.volumes or mounts.MountRequest(), image.config)
+        return _create_records(paths, store, opts, image, cid, name, network)
     except BaseException:
+        mounts.discard_anonymous(paths, spec.mounts)
         store.release_name(name, cid)
         import shutil
 
@@ -171,7 +184,7 @@ def _free_name(store: ContainerStore, cid: str) -> str:
 
 
 def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
-                    image: ImageInput, cid: str, name: str) -> str:
+                    image: ImageInput, cid: str, name: str, network: dict[str, Any]) -> str:
     from pycontainer.storage import driver as drivers
     from pycontainer.storage import select
 
@@ -187,7 +200,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
         path=args[0], args=args[1:], image_config=image.config, log_driver=opts.log_driver,
         uid_map=[[e.inner, e.outer, e.count] for e in mapping.uids],
         gid_map=[[e.inner, e.outer, e.count] for e in mapping.gids],
-        single_mapping=mapping.single,
+        single_mapping=mapping.single, network=network,
     )
     store.make_dirs(cid)
     userdata = store.userdata(cid)
@@ -199,6 +212,9 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
         capabilities=caps.resolve(spec.cap_add, spec.cap_drop, spec.privileged),
         nofile_hard=_nofile_hard(),
     )
+    from pycontainer.ops.netsetup import write_etc
+
+    write_etc(paths, userdata, network, config.spec, hostname)
     runtime_spec = convert.to_spec(spec, image.config, inputs)
     paths.runtime.mkdir(parents=True, exist_ok=True)
     choice = select.choose(paths.runtime)

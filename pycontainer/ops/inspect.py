@@ -8,6 +8,8 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
+from pycontainer.ops import netsetup
+from pycontainer.ops.mounts import binds, inspect_mounts
 from pycontainer.paths import Paths
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -95,7 +97,7 @@ def _host_config(c: Container) -> dict[str, Any]:
     spec = c.config.spec
     network = spec.get("network") or "private"
     return {
-        "NetworkMode": {"private": "none", "none": "none", "host": "host"}.get(network, network),
+        "NetworkMode": _network_mode(c, network),
         "AutoRemove": bool(spec.get("auto_remove")),
         "Privileged": bool(spec.get("privileged")),
         "ReadonlyRootfs": bool(spec.get("read_only")),
@@ -109,13 +111,26 @@ def _host_config(c: Container) -> dict[str, Any]:
         "Runtime": c.config.runtime,
         "LogConfig": {"Type": c.config.log_driver, "Config": {}},
         "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
-        "Binds": None,
-        "PortBindings": {},
+        "Binds": binds(spec.get("mounts") or []),
+        "PortBindings": netsetup.port_bindings(c.config.network or {}),
+        "Dns": (c.config.network or {}).get("dns") or [],
+        "DnsSearch": (c.config.network or {}).get("dns_search") or [],
+        "DnsOptions": (c.config.network or {}).get("dns_option") or [],
+        "ExtraHosts": [f"{n}:{ip}" for n, ip in (c.config.network or {}).get("add_hosts")
+                       or []] or None,
+        "PublishAllPorts": bool((c.config.network or {}).get("publish_all")),
         "Ulimits": [_ulimit(u) for u in spec.get("ulimits") or []] or None,
         "Memory": 0,
         "NanoCpus": 0,
         "PidsLimit": None,
     }
+
+
+def _network_mode(c: Container, old: str) -> str:
+    net = c.config.network or {}
+    if net.get("kind"):
+        return netsetup.parse_network_mode(net.get("values") or []).docker_name
+    return {"private": "none", "none": "none", "host": "host"}.get(old, old)
 
 
 def _ulimit(text: str) -> dict[str, Any]:
@@ -153,13 +168,9 @@ def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[s
             "UpperDir": plan.get("upper") or plan.get("source") or "",
             "WorkDir": plan.get("work") or "",
         }},
-        "Mounts": [],
+        "Mounts": inspect_mounts(cfg.spec.get("mounts") or []),
         "Config": _config(c),
-        "NetworkSettings": {
-            "SandboxID": "", "SandboxKey": f"/proc/{c.state.pid}/ns/net" if c.state.pid else "",
-            "Ports": {}, "IPAddress": "", "Gateway": "", "MacAddress": "",
-            "Networks": {},
-        },
+        "NetworkSettings": netsetup.inspect_settings(store, c),
     }
     if size:
         from pycontainer.ops.ps import dir_size

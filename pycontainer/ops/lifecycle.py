@@ -24,6 +24,7 @@ from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, ContainerRuntimeError, PycError
 from pycontainer.linux import proc
+from pycontainer.ops import starthooks as hooks
 from pycontainer.paths import Paths
 from pycontainer.runtime.base import ContainerError
 from pycontainer.supervisor import protocol as sp
@@ -90,16 +91,22 @@ def start(paths: Paths, ref: str, req: StartRequest | None = None) -> Started:
         if c.state.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED):
             return Started(cid, c.state.pid)
         lifecycle.transition(c.name, c.state.status, Status.CREATED, "start")
-        run_dir = _fresh_run_dir(store, cid)
-        cfg = _supervisor_config(paths, store, c, run_dir, req)
-        sync_r, sup_pid = _spawn(cfg, req)
+        net = hooks.prepare_start(paths, store, c)
+        try:
+            run_dir = _fresh_run_dir(store, cid)
+            cfg = _supervisor_config(paths, store, c, run_dir, req)
+            hooks.configure(net, cfg)
+            sync_r, sup_pid = _spawn(cfg, req)
+        finally:
+            net.after_spawn()
         c.state.status = Status.CREATED
         c.state.supervisor_pid = sup_pid
         c.state.pid = 0
         store.save(cid, c.state)
         try:
-            return _await_start(store, c, sync_r, run_dir, req)
+            return _await_start(store, c, sync_r, run_dir, req, net)
         finally:
+            net.close()
             os.close(sync_r)
 
 
@@ -127,8 +134,8 @@ def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_di
         log_path=str(store.log_path(cfg.id)), log_driver=cfg.log_driver,
         tty=bool(spec.get("tty")), stdin=bool(spec.get("interactive")),
         wait_attach=req.attach, auto_remove=auto_remove,
-        exit_command=req.exit_command or (exit_command(paths, cfg.id, True)
-                                          if auto_remove else []),
+        exit_command=req.exit_command or (exit_command(paths, cfg.id, True) if auto_remove
+                                          else hooks.exit_command(paths, c)),
         record_path=str(store.dir(cfg.id) / "config.json"),
     )
 
@@ -148,8 +155,7 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
                 os.setsid()
                 # Drop every inherited descriptor (the container lock above all: a flock
                 # held by the supervisor would block every later pyc for its lifetime).
-                os.closerange(3, sync_w)
-                os.closerange(sync_w + 1, 65536)
+                _close_fds_but({sync_w, cfg.go_fd, cfg.hold_fd})
                 from pycontainer.supervisor.main import serve
 
                 code = serve(cfg, sync_w, req.tty_size)
@@ -161,11 +167,20 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
 
     size = [str(x) for x in req.tty_size] if req.tty_size else []
     argv = selfexec.python_argv("pycontainer.supervisor", path, str(sync_w), *size)
-    child = subprocess.Popen(argv, pass_fds=(sync_w,), start_new_session=True,
+    kept = tuple(fd for fd in (sync_w, cfg.go_fd, cfg.hold_fd) if fd >= 0)
+    child = subprocess.Popen(argv, pass_fds=kept, start_new_session=True,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, close_fds=True)
     os.close(sync_w)
     return sync_r, child.pid
+
+
+def _close_fds_but(keep: set[int]) -> None:
+    last = 3
+    for fd in sorted(f for f in keep if f >= 3):
+        os.closerange(last, fd)
+        last = fd + 1
+    os.closerange(last, 65536)
 
 
 class _SyncReader:
@@ -189,12 +204,13 @@ class _SyncReader:
 
 
 def _await_start(store: ContainerStore, c: Container, sync_r: int, run_dir: str,
-                 req: StartRequest) -> Started:
+                 req: StartRequest, net: Any) -> Started:
     reader = _SyncReader(sync_r)
     msg = reader.next(START_TIMEOUT)
     sock = None
     if "pid" in msg:
         c.state.pid = int(msg["pid"])
+        hooks.started(store.paths, c, net)  # network, then the supervisor's go byte
         if req.attach:
             from pycontainer.ops import attach
 
@@ -312,7 +328,7 @@ def restart(paths: Paths, ref: str, timeout: float | None = None) -> str:
 
 # -- removal -------------------------------------------------------------------------------
 
-def remove(paths: Paths, ref: str, force: bool = False) -> str:
+def remove(paths: Paths, ref: str, force: bool = False, volumes: bool = False) -> str:
     store = store_for(paths)
     cid = store.resolve(ref)
     with store.lock(cid):
@@ -328,8 +344,10 @@ def remove(paths: Paths, ref: str, force: bool = False) -> str:
         c.state.status = Status.REMOVING
         store.save(cid, c.state)
         _wait_gone(c.state.supervisor_pid)
+        hooks.teardown(paths, store, c)
         _remove_storage(paths, store, c)
         store.remove_records(c)
+    hooks.removed(paths, c, volumes)
     return cid
 
 
@@ -362,6 +380,8 @@ def cleanup(paths: Paths, ref: str, remove_it: bool = False) -> None:
         return  # already removed (e.g. by the foreground `run --rm`)
     with store.lock(cid):
         c = load_synced(store, cid)
+        if c.state.status == Status.EXITED:
+            hooks.teardown(paths, store, c)
     if remove_it and c.state.status == Status.EXITED:
         with contextlib.suppress(PycError):
             remove(paths, cid, force=True)

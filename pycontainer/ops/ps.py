@@ -11,6 +11,7 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import PycError, UsageError
+from pycontainer.ops import netsetup
 from pycontainer.paths import Paths
 
 FILTERS = ("status", "name", "label", "ancestor", "id", "exited", "before", "since")
@@ -38,6 +39,8 @@ class PsEntry:
     finished_at: str
     labels: dict[str, str]
     size_rw: int | None = None
+    ports: str = ""  # the PORTS column: 0.0.0.0:8080->80/tcp
+    mounts: str = ""  # the Mounts column: volume names and bind sources
 
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
@@ -122,6 +125,9 @@ def _entry(store: ContainerStore, c: Container, state: str, size: bool) -> PsEnt
         state=state, exit_code=c.state.exit_code, started_at=c.state.started_at,
         finished_at=c.state.finished_at, labels=dict(cfg.spec.get("labels") or {}),
         size_rw=dir_size(store.dir(c.id) / "storage" / "diff") if size else None,
+        ports=netsetup.ps_ports(store, c),
+        mounts=",".join(m.get("volume") or m.get("source") or ""
+                        for m in cfg.spec.get("mounts") or [] if m.get("type") == "bind"),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import ssl
 import threading
 import time
 import urllib.parse
@@ -88,6 +89,11 @@ class RegistryClient:
                     hdrs["Authorization"] = auth
             try:
                 resp = self.transport.send(tr.Request(method, url, hdrs, body))
+            except ssl.SSLError as exc:
+                raise RegistryError(
+                    f"{self.registry}: TLS handshake failed ({exc.reason or exc}); a registry "
+                    "without valid HTTPS needs --tls-verify=false or `insecure = true` in "
+                    "registries.conf") from None
             except tr.TRANSIENT as exc:
                 raise RegistryError(f"{method} {url}: {_why(exc)}") from None
             if resp.status == 401 and same_host and not authed:

@@ -20,6 +20,8 @@ from pycontainer.runtime import base
 from pycontainer.runtime.base import ContainerError, Stdio
 from pycontainer.storage.driver import RootfsPlan
 
+PR_SET_DUMPABLE = 4
+
 
 @dataclass
 class LaunchConfig:
@@ -32,6 +34,11 @@ class LaunchConfig:
     runtime: str = "builtin"
     #: state directory for an external runtime (`runc --root`)
     runtime_root: str = ""
+    #: join this user namespace (setns) instead of creating one: the rootless network
+    #: namespace's, for user-defined networks, or another container's for `container:`
+    userns_path: str = ""
+    #: [[container path, volume dir]]: fill each new volume from the image before mounting
+    copy_up: list[list[str]] = field(default_factory=list)
 
     def mapping(self) -> userns.IdMapping:
         def entries(rows: list[list[int]]) -> tuple[userns.IdMapEntry, ...]:
@@ -75,10 +82,15 @@ def _launcher(cfg: LaunchConfig, spec: Spec, stdio: Stdio, start_fd: int, error_
     """Runs as root of the new user namespace (the process `A`)."""
     stage = "rootfs"
     try:
+        # Becoming a subordinate uid (keep-id maps 0 elsewhere) cleared "dumpable": the user
+        # could then not open /proc/PID/ns/net of the container for slirp4netns or a veth.
+        sc.prctl(PR_SET_DUMPABLE, 1)
         sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
         target = os.path.join(cfg.bundle, spec.root_path)
         for pid in mount_rootfs(RootfsPlan.from_dict(cfg.rootfs), target):
             os.write(report_w, f"H{pid}\n".encode())
+        stage = "copy-up"
+        copy_up(target, cfg.copy_up)
         stage = "create"
         runtime = base.get(cfg.runtime, cfg.runtime_root)
         pid = runtime.create(cfg.container_id, cfg.bundle, spec, stdio, start_fd, error_fd)
@@ -106,6 +118,8 @@ def launch(cfg: LaunchConfig, spec: Spec, stdio: Stdio, start_fd: int, error_fd:
 
     if os.getuid() == 0:
         a_pid = _fork_root(child)
+    elif cfg.userns_path:
+        a_pid = _fork_joined(child, cfg.userns_path)
     else:
         a_pid = userns.fork_in_userns(child, cfg.mapping(), sc.CLONE_NEWNS)
     os.close(report_w)
@@ -123,6 +137,43 @@ def launch(cfg: LaunchConfig, spec: Spec, stdio: Stdio, start_fd: int, error_fd:
     if result.pid == 0 and result.error is None:
         result.error = ContainerError("create", 0, "the container's launcher died")
     return result
+
+
+def copy_up(rootfs: str, pairs: list[list[str]]) -> None:
+    """Docker's volume copy-up, as root of the container's user namespace (owners kept): the
+    image's content at each container path goes into the still-empty volume directory."""
+    if not pairs:
+        return
+    from pycontainer.linux.copytree import copy_tree
+    from pycontainer.runtime.builtin.mounts import secure_join
+
+    for dest, volume_dir in pairs:
+        src = secure_join(rootfs, dest)
+        if os.path.isdir(src) and not os.path.islink(src) and not os.listdir(volume_dir):
+            copy_tree(src, volume_dir)
+
+
+def _fork_joined(child: Any, userns_path: str) -> int:
+    """Fork a launcher that joins an existing user namespace and unshares a mount
+    namespace in it (the fork keeps this process single-threaded for setns)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover
+        code = 1
+        try:
+            fd = os.open(userns_path, os.O_RDONLY | os.O_CLOEXEC)
+            sc.setns(fd, sc.CLONE_NEWUSER)
+            os.close(fd)
+            os.setresgid(0, 0, 0)
+            os.setresuid(0, 0, 0)
+            sc.unshare(sc.CLONE_NEWNS)
+            code = child()
+        except BaseException as exc:  # noqa: BLE001 - reported on stderr, then exit
+            import sys
+
+            sys.stderr.write(f"Error: cannot join {userns_path}: {exc}\n")
+        finally:
+            os._exit(code)
+    return pid
 
 
 def _fork_root(child: Any) -> int:

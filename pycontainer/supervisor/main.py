@@ -84,6 +84,9 @@ class Supervisor:
         self.sync({"pid": self.pid})
         if cfg.tty and self.stdio.receive_master() >= 0 and self.tty_size:
             ptys.set_size(self.stdio.master, *self.tty_size)
+        if cfg.go_fd >= 0 and _read_all(cfg.go_fd) != b"1":
+            return self._failed({"stage": "network", "errno": 0,
+                                 "msg": "the container's network setup failed"})
         if cfg.wait_attach:
             self._accept_first()
         os.write(start_w, b"1")

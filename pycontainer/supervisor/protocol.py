@@ -49,6 +49,12 @@ class SupervisorConfig:
         "auto_remove": False,
         #: a file that exists while the container record does (for --rm bookkeeping)
         "record_path": "",
+        #: an fd to read one "go" byte from before the container may exec (the CLI sets up
+        #: the container's network meanwhile); EOF instead fails the start. -1: no wait
+        "go_fd": -1,
+        #: an fd held open for the supervisor's whole life (slirp4netns's exit pipe: it
+        #: ends with the supervisor, even a SIGKILLed one). -1: none
+        "hold_fd": -1,
     }
 
     def __init__(self, **values: Any) -> None:
@@ -83,6 +89,8 @@ class SupervisorConfig:
     exit_command: list[str]
     auto_remove: bool
     record_path: str
+    go_fd: int
+    hold_fd: int
 
 
 def pid_file(run_dir: str) -> str:

@@ -309,3 +309,10 @@ def test_docker_schema2_manifest_list(pyc: Pyc, registry: str,
     assert obj["Digest"] == digest
     assert len(obj["RootFS"]["Layers"]) == 3
     assert fsck(pyc) == []
+
+
+def test_tls_verify_true_refuses_a_plain_http_registry(pyc: Pyc,
+                                                       fixture_refs: dict[str, str]) -> None:
+    res = pyc.fail("pull", "--tls-verify=true", fixture_refs["busybox"])
+    assert "TLS handshake failed" in res.err and "--tls-verify=false" in res.err
+    pyc.ok("pull", "-q", "--tls-verify=false", fixture_refs["busybox"])

@@ -8,13 +8,16 @@ from pycontainer.cli.app import main
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["-p", "80:80"], "--publish"),
+    (["-p", "80:80/bogus"], "invalid proto"),
     (["--memory", "1g"], "--memory"),
-    (["-v", "/a:/b"], "--volume"),
+    (["-v", "/a:b"], "invalid volume specification"),
+    (["--mount", "type=bind,target=/x"], "needs a source"),
+    (["--add-host", "nocolon"], "--add-host"),
     (["--restart", "always"], "--restart"),
     (["--bogus"], "--bogus"),
     (["--security-opt", "apparmor=x"], "apparmor"),
-    (["--network", "mynet"], "mynet"),
+    (["--network", "a:b"], "a:b"),
+    (["--network", "none", "--network", "n1"], "cannot be combined"),
     (["--log-driver", "syslog"], "syslog"),
 ], ids=lambda v: v if isinstance(v, str) else " ".join(v))
 def test_unsupported_run_options_exit_125(capsys, tmp_path, monkeypatch, args, needle):

@@ -1,0 +1,524 @@
+"""A container's networking from create to removal: the ops glue of `pycontainer.network`.
+
+create  `plan(paths, req, spec, image_config)` checks the request before anything exists (mode,
+        networks, host ports probed free: a taken port fails the run with nothing created) and
+        returns what `ContainerConfig.network` keeps; it sets `spec.network` for `oci.convert`
+        ("private" for slirp4netns and user-defined networks, "none", "host", "container").
+start   `Starter(paths, store, container)`:
+            `prepare()`      before the supervisor: ports allocated, the rootless namespace
+                             ensured, the exit/go pipes made; `supervisor_fds()` and
+                             `userns_path` go to the supervisor and the launcher
+            `after_spawn()`  drops this process's copies of the supervisor's ends
+            `setup(pid)`     once the container's init exists and before it execs the user's
+                             process: slirp4netns and its forwards, or veths and published
+                             ports, /etc/hosts and /etc/resolv.conf; then the "go" byte
+end     `teardown(paths, store, cid)`: idempotent; from rm, stop, start and the exit command.
+
+The supervisor holds the write end of slirp4netns's exit pipe, so slirp4netns ends with the
+supervisor on every path, SIGKILL included. What was set up is kept in
+`<container dir>/network.json` until torn down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pycontainer.containers.model import Container
+from pycontainer.containers.store import ContainerStore, write_replace
+from pycontainer.errors import Conflict, PycError, UsageError
+from pycontainer.network import etc_files, ports
+from pycontainer.network.mode import CONTAINER, HOST, NONE, SLIRP, USER, NetworkMode
+from pycontainer.network.mode import parse_network_mode as _parse_mode
+from pycontainer.paths import Paths
+
+STATE_FILE = "network.json"
+
+
+@dataclass
+class NetworkRequest:
+    """The run/create options about networking, as given."""
+
+    networks: list[str] = field(default_factory=list)  # --network (repeatable)
+    publish: list[str] = field(default_factory=list)  # -p
+    publish_all: bool = False  # -P
+    expose: list[str] = field(default_factory=list)  # --expose
+    aliases: list[str] = field(default_factory=list)  # --network-alias
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_option: list[str] = field(default_factory=list)
+    add_hosts: list[str] = field(default_factory=list)  # --add-host name:ip
+    ip: str | None = None
+
+
+def parse_network_mode(values: list[str] | None) -> NetworkMode:
+    return _parse_mode(values)
+
+
+def validate(req: NetworkRequest | None) -> None:
+    """Parse everything the request holds (no host access): UsageError on a bad value."""
+    if req is None:
+        return
+    parse_network_mode(req.networks)
+    ports.parse_publish_all(req.publish)
+    for item in req.expose:
+        ports.parse_port_proto(item)
+    _add_hosts(req.add_hosts)
+
+
+def _add_hosts(values: list[str]) -> list[list[str]]:
+    out = []
+    for item in values:
+        sep = "=" if "=" in item else ":"
+        name, found, ip = item.partition(sep)
+        if not found or not name or not ip:
+            raise UsageError(f"invalid argument \"{item}\" for \"--add-host\" flag: bad format "
+                             "for add-host")
+        if ip == "host-gateway":
+            ip = "10.0.2.2"  # slirp4netns's address of the host (with allow_host_loopback)
+        out.append([name, ip.strip("[]")])
+    return out
+
+
+def _exposed(image_config: dict[str, Any], expose: list[str]) -> list[str]:
+    found = list((image_config.get("ExposedPorts") or {}).keys())
+    for item in expose:
+        port, proto = ports.parse_port_proto(item)
+        if f"{port}/{proto}" not in found:
+            found.append(f"{port}/{proto}")
+    return found
+
+
+def plan(paths: Paths, req: NetworkRequest, spec: Any, image_config: dict[str, Any]
+         ) -> dict[str, Any]:
+    """Check the request and return `ContainerConfig.network`; sets `spec.network`."""
+    from pycontainer.network import slirp
+
+    mode = parse_network_mode(req.networks)
+    exposed = _exposed(image_config, req.expose)
+    maps = ports.parse_publish_all(req.publish)
+    if req.publish_all:
+        maps += ports.publish_exposed(exposed, maps)
+    if maps and mode.kind in (NONE, CONTAINER):
+        raise UsageError("conflicting options: port publishing and the container type network "
+                         "mode")
+    if mode.kind == HOST:
+        maps = []  # Docker: published ports are discarded in host network mode
+    target = ""
+    if mode.kind == USER:
+        _check_networks(paths, mode.networks)
+        if spec.userns == "keep-id":
+            raise UsageError("--userns=keep-id cannot be combined with user-defined networks")
+    elif mode.kind == CONTAINER:
+        target = ContainerStore(paths).resolve(mode.container)
+    slirp.check_mappings(maps)
+    ports.allocate(maps)  # probe only: a taken port fails before anything is created
+    spec.network = {NONE: "none", HOST: "host", CONTAINER: "container"}.get(mode.kind, "private")
+    return {
+        "values": list(req.networks), "kind": mode.kind, "networks": list(mode.networks),
+        "container": target, "publish": list(req.publish), "publish_all": req.publish_all,
+        "exposed": exposed, "aliases": list(req.aliases), "dns": list(req.dns),
+        "dns_search": list(req.dns_search), "dns_option": list(req.dns_option),
+        "add_hosts": _add_hosts(req.add_hosts), "ip": req.ip,
+    }
+
+
+def _check_networks(paths: Paths, names: tuple[str, ...]) -> None:
+    from pycontainer.network import bridge
+
+    nstore = bridge.store(paths)
+    for name in names:
+        nstore.get(name)  # NetworkNotFound (125)
+
+
+def _mode_of(net: dict[str, Any], spec: dict[str, Any]) -> NetworkMode:
+    if net.get("values") is not None or net.get("kind"):
+        return parse_network_mode(net.get("values") or [])
+    # a container created before networking existed: what spec.network said
+    old = spec.get("network") or "private"
+    return parse_network_mode(["none" if old == "private" else old])
+
+
+def requested_mappings(net: dict[str, Any]) -> list[ports.PortMapping]:
+    maps = ports.parse_publish_all(net.get("publish") or [])
+    if net.get("publish_all"):
+        maps += ports.publish_exposed(net.get("exposed") or [], maps)
+    return maps
+
+
+# --- /etc files ------------------------------------------------------------------------------
+
+
+def _host_text(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def etc_texts(paths: Paths, net: dict[str, Any], mode: NetworkMode, hostname: str,
+              addresses: list[str], peers: list[tuple[str, list[str]]]) -> dict[str, str]:
+    """/etc/hosts and /etc/resolv.conf for the container (Docker's forms)."""
+    from pycontainer.network import bridge, slirp
+
+    extra = [(n, ip) for n, ip in net.get("add_hosts") or []]
+    extra += [(" ".join(names), ip) for ip, names in peers]
+    req = etc_files.EtcRequest(hostname=hostname, network="host" if mode.kind == HOST else
+                               "private", addresses=addresses, extra_hosts=extra,
+                               dns=net.get("dns") or [], dns_search=net.get("dns_search") or [],
+                               dns_options=net.get("dns_option") or [])
+    host_resolv = _host_text("/etc/resolv.conf")
+    hosts = etc_files.hosts_file(req, _host_text("/etc/hosts") if mode.kind == HOST else "")
+    if mode.kind == SLIRP:
+        rc = slirp.resolv_config(mode.slirp, req.dns, req.dns_search, req.dns_options,
+                                 host_resolv)
+        resolv = _resolv_text(rc)
+    elif mode.kind == USER:
+        rc = bridge.resolv_config(paths, list(mode.networks), req.dns, req.dns_search,
+                                  req.dns_options, host_resolv)
+        resolv = _resolv_text(rc)
+    else:
+        resolv = etc_files.resolv_conf(req, host_resolv)
+    return {"hosts": hosts, "resolv.conf": resolv}
+
+
+def _resolv_text(rc: Any) -> str:
+    out = "".join(f"nameserver {s}\n" for s in rc.nameservers)
+    if rc.search:
+        out += "search " + " ".join(rc.search) + "\n"
+    if rc.options:
+        out += "options " + " ".join(rc.options) + "\n"
+    return out
+
+
+def write_in_place(path: Path, text: str) -> None:
+    """Rewrite a file the container bind-mounts: same inode, so the container sees it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def write_etc(paths: Paths, userdata: Path, net: dict[str, Any], spec: dict[str, Any],
+              hostname: str, addresses: list[str] | None = None,
+              peers: list[tuple[str, list[str]]] | None = None) -> None:
+    """At create (no address yet) and at start (with the container's addresses)."""
+    if not net:
+        return
+    mode = _mode_of(net, spec)
+    if mode.kind == CONTAINER:
+        return  # written from the joined container's files at start
+    texts = etc_texts(paths, net, mode, hostname, addresses or [], peers or [])
+    for name, text in texts.items():
+        write_in_place(userdata / name, text)
+
+
+# --- start -----------------------------------------------------------------------------------
+
+
+class Starter:
+    """Network setup for one start of a container (see the module docstring)."""
+
+    def __init__(self, paths: Paths, store: ContainerStore, c: Container) -> None:
+        self.paths, self.store, self.c = paths, store, c
+        self.net = c.config.network or {}
+        self.mode = _mode_of(self.net, c.config.spec)
+        self.maps: list[ports.PortMapping] = []
+        self.userns_path = ""
+        self.go_r = self.go_w = self.exit_r = self.exit_w = -1
+        self.state: dict[str, Any] = {"kind": self.mode.kind}
+
+    @property
+    def needed(self) -> bool:
+        return self.mode.kind != HOST
+
+    def prepare(self) -> None:
+        teardown(self.paths, self.store, self.c.id)  # what a killed supervisor left
+        if not self.needed:
+            return
+        kind = self.mode.kind
+        if kind in (SLIRP, USER):
+            self.maps = ports.allocate(requested_mappings(self.net))
+        if kind == USER:
+            from pycontainer.network import rootlessns
+
+            holder = rootlessns.ensure(self.paths.runtime, self.paths.data)
+            self.userns_path = holder.userns_path
+        elif kind == CONTAINER:
+            self._join_container()
+        if kind == SLIRP:
+            from pycontainer.network import slirp
+
+            self.exit_r, self.exit_w = slirp.exit_pipe()
+        self.go_r, self.go_w = os.pipe()
+
+    def _join_container(self) -> None:
+        target = self.net.get("container") or self.mode.container
+        other = self.store.load(self.store.resolve(target))
+        if other.state.pid == 0 or not other.state.running:
+            raise Conflict(f"cannot join the network of container {other.name}: it is not "
+                           "running")
+        if other.config.uid_map != self.c.config.uid_map:
+            raise UsageError(f"cannot join the network of container {other.name}: its user "
+                             "namespace maps other ids (--userns differs)")
+        pid = other.state.pid
+        self.userns_path = f"/proc/{pid}/ns/user"
+        _set_netns_path(self.store.bundle(self.c.id) / "config.json", f"/proc/{pid}/ns/net")
+        mine, theirs = self.store.userdata(self.c.id), self.store.userdata(other.id)
+        for name in ("hosts", "resolv.conf"):
+            with contextlib.suppress(OSError):
+                write_in_place(mine / name, (theirs / name).read_text())
+        self.state["container"] = other.id
+
+    def supervisor_fds(self) -> dict[str, int]:
+        """go_fd: the supervisor waits for a byte on it before letting the container exec;
+        hold_fd: kept open by the supervisor for its whole life (slirp4netns's exit pipe)."""
+        return {"go_fd": self.go_r, "hold_fd": self.exit_w}
+
+    def after_spawn(self) -> None:
+        for name in ("go_r", "exit_w"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, name, -1)
+
+    def setup(self, pid: int) -> None:
+        """Connect the container whose init is `pid`, then let it go. On failure everything
+        is undone and the supervisor (seeing no go byte) fails the container."""
+        try:
+            addresses, peers = self._connect(pid)
+            self._save()
+            hostname = self.c.config.spec.get("hostname") or self.c.id[:12]
+            write_etc(self.paths, self.store.userdata(self.c.id), self.net,
+                      self.c.config.spec, hostname, addresses, peers)
+            os.write(self.go_w, b"1")
+        except BaseException:
+            self.close()
+            teardown(self.paths, self.store, self.c.id)
+            raise
+        self.close()
+
+    def _connect(self, pid: int) -> tuple[list[str], list[tuple[str, list[str]]]]:
+        kind = self.mode.kind
+        if kind == SLIRP:
+            return [self._slirp(pid)], []
+        if kind == USER:
+            return self._bridges(pid)
+        if kind == NONE:
+            loopback_up(pid)
+        return [], []
+
+    def _slirp(self, pid: int) -> str:
+        from pycontainer.network import slirp
+
+        run_dir = self.store.run_dir(self.c.id)
+        sock = slirp.api_socket_path(run_dir, self.c.id[:12])
+        s = slirp.start_slirp(pid, sock, self.mode.slirp, exit_fd=self.exit_r,
+                              log_path=str(run_dir / "slirp4netns.log"),
+                              cache_dir=self.paths.runtime)
+        os.close(self.exit_r)
+        self.exit_r = -1
+        self.state["slirp"] = s.to_dict()
+        self._save()  # so a failing forward below still stops slirp4netns
+        slirp.forward_ports(s, self.maps)
+        self.state["ports"] = [m.to_dict() for m in self.maps]
+        self.state["ip"] = self.mode.slirp.guest_ip
+        return self.mode.slirp.guest_ip
+
+    def _bridges(self, pid: int) -> tuple[list[str], list[tuple[str, list[str]]]]:
+        from pycontainer.network import bridge, ipam
+
+        aliases = list(self.net.get("aliases") or [])
+        nets: dict[str, Any] = {}
+        self.state["networks"] = nets
+        for i, name in enumerate(self.mode.networks):
+            ip, mac = bridge.connect(self.paths, self.c.id, self.c.name, pid, name, aliases,
+                                     self.net.get("ip") if i == 0 else None)
+            nets[name] = {"ip": ip, "mac": mac}
+            self._save()
+        first = nets[self.mode.networks[0]]["ip"]
+        self.state["published"] = bridge.publish(self.paths, first, self.maps)
+        self.state["ports"] = [m.to_dict() for m in self.maps]
+        self.state["ip"] = first
+        records = bridge.store(self.paths).networks()
+        peers = ipam.peer_hosts([n for n in records if n.name in nets], self.c.id)
+        return [nets[n]["ip"] for n in self.mode.networks], peers
+
+    def _save(self) -> None:
+        write_replace(self.store.dir(self.c.id) / STATE_FILE, json.dumps(self.state).encode())
+
+    def close(self) -> None:
+        for name in ("go_r", "go_w", "exit_r", "exit_w"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                setattr(self, name, -1)
+
+
+def _set_netns_path(config_json: Path, ns_path: str) -> None:
+    data = json.loads(config_json.read_bytes())
+    for ns in data.get("linux", {}).get("namespaces", []):
+        if ns.get("type") == "network":
+            ns["path"] = ns_path
+    write_replace(config_json, json.dumps(data).encode(), 0o644)
+
+
+def loopback_up(pid: int) -> None:
+    """Bring `lo` up in the network namespace of `pid` (Docker's `--network none` has it up).
+    A forked child enters the container's user and network namespaces to do it."""
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            _enter_and_lo_up(pid)
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        from pycontainer.errors import HostError
+
+        raise HostError("cannot bring up the loopback interface of the container")
+
+
+def _enter_and_lo_up(pid: int) -> None:  # pragma: no cover - runs in a forked child
+    import fcntl
+    import socket
+    import struct
+
+    from pycontainer.linux import syscalls
+
+    for ns, flag in (("user", syscalls.CLONE_NEWUSER), ("net", syscalls.CLONE_NEWNET)):
+        fd = os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            syscalls.setns(fd, flag)
+        finally:
+            os.close(fd)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        req = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, 0x8913, req))[1]
+        fcntl.ioctl(s, 0x8914, struct.pack("16sH14x", b"lo", flags | 0x1))
+
+
+# --- teardown --------------------------------------------------------------------------------
+
+
+def load_state(store: ContainerStore, cid: str) -> dict[str, Any]:
+    try:
+        data = json.loads((store.dir(cid) / STATE_FILE).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def teardown(paths: Paths, store: ContainerStore, cid: str) -> None:
+    """Undo what `setup` did (idempotent; errors are swallowed: removal must go on)."""
+    state = load_state(store, cid)
+    if not state:
+        return
+    if state.get("slirp"):
+        from pycontainer.network import slirp
+
+        with contextlib.suppress(PycError, OSError, KeyError, ValueError):
+            slirp.stop_slirp(slirp.Slirp.from_dict(state["slirp"]), timeout=2.0)
+    if state.get("kind") == USER:
+        _teardown_bridges(paths, cid, state)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(store.dir(cid) / STATE_FILE)
+
+
+def _teardown_bridges(paths: Paths, cid: str, state: dict[str, Any]) -> None:
+    from pycontainer.network import bridge
+
+    with contextlib.suppress(PycError, OSError):
+        bridge.unpublish(paths, list(state.get("published") or []))
+    with contextlib.suppress(PycError, OSError):
+        bridge.disconnect_all(paths, cid)
+    with contextlib.suppress(PycError, OSError):
+        bridge.release(paths)
+
+
+def needs_cleanup(c: Container) -> bool:
+    """Whether the container's exit must run `container cleanup` (user-defined networks keep
+    addresses and forwards outside the container that its exit does not free)."""
+    return (c.config.network or {}).get("kind") == USER
+
+
+# --- views: ps, port, inspect ----------------------------------------------------------------
+
+
+def current_mappings(store: ContainerStore, c: Container) -> list[ports.PortMapping]:
+    if not c.state.running:
+        return []
+    state = load_state(store, c.id)
+    return [ports.PortMapping.from_dict(d) for d in state.get("ports") or []]
+
+
+def ps_ports(store: ContainerStore, c: Container) -> str:
+    if not c.state.running:
+        return ""
+    exposed = (c.config.network or {}).get("exposed") or []
+    return ports.format_ports(current_mappings(store, c), exposed)
+
+
+def port_lines(paths: Paths, ref: str, port_filter: str | None = None) -> list[str]:
+    """`pyc port CONTAINER [PORT[/PROTO]]`."""
+    store = ContainerStore(paths)
+    cid = store.resolve(ref)
+    c = store.load(cid)
+    store.sync(c)
+    return ports.port_lines(current_mappings(store, c), ref, port_filter)
+
+
+def inspect_settings(store: ContainerStore, c: Container) -> dict[str, Any]:
+    """`NetworkSettings` of `pyc inspect`."""
+    net = c.config.network or {}
+    state = load_state(store, c.id) if c.state.running else {}
+    exposed = net.get("exposed") or []
+    out: dict[str, Any] = {
+        "SandboxID": "", "SandboxKey": f"/proc/{c.state.pid}/ns/net" if c.state.pid else "",
+        "Ports": ports.inspect_ports(current_mappings(store, c), exposed) if c.state.running
+        else {},
+        "IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "", "Networks": {},
+    }
+    kind = state.get("kind") or net.get("kind") or ""
+    if kind == SLIRP and state.get("ip"):
+        out.update(IPAddress=state["ip"], IPPrefixLen=24, Gateway="10.0.2.2")
+        out["Networks"] = {"slirp4netns": {"IPAddress": state["ip"], "IPPrefixLen": 24,
+                                           "Gateway": "10.0.2.2", "MacAddress": ""}}
+    elif kind == USER:
+        out["Networks"] = _user_networks(store, c, net)
+    elif kind in (HOST, NONE):
+        out["Networks"] = {kind: {"IPAddress": "", "Gateway": "", "MacAddress": ""}}
+    return out
+
+
+def _user_networks(store: ContainerStore, c: Container, net: dict[str, Any]) -> dict[str, Any]:
+    from pycontainer.network import bridge, ipam
+
+    out: dict[str, Any] = {}
+    nstore = bridge.store(store.paths)
+    for name in net.get("networks") or []:
+        with contextlib.suppress(PycError, OSError):
+            n = nstore.get(name)
+            ep = n.endpoints.get(c.id)
+            out[name] = ipam.endpoint_settings(n, ep) if ep else {"NetworkID": n.id,
+                                                                  "IPAddress": ""}
+    return out
+
+
+def port_bindings(net: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """`HostConfig.PortBindings`: what was asked (host port "" = any)."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for m in requested_mappings(net):
+        out.setdefault(m.key, []).append({"HostIp": m.host_ip,
+                                          "HostPort": str(m.host_port) if m.host_port else ""})
+    return out
