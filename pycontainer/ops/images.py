@@ -299,7 +299,7 @@ def list_rows(paths: Paths, repository: str | None = None, filters: list[str] | 
               no_trunc: bool = False) -> list[ImageRow]:
     name_preds = [_name_filter(f.partition("=")[2]) for f in filters or []
                   if f.startswith("reference=")]
-    preds = [_filter(f) for f in filters or [] if not f.startswith("reference=")]
+    preds = [_filter(f, paths) for f in filters or [] if not f.startswith("reference=")]
     users = containers_using(paths)
     rows: list[ImageRow] = []
     for rec in sorted(list_images(paths), key=lambda r: r.created, reverse=True):
@@ -344,8 +344,7 @@ def _name_filter(pattern: str) -> Any:
     return match
 
 
-def _filter(text: str) -> Any:
-
+def _filter(text: str, paths: Paths) -> Any:
     key, sep, value = text.partition("=")
     if not sep:
         raise UsageError(f"bad format of filter (expected name=value): {text}")
@@ -361,4 +360,9 @@ def _filter(text: str) -> Any:
         k, _, v = value.partition("=")
         return lambda rec: k in ((rec.config.get("config") or {}).get("Labels") or {}) and \
             (not v or rec.config["config"]["Labels"][k] == v)
+    if key in ("before", "since"):
+        pivot = resolve(paths, value).created
+        if key == "before":
+            return lambda rec: rec.created < pivot
+        return lambda rec: rec.created > pivot
     raise UsageError(f"invalid filter '{key}'")

@@ -113,3 +113,15 @@ def test_prune_removes_dangling_only(pyc: Pyc, bb: str) -> None:
 def test_unsupported_flag_is_125_and_named(pyc: Pyc) -> None:
     res = pyc.fail("images", "--no-such-flag")
     assert "--no-such-flag" in res.err
+
+
+def test_before_and_since_filters(pyc: Pyc, bb: str) -> None:
+    import subprocess
+
+    res = subprocess.run(pyc.argv("import", "-", "local/new:1"), input=b"\0" * 1024,
+                         env=pyc.env, capture_output=True)
+    assert res.returncode == 0, res.stderr
+    fmt = ("--format", "{{.Repository}}")
+    assert pyc.ok("images", "--filter", f"since={bb}", *fmt).out == "local/new\n"
+    assert pyc.ok("images", "--filter", "before=local/new:1", *fmt).out == \
+        bb.rsplit(":", 1)[0] + "\n"
