@@ -98,3 +98,33 @@ def test_load_garbage_fails_cleanly(pyc: Pyc) -> None:
                          capture_output=True, text=False)
     assert res.returncode == 125
     assert res.stderr.decode().startswith("Error:")
+
+
+def test_podman_loads_what_pyc_saves_and_pyc_loads_what_podman_saves(
+        pyc: Pyc, fixture_refs: dict[str, str], tmp_path: Path) -> None:
+    if not shutil.which("podman"):
+        pytest.fail("podman is not installed")
+    ref = fixture_refs["busybox"]
+    pyc.ok("pull", "-q", ref)
+    ours = tmp_path / "pyc.tar"
+    pyc.ok("save", "-o", str(ours), ref)
+    podman = ["podman", "--root", str(tmp_path / "proot"), "--runroot",
+              str(tmp_path / "prun"), "--cgroup-manager", "cgroupfs", "--events-backend",
+              "file"]
+    try:
+        res = subprocess.run([*podman, "load", "-i", str(ours)], capture_output=True,
+                             text=True)
+        assert res.returncode == 0, res.stderr
+        assert ref in res.stdout
+        theirs = tmp_path / "podman.tar"
+        res = subprocess.run([*podman, "save", "--format", "docker-archive", "-o",
+                              str(theirs), ref], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+    finally:
+        subprocess.run([*podman, "unshare", "rm", "-rf", str(tmp_path / "proot")],
+                       capture_output=True)
+    before = _inspect(pyc, ref)
+    pyc.ok("rmi", ref)
+    pyc.ok("load", "-i", str(theirs))
+    after = _inspect(pyc, ref)
+    assert after["Id"] == before["Id"] and after["RootFS"] == before["RootFS"]
