@@ -108,9 +108,11 @@ def test_podman_loads_what_pyc_saves_and_pyc_loads_what_podman_saves(
     pyc.ok("pull", "-q", ref)
     ours = tmp_path / "pyc.tar"
     pyc.ok("save", "-o", str(ours), ref)
-    podman = ["podman", "--root", str(tmp_path / "proot"), "--runroot",
-              str(tmp_path / "prun"), "--cgroup-manager", "cgroupfs", "--events-backend",
-              "file"]
+    import tempfile
+
+    runroot = tempfile.mkdtemp(prefix="pycp-", dir="/tmp")  # podman wants < 50 characters
+    podman = ["podman", "--root", str(tmp_path / "proot"), "--runroot", runroot,
+              "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
     try:
         res = subprocess.run([*podman, "load", "-i", str(ours)], capture_output=True,
                              text=True)
@@ -121,7 +123,7 @@ def test_podman_loads_what_pyc_saves_and_pyc_loads_what_podman_saves(
                               str(theirs), ref], capture_output=True, text=True)
         assert res.returncode == 0, res.stderr
     finally:
-        subprocess.run([*podman, "unshare", "rm", "-rf", str(tmp_path / "proot")],
+        subprocess.run([*podman, "unshare", "rm", "-rf", str(tmp_path / "proot"), runroot],
                        capture_output=True)
     before = _inspect(pyc, ref)
     pyc.ok("rmi", ref)
