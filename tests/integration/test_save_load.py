@@ -125,6 +125,7 @@ def test_podman_loads_what_pyc_saves_and_pyc_loads_what_podman_saves(
     finally:
         subprocess.run([*podman, "unshare", "rm", "-rf", str(tmp_path / "proot"), runroot],
                        capture_output=True)
+        shutil.rmtree(runroot, ignore_errors=True)
     before = _inspect(pyc, ref)
     pyc.ok("rmi", ref)
     pyc.ok("load", "-i", str(theirs))
