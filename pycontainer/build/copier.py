@@ -255,8 +255,7 @@ def mkdirs(path: str, root: str, created: list[tuple[str, float, float]]) -> Non
         mkdirs(parent, root, created)
     pst = os.stat(parent)
     created.append((parent, pst.st_atime, pst.st_mtime))
-    os.mkdir(path, 0o755)
-    os.chown(path, 0, 0)
+    os.mkdir(path, 0o755)  # owned by root of the user namespace, where this runs
 
 
 def apply(op: FsOp, dst_root: str) -> None:
