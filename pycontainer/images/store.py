@@ -74,6 +74,7 @@ def now() -> str:
 
 class ImageStore:
     def __init__(self, paths: Paths) -> None:
+        self.paths = paths
         self.root = Path(paths.images)
         self.blobs = BlobStore(self.root / "blobs")
         self.layers = LayerStore(self.root / "layers")
@@ -152,10 +153,25 @@ class ImageStore:
         with contextlib.suppress(InvalidReference):
             by_name = self._by_name(images, reference.parse(text))
         if by_name is None and _HEX.match(text):
-            return self._by_prefix(images, text, text)
+            by_name = self._by_prefix(images, text, text)
         if by_name is None:
             reference.parse(text)  # an invalid name that is no id either: say so
+            by_name = self._by_search_registries(images, text)
         return by_name
+
+    def _by_search_registries(self, images: dict[str, Any], text: str) -> str | None:
+        """An unqualified name pulled through registries.conf's search list
+        ("app" pulled as quay.io/app:latest) is found under that registry too."""
+        if reference.is_qualified(text) or not images:
+            return None
+        from pycontainer import config
+
+        for registry in config.load(self.paths.config).search:
+            if registry != reference.DEFAULT_REGISTRY:
+                found = self._by_name(images, reference.parse(text, registry))
+                if found:
+                    return found
+        return None
 
     def _by_prefix(self, images: dict[str, Any], prefix: str, text: str) -> str | None:
         if not _HEX.match(prefix):

@@ -316,3 +316,13 @@ def test_tls_verify_true_refuses_a_plain_http_registry(pyc: Pyc,
     res = pyc.fail("pull", "--tls-verify=true", fixture_refs["busybox"])
     assert "TLS handshake failed" in res.err and "--tls-verify=false" in res.err
     pyc.ok("pull", "-q", "--tls-verify=false", fixture_refs["busybox"])
+
+
+def test_unqualified_search_registries(pyc: Pyc, registry: str) -> None:
+    conf = pyc.root.parent / "registries.conf"
+    conf.write_text(f'unqualified-search-registries = ["{registry}"]\n')
+    env = {"PYC_REGISTRIES_CONF": str(conf)}
+    res = pyc.ok("pull", "fixtures/busybox", env=env)
+    assert res.lines[-1] == f"{registry}/fixtures/busybox:latest"
+    assert pyc.ok("image", "exists", "fixtures/busybox", env=env).rc == 0
+    pyc.ok("image", "inspect", "fixtures/busybox", env=env)
