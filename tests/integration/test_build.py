@@ -397,3 +397,33 @@ def test_built_image_pushed_runs_under_podman(
                        timeout=300)
         subprocess.run(["podman", "unshare", "rm", "-rf", str(state)], capture_output=True,
                        env=env, timeout=300)
+
+
+def test_add_url_with_checksum_and_image_build_alias(
+        shared_pyc: Pyc, fixture_refs: dict[str, str], tmp_path: Path) -> None:
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    served = tmp_path / "www"
+    served.mkdir()
+    (served / "tool.txt").write_text("downloaded\n")
+    digest = "sha256:" + hashlib.sha256(b"downloaded\n").hexdigest()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/tool.txt"
+    try:
+        good = write_context(tmp_path / "good", {"Dockerfile": (
+            f"FROM {fixture_refs['busybox']}\nADD --checksum={digest} {url} /downloads/\n")})
+        name = tag()
+        shared_pyc.ok("image", "build", "--platform", "linux/amd64", "-t", name, str(good))
+        assert run_in(shared_pyc, name, "cat /downloads/tool.txt; stat -c %a "
+                      "/downloads/tool.txt") == "downloaded\n600\n"
+        bad = write_context(tmp_path / "bad", {"Dockerfile": (
+            f"FROM {fixture_refs['busybox']}\nADD --checksum=sha256:{'0' * 64} {url} /d/\n")})
+        res = shared_pyc.fail("build", str(bad), rc=125)
+        assert "digest mismatch" in res.err
+    finally:
+        server.shutdown()
