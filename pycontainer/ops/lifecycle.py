@@ -144,7 +144,7 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
     """Start the supervisor in its own session; returns (sync pipe read end, its pid)."""
     path = sp.config_file(cfg.run_dir)
     with open(path, "wb") as f:
-        f.write(cfg.to_json())
+        f.write(cfg.serialize())
     sync_r, sync_w = os.pipe()
     mode = os.environ.get("PYC_SUPERVISOR_MODE") or req.mode
     if mode == "fork":
@@ -158,7 +158,7 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
                 _close_fds_but({sync_w, cfg.go_fd, cfg.hold_fd})
                 from pycontainer.supervisor.main import serve
 
-                code = serve(cfg, sync_w, req.tty_size)
+                code = serve(cfg, sync_w, req.tty_size, launch_in_process=True)
             finally:
                 os._exit(code)
         os.close(sync_w)

@@ -8,7 +8,6 @@ error pipe, never as text to parse.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Protocol
@@ -39,12 +38,15 @@ class ContainerError(Exception):  # noqa: N818 - a record that travels between p
     message: str
 
     def encode(self) -> bytes:
-        return json.dumps({"stage": self.stage, "errno": self.errno, "msg": self.message}).encode()
+        """`stage NUL errno NUL message`, one line: readable by the supervisor without a
+        JSON parser (it keeps its imports small) and safe in line-based pipes."""
+        msg = self.message.replace("\n", " ").replace("\0", " ")
+        return f"{self.stage}\0{self.errno}\0{msg}".encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> ContainerError:
-        d = json.loads(raw)
-        return cls(d["stage"], int(d["errno"]), d["msg"])
+        stage, errno, msg = raw.decode(errors="replace").rstrip("\n").split("\0", 2)
+        return cls(stage, int(errno), msg)
 
     def to_exception(self, command: str) -> PycError:
         if self.stage == "exec" and self.errno == 2:

@@ -6,9 +6,9 @@ k8s-file:  2026-01-02T03:04:05.123456789+00:00 stdout F hi     (P for a partial 
 
 from __future__ import annotations
 
-import json
 import os
 import time
+from _json import encode_basestring
 
 MAX_LINE = 16 * 1024  # Docker splits longer lines into partial records
 
@@ -53,8 +53,9 @@ class LogWriter:
             body = text[:-1] if full else text
             ts = timestamp()[:-1] + "+00:00"
             return f"{ts} {stream} {'F' if full else 'P'} {body}\n".encode()
-        rec = {"log": text, "stream": stream, "time": timestamp()}
-        return json.dumps(rec, ensure_ascii=False).encode() + b"\n"
+        # json.dumps would import json and re into the supervisor: encode the record here
+        return (f'{{"log":{encode_basestring(text)},"stream":"{stream}",'
+                f'"time":"{timestamp()}"}}\n').encode()
 
     def close(self) -> None:
         self.flush()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
+import marshal
 import os
 import selectors
 import signal
@@ -36,8 +36,10 @@ class Client:
 
 class Supervisor:
     def __init__(self, cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | None
-                 = None) -> None:
+                 = None, launch_in_process: bool = False) -> None:
         self.cfg = cfg
+        #: forked from the CLI, memory does not matter and a fork less is faster
+        self.launch_in_process = launch_in_process
         self.sync_fd = sync_fd
         self.tty_size = tty_size
         self.sel = selectors.DefaultSelector()
@@ -54,7 +56,7 @@ class Supervisor:
         if self.sync_fd < 0:
             return
         try:
-            os.write(self.sync_fd, json.dumps(msg).encode() + b"\n")
+            os.write(self.sync_fd, p.dumps(msg).encode() + b"\n")
         except OSError:
             self.sync_fd = -1  # the CLI is gone; the container carries on
 
@@ -81,6 +83,13 @@ class Supervisor:
         if "error" in report:
             return self._failed(report["error"])
         self.pid = int(report["pid"])
+        for procs in cfg.cgroup_procs:  # limits apply before the command runs
+            try:
+                with open(procs, "w") as f:
+                    f.write(str(self.pid))
+            except OSError as exc:
+                return self._failed({"stage": "cgroup", "errno": exc.errno or 0,
+                                     "msg": f"cannot join cgroup {procs}: {exc.strerror}"})
         self.sync({"pid": self.pid})
         if cfg.tty and self.stdio.receive_master() >= 0 and self.tty_size:
             ptys.set_size(self.stdio.master, *self.tty_size)
@@ -93,9 +102,10 @@ class Supervisor:
         os.close(start_w)
         error = _read_all(err_r)
         if error:
-            return self._failed(json.loads(error))
+            e = ContainerErrorRecord(error)
+            return self._failed({"stage": e[0], "errno": e[1], "msg": e[2]})
         started = timestamp()
-        p.write_replace(p.pid_file(cfg.run_dir), json.dumps({
+        p.write_replace(p.pid_file(cfg.run_dir), p.dumps({
             "pid": self.pid, "started": proc.start_time(self.pid), "supervisor": os.getpid(),
             "startedAt": started}).encode())
         self.sync({"started": started})
@@ -107,6 +117,10 @@ class Supervisor:
         """Fork the starter, which launches the container and exits; the container is
         reparented to us (we are a child subreaper)."""
         assert self.stdio is not None
+        if self.launch_in_process:
+            from pycontainer.supervisor.starter import start
+
+            return dict(marshal.loads(start(self.cfg.launch, self.stdio.child, start_r, err_w)))
         rep_r, rep_w = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the starter
@@ -116,19 +130,21 @@ class Supervisor:
 
                 child = self.stdio.child
                 close_all_but({rep_w, start_r, err_w, *[fd for fd in child.values() if fd >= 0]})
-                os.write(rep_w, start(self.cfg.launch, child, start_r, err_w) + b"\n")
+                data = start(self.cfg.launch, child, start_r, err_w)
+                os.write(rep_w, len(data).to_bytes(4, "big") + data)
                 code = 0
             finally:
                 os._exit(code)
         os.close(rep_w)
-        # One line, not EOF: the container may inherit the write end until it execs.
+        # Length-prefixed, not up to EOF: the container may hold the write end until exec.
         with os.fdopen(rep_r, "rb") as f:
-            raw = f.readline()
+            size = int.from_bytes(f.read(4) or b"\0", "big")
+            raw = f.read(size) if size else b""
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
         if not raw:
             return {"error": {"stage": "create", "errno": 0, "msg": "the starter died"}}
-        return dict(json.loads(raw))
+        return dict(marshal.loads(raw))
 
     def _failed(self, error: dict[str, Any]) -> int:
         stage, errno_, msg = str(error.get("stage")), int(error.get("errno", 0)), error.get("msg")
@@ -327,7 +343,7 @@ class Supervisor:
     def _write_exit(self, code: int, error: str = "") -> None:
         record = {"exitCode": code, "finishedAt": timestamp(), "oomKilled": False,
                   "error": error}
-        p.write_replace(p.exit_file(self.cfg.run_dir), json.dumps(record).encode())
+        p.write_replace(p.exit_file(self.cfg.run_dir), p.dumps(record).encode())
 
     def finish(self) -> int:
         assert self.log is not None
@@ -368,6 +384,12 @@ class Supervisor:
                          start_new_session=True)
 
 
+def ContainerErrorRecord(raw: bytes) -> tuple[str, int, str]:  # noqa: N802
+    """runtime.base.ContainerError's wire form, parsed without importing the runtime."""
+    stage, errno_, msg = raw.decode(errors="replace").rstrip("\n").split("\0", 2)
+    return stage, int(errno_), msg
+
+
 def _prctl(option: int, value: int) -> None:
     import ctypes  # only here: ctypes is otherwise not needed by the long-lived supervisor
 
@@ -403,17 +425,18 @@ def detach_stdio(log_path: str) -> None:
     os.close(err)
 
 
-def serve(cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | None = None) -> int:
+def serve(cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | None = None,
+          launch_in_process: bool = False) -> int:
     detach_stdio(os.path.join(cfg.run_dir, "supervisor.log"))
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
-        return Supervisor(cfg, sync_fd, tty_size).run()
+        return Supervisor(cfg, sync_fd, tty_size, launch_in_process).run()
     except BaseException as exc:  # noqa: BLE001 - the log is the only place left to tell
         import traceback
 
         traceback.print_exc()
         with contextlib.suppress(OSError):
-            os.write(sync_fd, json.dumps({"error": {"stage": "supervisor", "errno": 0,
+            os.write(sync_fd, p.dumps({"error": {"stage": "supervisor", "errno": 0,
                                                     "msg": str(exc)}}).encode() + b"\n")
         return 1

@@ -11,9 +11,10 @@ Attach socket frames, both ways: 1 byte type, 4 bytes big-endian length, payload
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import struct
+from _json import encode_basestring
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,6 +56,9 @@ class SupervisorConfig:
         #: an fd held open for the supervisor's whole life (slirp4netns's exit pipe: it
         #: ends with the supervisor, even a SIGKILLed one). -1: none
         "hold_fd": -1,
+        #: cgroup.procs files the container's pid is written to before it may exec (the
+        #: cgroup limits hook: ops.limits fills it at start)
+        "cgroup_procs": None,
     }
 
     def __init__(self, **values: Any) -> None:
@@ -63,20 +67,21 @@ class SupervisorConfig:
             raise TypeError(f"unknown supervisor settings: {sorted(unknown)}")
         for key, default in self.FIELDS.items():
             value = values.get(key, default)
-            if value is None and key in ("launch", "exit_command"):
+            if value is None and key in ("launch", "exit_command", "cgroup_procs"):
                 value = {} if key == "launch" else []
             setattr(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in self.FIELDS}
 
-    def to_json(self) -> bytes:
-        return json.dumps(self.to_dict()).encode()
+    def serialize(self) -> bytes:
+        """marshal, not JSON: the supervisor then needs no json (and re) module."""
+        return marshal.dumps(self.to_dict())
 
     @classmethod
     def load(cls, path: str) -> SupervisorConfig:
         with open(path, "rb") as f:
-            return cls(**json.loads(f.read()))
+            return cls(**marshal.loads(f.read()))
 
     container_id: str
     launch: dict[str, Any]
@@ -91,6 +96,7 @@ class SupervisorConfig:
     record_path: str
     go_fd: int
     hold_fd: int
+    cgroup_procs: list[str]
 
 
 def pid_file(run_dir: str) -> str:
@@ -141,13 +147,20 @@ def socket_address(path: str) -> tuple[str, int | None]:
     return f"/proc/self/fd/{fd}/{os.path.basename(path)}", fd
 
 
-def read_json_file(path: str) -> dict[str, Any] | None:
-    try:
-        with open(path, "rb") as f:
-            data = json.loads(f.read())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+def dumps(obj: Any) -> str:
+    """A small JSON encoder for the records the supervisor writes (dicts, lists, strings,
+    numbers, booleans, None): the json package would import re and cost it memory."""
+    if isinstance(obj, str):
+        return str(encode_basestring(obj))
+    if obj is None or isinstance(obj, bool):
+        return {None: "null", True: "true", False: "false"}[obj]
+    if isinstance(obj, int | float):
+        return repr(obj)
+    if isinstance(obj, dict):
+        return "{" + ",".join(f"{dumps(str(k))}:{dumps(v)}" for k, v in obj.items()) + "}"
+    if isinstance(obj, list | tuple):
+        return "[" + ",".join(dumps(v) for v in obj) + "]"
+    raise TypeError(f"cannot encode {type(obj).__name__}")
 
 
 def write_replace(path: str, data: bytes) -> None:

@@ -6,13 +6,13 @@ drivers, ctypes) never weigh on the supervisor that lives as long as the contain
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 from typing import Any
 
 
 def start(launch: dict[str, Any], child: dict[str, int], start_fd: int, error_fd: int) -> bytes:
-    """Launch; returns the JSON report line for the supervisor."""
+    """Launch; returns the report for the supervisor (marshal: no json import there)."""
     from pycontainer.oci.runtime import Spec
     from pycontainer.runtime.base import Stdio
     from pycontainer.runtime.launch import LaunchConfig
@@ -29,7 +29,7 @@ def start(launch: dict[str, Any], child: dict[str, int], start_fd: int, error_fd
         e = launched.error
         report = {"error": {"stage": e.stage, "errno": e.errno, "msg": e.message},
                   "helpers": launched.helper_pids}
-    return json.dumps(report).encode()
+    return marshal.dumps(report)
 
 
 def close_all_but(keep: set[int]) -> None:

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Container lifecycle benchmarks: pyc vs rootless `podman --runtime runc`.
+
+    runuser -u pyctest -- env HOME=/home/pyctest /work/venv/bin/python \\
+        benchmarks/bench_containers.py [-n 10] [case ...]
+
+Cases (bench.py's framework: fresh storage per case and engine, medians):
+
+    run-rm          run --rm busybox true            create, start, wait, remove
+    run-d-stop      run -d busybox sleep 300; stop   (timed together; PID 1 ignores TERM,
+                                                     so stop uses -t 0 on both engines)
+    exec            exec CTR true                    in a running container
+    ps-a-50         ps -a with 50 containers
+    supervisor-rss  resident memory (KiB) of the per-container supervisor: pyc's vs conmon
+                    (conmon + podman's share: the catatonit pause process, divided by n)
+
+Images are pulled in setup: no case times a pull.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench  # noqa: E402 - the framework lives beside this file
+from bench import BUSYBOX, Engine, case  # noqa: E402
+
+
+def running_container(engine: Engine) -> None:
+    engine.run("pull", BUSYBOX)
+    engine.run("run", "-d", "--name", "bench-ctr", BUSYBOX, "sleep", "3000")
+
+
+def fifty_containers(engine: Engine) -> None:
+    engine.run("pull", BUSYBOX)
+    for i in range(50):
+        engine.run("create", "--name", f"c{i}", BUSYBOX, "true")
+
+
+@case("run-rm", setup=bench.pull_busybox)
+def run_rm(engine: Engine) -> list[str]:
+    """run --rm busybox true: create, start, wait for exit, remove"""
+    return ["run", "--rm", BUSYBOX, "true"]
+
+
+@case("exec", setup=running_container)
+def exec_true(engine: Engine) -> list[str]:
+    """exec CTR true in a running container"""
+    return ["exec", "bench-ctr", "true"]
+
+
+@case("ps-a-50", setup=fifty_containers)
+def ps_all(engine: Engine) -> list[str]:
+    """ps -a with 50 containers"""
+    return ["ps", "-a"]
+
+
+# --- compound cases: measured here, reported in bench.py's table --------------------------
+
+def run_d_stop(engine: Engine, n: int, warmup: int) -> bench.Timing:
+    t = bench.Timing(engine.name)
+    try:
+        engine.run("pull", BUSYBOX)
+        for i in range(warmup + n):
+            start = time.perf_counter()
+            cid = engine.run("run", "-d", BUSYBOX, "sleep", "300").stdout.strip()
+            engine.run("stop", "-t", "0", cid)
+            elapsed = time.perf_counter() - start
+            engine.run("rm", cid)
+            if i >= warmup:
+                t.times.append(elapsed)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        t.error = str(exc)
+    return t
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _supervisor_pid(engine: Engine, cid: str) -> int:
+    if engine.name == "podman":
+        return int(engine.run("inspect", "-f", "{{.State.ConmonPid}}", cid).stdout)
+    run_dir = Path(engine.base[engine.base.index("--runroot") + 1]) / "containers" / cid
+    return int(json.loads((run_dir / "pid.json").read_text())["supervisor"])
+
+
+def supervisor_rss(engine: Engine, n: int, warmup: int) -> bench.Timing:
+    """Median RSS per container in KiB (reported in the ms column's place)."""
+    t = bench.Timing(engine.name)
+    try:
+        engine.run("pull", BUSYBOX)
+        ids = [engine.run("run", "-d", BUSYBOX, "sleep", "300").stdout.strip()
+               for _ in range(max(n, 1))]
+        time.sleep(0.5)
+        for cid in ids:
+            t.times.append(_rss_kib(_supervisor_pid(engine, cid)) / 1000.0)  # shown as "ms"
+        engine.run("rm", "-f", *ids)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        t.error = str(exc)
+    return t
+
+
+COMPOUND = {"run-d-stop": run_d_stop, "supervisor-rss": supervisor_rss}
+
+
+def main(argv: list[str]) -> int:
+    wanted = [a for a in argv if not a.startswith("-") and not a.isdigit()]
+    n = int(argv[argv.index("-n") + 1]) if "-n" in argv else 5
+    simple = [a for a in argv if a not in COMPOUND]
+    code = 0
+    if not wanted or any(w in bench.CASES for w in wanted):
+        code = bench.main(simple if wanted else [a for a in argv])
+    rows = []
+    for name, fn in COMPOUND.items():
+        if wanted and name not in wanted:
+            continue
+        timings = []
+        for make in (lambda: bench.make_pyc(bench.default_pyc()),
+                     lambda: bench.make_podman("podman")):
+            engine = make()
+            try:
+                timings.append(fn(engine, n, 1))
+            finally:
+                bench.remove_state(engine)
+        rows.append((name, timings[0], timings[1]))
+    if rows:
+        print()
+        print("(supervisor-rss is in MB, not ms)")
+        print(bench.table(rows))
+        code = code or int(any(p.error or q.error for _, p, q in rows))
+    return code
+
+
+if __name__ == "__main__":
+    bench.CASES.pop("version", None)
+    raise SystemExit(main(sys.argv[1:]))
