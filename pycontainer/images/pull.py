@@ -78,8 +78,11 @@ def fetch_config(store: ImageStore, client: RegistryClient, repo: str,
 
 
 def pull_image(store: ImageStore, client: RegistryClient, repo: str, resolved: Resolved,
-               names: list[str], progress: Progress | None = None) -> ImageRecord:
-    """Copy the resolved image into the store and index it under `names`."""
+               names: list[str], progress: Progress | None = None,
+               canonical: str = "") -> ImageRecord:
+    """Copy the resolved image into the store and index it under `names`; `canonical` is
+    the registry/repository the digest is recorded for (not a mirror's), by default
+    the client's."""
     store.ensure()
     manifest = resolved.manifest
     report = progress or (lambda *a: None)
@@ -90,7 +93,7 @@ def pull_image(store: ImageStore, client: RegistryClient, repo: str, resolved: R
         store.blobs.put_bytes(raw_cfg, manifest.config.digest)
         store.blobs.put_bytes(manifest.raw, manifest.digest)
         size = sum(int(store.layers.meta(d).get("size", 0)) for d in diff_ids)
-        name = f"{client.registry}/{repo}"
+        name = canonical or f"{client.registry}/{repo}"
         record = ImageRecord(
             id=manifest.config.digest, names=names, digest=manifest.digest, config=config,
             created=str(config.get("created", "")), size=size,

@@ -128,7 +128,7 @@ def _pull_one(paths: Paths, ref: reference.Reference, opts: PullOptions,
         existed = _have(store, resolved, names)
         try:
             record = image_pull.pull_image(store, client, ep.repository, resolved, names,
-                                           show.progress)
+                                           show.progress, ref.name)
         except BaseException:
             # Verified layers of a failed pull are not referenced by any image: drop them,
             # so a failed pull leaves nothing of the image (skipped if another pull runs).

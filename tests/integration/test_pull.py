@@ -326,3 +326,15 @@ def test_unqualified_search_registries(pyc: Pyc, registry: str) -> None:
     assert res.lines[-1] == f"{registry}/fixtures/busybox:latest"
     assert pyc.ok("image", "exists", "fixtures/busybox", env=env).rc == 0
     pyc.ok("image", "inspect", "fixtures/busybox", env=env)
+
+
+def test_mirror_from_registries_conf(pyc: Pyc, registry: str) -> None:
+    conf = pyc.root.parent / "registries.conf"
+    conf.write_text('[[registry]]\nlocation = "registry.invalid"\n'
+                    f'[[registry.mirror]]\nlocation = "{registry}"\n')
+    env = {"PYC_REGISTRIES_CONF": str(conf)}
+    ref = "registry.invalid/fixtures/busybox:latest"
+    pyc.ok("pull", "-q", ref, env=env)
+    obj = inspect(pyc, ref)
+    assert obj["RepoTags"] == [ref]
+    assert obj["RepoDigests"][0].startswith("registry.invalid/fixtures/busybox@sha256:")
