@@ -24,6 +24,7 @@ from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, ContainerRuntimeError, PycError
 from pycontainer.linux import proc
+from pycontainer.ops import limits
 from pycontainer.ops import starthooks as hooks
 from pycontainer.paths import Paths
 from pycontainer.runtime.base import ContainerError
@@ -65,13 +66,13 @@ def load_synced(store: ContainerStore, cid: str) -> Container:
 
 def self_argv() -> list[str]:
     """argv that re-runs this pyc (console script, zipapp or `python -m pycontainer`)."""
-    main = sys.modules.get("__main__")
-    script = getattr(main, "__file__", None) or sys.argv[0]
-    if script and os.path.basename(script) == "__main__.py" and "pycontainer" in script:
-        return [sys.executable, "-m", "pycontainer"]
-    if script and os.path.exists(script):
-        return [sys.executable, os.path.abspath(script)]
-    return [sys.executable, "-m", "pycontainer"]
+    python = [sys.executable, *(["-S"] if sys.flags.no_site else [])]
+    script = sys.argv[0] if sys.argv else ""
+    if not script or script.endswith(os.path.join("pycontainer", "__main__.py")):
+        return [*python, "-m", "pycontainer"]
+    if os.path.exists(script):  # the console script, or the .pyz itself
+        return [*python, os.path.abspath(script)]
+    return [*python, "-m", "pycontainer"]
 
 
 def exit_command(paths: Paths, cid: str, remove: bool) -> list[str]:
@@ -91,6 +92,10 @@ def start(paths: Paths, ref: str, req: StartRequest | None = None) -> Started:
         if c.state.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED):
             return Started(cid, c.state.pid)
         lifecycle.transition(c.name, c.state.status, Status.CREATED, "start")
+        # the cgroup first: without one for a requested limit nothing starts (exit 125);
+        # saved at once so that `rm` removes it whatever fails next
+        c.state.cgroup = limits.setup(paths, c)
+        store.save(cid, c.state)
         net = hooks.prepare_start(paths, store, c)
         try:
             run_dir = _fresh_run_dir(store, cid)
@@ -127,7 +132,7 @@ def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_di
     launch = LaunchConfig(
         container_id=cfg.id, bundle=str(store.bundle(cfg.id)), rootfs=cfg.rootfs,
         uid_map=cfg.uid_map, gid_map=cfg.gid_map, single_mapping=cfg.single_mapping,
-        runtime=cfg.runtime, runtime_root=runtime_root)
+        runtime=cfg.runtime, runtime_root=runtime_root, cgroup=c.state.cgroup)
     auto_remove = bool(spec.get("auto_remove"))
     return sp.SupervisorConfig(
         container_id=cfg.id, launch=launch.__dict__, run_dir=run_dir,
@@ -254,6 +259,8 @@ def kill(paths: Paths, ref: str, sig: str | int = "KILL") -> str:
         c = load_synced(store, cid)
         if not c.state.running:
             raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
+        if limits.thaw(c):  # a frozen process gets its signal only once thawed
+            store.save(cid, c.state)
         if number in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
             c.state.stopped_by_user = True
             store.save(cid, c.state)
@@ -268,6 +275,7 @@ def stop(paths: Paths, ref: str, timeout: float | None = None, sig: str | None =
         c = load_synced(store, cid)
         if not c.state.running:
             return cid  # Docker: stopping a stopped container is not an error
+        limits.thaw(c)  # Docker unpauses a paused container to stop it
         spec = c.config.spec
         timeout = timeout if timeout is not None else (spec.get("stop_timeout") or 10)
         number = proc.parse_signal(sig or spec.get("stop_signal")
@@ -337,7 +345,9 @@ def remove(paths: Paths, ref: str, force: bool = False, volumes: bool = False) -
             if not force:
                 raise Conflict(f"You cannot remove a running container {cid}. Stop the "
                                "container before attempting removal or force remove")
+            limits.thaw(c)
             proc.kill(c.state.pid, signal.SIGKILL, c.state.pid_started)
+            limits.kill_all(c.state.cgroup)
             wait_exit(store, cid, 10.0)
             c = load_synced(store, cid)
         lifecycle.transition(c.name, c.state.status, Status.REMOVING, "remove")
@@ -345,6 +355,7 @@ def remove(paths: Paths, ref: str, force: bool = False, volumes: bool = False) -
         store.save(cid, c.state)
         _wait_gone(c.state.supervisor_pid)
         hooks.teardown(paths, store, c)
+        limits.release_all(paths, c)
         _remove_storage(paths, store, c)
         store.remove_records(c)
     hooks.removed(paths, c, volumes)
