@@ -1,7 +1,6 @@
-"""`pyc network create|ls|inspect|rm|prune|exists`: Docker's flags, output and exit codes.
-
-`connect` / `disconnect` need the running-container wiring of `run` and are not registered
-yet. Docker flags pyc does not implement are declared only to fail with exit 125 naming them.
+"""`pyc network create|ls|inspect|rm|prune|exists|connect|disconnect`: Docker's flags, output
+and exit codes. Docker flags pyc does not implement are declared only to fail with exit 125
+naming them.
 """
 
 from __future__ import annotations
@@ -187,6 +186,31 @@ def exists(ctx: typer.Context, name: str = typer.Argument(..., metavar="NETWORK"
         raise typer.Exit(1)
 
 
+def connect(
+    ctx: typer.Context,
+    network: str = typer.Argument(..., metavar="NETWORK"),
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    alias: list[str] = typer.Option([], "--alias", help="Network-scoped alias."),
+    ip: str = typer.Option(None, "--ip", help="IPv4 address."),
+) -> None:
+    """Connect a container to a network."""
+    from pycontainer.ops import netconnect
+
+    netconnect.connect(_paths(ctx), network, container, alias, ip)
+
+
+def disconnect(
+    ctx: typer.Context,
+    network: str = typer.Argument(..., metavar="NETWORK"),
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    force: bool = typer.Option(False, "--force", "-f", help="Force the disconnect."),
+) -> None:
+    """Disconnect a container from a network."""
+    from pycontainer.ops import netconnect
+
+    netconnect.disconnect(_paths(ctx), network, container, force)
+
+
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     grp = groups["network"]
     grp.command("create")(create)
@@ -197,3 +221,5 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     grp.command("remove", hidden=True)(rm)
     grp.command("prune")(prune)
     grp.command("exists")(exists)
+    grp.command("connect")(connect)
+    grp.command("disconnect")(disconnect)

@@ -349,6 +349,7 @@ class Starter:
         self.state["ip"] = first
         records = bridge.store(self.paths).networks()
         peers = ipam.peer_hosts([n for n in records if n.name in nets], self.c.id)
+        refresh_peer_hosts(self.paths, self.store, list(nets), skip=self.c.id)
         return [nets[n]["ip"] for n in self.mode.networks], peers
 
     def _save(self) -> None:
@@ -441,9 +442,28 @@ def _teardown_bridges(paths: Paths, cid: str, state: dict[str, Any]) -> None:
     with contextlib.suppress(PycError, OSError):
         bridge.unpublish(paths, list(state.get("published") or []))
     with contextlib.suppress(PycError, OSError):
-        bridge.disconnect_all(paths, cid)
+        left = bridge.disconnect_all(paths, cid)
+        refresh_peer_hosts(paths, ContainerStore(paths), left, skip=cid)
     with contextlib.suppress(PycError, OSError):
         bridge.release(paths)
+
+
+def refresh_peer_hosts(paths: Paths, store: ContainerStore, networks: list[str],
+                       skip: str = "") -> None:
+    """Rewrite /etc/hosts of the running containers on `networks` so that it lists their
+    current peers (a container that left is gone, a new one under an old name is found)."""
+    from pycontainer.network import bridge, ipam
+
+    records = bridge.store(paths).networks()
+    ids = {cid for n in records if n.name in networks for cid in n.endpoints} - {skip}
+    for cid in sorted(ids):
+        with contextlib.suppress(PycError, OSError, ValueError):
+            other = store.load(cid)
+            mine = [n for n in records if cid in n.endpoints]
+            addresses = [n.endpoints[cid].ip for n in mine]
+            hostname = other.config.spec.get("hostname") or cid[:12]
+            write_etc(paths, store.userdata(cid), other.config.network or {},
+                      other.config.spec, hostname, addresses, ipam.peer_hosts(mine, cid))
 
 
 def needs_cleanup(c: Container) -> bool:
