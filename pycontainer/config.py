@@ -135,3 +135,48 @@ def _entry(r: Any, source: str) -> RegistryEntry:
                     for m in r.get("mirror", []) if isinstance(m, dict) and m.get("location"))
     return RegistryEntry(str(r.get("prefix") or location), location,
                          bool(r.get("insecure", False)), bool(r.get("blocked", False)), mirrors)
+
+
+# --- containers.conf: the engine's own settings ---------------------------------------------
+
+#: `[engine] cgroup_limits`: what a resource limit does when this user has no cgroup for it
+CGROUP_LIMITS = ("error", "warn")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """`[engine]` in pyc's `containers.conf` (TOML), e.g.
+
+        [engine]
+        cgroup_parent = "/pyc-alice"   # the delegated cgroup, relative to each hierarchy
+        cgroup_limits = "warn"         # run without limits this user cannot enforce
+    """
+
+    cgroup_parent: str | None = None
+    cgroup_limits: str = "error"
+    source: str = ""
+
+
+def load_engine(config_dir: Path) -> EngineConfig:
+    """`$PYC_CONTAINERS_CONF`, else `<config dir>/containers.conf`, else the defaults."""
+    env = os.environ.get("PYC_CONTAINERS_CONF")
+    path = Path(env) if env else config_dir / "containers.conf"
+    if not path.is_file():
+        return EngineConfig()
+    return parse_engine(path.read_text(), str(path))
+
+
+def parse_engine(text: str, source: str = "containers.conf") -> EngineConfig:
+    import tomllib
+
+    try:
+        engine = tomllib.loads(text).get("engine") or {}
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    parent = engine.get("cgroup_parent")
+    limits = engine.get("cgroup_limits", "error")
+    if parent is not None and (not isinstance(parent, str) or not parent.startswith("/")):
+        raise UsageError(f"{source}: [engine] cgroup_parent must be an absolute cgroup path")
+    if limits not in CGROUP_LIMITS:
+        raise UsageError(f"{source}: [engine] cgroup_limits must be \"error\" or \"warn\"")
+    return EngineConfig(parent or None, limits, source)

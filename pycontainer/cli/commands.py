@@ -20,7 +20,7 @@ GROUPS = {
 
 def register(app: typer.Typer) -> None:
     from pycontainer.cli import app as app_module
-    from pycontainer.cli import build, containers, images, networks, system, unshare, volumes
+    from pycontainer.cli import build, containers, images, networks, stats, system, unshare, volumes
 
     groups = {
         name: typer.Typer(
@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         )
         for name, text in GROUPS.items()
     }
-    for module in (system, images, build, containers, unshare, volumes, networks):
+    for module in (system, images, build, containers, stats, unshare, volumes, networks):
         module.register(app, groups)
     for name, group in groups.items():
         if group.registered_commands or group.registered_groups:

@@ -21,10 +21,6 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]
 #: Docker flags that later work will implement (networking/volumes: issue 5; cgroups: issue
 #: 7). Each is accepted by the parser only to fail with a clear message.
 UNSUPPORTED = {
-    "memory": "--memory/-m",
-    "memory_swap": "--memory-swap", "memory_reservation": "--memory-reservation",
-    "cpus": "--cpus", "cpu_shares": "--cpu-shares/-c", "cpuset_cpus": "--cpuset-cpus",
-    "pids_limit": "--pids-limit", "oom_score_adj": "--oom-score-adj",
     "mac_address": "--mac-address", "device": "--device",
     "gpus": "--gpus", "health_cmd": "--health-cmd", "platform": "--platform",
     "restart": "--restart", "cgroup_parent":
@@ -175,14 +171,17 @@ def run(
     mount: list[str] = typer.Option([], "--mount", help="type=bind|volume|tmpfs,src=,dst=."),
     volumes_from: list[str] = typer.Option([], "--volumes-from", help="Mount a container's "
                                            "volumes: CONTAINER[:ro|rw]."),
-    memory: str = typer.Option(None, "--memory", "-m", hidden=True),
-    memory_swap: str = typer.Option(None, "--memory-swap", hidden=True),
-    memory_reservation: str = typer.Option(None, "--memory-reservation", hidden=True),
-    cpus: str = typer.Option(None, "--cpus", hidden=True),
-    cpu_shares: str = typer.Option(None, "--cpu-shares", "-c", hidden=True),
-    cpuset_cpus: str = typer.Option(None, "--cpuset-cpus", hidden=True),
-    pids_limit: str = typer.Option(None, "--pids-limit", hidden=True),
-    oom_score_adj: str = typer.Option(None, "--oom-score-adj", hidden=True),
+    memory: str = typer.Option(None, "--memory", "-m", help="Memory limit (e.g. 512m)."),
+    memory_swap: str = typer.Option(None, "--memory-swap", help="Memory plus swap; -1: "
+                                    "unlimited swap."),
+    memory_reservation: str = typer.Option(None, "--memory-reservation", help="Soft limit."),
+    cpus: str = typer.Option(None, "--cpus", help="Number of CPUs (e.g. 1.5)."),
+    cpu_shares: str = typer.Option(None, "--cpu-shares", "-c", help="Relative CPU weight."),
+    cpuset_cpus: str = typer.Option(None, "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)."),
+    cpuset_mems: str = typer.Option(None, "--cpuset-mems", help="Memory nodes allowed."),
+    pids_limit: str = typer.Option(None, "--pids-limit", help="Process limit (-1: none)."),
+    oom_score_adj: str = typer.Option(None, "--oom-score-adj", help="OOM score adjustment "
+                                      "(rootless: raise only)."),
     dns: list[str] = typer.Option([], "--dns", help="DNS servers."),
     dns_search: list[str] = typer.Option([], "--dns-search", help="DNS search domains."),
     dns_option: list[str] = typer.Option([], "--dns-option", help="DNS options."),
@@ -214,6 +213,7 @@ def run(
     creating = ctx.info_name == "create"
     opts = _create_options(params, image, command or [], rootfs)
     paths = _paths(ctx)
+    _limits(opts.spec, params, paths)
     if creating:
         from pycontainer.ops.create import create
 
@@ -252,6 +252,17 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
                          rootfs=image if rootfs else None, log_driver=params["log_driver"],
                          progress=progress, network=_network_request(params),
                          volumes=_mount_request(params))
+
+
+def _limits(spec: Any, params: dict[str, Any], paths: Any) -> None:
+    """--memory, --cpus, ... (cli/stats.py): checked against the host's cgroups now."""
+    from pycontainer.cli.stats import limit_flags
+    from pycontainer.ops import limits
+
+    plan = limits.plan(paths, limit_flags(params))
+    spec.resources, spec.oom_score_adj = plan.resources, plan.oom_score_adj
+    for warning in plan.warnings:
+        sys.stderr.write(f"WARNING: {warning}\n")
 
 
 def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool) -> None:

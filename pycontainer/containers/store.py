@@ -174,7 +174,7 @@ class ContainerStore:
         if exit_rec is not None:
             st.status = Status.EXITED
             st.exit_code = int(exit_rec.get("exitCode", 0))
-            st.oom_killed = bool(exit_rec.get("oomKilled", False))
+            st.oom_killed = bool(exit_rec.get("oomKilled", False)) or _oom_killed(st)
             st.finished_at = str(exit_rec.get("finishedAt", ""))
             st.error = str(exit_rec.get("error", ""))
             return True
@@ -186,6 +186,18 @@ class ContainerStore:
         st.exit_code = 255
         st.error = "the container's supervisor died"
         return True
+
+
+def _oom_killed(st: ContainerState) -> bool:
+    """Docker's OOMKilled: died of SIGKILL while its memory limit killed (issue 7)."""
+    if st.exit_code != 137 or not st.cgroup:
+        return False
+    from pycontainer.linux.cgroup_container import ContainerCgroup
+
+    try:
+        return ContainerCgroup.from_dict(st.cgroup).oom_killed()
+    except (OSError, ValueError):
+        return False
 
 
 def _read(path: Path) -> dict[str, Any] | None:

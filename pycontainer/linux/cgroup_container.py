@@ -55,14 +55,31 @@ class ContainerCgroup:
 
     def add(self, pid: int) -> None:
         """Move `pid` (and, from then on, its children) into the container's cgroup."""
-        for d in sorted(set(self.dirs.values())):
+        self.adder()(pid)
+
+    def adder(self) -> Callable[[int], None]:
+        """add() in two steps: open the cgroup.procs files now, move a pid in later. The
+        launcher needs it: once the container's init has called pivot_root in the mount
+        namespace they share, the launcher no longer sees the host's /sys/fs/cgroup."""
+        fds: dict[str, int] = {}
+        try:
+            for d in sorted(set(self.dirs.values())):
+                fds[d] = os.open(os.path.join(d, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            for fd in fds.values():
+                os.close(fd)
+            raise HostError(f"cannot open cgroup {exc.filename}: {exc.strerror}; "
+                            f"{_SEE}") from None
+
+        def add(pid: int) -> None:
             try:
-                write_file(os.path.join(d, "cgroup.procs"), str(pid))
-            except PermissionError:
-                raise HostError(_add_denied(self.version, pid, d)) from None
-            except OSError as exc:
-                raise ContainerRuntimeError(
-                    f"cannot move process {pid} into cgroup {d}: {exc.strerror}") from None
+                for d, fd in fds.items():
+                    _write_pid(fd, pid, d, self.version)
+            finally:
+                for fd in fds.values():
+                    os.close(fd)
+
+        return add
 
     def procs(self) -> set[int]:
         pids: set[int] = set()
@@ -294,6 +311,16 @@ def _io_bytes(file: FileOf, v2: bool) -> dict[str, int]:
                 read += int(words[2]) if words[1] == "Read" else 0
                 write += int(words[2]) if words[1] == "Write" else 0
     return {"read_bytes": read, "write_bytes": write}
+
+
+def _write_pid(fd: int, pid: int, d: str, version: str) -> None:
+    try:
+        os.write(fd, str(pid).encode())
+    except PermissionError:
+        raise HostError(_add_denied(version, pid, d)) from None
+    except OSError as exc:
+        raise ContainerRuntimeError(
+            f"cannot move process {pid} into cgroup {d}: {exc.strerror}") from None
 
 
 def _add_denied(version: str, pid: int, d: str) -> str:

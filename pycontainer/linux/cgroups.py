@@ -41,7 +41,7 @@ from pycontainer.errors import ContainerRuntimeError, HostError, UsageError
 from pycontainer.linux.cgroup_container import ContainerCgroup, read_file, write_file
 from pycontainer.linux.cgroup_limits import FLAGS, Limits
 
-__all__ = ["CgroupInfo", "ContainerCgroup", "Limits", "create", "detect"]
+__all__ = ["CgroupInfo", "ContainerCgroup", "Limits", "check", "create", "detect"]
 
 V1_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "blkio")
 
@@ -221,6 +221,13 @@ def create(info: CgroupInfo, container_id: str, limits: Limits | None = None,
         cg.remove()
         raise
     return cg
+
+
+def check(info: CgroupInfo, limits: Limits, on_missing: str = FAIL) -> list[str]:
+    """What create() would say about `limits` without creating anything: raises the same
+    HostError, or returns its warnings (`pyc create` checks before writing any record)."""
+    limits.validate()
+    return _usable_limits(info, limits, on_missing)[1]
 
 
 def _usable_limits(info: CgroupInfo, limits: Limits, on_missing: str) -> tuple[Limits, list[str]]:

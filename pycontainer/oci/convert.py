@@ -76,6 +76,7 @@ class ContainerSpec:
     mounts: list[dict[str, Any]] = field(default_factory=list)
     #: cgroup limits in runtime-spec form (the cgroups issue)
     resources: dict[str, Any] = field(default_factory=dict)
+    oom_score_adj: int | None = None
     auto_remove: bool = False
     name: str = ""
 
@@ -224,6 +225,7 @@ def to_spec(spec: ContainerSpec, image_config: dict[str, Any], inputs: SpecInput
                       "inheritable": [], "ambient": []},
         rlimits=_rlimits(spec, inputs),
         no_new_privileges=spec.no_new_privileges,
+        oom_score_adj=spec.oom_score_adj,
     )
     linux = Linux(
         namespaces=_namespaces(spec),

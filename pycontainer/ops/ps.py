@@ -88,7 +88,9 @@ def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
             continue  # removed while we listed
         store.sync(c)  # read-only view: no lock, no save; the next locked op persists it
         state = c.state.docker_status
-        if not opts.all and opts.last < 0 and state != "running" and "status" not in filters:
+        # Docker lists paused containers too: they are running, only frozen
+        shown = state in ("running", "paused") or "status" in filters
+        if not opts.all and opts.last < 0 and not shown:
             continue
         if not _matches(c, state, filters, _ancestor_ids(paths, filters)):
             continue

@@ -39,6 +39,8 @@ class LaunchConfig:
     userns_path: str = ""
     #: [[container path, volume dir]]: fill each new volume from the image before mounting
     copy_up: list[list[str]] = field(default_factory=list)
+    #: the container's cgroup (linux.cgroups.ContainerCgroup.to_dict()); {}: none
+    cgroup: dict[str, Any] = field(default_factory=dict)
 
     def mapping(self) -> userns.IdMapping:
         def entries(rows: list[list[int]]) -> tuple[userns.IdMapEntry, ...]:
@@ -93,7 +95,10 @@ def _launcher(cfg: LaunchConfig, spec: Spec, stdio: Stdio, start_fd: int, error_
         copy_up(target, cfg.copy_up)
         stage = "create"
         runtime = base.get(cfg.runtime, cfg.runtime_root)
+        confine = _confiner(cfg, spec)  # before create: the init's pivot_root moves our root
         pid = runtime.create(cfg.container_id, cfg.bundle, spec, stdio, start_fd, error_fd)
+        stage = "cgroup"
+        confine(pid)  # into its cgroup before it execs
         os.write(report_w, f"P{pid}\n".encode())
         os.close(report_w)
         stage = "start"
@@ -105,6 +110,12 @@ def _launcher(cfg: LaunchConfig, spec: Spec, stdio: Stdio, start_fd: int, error_
         err = exc.errno if isinstance(exc, OSError) and exc.errno else 0
         os.write(report_w, b"E" + ContainerError(stage, err, str(exc)).encode() + b"\n")
     return 1
+
+
+def _confiner(cfg: LaunchConfig, spec: Spec) -> Any:
+    from pycontainer.runtime import confine
+
+    return confine.prepare(cfg.cgroup, spec.process.oom_score_adj)
 
 
 def launch(cfg: LaunchConfig, spec: Spec, stdio: Stdio, start_fd: int, error_fd: int) -> Launched:

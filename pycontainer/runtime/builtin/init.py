@@ -108,7 +108,8 @@ def finalize(spec: Spec, step: Step, program: bytes | None = None) -> None:
     caps.drop_bounding(caps_of.get("bounding", 0))
     step.name = "user"
     sc.prctl(PR_SET_KEEPCAPS, 1)
-    os.setgroups(proc.user.additional_gids)
+    if proc.user.additional_gids or _setgroups_allowed():
+        os.setgroups(proc.user.additional_gids)
     os.setresgid(proc.user.gid, proc.user.gid, proc.user.gid)
     os.setresuid(proc.user.uid, proc.user.uid, proc.user.uid)
     sc.prctl(PR_SET_KEEPCAPS, 0)
@@ -124,6 +125,16 @@ def finalize(spec: Spec, step: Step, program: bytes | None = None) -> None:
             seccomp.load(program)
     step.name = "cwd"
     os.chdir(proc.cwd)
+
+
+def _setgroups_allowed() -> bool:
+    # A user namespace mapped without newgidmap (no subordinate ids) must deny setgroups;
+    # then the empty list of additional groups is what the process already has.
+    try:
+        with open("/proc/self/setgroups") as f:
+            return f.read().strip() != "deny"
+    except OSError:
+        return True
 
 
 def execute(process: Process, error_fd: int) -> None:

@@ -9,7 +9,8 @@ from pycontainer.cli.app import main
 
 @pytest.mark.parametrize(("args", "needle"), [
     (["-p", "80:80/bogus"], "invalid proto"),
-    (["--memory", "1g"], "--memory"),
+    (["--memory", "1k"], "Minimum memory limit allowed is 6MB"),
+    (["--cpus", "half"], "--cpus"),
     (["-v", "/a:b"], "invalid volume specification"),
     (["--mount", "type=bind,target=/x"], "needs a source"),
     (["--add-host", "nocolon"], "--add-host"),

@@ -1,0 +1,148 @@
+"""Resource commands: `stats`, `pause`, `unpause`, `update`, and the run/create limit flags.
+
+Docker's output: `stats` prints its table (CONTAINER ID, NAME, CPU %, MEM USAGE / LIMIT,
+MEM %, NET I/O, BLOCK I/O, PIDS) once with `--no-stream`, else redraws it every second.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+STATS_DEFAULT = ("table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t"
+                 "{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}")
+STATS_HEADERS = {"ID": "CONTAINER ID", "Name": "NAME", "Container": "CONTAINER",
+                 "CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %",
+                 "NetIO": "NET I/O", "BlockIO": "BLOCK I/O", "PIDs": "PIDS"}
+_BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
+#: the run/create flags this module parses, by ctx.params key
+LIMIT_KEYS = ("memory", "memory_swap", "memory_reservation", "cpus", "cpu_shares",
+              "cpuset_cpus", "cpuset_mems", "pids_limit", "oom_score_adj")
+
+
+def _paths(ctx: typer.Context) -> Any:
+    from pycontainer import paths
+
+    opts = ctx.find_root().obj
+    return paths.resolve(opts.root, opts.runroot)
+
+
+def bytes_size(n: float) -> str:
+    """go-units BytesSize: binary units, 4 significant digits ("1.5MiB")."""
+    value, unit = float(n), 0
+    while value >= 1024.0 and unit < len(_BINARY) - 1:
+        value /= 1024.0
+        unit += 1
+    return f"{value:.4g}{_BINARY[unit]}"
+
+
+def stats_row(e: Any, trunc: bool = True) -> dict[str, Any]:
+    from pycontainer.cli.output import human_size
+
+    cid = e.id[:12] if trunc else e.id
+    if not e.running:  # Docker's figures for a stopped container
+        return {"ID": cid, "Name": e.name, "Container": e.ref, "CPUPerc": "0.00%",
+                "MemUsage": "0B / 0B", "MemPerc": "0.00%", "NetIO": "0B / 0B",
+                "BlockIO": "0B / 0B", "PIDs": "0"}
+    return {
+        "ID": cid, "Name": e.name, "Container": e.ref,
+        "CPUPerc": f"{e.cpu_percent:.2f}%",
+        "MemUsage": f"{bytes_size(e.mem_usage)} / {bytes_size(e.mem_limit)}",
+        "MemPerc": f"{e.mem_percent:.2f}%",
+        "NetIO": f"{human_size(e.net_rx)} / {human_size(e.net_tx)}",
+        "BlockIO": f"{human_size(e.block_read)} / {human_size(e.block_write)}",
+        "PIDs": str(e.pids),
+    }
+
+
+def stats(
+    ctx: typer.Context,
+    containers: list[str] = typer.Argument(None, metavar="[CONTAINER...]"),
+    all_: bool = typer.Option(False, "--all", "-a", help="Show all containers (default "
+                              "shows just running)."),
+    no_stream: bool = typer.Option(False, "--no-stream", help="Print one report and exit."),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate output."),
+    fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
+) -> None:
+    """Display a live stream of container(s) resource usage statistics."""
+    import time
+
+    from pycontainer.cli.output import render_table
+    from pycontainer.ops import stats as ops_stats
+
+    sampler = ops_stats.Sampler(_paths(ctx), ops_stats.StatsOptions(list(containers or []),
+                                                                    all_))
+    clear = not no_stream and sys.stdout.isatty()
+    try:
+        while True:
+            rows = [stats_row(e, not no_trunc) for e in sampler.next()]
+            text = render_table(rows, fmt, STATS_DEFAULT, STATS_HEADERS)
+            sys.stdout.write(("\033[2J\033[H" if clear else "") + text)
+            sys.stdout.flush()
+            if no_stream:
+                return
+            time.sleep(ops_stats.SAMPLE_SECONDS)
+    except KeyboardInterrupt:
+        return
+
+
+def pause(ctx: typer.Context,
+          containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:
+    """Pause all processes within one or more containers."""
+    from pycontainer.cli.containers import _each
+    from pycontainer.ops import update as ops_update
+
+    paths = _paths(ctx)
+    _each(containers, lambda ref: ops_update.pause(paths, ref))
+
+
+def unpause(ctx: typer.Context,
+            containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:
+    """Unpause all processes within one or more containers."""
+    from pycontainer.cli.containers import _each
+    from pycontainer.ops import update as ops_update
+
+    paths = _paths(ctx)
+    _each(containers, lambda ref: ops_update.unpause(paths, ref))
+
+
+def limit_flags(params: dict[str, Any]) -> Any:
+    """The limit flags of `run`/`create`/`update` as `ops.limits.LimitFlags`."""
+    from pycontainer.ops.limits import LimitFlags
+
+    return LimitFlags(**{k: params.get(k) for k in LIMIT_KEYS})
+
+
+def update(
+    ctx: typer.Context,
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    memory: str = typer.Option(None, "--memory", "-m", help="Memory limit (e.g. 512m)."),
+    memory_swap: str = typer.Option(None, "--memory-swap", help="Memory plus swap; -1: "
+                                    "unlimited swap."),
+    memory_reservation: str = typer.Option(None, "--memory-reservation", help="Soft limit."),
+    cpus: str = typer.Option(None, "--cpus", help="Number of CPUs (e.g. 1.5)."),
+    cpu_shares: str = typer.Option(None, "--cpu-shares", "-c", help="Relative CPU weight."),
+    cpuset_cpus: str = typer.Option(None, "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)."),
+    cpuset_mems: str = typer.Option(None, "--cpuset-mems", help="Memory nodes allowed."),
+    pids_limit: str = typer.Option(None, "--pids-limit", help="Process limit (-1: none)."),
+) -> None:
+    """Update configuration of one or more containers."""
+    from pycontainer.cli.containers import _each
+    from pycontainer.errors import UsageError
+    from pycontainer.ops import update as ops_update
+
+    flags = limit_flags(ctx.params)
+    if not any(getattr(flags, k) is not None for k in LIMIT_KEYS):
+        raise UsageError("you must provide one or more flags when using this command")
+    paths = _paths(ctx)
+    _each(containers, lambda ref: ops_update.update(paths, ref, flags))
+
+
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    grp = groups["container"]
+    for verb, fn in (("stats", stats), ("pause", pause), ("unpause", unpause),
+                     ("update", update)):
+        app.command(verb)(fn)
+        grp.command(verb)(fn)

@@ -1,0 +1,226 @@
+"""Resource limits (issue 7): run flags -> OCI `linux.resources` -> the container's cgroup.
+
+The flags are parsed into `linux.cgroup_limits.Limits` (Docker's validation), stored in the
+container's spec as runtime-spec `linux.resources` (so `config.json` carries them, for pyc's
+runtime and for runc), and turned back into `Limits` when the container starts. The cgroup
+itself follows the call order written in `linux.cgroups`:
+
+    create    plan(paths, flags)       validate; fail (or warn) before any record exists
+    start     setup(paths, c)          a fresh cgroup; its record goes into the state and
+                                       the launch config (the launcher adds the init pid)
+    kill/stop thaw(c)                  a paused container must run to receive the signal
+    rm        release_all(paths, c)    kill what is left, remove the directories (and runc's)
+    exit      containers.store.sync    OOMKilled: exit 137 and the cgroup's oom_kill count
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pycontainer import config
+from pycontainer.containers.model import Container
+from pycontainer.errors import PycError, UsageError
+from pycontainer.linux import cgroups
+from pycontainer.linux.cgroup_limits import CFS_PERIOD_US, UNLIMITED, Limits, memsw
+from pycontainer.paths import Paths
+
+
+@dataclass
+class LimitFlags:
+    """The flags as typed (Docker's names); None when not given."""
+
+    memory: str | None = None
+    memory_swap: str | None = None
+    memory_reservation: str | None = None
+    cpus: str | None = None
+    cpu_shares: str | None = None
+    cpuset_cpus: str | None = None
+    cpuset_mems: str | None = None
+    pids_limit: str | None = None
+    oom_score_adj: str | None = None
+
+
+@dataclass
+class LimitsPlan:
+    """What `pyc create`/`run` stores: `resources` goes to ContainerSpec.resources."""
+
+    resources: dict[str, Any] = field(default_factory=dict)
+    oom_score_adj: int | None = None
+    #: limits dropped under `[engine] cgroup_limits = "warn"`, for the CLI to print
+    warnings: list[str] = field(default_factory=list)
+
+
+# -- flags -> Limits -> resources ---------------------------------------------------------------
+
+def parse(flags: LimitFlags) -> Limits:
+    """The flags as `Limits` (UsageError for a malformed value; validate() checks ranges)."""
+    return Limits(
+        memory=_size(flags.memory, "--memory"),
+        memory_swap=_size(flags.memory_swap, "--memory-swap"),
+        memory_reservation=_size(flags.memory_reservation, "--memory-reservation"),
+        cpus=_number(flags.cpus, "--cpus", float),
+        cpu_shares=_number(flags.cpu_shares, "--cpu-shares", int),
+        cpuset_cpus=flags.cpuset_cpus or None,
+        cpuset_mems=flags.cpuset_mems or None,
+        pids_limit=_number(flags.pids_limit, "--pids-limit", int),
+        oom_score_adj=_number(flags.oom_score_adj, "--oom-score-adj", int),
+    )
+
+
+def _size(text: str | None, flag: str) -> int | None:
+    from pycontainer.linux.cgroup_limits import parse_size
+
+    if text is None or text == "":
+        return None
+    if text.strip() == "-1":
+        return UNLIMITED  # --memory-swap -1: unlimited swap
+    try:
+        return parse_size(text)
+    except UsageError:
+        raise UsageError(f"invalid argument {text!r} for \"{flag}\" flag: invalid size: "
+                         f"{text!r}") from None
+
+
+def _number(text: str | None, flag: str, kind: type[Any]) -> Any:
+    if text is None or text == "":
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise UsageError(f"invalid argument {text!r} for \"{flag}\" flag") from None
+
+
+def to_resources(lim: Limits) -> dict[str, Any]:
+    """runtime-spec `linux.resources`; memory.swap is memory + swap as in runc and Docker
+    (which stores twice --memory when --memory-swap is not given)."""
+    res: dict[str, Any] = {}
+    memory: dict[str, Any] = {}
+    if lim.memory is not None:
+        memory["limit"] = lim.memory if lim.memory > 0 else UNLIMITED
+        swap = memsw(lim)
+        if swap is not None:
+            memory["swap"] = swap
+    if lim.memory_reservation is not None:
+        memory["reservation"] = lim.memory_reservation
+    cpu: dict[str, Any] = {}
+    if lim.cpus is not None:
+        cpu.update(quota=round(lim.cpus * CFS_PERIOD_US), period=CFS_PERIOD_US)
+    if lim.cpu_shares is not None:
+        cpu["shares"] = lim.cpu_shares
+    if lim.cpuset_cpus is not None:
+        cpu["cpus"] = lim.cpuset_cpus
+    if lim.cpuset_mems is not None:
+        cpu["mems"] = lim.cpuset_mems
+    for key, value in (("memory", memory), ("cpu", cpu)):
+        if value:
+            res[key] = value
+    if lim.pids_limit is not None:
+        res["pids"] = {"limit": lim.pids_limit if lim.pids_limit > 0 else UNLIMITED}
+    return res
+
+
+def from_resources(res: dict[str, Any], oom_score_adj: int | None = None) -> Limits:
+    memory, cpu = res.get("memory") or {}, res.get("cpu") or {}
+    quota, period = cpu.get("quota"), cpu.get("period") or CFS_PERIOD_US
+    return Limits(
+        memory=memory.get("limit"), memory_swap=memory.get("swap"),
+        memory_reservation=memory.get("reservation"),
+        cpus=quota / period if quota and quota > 0 else None,
+        cpu_shares=cpu.get("shares"), cpuset_cpus=cpu.get("cpus"), cpuset_mems=cpu.get("mems"),
+        pids_limit=(res.get("pids") or {}).get("limit"), oom_score_adj=oom_score_adj,
+    )
+
+
+def plan(paths: Paths, flags: LimitFlags) -> LimitsPlan:
+    """Validate the flags and check now that this user can enforce them: `pyc run` fails
+    (exit 125, pointing to `pyc system check`) before anything is created."""
+    lim = parse(flags)
+    lim.validate()
+    warnings: list[str] = []
+    if lim.requested():
+        engine = config.load_engine(paths.config)
+        info = cgroups.detect(engine.cgroup_parent)
+        warnings = cgroups.check(info, lim, engine.cgroup_limits)
+    return LimitsPlan(to_resources(lim), lim.oom_score_adj, warnings)
+
+
+# -- the container's cgroup ---------------------------------------------------------------------
+
+def limits_of(c: Container) -> Limits:
+    spec = c.config.spec
+    return from_resources(spec.get("resources") or {}, spec.get("oom_score_adj"))
+
+
+def setup(paths: Paths, c: Container) -> dict[str, Any]:
+    """Create the cgroup for this start (a restart replaces the last one) and write the
+    limits; returns its record ({} when the host delegates nothing and none was asked).
+    A HostError here means nothing was started."""
+    release(c.state.cgroup)
+    engine = config.load_engine(paths.config)
+    info = cgroups.detect(engine.cgroup_parent)
+    lim = limits_of(c)
+    # oom_score_adj is a process attribute: the runtime writes it, not the cgroup
+    cg = cgroups.create(info, c.id, replace(lim, oom_score_adj=None), engine.cgroup_limits)
+    return cg.to_dict() if cg.enabled else {}
+
+
+def cgroup_of(record: dict[str, Any]) -> cgroups.ContainerCgroup | None:
+    cg = cgroups.ContainerCgroup.from_dict(record or {})
+    return cg if cg.enabled else None
+
+
+def release(record: dict[str, Any]) -> None:
+    """Remove the container's cgroup (idempotent), killing whatever still runs in it."""
+    cg = cgroup_of(record)
+    if cg is not None:
+        if cg.frozen():
+            with contextlib.suppress(PycError, OSError):
+                cg.thaw()  # frozen tasks cannot die
+        cg.remove()
+
+
+def release_all(paths: Paths, c: Container) -> None:
+    """`rm`: the container's cgroup, and an external runtime's own. runc (rootless, v1)
+    makes a cgroup under its own even though pyc moves the container out of it into pyc's:
+    given pyc's path instead it fails on the hierarchies nobody delegates (devices), so
+    `runc delete` is what removes it."""
+    release(c.state.cgroup)
+    if c.config.runtime not in ("", "builtin", "pyc"):
+        _runtime_delete(paths, c)
+
+
+def _runtime_delete(paths: Paths, c: Container) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    root = os.path.join(str(paths.runtime), "oci-" + os.path.basename(c.config.runtime))
+    exe = c.config.runtime if "/" in c.config.runtime else shutil.which(c.config.runtime)
+    if exe and os.path.isdir(os.path.join(root, c.id)):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run([exe, "--root", root, "delete", "--force", c.id],
+                           capture_output=True, timeout=30, check=False)
+
+
+def kill_all(record: dict[str, Any]) -> None:
+    """`rm -f`: every process of the container, also those that left its init's tree."""
+    cg = cgroup_of(record)
+    if cg is not None:
+        with contextlib.suppress(PycError, OSError):
+            cg.kill_all()
+
+
+def thaw(c: Container) -> bool:
+    """Thaw a paused container before signalling it (Docker does the same); True if it was."""
+    from pycontainer.containers.lifecycle import Status
+
+    if c.state.status != Status.PAUSED:
+        return False
+    cg = cgroup_of(c.state.cgroup)
+    if cg is not None:
+        cg.thaw()
+    c.state.status = Status.RUNNING
+    return True
+
