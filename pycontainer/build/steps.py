@@ -52,9 +52,21 @@ def _heredoc_command(inst: Instruction, shell: list[str]) -> list[str]:
     if len(inst.heredocs) == 1 and cmd.strip() == f"<<{inst.heredocs[0].name}" or (
             len(inst.heredocs) == 1 and cmd.strip().startswith("<<")
             and cmd.strip().lstrip("<-").strip("'\"") == inst.heredocs[0].name):
-        return [*shell, inst.heredocs[0].content]  # the heredoc is the script
+        return _script(inst.heredocs[0].content, shell)  # the heredoc is the script
     text = cmd + "\n" + "".join(d.content + d.name + "\n" for d in inst.heredocs)
     return [*shell, text]
+
+
+#: runs a `#!` heredoc with its interpreter: the script goes to /dev/shm (a tmpfs, so never
+#: part of the layer; mounted noexec, hence the interpreter is given the file)
+_SHEBANG_RUNNER = 'printf "%s" "$1" > /dev/shm/.pyc-heredoc; shift; exec "$@" /dev/shm/.pyc-heredoc'
+
+
+def _script(content: str, shell: list[str]) -> list[str]:
+    if content.startswith("#!"):
+        interpreter = content.splitlines()[0][2:].split()
+        return ["/bin/sh", "-c", _SHEBANG_RUNNER, "sh", content, *interpreter]
+    return [*shell, content]
 
 
 def run_args(inst: Instruction, config: dict[str, Any]) -> list[str]:

@@ -159,14 +159,18 @@ def test_heredoc_run_arg_before_from_default_expansion_and_build_arg(
         "echo \"flavour=$SHOWN colour=$COLOUR\" > /facts\n"
         "echo heredoc-ran >> /facts\n"
         "EOF\n"
+        "RUN <<EOF\n"
+        "#!/bin/sh -e\n"
+        "echo shebang-ran >> /facts\n"
+        "EOF\n"
     )
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": dockerfile})
     plain, custom = tag(), tag()
     shared_pyc.ok("build", "-t", plain, str(ctx))
     shared_pyc.ok("build", "-t", custom, "--build-arg", "FLAVOUR=mint", "--build-arg",
                   "COLOUR=red", str(ctx))
-    assert run_in(shared_pyc, plain, "cat /facts") == "flavour=vanilla colour=blue\nheredoc-ran\n"
-    assert run_in(shared_pyc, custom, "cat /facts") == "flavour=mint colour=red\nheredoc-ran\n"
+    assert run_in(shared_pyc, plain, "cat /facts") == "flavour=vanilla colour=blue\nheredoc-ran\nshebang-ran\n"
+    assert run_in(shared_pyc, custom, "cat /facts") == "flavour=mint colour=red\nheredoc-ran\nshebang-ran\n"
 
 
 def test_dockerignore_with_an_exception(shared_pyc: Pyc, fixture_refs: dict[str, str],
@@ -264,9 +268,6 @@ def test_deleted_file_and_replaced_directory_are_gone_in_the_final_image(
     assert run_in(shared_pyc, child, "cat /seen") == "new\n"
 
 
-@pytest.mark.xfail(strict=True, reason="pyc run mounts overlay without userxattr "
-                   "(storage.select.overlay_options tests getuid() inside the user namespace), "
-                   "so the layer's user.overlay.opaque marker is ignored")
 def test_replaced_directory_is_gone_under_pyc_run(shared_pyc: Pyc, whiteout_image: str) -> None:
     assert run_in(shared_pyc, whiteout_image, WHITEOUT_CHECK) == "new\n"
 

@@ -163,6 +163,19 @@ def test_heredoc_run_is_the_script_or_feeds_the_command(tmp_path: Path) -> None:
     assert backend.runs[1].args == ["/bin/sh", "-c", "cat <<EOF > /f\ncontent\nEOF\n"]
 
 
+def test_heredoc_with_a_shebang_runs_its_interpreter(tmp_path: Path) -> None:
+    backend, _, _ = run_build(tmp_path, """
+        FROM base
+        RUN <<EOF
+        #!/usr/bin/env python3 -u
+        print("hi")
+        EOF
+    """)
+    args = backend.runs[0].args
+    assert args[:2] == ["/bin/sh", "-c"] and args[-3:] == ["/usr/bin/env", "python3", "-u"]
+    assert args[4] == '#!/usr/bin/env python3 -u\nprint("hi")\n'
+
+
 def test_rebuild_is_all_cache_hits_with_the_same_id(tmp_path: Path) -> None:
     files = {"app.py": "print(1)\n"}
     text = "FROM base\nCOPY app.py /app/\nRUN python /app/app.py\nCMD [\"x\"]\n"
