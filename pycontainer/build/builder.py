@@ -113,7 +113,6 @@ class Builder:
         from_inst = expand(stage.from_, self.meta, self.req.dockerfile.escape)
         self.out.line(f"{prefix}STEP 1/{total}: {stage.from_.original}")
         ctx = StepContext(self._base(from_inst), dict(self.meta), {}, self.req)
-        ctx.stage_args = {}
         for inst in self._onbuild(ctx):
             self._step(ctx, inst)
         for n, inst in enumerate(stage.instructions, 2):
