@@ -28,7 +28,18 @@ class DriverChoice:
 
 def overlay_options(lower: str, upper: str, work: str) -> str:
     opts = f"lowerdir={lower},upperdir={upper},workdir={work}"
-    return opts + ",userxattr" if os.getuid() != 0 else opts
+    return opts + ",userxattr" if in_user_namespace() else opts
+
+
+def in_user_namespace() -> bool:
+    """True inside a user namespace (the mounter is uid 0 there, so getuid() cannot tell):
+    overlay must then use user.overlay.* xattrs (`userxattr`), which layers unpacked in the
+    namespace carry (opaque directories, redirects)."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            return f.read().split() != ["0", "0", "4294967295"]
+    except OSError:
+        return os.getuid() != 0
 
 
 def probe_native_overlay(mapping: userns.IdMapping | None = None) -> str | None:
