@@ -329,8 +329,8 @@ def logout(
     if ops_login.logout(_paths(ctx), None if all_ else shown, authfile):
         sys.stdout.write("Removed login credentials for all registries\n" if all_ else
                          f"Removing login credentials for {shown}\n")
-    else:
-        raise UsageError(f"not logged into {shown}")
+    else:  # Docker's answer, and not an error
+        sys.stdout.write(f"Not logged in to {shown}\n")
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
