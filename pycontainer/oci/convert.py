@@ -286,6 +286,7 @@ def default_mounts(spec: ContainerSpec, inputs: SpecInputs) -> list[Mount]:
         mounts.append(Mount("/sys", "bind", "/sys", ["rbind", "nosuid", "noexec", "nodev", "ro"]))
     else:
         mounts.append(Mount("/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]))
+    system = len(mounts)  # /proc, /dev..., /sys: always first, in this order
     for dest, src in inputs.etc_files.items():
         mounts.append(Mount(dest, "bind", src, ["bind", "nosuid", "noexec", "nodev"]))
     for dest, opts in spec.tmpfs.items():
@@ -296,4 +297,8 @@ def default_mounts(spec: ContainerSpec, inputs: SpecInputs) -> list[Mount]:
         mounts.append(Mount(INIT_PATH, "bind", inputs.init_binary, ["bind", "ro"]))
     for m in spec.mounts:
         mounts.append(Mount.from_dict(m))
-    return mounts
+    # Parents before children, as Docker sorts them: /etc/hosts must go on top of a volume
+    # mounted at /etc, not under it. The sort is stable: at equal depth a user's mount still
+    # comes after pyc's own (and wins).
+    extra = sorted(mounts[system:], key=lambda m: m.destination.rstrip("/").count("/"))
+    return mounts[:system] + extra

@@ -49,9 +49,11 @@ def test_named_volume_data_survives_rm(vpyc, bb):
 
 
 def test_volume_over_image_etc_starts_with_the_image_files(vpyc, bb):
-    out = vpyc.ok("run", "--rm", "-v", "etcvol:/etc", bb, "sh", "-c",
-                  "cat /etc/passwd | head -1; stat -c '%u:%g %a' /etc/passwd").out
-    assert out.startswith("root:x:0:0:")
+    out = vpyc.ok("run", "--rm", "-v", "etcvol:/etc", "--hostname", "etcbox", bb, "sh", "-c",
+                  "cat /etc/hostname; cat /etc/passwd | head -1; stat -c '%u:%g %a' "
+                  "/etc/passwd").out
+    # pyc's /etc/hostname goes on top of the volume (mounts are sorted parents first)
+    assert out.startswith("etcbox\nroot:x:0:0:")
     assert out.endswith("0:0 644\n")
     # the content stays in the volume and is not copied again over later changes
     vpyc.ok("run", "--rm", "-v", "etcvol:/etc", bb, "rm", "/etc/group")
