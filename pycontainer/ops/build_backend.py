@@ -29,33 +29,13 @@ from pycontainer.ops import build_store
 from pycontainer.paths import Paths
 from pycontainer.storage.driver import RootfsPlan, remove_tree
 
-#: decided in the CLI process, on the host: inside the user namespace getuid() is always 0
+#: rootless on the host: the overlays a build mounts in its user namespace need `userxattr`
+#: (decided here, in the CLI process: inside the namespace getuid() is always 0)
 HOST_ROOTLESS = os.getuid() != 0
-
-
-def overlay_options(lower: str, upper: str, work: str) -> str:
-    """storage.select.overlay_options, deciding `userxattr` by the *host* uid.
-
-    Workaround: storage.select asks os.getuid() where it runs, i.e. inside the user
-    namespace, where it is 0, so rootless overlays are mounted without `userxattr`: the
-    kernel then ignores the layers' `user.overlay.opaque` markers and cannot make
-    whiteouts for opaque directories (EIO on `rm -rf` of a lower dir, dpkg failing with
-    EXDEV). Builds install this in storage before forking; drop it once select is fixed.
-    """
-    opts = f"lowerdir={lower},upperdir={upper},workdir={work}"
-    return opts + ",userxattr" if HOST_ROOTLESS else opts
-
-
-def _fix_overlay_options() -> None:
-    from pycontainer.storage import overlay, select
-
-    select.overlay_options = overlay_options
-    overlay.overlay_options = overlay_options
 
 
 class StoreBackend:
     def __init__(self, paths: Paths, progress: TextIO | None, epoch: int | None) -> None:
-        _fix_overlay_options()
         self.paths, self.progress, self.epoch = paths, progress, epoch
         self.store = ImageStore(paths)
         self.store.ensure()
