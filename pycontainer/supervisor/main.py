@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
+# Only C modules and our own: `socket`, `signal`, `selectors` and `contextlib` wrap these in
+# enums and helpers that would cost the long-lived supervisor megabytes of memory.
+import _signal
+import _socket
+import fcntl
 import marshal
 import os
-import selectors
-import signal
-import socket
+import select
+import struct
+import termios
 import time
 
-from pycontainer.linux import proc
-from pycontainer.linux import pty as ptys
 from pycontainer.supervisor import protocol as p
 from pycontainer.supervisor.logfile import LogWriter, timestamp
 from pycontainer.supervisor.stdio import HeldStdio, make
@@ -22,13 +24,13 @@ if TYPE_CHECKING:
 
 PR_SET_CHILD_SUBREAPER = 36
 
-FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT,
-             signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH)
+FORWARDED = (_signal.SIGTERM, _signal.SIGINT, _signal.SIGHUP, _signal.SIGQUIT,
+             _signal.SIGUSR1, _signal.SIGUSR2, _signal.SIGWINCH)
 DRAIN_SECONDS = 2.0
 
 
 class Client:
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: _socket.socket) -> None:
         self.sock = sock
         self.reader = p.FrameReader()
         self.removes = False
@@ -42,14 +44,15 @@ class Supervisor:
         self.launch_in_process = launch_in_process
         self.sync_fd = sync_fd
         self.tty_size = tty_size
-        self.sel = selectors.DefaultSelector()
+        self.poller = select.epoll()
+        self.kinds: dict[int, str] = {}  # registered fd -> wake, listen, output, client
         self.clients: dict[int, Client] = {}
         self.pid = 0
         self.status: int | None = None
         self.helpers: list[int] = []
         self.stdio: HeldStdio | None = None
         self.log: LogWriter | None = None
-        self.listener: socket.socket | None = None
+        self.listener: _socket.socket | None = None
 
     # -- reporting to the CLI that started us -------------------------------------------
     def sync(self, msg: dict[str, Any]) -> None:
@@ -92,7 +95,7 @@ class Supervisor:
                                      "msg": f"cannot join cgroup {procs}: {exc.strerror}"})
         self.sync({"pid": self.pid})
         if cfg.tty and self.stdio.receive_master() >= 0 and self.tty_size:
-            ptys.set_size(self.stdio.master, *self.tty_size)
+            _set_size(self.stdio.master, *self.tty_size)
         if cfg.go_fd >= 0 and _read_all(cfg.go_fd) != b"1":
             return self._failed({"stage": "network", "errno": 0,
                                  "msg": "the container's network setup failed"})
@@ -106,7 +109,7 @@ class Supervisor:
             return self._failed({"stage": e[0], "errno": e[1], "msg": e[2]})
         started = timestamp()
         p.write_replace(p.pid_file(cfg.run_dir), p.dumps({
-            "pid": self.pid, "started": proc.start_time(self.pid), "supervisor": os.getpid(),
+            "pid": self.pid, "started": _start_time(self.pid), "supervisor": os.getpid(),
             "startedAt": started}).encode())
         self.sync({"started": started})
         self.close_sync()
@@ -140,7 +143,7 @@ class Supervisor:
         with os.fdopen(rep_r, "rb") as f:
             size = int.from_bytes(f.read(4) or b"\0", "big")
             raw = f.read(size) if size else b""
-        with contextlib.suppress(ChildProcessError):
+        with p.suppress(ChildProcessError):
             os.waitpid(pid, 0)
         if not raw:
             return {"error": {"stage": "create", "errno": 0, "msg": "the starter died"}}
@@ -151,20 +154,20 @@ class Supervisor:
         self.sync({"error": {"stage": stage, "errno": errno_, "msg": msg}})
         self.close_sync()
         if self.pid:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
+            with p.suppress(OSError):
+                os.kill(self.pid, _signal.SIGKILL)
         self._wait_all(2.0)
         self._kill_helpers()
         code = 127 if stage == "exec" and errno_ == 2 else (126 if stage == "exec" else 125)
         self._write_exit(code, str(msg))
         return 0
 
-    def _listen(self) -> socket.socket:
+    def _listen(self) -> _socket.socket:
         path = p.attach_path(self.cfg.run_dir)
-        with contextlib.suppress(FileNotFoundError):
+        with p.suppress(FileNotFoundError):
             os.unlink(path)
         addr, dir_fd = p.socket_address(path)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             sock.bind(addr)
         finally:
@@ -177,7 +180,7 @@ class Supervisor:
         assert self.listener is not None
         self.listener.settimeout(30)
         try:
-            conn, _ = self.listener.accept()
+            conn = _accept(self.listener)
         except TimeoutError:
             return  # start anyway: the output is in the log
         finally:
@@ -185,7 +188,7 @@ class Supervisor:
         self._add_client(conn)
         # Let the client's first frames (resize, "I remove") arrive before the exec.
         conn.settimeout(0.2)
-        with contextlib.suppress(TimeoutError, OSError):
+        with p.suppress(OSError):
             data = conn.recv(4096)
             self._client_frames(self.clients[conn.fileno()], data)
         conn.settimeout(None)
@@ -196,45 +199,54 @@ class Supervisor:
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_r, False)
         os.set_blocking(wake_w, False)
-        signal.set_wakeup_fd(wake_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
+        _signal.set_wakeup_fd(wake_w)
+        _signal.signal(_signal.SIGCHLD, lambda *_: None)
         for sig in FORWARDED:
-            signal.signal(sig, self._forward)
-        self.sel.register(wake_r, selectors.EVENT_READ, "wake")
-        self.sel.register(self.listener, selectors.EVENT_READ, "listen")
+            _signal.signal(sig, self._forward)
+        self._watch(wake_r, "wake")
+        self._watch(self.listener.fileno(), "listen")
         for fd in self.stdio.outputs:
-            self.sel.register(fd, selectors.EVENT_READ, "output")
+            self._watch(fd, "output")
         self._reap_nohang()
         deadline: float | None = None
         while self.stdio.outputs or self.status is None:
             if self.status is not None and deadline is None:
                 deadline = time.monotonic() + DRAIN_SECONDS
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
             if deadline is not None and timeout == 0:
                 break
-            for key, _ in self.sel.select(timeout):
-                self._dispatch(key)
-        self.sel.unregister(wake_r)
-        signal.set_wakeup_fd(-1)
+            for fd, _ in self.poller.poll(timeout):
+                self._dispatch(fd)
+        self._unwatch(wake_r)
+        _signal.set_wakeup_fd(-1)
 
-    def _dispatch(self, key: selectors.SelectorKey) -> None:
-        kind = key.data
+    def _watch(self, fd: int, kind: str) -> None:
+        self.poller.register(fd, select.EPOLLIN)
+        self.kinds[fd] = kind
+
+    def _unwatch(self, fd: int) -> None:
+        if self.kinds.pop(fd, None) is not None:
+            with p.suppress(OSError):
+                self.poller.unregister(fd)
+
+    def _dispatch(self, fd: int) -> None:
+        kind = self.kinds.get(fd)
         if kind == "wake":
-            with contextlib.suppress(BlockingIOError):
-                os.read(key.fd, 512)
+            with p.suppress(BlockingIOError):
+                os.read(fd, 512)
             self._reap_nohang()
         elif kind == "listen":
-            conn, _ = self.listener.accept()  # type: ignore[union-attr]
-            self._add_client(conn)
+            assert self.listener is not None
+            self._add_client(_accept(self.listener))
         elif kind == "output":
-            self._read_output(key.fd)
-        else:
-            self._read_client(key.fd)
+            self._read_output(fd)
+        elif kind == "client":
+            self._read_client(fd)
 
     def _forward(self, sig: int, _frame: Any) -> None:
-        if sig == signal.SIGWINCH or not self.pid:
+        if sig == _signal.SIGWINCH or not self.pid:
             return
-        with contextlib.suppress(OSError):
+        with p.suppress(OSError):
             os.kill(self.pid, sig)
 
     def _read_output(self, fd: int) -> None:
@@ -246,25 +258,23 @@ class Supervisor:
         except OSError:  # EIO from a pty master once the terminal is gone
             data = b""
         if not data:
-            self.sel.unregister(fd)
-            stream = self.stdio.outputs.pop(fd)
+            self._unwatch(fd)
+            self.stdio.outputs.pop(fd)
             if fd != self.stdio.master:
                 os.close(fd)
-            del stream
             return
         stream = self.stdio.outputs[fd]
         self.log.write(stream, data)
         self._broadcast(p.encode(p.STDOUT if stream == "stdout" else p.STDERR, data))
 
-    def _add_client(self, conn: socket.socket) -> None:
+    def _add_client(self, conn: _socket.socket) -> None:
         self.clients[conn.fileno()] = Client(conn)
-        self.sel.register(conn, selectors.EVENT_READ, "client")
+        self._watch(conn.fileno(), "client")
 
     def _drop_client(self, fd: int) -> None:
         client = self.clients.pop(fd, None)
         if client is not None:
-            with contextlib.suppress(KeyError, ValueError):
-                self.sel.unregister(client.sock)
+            self._unwatch(fd)
             client.sock.close()
 
     def _read_client(self, fd: int) -> None:
@@ -284,14 +294,14 @@ class Supervisor:
         assert self.stdio is not None
         for kind, payload in client.reader.feed(data):
             if kind == p.STDIN and self.stdio.stdin_w >= 0:
-                with contextlib.suppress(OSError):
+                with p.suppress(OSError):
                     _write_all(self.stdio.stdin_w, payload)
             elif kind == p.STDIN_CLOSE and not self.cfg.tty and self.stdio.stdin_w >= 0:
                 os.close(self.stdio.stdin_w)
                 self.stdio.stdin_w = -1
             elif kind == p.RESIZE and self.stdio.master >= 0:
                 rows, cols = (int(x) for x in payload.split())
-                ptys.set_size(self.stdio.master, rows, cols)
+                _set_size(self.stdio.master, rows, cols)
             elif kind == p.CLIENT_REMOVES:
                 client.removes = True
 
@@ -329,8 +339,8 @@ class Supervisor:
 
     def _kill_helpers(self) -> None:
         for pid in self.helpers:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGTERM)
+            with p.suppress(OSError):
+                os.kill(pid, _signal.SIGTERM)
         self._wait_all(0.5 if self.helpers else 0)
 
     # -- the end --------------------------------------------------------------------------
@@ -367,7 +377,7 @@ class Supervisor:
         deadline = time.monotonic() + 10
         for client in removers:
             client.sock.settimeout(max(0.0, deadline - time.monotonic()))
-            with contextlib.suppress(OSError):
+            with p.suppress(OSError):
                 while client.sock.recv(4096):
                     pass
 
@@ -391,9 +401,40 @@ def ContainerErrorRecord(raw: bytes) -> tuple[str, int, str]:  # noqa: N802
 
 
 def _prctl(option: int, value: int) -> None:
-    import ctypes  # only here: ctypes is otherwise not needed by the long-lived supervisor
+    """prctl(2) through the bare _ctypes module: `ctypes` itself costs the supervisor a
+    megabyte of memory for this one call."""
+    import _ctypes
 
-    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    class _Int(_ctypes._SimpleCData):
+        _type_ = "i"
+
+    class _Func(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL
+        _restype_ = _Int
+
+    prctl = _Func(_ctypes.dlsym(_ctypes.dlopen(None), "prctl"))  # type: ignore[arg-type]
+    if prctl(option, value, 0, 0, 0) != 0:
+        raise OSError("prctl failed")
+
+
+def _accept(listener: _socket.socket) -> _socket.socket:
+    fd, _ = listener._accept()  # type: ignore[attr-defined]
+    return _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, fd)
+
+
+def _set_size(fd: int, rows: int, cols: int) -> None:
+    with p.suppress(OSError):
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _start_time(pid: int) -> int | None:
+    """/proc/PID/stat's start time (linux.proc.start_time, without importing it)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        return int(data[data.rfind(b")") + 2 :].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _read_all(fd: int) -> bytes:
@@ -428,15 +469,15 @@ def detach_stdio(log_path: str) -> None:
 def serve(cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | None = None,
           launch_in_process: bool = False) -> int:
     detach_stdio(os.path.join(cfg.run_dir, "supervisor.log"))
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    _signal.signal(_signal.SIGHUP, _signal.SIG_IGN)
+    _signal.signal(_signal.SIGPIPE, _signal.SIG_IGN)
     try:
         return Supervisor(cfg, sync_fd, tty_size, launch_in_process).run()
     except BaseException as exc:  # noqa: BLE001 - the log is the only place left to tell
         import traceback
 
         traceback.print_exc()
-        with contextlib.suppress(OSError):
+        with p.suppress(OSError):
             os.write(sync_fd, p.dumps({"error": {"stage": "supervisor", "errno": 0,
-                                                    "msg": str(exc)}}).encode() + b"\n")
+                                                 "msg": str(exc)}}).encode() + b"\n")
         return 1

@@ -6,8 +6,9 @@ Plain classes, no dataclasses: this module is imported by the long-lived supervi
 
 from __future__ import annotations
 
+import _socket
 import os
-import socket
+import struct
 
 
 class HeldStdio:
@@ -17,7 +18,7 @@ class HeldStdio:
     def __init__(self) -> None:
         self.outputs: dict[int, str] = {}
         self.stdin_w = -1
-        self.console: socket.socket | None = None
+        self.console: _socket.socket | None = None
         self.master = -1
         self.child = {"stdin": -1, "stdout": -1, "stderr": -1, "console": -1}
 
@@ -30,9 +31,11 @@ class HeldStdio:
     def receive_master(self) -> int:
         """Wait for the pty master; -1 if the container died before sending it."""
         assert self.console is not None
-        _, fds, _, _ = socket.recv_fds(self.console, 16, 1)
+        _, ancillary, _, _ = self.console.recvmsg(16, _socket.CMSG_SPACE(4))
         self.console.close()
         self.console = None
+        fds = [struct.unpack("i", data[:4])[0] for level, kind, data in ancillary
+               if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS]
         if not fds:
             return -1
         self.master = fds[0]
@@ -45,7 +48,7 @@ class HeldStdio:
 def make(tty: bool, stdin: bool) -> HeldStdio:
     held = HeldStdio()
     if tty:
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        parent, child = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM, 0)
         held.console = parent
         held.child["console"] = child.detach()
         os.set_inheritable(held.child["console"], True)
