@@ -9,7 +9,10 @@ import sys
 import pytest
 
 FORBIDDEN = ("typer", "click", "rich", "pydantic", "pyroute2", "http.client",
-             "pycontainer.cli", "pycontainer.ops", "pycontainer.registry", "pycontainer.images")
+             "pycontainer.cli", "pycontainer.ops", "pycontainer.registry", "pycontainer.images",
+             # the long-lived supervisor keeps to C modules: these would cost it megabytes
+             "json", "re", "ctypes", "dataclasses", "typing", "socket", "selectors",
+             "pycontainer.runtime", "pycontainer.storage")
 
 
 def test_supervisor_imports_no_cli_framework():
