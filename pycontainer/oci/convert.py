@@ -300,5 +300,5 @@ def default_mounts(spec: ContainerSpec, inputs: SpecInputs) -> list[Mount]:
     # Parents before children, as Docker sorts them: /etc/hosts must go on top of a volume
     # mounted at /etc, not under it. The sort is stable: at equal depth a user's mount still
     # comes after pyc's own (and wins).
-    extra = sorted(mounts[system:], key=lambda m: m.destination.rstrip("/").count("/"))
-    return mounts[:system] + extra
+    ordered = sorted(mounts[system:], key=lambda m: m.destination.rstrip("/").count("/"))
+    return mounts[:system] + ordered

@@ -108,6 +108,9 @@ def plan(paths: Paths, req: NetworkRequest, spec: Any, image_config: dict[str, A
                          "mode")
     if mode.kind == HOST:
         maps = []  # Docker: published ports are discarded in host network mode
+    if mode.kind != USER and (req.aliases or req.ip):
+        raise UsageError("--network-alias and --ip need a user-defined network (--network "
+                         "NAME)")
     target = ""
     if mode.kind == USER:
         _check_networks(paths, mode.networks)
@@ -234,6 +237,7 @@ class Starter:
         self.userns_path = ""
         self.go_r = self.go_w = self.exit_r = self.exit_w = -1
         self.state: dict[str, Any] = {"kind": self.mode.kind}
+        self.users_lock: Any = None
 
     @property
     def needed(self) -> bool:
@@ -249,6 +253,10 @@ class Starter:
         if kind == USER:
             from pycontainer.network import rootlessns
 
+            # Shared until this container's endpoint is recorded: a container leaving
+            # meanwhile must not stop the rootless namespace we are about to join.
+            self.users_lock = users_lock(self.paths, shared=True)
+            self.users_lock.acquire()
             holder = rootlessns.ensure(self.paths.runtime, self.paths.data)
             self.userns_path = holder.userns_path
         elif kind == CONTAINER:
@@ -356,6 +364,9 @@ class Starter:
         write_replace(self.store.dir(self.c.id) / STATE_FILE, json.dumps(self.state).encode())
 
     def close(self) -> None:
+        if self.users_lock is not None:
+            self.users_lock.release()
+            self.users_lock = None
         for name in ("go_r", "go_w", "exit_r", "exit_w"):
             fd = getattr(self, name)
             if fd >= 0:
@@ -444,8 +455,19 @@ def _teardown_bridges(paths: Paths, cid: str, state: dict[str, Any]) -> None:
     with contextlib.suppress(PycError, OSError):
         left = bridge.disconnect_all(paths, cid)
         refresh_peer_hosts(paths, ContainerStore(paths), left, skip=cid)
-    with contextlib.suppress(PycError, OSError):
+    with contextlib.suppress(PycError, OSError), users_lock(paths, shared=False):
         bridge.release(paths)
+
+
+def users_lock(paths: Paths, shared: bool) -> Any:
+    """Starting containers hold it shared while they join the rootless network namespace;
+    stopping that namespace takes it exclusively."""
+    from pycontainer.linux.locks import FileLock
+    from pycontainer.network import rootlessns
+
+    sdir = rootlessns.state_dir(paths.runtime)
+    sdir.mkdir(parents=True, exist_ok=True)
+    return FileLock(sdir / "users.lock", shared=shared)
 
 
 def refresh_peer_hosts(paths: Paths, store: ContainerStore, networks: list[str],

@@ -280,6 +280,17 @@ def test_network_host_sees_the_host_interfaces(npyc, bb):
 def test_publishing_conflicts_with_none(npyc, bb):
     res = npyc.fail("run", "--rm", "--network", "none", "-p", "8080:80", bb, "true")
     assert "port publishing" in res.err
+    npyc.fail("run", "--rm", "--network-alias", "x", bb, "true")
+    npyc.fail("run", "--rm", "--network", "no-such-net", bb, "true")
+
+
+def test_privileged_host_port_names_the_sysctl(npyc, bb):
+    with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as f:
+        start = int(f.read())
+    if start == 0:
+        pytest.skip("every port is unprivileged on this host")
+    res = npyc.fail("run", "--rm", "-p", f"{start - 1}:80", bb, "true")
+    assert "net.ipv4.ip_unprivileged_port_start" in res.err
 
 
 # --- user-defined networks -------------------------------------------------------------------
