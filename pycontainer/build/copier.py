@@ -135,6 +135,7 @@ class HashCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.data: dict[str, list[Any]] = {}
+        self.used: set[str] = set()
         self.dirty = False
         if path is not None:
             with contextlib.suppress(OSError, ValueError):
@@ -144,6 +145,7 @@ class HashCache:
     def file_hash(self, path: str, st: os.stat_result) -> str:
         key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
         hit = self.data.get(path)
+        self.used.add(path)
         if hit and hit[:4] == key:
             return str(hit[4])
         h = hashlib.sha256()
@@ -155,10 +157,11 @@ class HashCache:
         return h.hexdigest()
 
     def save(self) -> None:
-        if self.path is None or not self.dirty:
+        """Keep what this build used: files since deleted or no longer copied drop out."""
+        if self.path is None or not (self.dirty or set(self.data) - self.used):
             return
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(self.data))
+        tmp.write_text(json.dumps({k: v for k, v in self.data.items() if k in self.used}))
         os.replace(tmp, self.path)
         self.dirty = False
 

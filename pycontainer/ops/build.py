@@ -158,6 +158,8 @@ def run_build(paths: Paths, opts: BuildOptions, out: TextIO | None) -> BuildRepo
     backend = StoreBackend(paths, out, _epoch())
     try:
         req = _request(opts, backend)
+        if opts.context != "-":  # a context from stdin is new every time: nothing to keep
+            backend.use_context(req.context_dir)
         with backend.store.adding():  # garbage collection keeps off the new layers
             result: BuildResult = build(req, backend, out)
     finally:

@@ -43,9 +43,15 @@ class StoreBackend:
         self.cache_root = Path(paths.data) / "build-cache"
         self.cache_root.mkdir(parents=True, exist_ok=True)
         self.cache = build_store.StepCache(self.store, self.cache_root)
-        self.hash_cache = HashCache(self.cache_root / "files.json")
+        self.hash_cache = HashCache(None)
         self._tmp: Path | None = None
         self._driver: str | None = None
+
+    def use_context(self, context_dir: str) -> None:
+        """Remember file hashes per context directory (one small file per project)."""
+        key = hashlib.sha256(os.path.abspath(context_dir).encode()).hexdigest()[:32]
+        (self.cache_root / "files").mkdir(exist_ok=True)
+        self.hash_cache = HashCache(self.cache_root / "files" / f"{key}.json")
 
     # -- scratch space -------------------------------------------------------------------
     def scratch_dir(self) -> str:
