@@ -193,7 +193,7 @@ def prune(
 
     if filters:
         raise UsageError("image prune --filter is not supported")
-    if not force and sys.stdin.isatty():
+    if not force:  # as Docker: ask, and take no answer (EOF) as no
         what = "all images without at least one container associated to them" if all_ \
             else "all dangling images"
         sys.stdout.write(f"WARNING! This will remove {what}.\nAre you sure you want to "
