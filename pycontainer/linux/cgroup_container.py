@@ -82,10 +82,13 @@ class ContainerCgroup:
         return add
 
     def procs(self) -> set[int]:
+        """Every process in the cgroup, also in cgroups made below it (runc makes one)."""
         pids: set[int] = set()
         for d in set(self.dirs.values()):
-            with contextlib.suppress(OSError):
-                pids.update(int(p) for p in read_file(os.path.join(d, "cgroup.procs")).split())
+            for sub in _tree(d):
+                with contextlib.suppress(OSError):
+                    pids.update(int(p) for p in read_file(os.path.join(sub, "cgroup.procs"))
+                                .split())
         return pids
 
     def kill_all(self, timeout: float = 5.0) -> None:
@@ -223,9 +226,13 @@ class ContainerCgroup:
     def oom_kills(self) -> int:
         """How many processes the memory limit killed (v2 memory.events, v1 memory.oom_control
         since Linux 4.13; failcnt is no proof: it also counts reclaim that succeeded)."""
-        name = "memory.events" if self.version == "v2" else "memory.oom_control"
-        path = self._file("memory", name)
-        return _keyed(path).get("oom_kill", 0) if path else 0
+        if self.version == "v2":  # memory.events counts the whole subtree
+            path = self._file("memory", "memory.events")
+            return _keyed(path).get("oom_kill", 0) if path else 0
+        # v1 counts each cgroup alone: add those below (runc's, when it runs the container)
+        d = self._dir("memory")
+        return sum(_keyed(os.path.join(sub, "memory.oom_control")).get("oom_kill", 0)
+                   for sub in (_tree(d) if d else []))
 
     def oom_killed(self) -> bool:
         return self.oom_kills() > 0
@@ -330,6 +337,11 @@ def _add_denied(version: str, pid: int, d: str) -> str:
                 f"from inside the delegated cgroup (e.g. `systemd-run --user --scope`); {_SEE}")
     return (f"cannot move process {pid} into cgroup {d}: permission denied (on cgroup v1 the "
             "process must still run as this user); " + _SEE)
+
+
+def _tree(path: str) -> list[str]:
+    """`path` and the cgroups below it."""
+    return [sub for sub, _dirs, _files in os.walk(path)] or [path]
 
 
 def _rmdir(path: str) -> bool:

@@ -9,6 +9,7 @@ import signal
 import socket
 from dataclasses import dataclass, field
 
+from pycontainer.containers.lifecycle import Status
 from pycontainer.errors import Conflict
 from pycontainer.linux import caps
 from pycontainer.linux import pty as ptys
@@ -58,7 +59,9 @@ def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
         c = load_synced(store, cid)
         if not c.state.running:
             raise Conflict(f"container {cid} is not running")
-        pid = c.state.pid
+        if c.state.status == Status.PAUSED:
+            raise Conflict(f"Container {cid} is paused, unpause the container before exec")
+        pid, cgroup = c.state.pid, c.state.cgroup
     with open(store.bundle(cid) / "config.json", "rb") as f:
         spec = Spec.from_json(f.read())
     process = _process(spec, opts)
@@ -74,7 +77,7 @@ def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
     else:
         stdin = 0 if opts.interactive else os.open(os.devnull, os.O_RDONLY)
         stdio = Stdio(stdin, 1, 2)
-    mid = rexec.spawn(pid, spec, process, stdio, err_w, opts.detach, opts.user)
+    mid = rexec.spawn(pid, spec, process, stdio, err_w, opts.detach, opts.user, cgroup)
     os.close(err_w)
     if stdio.console_socket >= 0:
         os.close(stdio.console_socket)

@@ -8,7 +8,7 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
-from pycontainer.ops import netsetup
+from pycontainer.ops import limits, netsetup
 from pycontainer.ops.mounts import binds, inspect_mounts
 from pycontainer.paths import Paths
 
@@ -120,9 +120,7 @@ def _host_config(c: Container) -> dict[str, Any]:
                        or []] or None,
         "PublishAllPorts": bool((c.config.network or {}).get("publish_all")),
         "Ulimits": [_ulimit(u) for u in spec.get("ulimits") or []] or None,
-        "Memory": 0,
-        "NanoCpus": 0,
-        "PidsLimit": None,
+        **limits.host_config(spec),
     }
 
 

@@ -146,6 +146,22 @@ def plan(paths: Paths, flags: LimitFlags) -> LimitsPlan:
     return LimitsPlan(to_resources(lim), lim.oom_score_adj, warnings)
 
 
+def host_config(spec: dict[str, Any]) -> dict[str, Any]:
+    """The limits as Docker's inspect shows them in HostConfig (0 / "" / null when unset)."""
+    lim = from_resources(spec.get("resources") or {}, spec.get("oom_score_adj"))
+    return {
+        "Memory": lim.memory if lim.memory and lim.memory > 0 else 0,
+        "MemorySwap": lim.memory_swap or 0,
+        "MemoryReservation": lim.memory_reservation or 0,
+        "NanoCpus": round(lim.cpus * 1e9) if lim.cpus else 0,
+        "CpuShares": lim.cpu_shares or 0,
+        "CpusetCpus": lim.cpuset_cpus or "",
+        "CpusetMems": lim.cpuset_mems or "",
+        "PidsLimit": lim.pids_limit if lim.pids_limit and lim.pids_limit > 0 else None,
+        "OomScoreAdj": lim.oom_score_adj or 0,
+    }
+
+
 # -- the container's cgroup ---------------------------------------------------------------------
 
 def limits_of(c: Container) -> Limits:

@@ -8,6 +8,10 @@ create the launcher may no longer see the host's /sys/fs/cgroup or /proc, so the
 opened before. The launcher is the right process for it: on cgroup v1 only a process with the
 same uid as the target may move it, and the launcher and the container's init are the same
 user (root of the container's user namespace) until the init switches to the image's user.
+
+An external runtime (runc) switches to the image's user before `create` returns, so for it
+the launcher moves itself instead, before create: runc and the container inherit the cgroup,
+and runc's own cgroup for the container is made below pyc's (limits are hierarchical).
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from pycontainer.linux.cgroup_container import ContainerCgroup
 from pycontainer.runtime.base import ContainerError
 
 
-def prepare(cgroup: dict[str, Any], oom_score_adj: int | None) -> Callable[[int], None]:
+def prepare(cgroup: dict[str, Any], oom_score_adj: int | None,
+            kill: bool = True) -> Callable[[int], None]:
     """Open what confining a pid needs; the result moves the pid into the cgroup recorded
-    in `cgroup` ({}: none) and sets its OOM score adjustment, or kills it and raises."""
+    in `cgroup` ({}: none) and sets its OOM score adjustment, or (`kill`) kills it and
+    raises."""
     add = ContainerCgroup.from_dict(cgroup).adder() if cgroup else None
     proc = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
 
@@ -35,8 +41,9 @@ def prepare(cgroup: dict[str, Any], oom_score_adj: int | None) -> Callable[[int]
             if oom_score_adj is not None:
                 _set_oom_score_adj(proc, pid, oom_score_adj)
         except BaseException:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+            if kill:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
             raise
         finally:
             os.close(proc)

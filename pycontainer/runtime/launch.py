@@ -115,7 +115,12 @@ def _launcher(cfg: LaunchConfig, spec: Spec, stdio: Stdio, start_fd: int, error_
 def _confiner(cfg: LaunchConfig, spec: Spec) -> Any:
     from pycontainer.runtime import confine
 
-    return confine.prepare(cfg.cgroup, spec.process.oom_score_adj)
+    if cfg.runtime in ("", "builtin", "pyc"):
+        return confine.prepare(cfg.cgroup, spec.process.oom_score_adj)
+    # runc has switched to the image's user by the time create returns (see confine.py);
+    # it sets oomScoreAdj itself
+    confine.prepare(cfg.cgroup, None, kill=False)(os.getpid())
+    return lambda pid: None
 
 
 def launch(cfg: LaunchConfig, spec: Spec, stdio: Stdio, start_fd: int, error_fd: int) -> Launched:

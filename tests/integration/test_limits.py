@@ -144,6 +144,7 @@ def test_pause_stops_a_counter_and_unpause_resumes_it(
     time.sleep(1)
     assert _last_count(pyc, "counter") == frozen
     pyc.fail("pause", "counter", rc=1)  # already paused
+    assert "is paused" in pyc.fail("exec", "counter", "true", rc=125).err
     pyc.ok("unpause", "counter")
     wait_for(lambda: _last_count(pyc, "counter") > frozen + 3, what="the counter to resume")
     assert inspect(pyc, "counter", "{{.State.Status}}") == "running"
@@ -164,6 +165,16 @@ def test_update_changes_the_running_containers_limits(
     assert int(limit.read_text()) == 128 << 20
     pids = Path(delegated["pids"]) / "pyc" / cid / "pids.max"
     assert pids.read_text().strip() == "50"
+    fmt = "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}}"
+    assert inspect(pyc, cid, fmt) == f"{128 << 20} {256 << 20} 50"
+
+
+def test_exec_runs_inside_the_containers_cgroup(
+        pyc: Pyc, busybox: str, delegated: dict[str, str]) -> None:
+    cid = pyc.ok("run", "-d", "--memory", "64m", busybox, "sleep", "300").out.strip()
+    lines = pyc.ok("exec", cid, "cat", "/proc/self/cgroup").lines
+    memory = next(line for line in lines if ":memory:" in line)
+    assert memory.endswith(f"/pyc/{cid}")
 
 
 # -- no delegation --------------------------------------------------------------------------

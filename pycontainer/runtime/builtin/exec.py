@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import Any
 
 from pycontainer.linux import syscalls as sc
+from pycontainer.linux.cgroup_container import ContainerCgroup
 from pycontainer.oci.convert import resolve_user  # not lazily: setns(mnt) hides our files
 from pycontainer.oci.runtime import Process, Spec, User
 from pycontainer.runtime.base import ContainerError, Stdio
@@ -35,8 +37,10 @@ def open_namespaces(pid: int) -> list[tuple[str, int]]:
 
 
 def spawn(pid: int, spec: Spec, process: Process, stdio: Stdio, error_fd: int,
-          detach: bool = False, user: str | None = None) -> int:
-    """Fork the middle process; returns its pid (its exit status is the command's)."""
+          detach: bool = False, user: str | None = None,
+          cgroup: dict[str, Any] | None = None) -> int:
+    """Fork the middle process; returns its pid (its exit status is the command's). With
+    `cgroup` (the container's record) the command runs under the container's limits."""
     namespaces = open_namespaces(pid)
     mid = os.fork()
     if mid == 0:  # pragma: no cover - the middle process
@@ -44,6 +48,8 @@ def spawn(pid: int, spec: Spec, process: Process, stdio: Stdio, error_fd: int,
         try:
             if detach:
                 os.setsid()
+            if cgroup:  # still on the host's file system, and moving itself is always allowed
+                ContainerCgroup.from_dict(cgroup).add(os.getpid())
             for _, fd in namespaces:
                 sc.setns(fd, 0)
                 os.close(fd)
