@@ -10,9 +10,12 @@ exists (BuildKit), else from the context root.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import signal
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -149,21 +152,37 @@ def _request(opts: BuildOptions, backend: StoreBackend) -> BuildRequest:
         platform=opts.platform or None, quiet=opts.quiet, epoch=_epoch())
 
 
+@contextlib.contextmanager
+def _stop_cleanly() -> Iterator[None]:
+    """SIGTERM / SIGHUP end the build like Ctrl-C does: through the `finally` blocks that
+    kill the step's container and remove the temporary files (Python would just exit)."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
 def run_build(paths: Paths, opts: BuildOptions, out: TextIO | None) -> BuildReport:
     """Build and tag the image; `out` gets the step output (None with -q)."""
     from pycontainer.oci import reference
 
     for tag in opts.tags:
         reference.parse(tag)  # a bad -t fails before anything is built
-    backend = StoreBackend(paths, out, _epoch())
-    try:
-        req = _request(opts, backend)
-        if opts.context != "-":  # a context from stdin is new every time: nothing to keep
-            backend.use_context(req.context_dir)
-        with backend.store.adding():  # garbage collection keeps off the new layers
-            result: BuildResult = build(req, backend, out)
-    finally:
-        backend.close()
+    with _stop_cleanly():
+        backend = StoreBackend(paths, out, _epoch())
+        try:
+            req = _request(opts, backend)
+            if opts.context != "-":  # a context from stdin is new every time: keep nothing
+                backend.use_context(req.context_dir)
+            with backend.store.adding():  # garbage collection keeps off the new layers
+                result: BuildResult = build(req, backend, out)
+        finally:
+            backend.close()
     if opts.iidfile:
         Path(opts.iidfile).write_text(result.image_id)
     names = [reference.parse(t).tagged for t in opts.tags]

@@ -452,3 +452,25 @@ def test_add_url_with_checksum_and_image_build_alias(
         assert "digest mismatch" in res.err
     finally:
         server.shutdown()
+
+
+def test_a_build_stopped_mid_run_leaves_nothing(pyc: Pyc, fixture_refs: dict[str, str],
+                                                tmp_path: Path) -> None:
+    import signal
+    import time
+
+    pyc.ok("pull", "-q", fixture_refs["busybox"])
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": (
+        f"FROM {fixture_refs['busybox']}\nRUN echo started && sleep 60\n")})
+    before = _state(pyc)
+    proc = subprocess.Popen(pyc.argv("build", "-t", "stopped", str(ctx)), env=pyc.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    while "started" not in proc.stdout.readline() and time.monotonic() < deadline:
+        pass
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 130
+    assert _state(pyc) == before
+    ps = subprocess.run(["pgrep", "-f", "sleep 60"], capture_output=True, text=True)
+    assert ps.stdout.strip() == ""
