@@ -460,8 +460,9 @@ def test_a_build_stopped_mid_run_leaves_nothing(pyc: Pyc, fixture_refs: dict[str
     import time
 
     pyc.ok("pull", "-q", fixture_refs["busybox"])
+    marker = f"marker-{secrets.token_hex(6)}"
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": (
-        f"FROM {fixture_refs['busybox']}\nRUN echo started && sleep 60\n")})
+        f"FROM {fixture_refs['busybox']}\nRUN echo started && sleep 60 && echo {marker}\n")})
     before = _state(pyc)
     proc = subprocess.Popen(pyc.argv("build", "-t", "stopped", str(ctx)), env=pyc.env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -472,5 +473,5 @@ def test_a_build_stopped_mid_run_leaves_nothing(pyc: Pyc, fixture_refs: dict[str
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 130
     assert _state(pyc) == before
-    ps = subprocess.run(["pgrep", "-f", "sleep 60"], capture_output=True, text=True)
+    ps = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
     assert ps.stdout.strip() == ""
