@@ -27,6 +27,7 @@ from pycontainer.build.dockerfile import Mount
 from pycontainer.errors import BuildError, PycError
 from pycontainer.linux import caps
 from pycontainer.linux import syscalls as sc
+from pycontainer.linux.locks import FileLock
 from pycontainer.network import etc_files
 from pycontainer.oci import convert
 from pycontainer.ops.build_store import ingest
@@ -47,7 +48,11 @@ def run_step(b: StoreBackend, state: State, req: RunRequest) -> Layer | None:
         lowers = b.lowers(state)
         plan = b.prepare_rootfs(work / "storage", lowers)
         spec = _spec(b, state, req, work, lowers)
-        status = _run(b, work, plan.to_dict(), spec, req)
+        with contextlib.ExitStack() as locks:
+            for m in req.mounts:  # sharing=locked (and private): one build at a time
+                if m.type == "cache" and m.sharing != "shared":
+                    locks.enter_context(FileLock(f"{_cache_dir(b, m)}.lock", timeout=3600))
+            status = _run(b, work, plan.to_dict(), spec, req)
         if status != 0:
             raise StepFailed(status)
         stubs = [m.destination for m in spec.mounts]
@@ -112,9 +117,10 @@ def _mount(b: StoreBackend, m: Mount, req: RunRequest) -> Any:
     from pycontainer.oci.runtime import Mount as SpecMount
 
     if m.type == "cache":
-        key = hashlib.sha256((m.id or m.target).encode()).hexdigest()[:32]
-        path = b.cache_root / "mounts" / key
-        path.mkdir(parents=True, exist_ok=True)
+        path = _cache_dir(b, m)
+        if not path.exists():
+            path.mkdir(parents=True)
+            os.chmod(path, m.mode if m.mode is not None else 0o755)
         return SpecMount(m.target, "bind", str(path), ["rbind"])
     if m.type == "tmpfs":
         return SpecMount(m.target, "tmpfs", "tmpfs", ["nosuid", "nodev"])
@@ -123,6 +129,11 @@ def _mount(b: StoreBackend, m: Mount, req: RunRequest) -> Any:
     # from the context: read-only, so a build never writes into the user's files
     src = os.path.join(req.context_dir, (m.source or ".").lstrip("/"))
     return SpecMount(m.target, "bind", src, ["rbind", "ro"])
+
+
+def _cache_dir(b: StoreBackend, m: Mount) -> Path:
+    """A cache mount's directory: by its id (default: its target), kept between builds."""
+    return b.cache_root / "mounts" / hashlib.sha256((m.id or m.target).encode()).hexdigest()[:32]
 
 
 def _stdio(req: RunRequest) -> tuple[Stdio, Any]:

@@ -228,7 +228,7 @@ def test_cache_mount_persists_between_builds(shared_pyc: Pyc, fixture_refs: dict
                                              tmp_path: Path) -> None:
     cache_id = secrets.token_hex(6)
     df = (f"FROM {fixture_refs['busybox']}\nARG N\n"
-          f"RUN --mount=type=cache,id={cache_id},target=/cache "
+          f"RUN --mount=type=cache,id={cache_id},target=/cache,sharing=locked "
           "ls /cache > /seen; echo run-$N > /cache/run-$N\n")
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": df})
     first, second = tag(), tag()
@@ -360,7 +360,7 @@ def test_quiet_iidfile_labels_and_untagged(shared_pyc: Pyc, fixture_refs: dict[s
         "Dockerfile": f"FROM {fixture_refs['busybox']}\nLABEL from=dockerfile\n"})
     iid = tmp_path / "iid"
     name = tag()
-    res = shared_pyc.ok("build", "-q", "--iidfile", str(iid), "--label", "extra=yes",
+    res = shared_pyc.ok("build", "-q", "--pull", "--iidfile", str(iid), "--label", "extra=yes",
                         "-t", name, "-t", name + ":second", str(ctx))
     lines = res.out.split()
     assert len(lines) == 1 and len(lines[0]) == 64
