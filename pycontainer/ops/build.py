@@ -135,6 +135,8 @@ def _ignore_text(context: str, dockerfile_path: str) -> str:
 def _request(opts: BuildOptions, backend: StoreBackend) -> BuildRequest:
     stdin = opts.stdin
     context, stdin_text = opts.context, None
+    if opts.context == "-" and opts.dockerfile == "-":
+        raise UsageError("the context and the Dockerfile cannot both come from stdin")
     if opts.context == "-":
         if stdin is None:
             raise UsageError("build context `-`: nothing on stdin")
