@@ -154,6 +154,15 @@ def test_pause_stops_a_counter_and_unpause_resumes_it(
     assert inspect(pyc, "counter", "{{.State.Status}}") == "exited"
 
 
+def test_kill_of_a_paused_container_works(pyc: Pyc, busybox: str,
+                                          delegated: dict[str, str]) -> None:
+    pyc.ok("run", "-d", "--name", "frozen", busybox, "sleep", "300")
+    pyc.ok("pause", "frozen")
+    pyc.ok("kill", "frozen")
+    pyc.ok("wait", "frozen")
+    assert inspect(pyc, "frozen", "{{.State.Status}} {{.State.ExitCode}}") == "exited 137"
+
+
 # -- update ---------------------------------------------------------------------------------
 
 def test_update_changes_the_running_containers_limits(
@@ -212,7 +221,8 @@ def _supervisor_pid(pyc: Pyc, cid: str) -> int:
     return int(record["supervisor"])
 
 
-@pytest.mark.parametrize("how", ["exited", "rm-f", "supervisor-killed", "run-rm"])
+@pytest.mark.parametrize("how", ["exited", "rm-f", "paused-rm-f", "supervisor-killed",
+                                 "run-rm"])
 def test_no_cgroup_directory_remains_after_rm(
         pyc: Pyc, busybox: str, delegated: dict[str, str], how: str) -> None:
     if how == "run-rm":
@@ -230,6 +240,9 @@ def test_no_cgroup_directory_remains_after_rm(
         pyc.ok("wait", cid)
         pyc.ok("rm", cid)
     elif how == "rm-f":
+        pyc.ok("rm", "-f", cid)
+    elif how == "paused-rm-f":
+        pyc.ok("pause", cid)
         pyc.ok("rm", "-f", cid)
     else:
         os.kill(_supervisor_pid(pyc, cid), signal.SIGKILL)
