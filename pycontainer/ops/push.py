@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TextIO
 
-from pycontainer.errors import IntegrityError, UsageError
+from pycontainer.errors import ImageNotFound, IntegrityError, UsageError
 from pycontainer.images.store import ImageRecord, ImageStore
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import mediatypes as mt
@@ -35,22 +35,25 @@ class PushOptions:
 def push(paths: Paths, opts: PushOptions, out: TextIO | None = None) -> list[str]:
     """Push; returns the pushed manifest digests (one per tag)."""
     store = ImageStore(paths)
-    rec = store.resolve(opts.name)
-    target = opts.destination or opts.name
-    if not opts.destination and not rec.names and rec.id.endswith(opts.name.split(":")[-1]):
-        raise UsageError("push by image id needs a destination: pyc push ID NAME[:TAG]")
-    dest = reference.parse(target)
-    if dest.digest:
-        raise UsageError(f"cannot push to a digest reference: {target}")
-    targets = [dest]
     if opts.all_tags:
-        targets = [reference.parse(n) for n, _ in store.iter_names()
-                   if reference.parse(n).name == dest.name]
+        dest = reference.parse(opts.destination or opts.name)
+        pairs = [(store.resolve(n), reference.parse(n)) for n, _ in store.iter_names()
+                 if reference.parse(n).name == dest.name]
+        if not pairs:
+            raise ImageNotFound(f"No such image: {dest.name} (no tags to push)")
+    else:
+        rec = store.resolve(opts.name)
+        target = opts.destination or opts.name
+        if not opts.destination and not rec.names and rec.id.endswith(opts.name.split(":")[-1]):
+            raise UsageError("push by image id needs a destination: pyc push ID NAME[:TAG]")
+        dest = reference.parse(target)
+        pairs = [(rec, dest)]
+    if dest.digest:
+        raise UsageError(f"cannot push to a digest reference: {dest}")
     client = client_for(paths, dest.registry, dest.repository, opts.tls_verify, opts.authfile)
     if out:
         out.write(f"The push refers to repository [{dest.familiar_name}]\n")
-    return [_push_one(store, store.resolve(str(t)) if opts.all_tags else rec, client, t, out)
-            for t in targets]
+    return [_push_one(store, rec, client, t, out) for rec, t in pairs]
 
 
 def _push_one(store: ImageStore, rec: ImageRecord, client: RegistryClient,

@@ -72,3 +72,13 @@ def test_push_an_imported_image_uploads_its_blobs(pyc: Pyc, registry: str) -> No
 def test_push_unknown_image(pyc: Pyc, registry: str) -> None:
     res = pyc.fail("push", f"{registry}/pyctest/none:1")
     assert "No such image" in res.err
+
+
+def test_push_all_tags(pyc: Pyc, fixture_refs: dict[str, str], registry: str) -> None:
+    src = fixture_refs["busybox"]
+    repo = f"pyctest/alltags-{secrets.token_hex(4)}"
+    pyc.ok("pull", "-q", src)
+    for t in ("a", "b"):
+        pyc.ok("tag", src, f"{registry}/{repo}:{t}")
+    pyc.ok("push", "--all-tags", f"{registry}/{repo}")
+    assert sorted(reg.tags(registry, repo)) == ["a", "b"]
