@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
@@ -216,12 +215,10 @@ def _repo_display(ref: reference.Reference) -> str:
 
 
 def _human(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.3g}{unit}" if unit != "B" else f"{n}B"
-        n /= 1000  # type: ignore[assignment]
-    return f"{n}B"
-
-
-def stderr_if_tty() -> TextIO | None:
-    return sys.stderr if sys.stderr.isatty() else None
+    """Docker's progress sizes: 1.23MB (decimal units, 3 significant digits)."""
+    size = float(n)
+    for unit in ("B", "kB", "MB"):
+        if size < 1000:
+            return f"{n}B" if unit == "B" else f"{size:.3g}{unit}"
+        size /= 1000
+    return f"{size:.3g}GB"
