@@ -100,3 +100,30 @@ def test_v2_stats_and_oom(tmp_path: Path) -> None:
     assert stats["pids"] == {"current": 2, "limit": None}
     assert stats["blkio"] == {"read_bytes": 100, "write_bytes": 200}
     assert stats["oom_kills"] == 0
+
+
+def test_v1_oom_kills_and_procs_count_cgroups_below(tmp_path: Path) -> None:
+    # runc makes its own cgroup for the container below pyc's; v1 counts OOM kills per cgroup
+    mem = files(tmp_path / "memory", memory__oom_control="oom_kill_disable 0\noom_kill 0\n",
+                cgroup__procs="")
+    files(mem / "runc", memory__oom_control="under_oom 0\noom_kill 1\n", cgroup__procs="42\n")
+    cg = ContainerCgroup("v1", {"memory": str(mem)})
+    assert cg.oom_kills() == 1 and cg.oom_killed()
+    assert cg.procs() == {42}
+
+
+def test_adder_opens_first_and_writes_each_directory_later(tmp_path: Path) -> None:
+    mem = files(tmp_path / "memory", cgroup__procs="")
+    pids = files(tmp_path / "pids", cgroup__procs="")
+    add = ContainerCgroup("v1", {"memory": str(mem), "pids": str(pids)}).adder()
+    # the paths stop working (as after the init's pivot_root); the open files do not
+    tmp_path.rename(tmp_path.with_name(tmp_path.name + "-moved"))
+    add(1234)
+    moved = tmp_path.with_name(tmp_path.name + "-moved")
+    assert (moved / "memory" / "cgroup.procs").read_text() == "1234"
+    assert (moved / "pids" / "cgroup.procs").read_text() == "1234"
+
+
+def test_adder_without_the_directory_is_a_host_error(tmp_path: Path) -> None:
+    with pytest.raises(HostError, match="pyc system check"):
+        ContainerCgroup("v1", {"memory": str(tmp_path / "gone")}).adder()
