@@ -411,6 +411,69 @@ def port(
     sys.stdout.write("".join(line + "\n" for line in lines))
 
 
+# -- the container's files ---------------------------------------------------------------------
+
+def diff(ctx: typer.Context, container: str = typer.Argument(..., metavar="CONTAINER")
+         ) -> None:
+    """Inspect changes to files or directories on a container's filesystem."""
+    from pycontainer.ops import container_fs
+
+    for kind, path in container_fs.changes(_paths(ctx), container):
+        sys.stdout.write(f"{kind} {path}\n")
+
+
+def export(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    output: str = typer.Option(None, "--output", "-o", help="Write to a file, not STDOUT."),
+) -> None:
+    """Export a container's filesystem as a tar archive."""
+    import os
+
+    from pycontainer.ops import container_fs
+
+    if output is None and sys.stdout.isatty():
+        raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or "
+                         "redirect")
+    sys.stdout.flush()
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644) if output else 1
+    try:
+        container_fs.export(_paths(ctx), container, fd)
+    finally:
+        if output:
+            os.close(fd)
+
+
+def commit(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    name: str = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
+    message: str = typer.Option("", "--message", "-m", help="Commit message."),
+    author: str = typer.Option("", "--author", "-a", help="Author."),
+    change: list[str] = typer.Option([], "--change", "-c", help="Dockerfile instruction."),
+    pause: bool = typer.Option(True, "--pause/--no-pause", "-p", help="(accepted)"),
+) -> None:
+    """Create a new image from a container's changes."""
+    from pycontainer.ops import container_fs
+
+    opts = container_fs.CommitOptions(name or "", message, author, list(change))
+    sys.stdout.write(container_fs.commit(_paths(ctx), container, opts) + "\n")
+
+
+def cp(
+    ctx: typer.Context,
+    src: str = typer.Argument(..., metavar="SRC"),
+    dest: str = typer.Argument(..., metavar="DEST"),
+    archive: bool = typer.Option(False, "--archive", "-a", help="(accepted)"),
+    follow_link: bool = typer.Option(False, "--follow-link", "-L", help="(accepted)"),
+) -> None:
+    """Copy files between a container and the host (CONTAINER:PATH; - is a tar stream)."""
+    from pycontainer.ops import container_fs
+
+    container_fs.cp(_paths(ctx), src, dest, sys.stdin.buffer, sys.stdout.buffer)
+    sys.stdout.flush()
+
+
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     from pycontainer.cli import run
 
@@ -431,3 +494,6 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     grp.command("exists")(exists)
     grp.command("prune")(prune)
     grp.command("cleanup", hidden=True)(cleanup)
+    for verb, fn in (("diff", diff), ("export", export), ("commit", commit), ("cp", cp)):
+        app.command(verb)(fn)
+        grp.command(verb)(fn)

@@ -1,0 +1,381 @@
+"""A container's files: `diff`, `export`, `commit`, `cp`.
+
+All of them look at the container's files as its root user does: in a child process that
+either joins the running container's user and mount namespaces, or (stopped) enters a user
+namespace with the container's mapping and mounts its rootfs plan in a private mount
+namespace. Nothing is mounted on the host. Data comes back over pipes (tar streams, or a
+marshal'ed list for `diff`).
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import stat
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from pycontainer.containers.model import Container
+from pycontainer.containers.store import ContainerStore
+from pycontainer.errors import ContainerRuntimeError, PycError, UsageError
+from pycontainer.linux import syscalls as sc
+from pycontainer.linux import userns
+from pycontainer.ops.lifecycle import load_synced, store_for
+from pycontainer.paths import Paths
+
+_OPAQUE = ("user.overlay.opaque", "trusted.overlay.opaque")
+
+
+# -- running code inside the container's file system view ----------------------------------
+
+def _mapping(c: Container) -> userns.IdMapping:
+    def entries(rows: list[list[int]]) -> tuple[userns.IdMapEntry, ...]:
+        return tuple(userns.IdMapEntry(*r) for r in rows)
+
+    return userns.IdMapping(entries(c.config.uid_map), entries(c.config.gid_map),
+                            c.config.single_mapping)
+
+
+def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None]) -> int:
+    """Fork a child that runs fn(root) with the container's files at `root`; its pid."""
+    if c.state.running and c.state.pid:
+        fds = [os.open(f"/proc/{c.state.pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
+               for ns in ("user", "mnt")]
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child
+            code = 1
+            try:
+                for fd in fds:
+                    sc.setns(fd, 0)
+                fn("/")
+                code = 0
+            except BaseException as exc:  # noqa: BLE001
+                os.write(2, f"Error: {exc}\n".encode())
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        return pid
+    from pycontainer.runtime.launch import mount_rootfs
+    from pycontainer.storage.driver import RootfsPlan
+
+    plan = RootfsPlan.from_dict(c.config.rootfs)
+    target = str(store.bundle(c.id) / "rootfs")
+
+    def child() -> int:
+        sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
+        helpers = mount_rootfs(plan, target)
+        try:
+            fn(target)
+        finally:
+            for h in helpers:
+                os.kill(h, 15)
+        return 0
+
+    return userns.fork_in_userns(child, _mapping(c), sc.CLONE_NEWNS)
+
+
+def wait(pid: int) -> int:
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _container(paths: Paths, ref: str) -> tuple[ContainerStore, Container]:
+    store = store_for(paths)
+    cid = store.resolve(ref)
+    with store.lock(cid):
+        c = load_synced(store, cid)
+    if not c.config.rootfs:
+        raise ContainerRuntimeError(f"container {cid} has no root file system")
+    return store, c
+
+
+def _collect(store: ContainerStore, c: Container, fn: Callable[[str], Any]) -> Any:
+    """Run fn(root) in the container's view and return its (marshal-able) result."""
+    r, w = os.pipe()
+
+    def child(root: str) -> None:
+        _write_all(w, marshal.dumps(fn(root)))
+
+    pid = spawn_in_fs(store, c, child)
+    os.close(w)
+    data = _read_all(r)
+    if wait(pid) != 0 or not data:
+        raise ContainerRuntimeError("could not read the container's files")
+    return marshal.loads(data)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while data := os.read(fd, 1 << 16):
+        chunks.append(data)
+    os.close(fd)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+# -- diff --------------------------------------------------------------------------------------
+
+def _placeholders(store: ContainerStore, c: Container) -> set[str]:
+    """Mount targets pyc itself created in the writable layer (not the user's changes)."""
+    from pycontainer.oci.runtime import Spec
+
+    try:
+        spec = Spec.from_json((store.bundle(c.id) / "config.json").read_bytes())
+    except OSError:
+        return set()
+    return {m.destination for m in spec.mounts} | {"/dev", "/proc", "/sys"}
+
+
+def changes(paths: Paths, ref: str) -> list[tuple[str, str]]:
+    """Docker's `diff`: [(kind, path)] with kind A (added), C (changed), D (deleted)."""
+    store, c = _container(paths, ref)
+    plan = c.config.rootfs
+    upper = plan.get("upper")
+    if not upper:
+        raise UsageError(f"diff needs the overlay driver (container uses {plan.get('driver')})")
+    lowers = list(plan.get("lowers") or [])
+    skip = _placeholders(store, c)
+    return [tuple(x) for x in _collect(store, c, lambda _root: _walk_upper(upper, lowers, skip))]
+
+
+def _walk_upper(upper: str, lowers: list[str], skip: set[str]) -> list[list[str]]:
+    found: dict[str, str] = {}
+    for root, dirs, files in os.walk(upper):
+        for name in dirs + files:
+            full = os.path.join(root, name)
+            rel = "/" + os.path.relpath(full, upper)
+            st = os.lstat(full)
+            if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                found[rel] = "D"
+            elif rel in skip and (stat.S_ISDIR(st.st_mode) or st.st_size == 0):
+                continue
+            elif any(os.path.lexists(os.path.join(lo, rel.lstrip("/"))) for lo in lowers):
+                found[rel] = "C"
+            else:
+                found[rel] = "A"
+    # a directory that only holds pyc's placeholders is not a change
+    for rel in sorted(found, key=len, reverse=True):
+        full = os.path.join(upper, rel.lstrip("/"))
+        if (found[rel] == "C" and os.path.isdir(full) and not _opaque(full)
+                and not any(k.startswith(rel + "/") for k in found)):
+            del found[rel]
+    return [[kind, rel] for rel, kind in sorted(found.items())]
+
+
+def _opaque(path: str) -> bool:
+    for name in _OPAQUE:
+        try:
+            if os.getxattr(path, name, follow_symlinks=False) == b"y":
+                return True
+        except OSError:
+            continue
+    return False
+
+
+# -- export and commit -------------------------------------------------------------------------
+
+def _tar_tree(root: str, out: IO[bytes], skip_mounts: bool) -> None:
+    """The tree at root as a tar stream (not following mounts below it when running)."""
+    root_dev = os.lstat(root).st_dev
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        for base, dirs, files in os.walk(root):
+            rel_base = os.path.relpath(base, root)
+            for name in sorted(dirs + files):
+                full = os.path.join(base, name)
+                arc = os.path.normpath(os.path.join(rel_base, name))
+                tar.add(full, arcname=arc, recursive=False)
+            if skip_mounts:
+                dirs[:] = [d for d in dirs
+                           if os.lstat(os.path.join(base, d)).st_dev == root_dev]
+
+
+def export(paths: Paths, ref: str, out_fd: int) -> None:
+    """`pyc export`: the container's file system as a tar stream on out_fd."""
+    store, c = _container(paths, ref)
+
+    def child(root: str) -> None:
+        with os.fdopen(out_fd, "wb", closefd=False) as out:
+            _tar_tree(root, out, skip_mounts=True)
+
+    if wait(spawn_in_fs(store, c, child)) != 0:
+        raise ContainerRuntimeError("export failed")
+
+
+def _layer_tar(upper: str, out: IO[bytes], skip: set[str]) -> None:
+    """The writable layer as an image layer: overlay whiteouts become `.wh.` entries."""
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        for base, dirs, files in os.walk(upper):
+            rel_base = os.path.relpath(base, upper)
+            if rel_base != "." and _opaque(base):
+                tar.addfile(tarfile.TarInfo(os.path.join(rel_base, ".wh..wh..opq")))
+            for name in sorted(dirs + files):
+                full = os.path.join(base, name)
+                arc = os.path.normpath(os.path.join(rel_base, name))
+                st = os.lstat(full)
+                if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                    tar.addfile(tarfile.TarInfo(os.path.join(rel_base, ".wh." + name)))
+                elif "/" + arc in skip and (stat.S_ISDIR(st.st_mode) or st.st_size == 0):
+                    continue
+                else:
+                    tar.add(full, arcname=arc, recursive=False)
+
+
+@dataclass
+class CommitOptions:
+    name: str = ""
+    message: str = ""
+    author: str = ""
+    changes: list[str] = field(default_factory=list)
+
+
+def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
+    """`pyc commit`: a new image from the container's writable layer; returns its id."""
+    from pycontainer.images.store import ImageStore
+    from pycontainer.ops import changes as image_changes
+    from pycontainer.ops.inspect import to_docker
+
+    store, c = _container(paths, ref)
+    upper = c.config.rootfs.get("upper")
+    if not upper:
+        raise UsageError("commit needs the overlay driver")
+    images = ImageStore(paths)
+    base = images.resolve(c.config.image_id) if c.config.image_id else None
+    config: dict[str, Any] = {"config": _commit_config(to_docker(store, c)["Config"])}
+    if opts.author:
+        config["author"] = opts.author
+    image_changes.apply(config, opts.changes)
+    skip = _placeholders(store, c)
+    r, w = os.pipe()
+
+    def child(_root: str) -> None:
+        with os.fdopen(w, "wb") as out:
+            _layer_tar(upper, out, skip)
+
+    pid = spawn_in_fs(store, c, child)
+    os.close(w)
+    history = {"created_by": f"pyc commit {c.name}", **(
+        {"comment": opts.message} if opts.message else {})}
+    try:
+        with os.fdopen(r, "rb") as layer:
+            record = images.commit_layer_image(layer, config, [opts.name] if opts.name else [],
+                                               base, history)
+    finally:
+        status = wait(pid)
+    if status != 0:
+        raise ContainerRuntimeError("commit: reading the container's changes failed")
+    return record.id
+
+
+def _commit_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    keys = ("User", "ExposedPorts", "Env", "Cmd", "Entrypoint", "WorkingDir", "Volumes",
+            "Labels", "StopSignal")
+    return {k: cfg[k] for k in keys if cfg.get(k) not in (None, "", {}, [])}
+
+
+# -- cp ----------------------------------------------------------------------------------------
+
+def _split(arg: str) -> tuple[str | None, str]:
+    if ":" in arg and not arg.startswith(("/", ".")):
+        ctr, _, path = arg.partition(":")
+        return ctr, path
+    return None, arg
+
+
+def cp(paths: Paths, src: str, dest: str, stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """`pyc cp CTR:SRC DEST|-` and `pyc cp SRC|- CTR:DEST` (tar streams for `-`)."""
+    src_ctr, src_path = _split(src)
+    dst_ctr, dst_path = _split(dest)
+    if (src_ctr is None) == (dst_ctr is None):
+        raise UsageError("copying between containers or between host paths is not supported: "
+                         "one of SRC and DEST must be CONTAINER:PATH")
+    if src_ctr is not None:
+        _copy_out(paths, src_ctr, src_path, dst_path, stdout)
+    else:
+        assert dst_ctr is not None
+        _copy_in(paths, src_path, dst_ctr, dst_path, stdin)
+
+
+def _copy_out(paths: Paths, ref: str, src: str, dest: str, stdout: IO[bytes]) -> None:
+    store, c = _container(paths, ref)
+    r, w = os.pipe()
+
+    def child(root: str) -> None:
+        path = os.path.join(root, src.lstrip("/"))
+        if not os.path.lexists(path):
+            raise FileNotFoundError(f"Could not find the file {src} in container {ref}")
+        with os.fdopen(w, "wb") as out, tarfile.open(fileobj=out, mode="w|") as tar:
+            tar.add(path, arcname=os.path.basename(src.rstrip("/")) or ".")
+
+    pid = spawn_in_fs(store, c, child)
+    os.close(w)
+    with os.fdopen(r, "rb") as stream:
+        if dest == "-":
+            while data := stream.read(1 << 16):
+                stdout.write(data)
+        elif stream.peek(1):
+            extract(stream, dest, os.path.basename(src.rstrip("/")), owner=None)
+    if wait(pid) != 0:
+        raise PycError(f"Could not find the file {src} in container {ref}")
+
+
+def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -> None:
+    """Docker's rule: into DEST when it is a directory (or for a tar stream, name None),
+    else as DEST itself (the top entry renamed). Nothing may land outside."""
+    into = name is None or os.path.isdir(dest)
+    base = os.path.abspath(dest if into else os.path.dirname(os.path.abspath(dest)))
+    with tarfile.open(fileobj=stream, mode="r|") as tar:
+        for member in tar:
+            rel = member.name
+            if not into:
+                parts = rel.split("/", 1)
+                rel = os.path.basename(dest) + ("/" + parts[1] if len(parts) > 1 else "")
+            target = os.path.abspath(os.path.join(base, rel))
+            if not _inside(base, target):
+                raise UsageError(f"refusing to write outside {dest}: {member.name}")
+            member.name = target.lstrip("/")
+            if member.islnk():
+                member.linkname = os.path.join(base, member.linkname).lstrip("/")
+            if owner is not None:
+                member.uid = member.gid = owner
+            tar.extract(member, path="/", set_attrs=True,
+                        numeric_owner=owner is not None)
+
+
+def _inside(base: str, target: str) -> bool:
+    return target == base or target.startswith(base.rstrip("/") + "/")
+
+
+def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes]) -> None:
+    store, c = _container(paths, ref)
+    if src != "-" and not os.path.lexists(src):
+        raise UsageError(f"no such file or directory: {src}")
+    r, w = os.pipe()
+    name = None if src == "-" else os.path.basename(src.rstrip("/"))
+
+    def child(root: str) -> None:
+        os.close(w)
+        with os.fdopen(r, "rb") as stream:
+            extract(stream, os.path.join(root, dest.lstrip("/")), name, owner=0)
+
+    pid = spawn_in_fs(store, c, child)
+    os.close(r)
+    try:
+        with os.fdopen(w, "wb") as out:
+            if src == "-":
+                while data := stdin.read(1 << 16):
+                    out.write(data)
+            else:
+                with tarfile.open(fileobj=out, mode="w|") as tar:
+                    tar.add(src, arcname=name or ".")
+    except BrokenPipeError:
+        pass
+    if wait(pid) != 0:
+        raise ContainerRuntimeError(f"copying into {ref}:{dest} failed")
