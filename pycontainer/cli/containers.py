@@ -494,6 +494,8 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     grp.command("exists")(exists)
     grp.command("prune")(prune)
     grp.command("cleanup", hidden=True)(cleanup)
-    for verb, fn in (("diff", diff), ("export", export), ("commit", commit), ("cp", cp)):
-        app.command(verb)(fn)
-        grp.command(verb)(fn)
+    files: tuple[tuple[str, Callable[..., None]], ...] = (
+        ("diff", diff), ("export", export), ("commit", commit), ("cp", cp))
+    for verb, fs_fn in files:
+        app.command(verb)(fs_fn)
+        grp.command(verb)(fs_fn)
