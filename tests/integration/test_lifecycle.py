@@ -210,3 +210,17 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
                 break
             out += data
     return out
+
+
+def test_attach_streams_output_and_returns_the_status(shared_pyc, bb):
+    cid = shared_pyc.ok("run", "-d", bb, "sh", "-c", "sleep 1; echo later; exit 5").out.strip()
+    res = shared_pyc("attach", cid)
+    assert res.rc == 5 and res.out == "later\n"
+    shared_pyc.ok("rm", cid)
+
+
+def test_attach_with_stdin(shared_pyc, bb):
+    cid = shared_pyc.ok("run", "-d", "-i", bb, "sh", "-c", "read line; echo got $line").out.strip()
+    res = shared_pyc("attach", cid, input="hello\n")
+    assert res.rc == 0 and res.out == "got hello\n"
+    shared_pyc.ok("rm", cid)
