@@ -409,3 +409,32 @@ def test_restart_gets_its_ports_back(npyc, bb, tmp_path):
     npyc.ok("restart", "-t", "1", "again")
     assert fetch(f"http://127.0.0.1:{port}/index.html") == "hello from the host\n"
     npyc.ok("rm", "-f", "again")
+
+
+def _holders(npyc: Pyc) -> list[int]:
+    return [pid for pid, cmd in _cmdlines().items()
+            if b"pycontainer.network.rootlessns" in cmd and str(npyc.runroot).encode() in cmd]
+
+
+@pytest.mark.parametrize("how", ["exits", "kill", "rm-f"])
+def test_user_network_container_end_frees_address_ports_and_namespace(npyc, bb, how):
+    npyc.ok("network", "create", "pyctex")
+    port = free_port()
+    cmd = ["sleep", "1"] if how == "exits" else ["sleep", "300"]
+    cid = npyc.ok("run", "-d", "--network", "pyctex", "-p", f"{port}:80", bb, *cmd).out.strip()
+    assert _holders(npyc)
+
+    def endpoints() -> dict[str, object]:
+        out = npyc.ok("network", "inspect", "--format", "{{json .Containers}}", "pyctex").out
+        return dict(json.loads(out) or {})
+
+    assert cid in endpoints()
+    if how == "kill":
+        npyc.ok("kill", cid)
+    elif how == "rm-f":
+        npyc.ok("rm", "-f", cid)
+    assert wait_for(lambda: not endpoints(), 15), f"address kept after {how}"
+    assert wait_for(lambda: port_is_free(port))
+    assert wait_for(lambda: not _holders(npyc), 10), "rootless namespace outlived its last user"
+    npyc("rm", "-f", cid)
+    npyc.ok("network", "rm", "pyctex")
