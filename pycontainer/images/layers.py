@@ -89,8 +89,9 @@ class Unpacker:
 
     def finish(self) -> dict[str, Any]:
         """End of data: wait for the child's verdict; raises what went wrong in the child."""
-        os.close(self._data_w)
-        with os.fdopen(self._res_r, "rb") as f:
+        self._close_data()
+        res_r, self._res_r = self._res_r, -1
+        with os.fdopen(res_r, "rb") as f:
             line = f.readline()
         try:
             self.result = json.loads(line) if line else {"error": "layer unpacker died",
@@ -117,19 +118,25 @@ class Unpacker:
         self._end(b"c")
 
     def abort(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self._data_w)
-        with contextlib.suppress(OSError):
+        self._close_data()
+        if self._res_r >= 0:
             os.close(self._res_r)
+            self._res_r = -1
         self._end(b"a")
+
+    def _close_data(self) -> None:
+        # Each fd is closed exactly once and forgotten: closing a number twice could close
+        # a file another thread has opened since (a lock file, a socket).
+        if self._data_w >= 0:
+            os.close(self._data_w)
+            self._data_w = -1
 
     def _end(self, verdict: bytes) -> None:
         if self._ctl_w < 0:
             return
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # the child may be gone already
             os.write(self._ctl_w, verdict)
-        with contextlib.suppress(OSError):
-            os.close(self._ctl_w)
+        os.close(self._ctl_w)
         self._ctl_w = -1
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
