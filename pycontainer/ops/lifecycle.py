@@ -290,7 +290,9 @@ def stop(paths: Paths, ref: str, timeout: float | None = None, sig: str | None =
         proc.kill(pid, signal.SIGKILL, started)
         wait_exit(store, cid, 10.0)
     with store.lock(cid):
-        load_synced(store, cid)
+        c = load_synced(store, cid)
+        if c.state.status == Status.EXITED:
+            hooks.teardown(paths, store, c)  # Docker frees addresses and ports at stop
     return cid
 
 

@@ -28,7 +28,7 @@ from pycontainer.volumes.store import VolumeStore
 
 _BIND_PROPAGATION = {"shared", "rshared", "slave", "rslave", "private", "rprivate"}
 _VOLUME_FLAGS = {"ro", "rw", "z", "Z", "nocopy", "copy", "exec", "noexec", "suid", "nosuid",
-                 "dev", "nodev", "rbind", "bind", "U", "O"} | _BIND_PROPAGATION
+                 "dev", "nodev", "rbind", "bind"} | _BIND_PROPAGATION
 
 
 @dataclass

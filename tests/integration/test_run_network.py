@@ -358,6 +358,9 @@ def test_network_connect_and_disconnect(npyc, bb):
     npyc.fail("network", "rm", "pyctc1")  # in use
     npyc.ok("network", "disconnect", "pyctc1", "cli")
     assert npyc("exec", "cli", "ping", "-c1", "-W1", "srv").rc != 0
+    npyc.ok("stop", "-t", "0", "srv")  # stop frees the address at once
+    out = npyc.ok("network", "inspect", "--format", "{{json .Containers}}", "pyctc1").out
+    assert json.loads(out) in ({}, None)
     npyc.ok("rm", "-f", "srv", "cli")
     npyc.ok("network", "rm", "pyctc1", "pyctc2")
 

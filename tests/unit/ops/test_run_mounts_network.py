@@ -26,7 +26,7 @@ def test_parse_volume(text, kind, source, dest, ro, copy):
 
 
 @pytest.mark.parametrize("text", ["relative", "/a:b", "/a:/b:bogus", "/a:/b:ro,rw",
-                                  "a:/b:c:d", "name:/c:rshared"])
+                                  "a:/b:c:d", "name:/c:rshared", "/a:/b:U"])
 def test_bad_volume_specs(text):
     with pytest.raises(UsageError):
         mounts.parse_volume(text)
