@@ -254,3 +254,25 @@ def test_rootfs_directory(shared_pyc, tmp_path):
     os.chmod(tmp_path, 0o755)
     res = shared_pyc.ok("run", "--rm", "--rootfs", str(root), "/bin/busybox", "echo", "ok")
     assert res.out == "ok\n"
+
+
+def test_signals_are_proxied_to_the_container(shared_pyc, bb):
+    import signal as sig
+
+    proc = subprocess.Popen(
+        shared_pyc.argv("run", "--rm", bb, "sh", "-c",
+                        'trap "echo got-term; exit 9" TERM; echo ready; sleep 100 & wait'),
+        env=shared_pyc.env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(sig.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 9 and out == "got-term\n"
+
+
+def test_stop_signal_option(shared_pyc, bb):
+    cid = shared_pyc.ok("run", "-d", "--stop-signal", "USR1", bb, "sh", "-c",
+                        'trap "exit 12" USR1; while true; do sleep 0.1; done').out.strip()
+    time.sleep(0.3)
+    shared_pyc.ok("stop", cid)
+    assert shared_pyc.ok("inspect", "-f", "{{.State.ExitCode}}", cid).out.strip() == "12"
+    shared_pyc.ok("rm", cid)
