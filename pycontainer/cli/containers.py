@@ -88,8 +88,8 @@ def _ps_row(e: Any, trunc: bool, now: float) -> dict[str, Any]:
         "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
         "Label": lambda key: labels.get(key, ""),
         "Mounts": e.mounts,
-        "Networks": "",
-        "LocalVolumes": "0",
+        "Networks": e.networks,
+        "LocalVolumes": str(e.local_volumes),
         "Platform": "linux",
     }
 

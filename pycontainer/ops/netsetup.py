@@ -511,6 +511,16 @@ def ps_ports(store: ContainerStore, c: Container) -> str:
     return ports.format_ports(current_mappings(store, c), exposed)
 
 
+def ps_networks(c: Container) -> str:
+    """The Networks column of `ps`."""
+    net = c.config.network or {}
+    if net.get("kind") == USER:
+        return ",".join(net.get("networks") or [])
+    if net.get("kind"):
+        return str(parse_network_mode(net.get("values") or []).docker_name)
+    return str(c.config.spec.get("network") or "")
+
+
 def port_lines(paths: Paths, ref: str, port_filter: str | None = None) -> list[str]:
     """`pyc port CONTAINER [PORT[/PROTO]]`."""
     store = ContainerStore(paths)

@@ -41,6 +41,8 @@ class PsEntry:
     size_rw: int | None = None
     ports: str = ""  # the PORTS column: 0.0.0.0:8080->80/tcp
     mounts: str = ""  # the Mounts column: volume names and bind sources
+    networks: str = ""  # the Networks column: slirp4netns, none, host or network names
+    local_volumes: int = 0
 
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
@@ -127,7 +129,8 @@ def _entry(store: ContainerStore, c: Container, state: str, size: bool) -> PsEnt
         state=state, exit_code=c.state.exit_code, started_at=c.state.started_at,
         finished_at=c.state.finished_at, labels=dict(cfg.spec.get("labels") or {}),
         size_rw=dir_size(store.dir(c.id) / "storage" / "diff") if size else None,
-        ports=netsetup.ps_ports(store, c),
+        ports=netsetup.ps_ports(store, c), networks=netsetup.ps_networks(c),
+        local_volumes=sum(1 for m in cfg.spec.get("mounts") or [] if m.get("volume")),
         mounts=",".join(m.get("volume") or m.get("source") or ""
                         for m in cfg.spec.get("mounts") or [] if m.get("type") == "bind"),
     )

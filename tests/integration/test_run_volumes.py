@@ -157,6 +157,9 @@ def test_inspect_shows_mounts_and_binds(vpyc, bb, tmp_path):
                              "Mode": "", "RW": False, "Propagation": "rprivate"}
     assert by_dest["/n"]["Type"] == "volume" and by_dest["/n"]["Name"] == "named"
     assert sorted(info["HostConfig"]["Binds"]) == sorted([f"{tmp_path}:/b:ro", "named:/n"])
+    row = vpyc.ok("ps", "-a", "--filter", f"id={cid}", "--format",
+                  "{{.LocalVolumes}} {{.Mounts}} {{.Networks}}").out
+    assert row == f"1 {tmp_path},named slirp4netns\n"
     vpyc.ok("rm", cid)
     vpyc.ok("volume", "rm", "named")
 
