@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 
 ADJECTIVES = (
     "admiring", "adoring", "affectionate", "agitated", "amazing", "angry", "awesome", "blissful",
@@ -56,4 +56,5 @@ VALID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
 def random_name() -> str:
-    return f"{secrets.choice(ADJECTIVES)}_{secrets.choice(SURNAMES)}"
+    a, b = int.from_bytes(os.urandom(4), "big"), int.from_bytes(os.urandom(4), "big")
+    return f"{ADJECTIVES[a % len(ADJECTIVES)]}_{SURNAMES[b % len(SURNAMES)]}"

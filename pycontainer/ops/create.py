@@ -7,7 +7,6 @@ rootfs left as a plan that the launcher mounts inside the container's own namesp
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +47,7 @@ class ImageInput:
 
 
 def new_id() -> str:
-    return secrets.token_hex(32)
+    return os.urandom(32).hex()  # not `secrets`: it imports hmac and random (run is hot)
 
 
 def now_rfc3339() -> str:
