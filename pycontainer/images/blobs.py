@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,7 +43,7 @@ class BlobStore:
 
     def temp_path(self) -> Path:
         self.ensure()
-        return self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}"
+        return self.tmp / f"{os.getpid()}-{os.urandom(8).hex()}"
 
     def put_bytes(self, data: bytes, digest: str = "") -> str:
         """Store `data` (verified against `digest` if given); returns its digest."""

@@ -19,7 +19,6 @@ import contextlib
 import fcntl
 import json
 import os
-import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -51,7 +50,7 @@ class Unpacker:
     def __init__(self, layers_dir: Path, expected_diff_id: str = "",
                  id_mapping: userns.IdMapping | None = None) -> None:
         self.expected = expected_diff_id
-        self.tmp = layers_dir / f".tmp-{os.getpid()}-{secrets.token_hex(6)}"
+        self.tmp = layers_dir / f".tmp-{os.getpid()}-{os.urandom(6).hex()}"
         os.mkdir(self.tmp, 0o755)
         m = id_mapping or mapping()
         data_r, self._data_w = os.pipe()

@@ -23,7 +23,6 @@ and indexes the image.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 import os
 import re
@@ -69,7 +68,9 @@ class ImageRecord:
 
 
 def now() -> str:
-    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    import datetime  # lazily: only writers need it, and `run` resolves images on its hot path
+
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class ImageStore:

@@ -7,7 +7,7 @@ pulled, so a push sends exactly the bytes (and digest) the registry gave it.
 from __future__ import annotations
 
 import json
-import platform as _platform
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,7 @@ class Platform:
 
     @classmethod
     def host(cls) -> Platform:
-        arch, variant = _norm_arch(_platform.machine())
+        arch, variant = _norm_arch(os.uname().machine)
         return cls("linux", arch, variant)
 
     def matches(self, other: dict[str, Any]) -> bool:
