@@ -405,9 +405,9 @@ def port(
     private_port: str = typer.Argument(None, metavar="[PRIVATE_PORT[/PROTO]]"),
 ) -> None:
     """List port mappings or a specific mapping for the container."""
-    from pycontainer.ops import netsetup
+    from pycontainer.ops import netviews
 
-    lines = netsetup.port_lines(_paths(ctx), container, private_port)
+    lines = netviews.port_lines(_paths(ctx), container, private_port)
     sys.stdout.write("".join(line + "\n" for line in lines))
 
 

@@ -211,7 +211,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
         capabilities=caps.resolve(spec.cap_add, spec.cap_drop, spec.privileged),
         nofile_hard=_nofile_hard(),
     )
-    from pycontainer.ops.netsetup import write_etc
+    from pycontainer.ops.netetc import write_etc
 
     write_etc(paths, userdata, network, config.spec, hostname)
     runtime_spec = convert.to_spec(spec, image.config, inputs)

@@ -8,7 +8,7 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
-from pycontainer.ops import limits, netsetup
+from pycontainer.ops import limits, netviews
 from pycontainer.ops.mounts import binds, inspect_mounts
 from pycontainer.paths import Paths
 
@@ -112,7 +112,7 @@ def _host_config(c: Container) -> dict[str, Any]:
         "LogConfig": {"Type": c.config.log_driver, "Config": {}},
         "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
         "Binds": binds(spec.get("mounts") or []),
-        "PortBindings": netsetup.port_bindings(c.config.network or {}),
+        "PortBindings": netviews.port_bindings(c.config.network or {}),
         "Dns": (c.config.network or {}).get("dns") or [],
         "DnsSearch": (c.config.network or {}).get("dns_search") or [],
         "DnsOptions": (c.config.network or {}).get("dns_option") or [],
@@ -127,7 +127,7 @@ def _host_config(c: Container) -> dict[str, Any]:
 def _network_mode(c: Container, old: str) -> str:
     net = c.config.network or {}
     if net.get("kind"):
-        return netsetup.parse_network_mode(net.get("values") or []).docker_name
+        return netviews.parse_network_mode(net.get("values") or []).docker_name
     return {"private": "none", "none": "none", "host": "host"}.get(old, old)
 
 
@@ -168,7 +168,7 @@ def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[s
         }},
         "Mounts": inspect_mounts(cfg.spec.get("mounts") or []),
         "Config": _config(c),
-        "NetworkSettings": netsetup.inspect_settings(store, c),
+        "NetworkSettings": netviews.inspect_settings(store, c),
     }
     if size:
         from pycontainer.ops.ps import dir_size

@@ -31,9 +31,10 @@ from typing import Any
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore, write_replace
 from pycontainer.errors import Conflict, PycError, UsageError
-from pycontainer.network import etc_files, ports
+from pycontainer.network import ports
 from pycontainer.network.mode import CONTAINER, HOST, NONE, SLIRP, USER, NetworkMode
 from pycontainer.network.mode import parse_network_mode as _parse_mode
+from pycontainer.ops.netetc import mode_of, write_etc, write_in_place
 from pycontainer.paths import Paths
 
 STATE_FILE = "network.json"
@@ -138,89 +139,11 @@ def _check_networks(paths: Paths, names: tuple[str, ...]) -> None:
         nstore.get(name)  # NetworkNotFound (125)
 
 
-def _mode_of(net: dict[str, Any], spec: dict[str, Any]) -> NetworkMode:
-    if net.get("values") is not None or net.get("kind"):
-        return parse_network_mode(net.get("values") or [])
-    # a container created before networking existed: what spec.network said
-    old = spec.get("network") or "private"
-    return parse_network_mode(["none" if old == "private" else old])
-
-
 def requested_mappings(net: dict[str, Any]) -> list[ports.PortMapping]:
     maps = ports.parse_publish_all(net.get("publish") or [])
     if net.get("publish_all"):
         maps += ports.publish_exposed(net.get("exposed") or [], maps)
     return maps
-
-
-# --- /etc files ------------------------------------------------------------------------------
-
-
-def _host_text(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def etc_texts(paths: Paths, net: dict[str, Any], mode: NetworkMode, hostname: str,
-              addresses: list[str], peers: list[tuple[str, list[str]]]) -> dict[str, str]:
-    """/etc/hosts and /etc/resolv.conf for the container (Docker's forms)."""
-    from pycontainer.network import bridge, slirp
-
-    extra = [(n, ip) for n, ip in net.get("add_hosts") or []]
-    extra += [(" ".join(names), ip) for ip, names in peers]
-    req = etc_files.EtcRequest(hostname=hostname, network="host" if mode.kind == HOST else
-                               "private", addresses=addresses, extra_hosts=extra,
-                               dns=net.get("dns") or [], dns_search=net.get("dns_search") or [],
-                               dns_options=net.get("dns_option") or [])
-    host_resolv = _host_text("/etc/resolv.conf")
-    hosts = etc_files.hosts_file(req, _host_text("/etc/hosts") if mode.kind == HOST else "")
-    if mode.kind == SLIRP:
-        rc = slirp.resolv_config(mode.slirp, req.dns, req.dns_search, req.dns_options,
-                                 host_resolv)
-        resolv = _resolv_text(rc)
-    elif mode.kind == USER:
-        rc = bridge.resolv_config(paths, list(mode.networks), req.dns, req.dns_search,
-                                  req.dns_options, host_resolv)
-        resolv = _resolv_text(rc)
-    else:
-        resolv = etc_files.resolv_conf(req, host_resolv)
-    return {"hosts": hosts, "resolv.conf": resolv}
-
-
-def _resolv_text(rc: Any) -> str:
-    out = "".join(f"nameserver {s}\n" for s in rc.nameservers)
-    if rc.search:
-        out += "search " + " ".join(rc.search) + "\n"
-    if rc.options:
-        out += "options " + " ".join(rc.options) + "\n"
-    return out
-
-
-def write_in_place(path: Path, text: str) -> None:
-    """Rewrite a file the container bind-mounts: same inode, so the container sees it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        os.ftruncate(fd, 0)
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
-
-
-def write_etc(paths: Paths, userdata: Path, net: dict[str, Any], spec: dict[str, Any],
-              hostname: str, addresses: list[str] | None = None,
-              peers: list[tuple[str, list[str]]] | None = None) -> None:
-    """At create (no address yet) and at start (with the container's addresses)."""
-    if not net:
-        return
-    mode = _mode_of(net, spec)
-    if mode.kind == CONTAINER:
-        return  # written from the joined container's files at start
-    texts = etc_texts(paths, net, mode, hostname, addresses or [], peers or [])
-    for name, text in texts.items():
-        write_in_place(userdata / name, text)
 
 
 # --- start -----------------------------------------------------------------------------------
@@ -232,7 +155,7 @@ class Starter:
     def __init__(self, paths: Paths, store: ContainerStore, c: Container) -> None:
         self.paths, self.store, self.c = paths, store, c
         self.net = c.config.network or {}
-        self.mode = _mode_of(self.net, c.config.spec)
+        self.mode = mode_of(self.net, c.config.spec)
         self.maps: list[ports.PortMapping] = []
         self.userns_path = ""
         self.go_r = self.go_w = self.exit_r = self.exit_w = -1
@@ -492,85 +415,3 @@ def needs_cleanup(c: Container) -> bool:
     """Whether the container's exit must run `container cleanup` (user-defined networks keep
     addresses and forwards outside the container that its exit does not free)."""
     return (c.config.network or {}).get("kind") == USER
-
-
-# --- views: ps, port, inspect ----------------------------------------------------------------
-
-
-def current_mappings(store: ContainerStore, c: Container) -> list[ports.PortMapping]:
-    if not c.state.running:
-        return []
-    state = load_state(store, c.id)
-    return [ports.PortMapping.from_dict(d) for d in state.get("ports") or []]
-
-
-def ps_ports(store: ContainerStore, c: Container) -> str:
-    if not c.state.running:
-        return ""
-    exposed = (c.config.network or {}).get("exposed") or []
-    return ports.format_ports(current_mappings(store, c), exposed)
-
-
-def ps_networks(c: Container) -> str:
-    """The Networks column of `ps`."""
-    net = c.config.network or {}
-    if net.get("kind") == USER:
-        return ",".join(net.get("networks") or [])
-    if net.get("kind"):
-        return str(parse_network_mode(net.get("values") or []).docker_name)
-    return str(c.config.spec.get("network") or "")
-
-
-def port_lines(paths: Paths, ref: str, port_filter: str | None = None) -> list[str]:
-    """`pyc port CONTAINER [PORT[/PROTO]]`."""
-    store = ContainerStore(paths)
-    cid = store.resolve(ref)
-    c = store.load(cid)
-    store.sync(c)
-    return ports.port_lines(current_mappings(store, c), ref, port_filter)
-
-
-def inspect_settings(store: ContainerStore, c: Container) -> dict[str, Any]:
-    """`NetworkSettings` of `pyc inspect`."""
-    net = c.config.network or {}
-    state = load_state(store, c.id) if c.state.running else {}
-    exposed = net.get("exposed") or []
-    out: dict[str, Any] = {
-        "SandboxID": "", "SandboxKey": f"/proc/{c.state.pid}/ns/net" if c.state.pid else "",
-        "Ports": ports.inspect_ports(current_mappings(store, c), exposed) if c.state.running
-        else {},
-        "IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "", "Networks": {},
-    }
-    kind = state.get("kind") or net.get("kind") or ""
-    if kind == SLIRP and state.get("ip"):
-        out.update(IPAddress=state["ip"], IPPrefixLen=24, Gateway="10.0.2.2")
-        out["Networks"] = {"slirp4netns": {"IPAddress": state["ip"], "IPPrefixLen": 24,
-                                           "Gateway": "10.0.2.2", "MacAddress": ""}}
-    elif kind == USER:
-        out["Networks"] = _user_networks(store, c, net)
-    elif kind in (HOST, NONE):
-        out["Networks"] = {kind: {"IPAddress": "", "Gateway": "", "MacAddress": ""}}
-    return out
-
-
-def _user_networks(store: ContainerStore, c: Container, net: dict[str, Any]) -> dict[str, Any]:
-    from pycontainer.network import bridge, ipam
-
-    out: dict[str, Any] = {}
-    nstore = bridge.store(store.paths)
-    for name in net.get("networks") or []:
-        with contextlib.suppress(PycError, OSError):
-            n = nstore.get(name)
-            ep = n.endpoints.get(c.id)
-            out[name] = ipam.endpoint_settings(n, ep) if ep else {"NetworkID": n.id,
-                                                                  "IPAddress": ""}
-    return out
-
-
-def port_bindings(net: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
-    """`HostConfig.PortBindings`: what was asked (host port "" = any)."""
-    out: dict[str, list[dict[str, str]]] = {}
-    for m in requested_mappings(net):
-        out.setdefault(m.key, []).append({"HostIp": m.host_ip,
-                                          "HostPort": str(m.host_port) if m.host_port else ""})
-    return out

@@ -11,7 +11,7 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import PycError, UsageError
-from pycontainer.ops import netsetup
+from pycontainer.ops import netviews
 from pycontainer.paths import Paths
 
 FILTERS = ("status", "name", "label", "ancestor", "id", "exited", "before", "since")
@@ -129,7 +129,7 @@ def _entry(store: ContainerStore, c: Container, state: str, size: bool) -> PsEnt
         state=state, exit_code=c.state.exit_code, started_at=c.state.started_at,
         finished_at=c.state.finished_at, labels=dict(cfg.spec.get("labels") or {}),
         size_rw=dir_size(store.dir(c.id) / "storage" / "diff") if size else None,
-        ports=netsetup.ps_ports(store, c), networks=netsetup.ps_networks(c),
+        ports=netviews.ps_ports(store, c), networks=netviews.ps_networks(c),
         local_volumes=sum(1 for m in cfg.spec.get("mounts") or [] if m.get("volume")),
         mounts=",".join(m.get("volume") or m.get("source") or ""
                         for m in cfg.spec.get("mounts") or [] if m.get("type") == "bind"),

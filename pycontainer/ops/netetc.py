@@ -1,0 +1,87 @@
+"""/etc/hosts and /etc/resolv.conf of a container as its networking sees them (Docker's forms),
+written in place: the container has them bind-mounted, so it sees every rewrite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pycontainer.network import etc_files
+from pycontainer.network.mode import CONTAINER, HOST, SLIRP, USER, NetworkMode, parse_network_mode
+from pycontainer.paths import Paths
+
+
+def mode_of(net: dict[str, Any], spec: dict[str, Any]) -> NetworkMode:
+    if net.get("values") is not None or net.get("kind"):
+        return parse_network_mode(net.get("values") or [])
+    # a container created before networking existed: what spec.network said
+    old = spec.get("network") or "private"
+    return parse_network_mode(["none" if old == "private" else old])
+
+
+def _host_text(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def etc_texts(paths: Paths, net: dict[str, Any], mode: NetworkMode, hostname: str,
+              addresses: list[str], peers: list[tuple[str, list[str]]]) -> dict[str, str]:
+    """/etc/hosts and /etc/resolv.conf for the container (Docker's forms)."""
+    from pycontainer.network import bridge, slirp
+
+    extra = [(n, ip) for n, ip in net.get("add_hosts") or []]
+    extra += [(" ".join(names), ip) for ip, names in peers]
+    req = etc_files.EtcRequest(hostname=hostname, network="host" if mode.kind == HOST else
+                               "private", addresses=addresses, extra_hosts=extra,
+                               dns=net.get("dns") or [], dns_search=net.get("dns_search") or [],
+                               dns_options=net.get("dns_option") or [])
+    host_resolv = _host_text("/etc/resolv.conf")
+    hosts = etc_files.hosts_file(req, _host_text("/etc/hosts") if mode.kind == HOST else "")
+    if mode.kind == SLIRP:
+        rc = slirp.resolv_config(mode.slirp, req.dns, req.dns_search, req.dns_options,
+                                 host_resolv)
+        resolv = _resolv_text(rc)
+    elif mode.kind == USER:
+        rc = bridge.resolv_config(paths, list(mode.networks), req.dns, req.dns_search,
+                                  req.dns_options, host_resolv)
+        resolv = _resolv_text(rc)
+    else:
+        resolv = etc_files.resolv_conf(req, host_resolv)
+    return {"hosts": hosts, "resolv.conf": resolv}
+
+
+def _resolv_text(rc: Any) -> str:
+    out = "".join(f"nameserver {s}\n" for s in rc.nameservers)
+    if rc.search:
+        out += "search " + " ".join(rc.search) + "\n"
+    if rc.options:
+        out += "options " + " ".join(rc.options) + "\n"
+    return out
+
+
+def write_in_place(path: Path, text: str) -> None:
+    """Rewrite a file the container bind-mounts: same inode, so the container sees it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def write_etc(paths: Paths, userdata: Path, net: dict[str, Any], spec: dict[str, Any],
+              hostname: str, addresses: list[str] | None = None,
+              peers: list[tuple[str, list[str]]] | None = None) -> None:
+    """At create (no address yet) and at start (with the container's addresses)."""
+    if not net:
+        return
+    mode = mode_of(net, spec)
+    if mode.kind == CONTAINER:
+        return  # written from the joined container's files at start
+    texts = etc_texts(paths, net, mode, hostname, addresses or [], peers or [])
+    for name, text in texts.items():
+        write_in_place(userdata / name, text)
