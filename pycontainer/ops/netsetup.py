@@ -64,7 +64,10 @@ def validate(req: NetworkRequest | None) -> None:
     """Parse everything the request holds (no host access): UsageError on a bad value."""
     if req is None:
         return
-    parse_network_mode(req.networks)
+    mode = parse_network_mode(req.networks)
+    if mode.kind != USER and (req.aliases or req.ip):
+        raise UsageError("--network-alias and --ip need a user-defined network (--network "
+                         "NAME)")
     ports.parse_publish_all(req.publish)
     for item in req.expose:
         ports.parse_port_proto(item)
@@ -109,9 +112,6 @@ def plan(paths: Paths, req: NetworkRequest, spec: Any, image_config: dict[str, A
                          "mode")
     if mode.kind == HOST:
         maps = []  # Docker: published ports are discarded in host network mode
-    if mode.kind != USER and (req.aliases or req.ip):
-        raise UsageError("--network-alias and --ip need a user-defined network (--network "
-                         "NAME)")
     target = ""
     if mode.kind == USER:
         _check_networks(paths, mode.networks)
