@@ -441,3 +441,15 @@ def test_user_network_container_end_frees_address_ports_and_namespace(npyc, bb, 
     assert wait_for(lambda: not _holders(npyc), 10), "rootless namespace outlived its last user"
     npyc("rm", "-f", cid)
     npyc.ok("network", "rm", "pyctex")
+
+
+def test_host_loopback_only_when_allowed(npyc, bb, registry):
+    if not registry.startswith("127."):
+        pytest.skip("the registry does not listen on the host's loopback")
+    port = registry.rsplit(":", 1)[1]
+    url = f"http://10.0.2.2:{port}/v2/"
+    denied = npyc("run", "--rm", bb, "wget", "-qO-", url)
+    assert denied.rc != 0
+    allowed = npyc.ok("run", "--rm", "--network", "slirp4netns:allow_host_loopback=true", bb,
+                      "wget", "-qO-", url)
+    assert allowed.out.strip() == "{}"
