@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -40,19 +41,23 @@ def engines(image: str) -> dict[str, tuple[list[str], list[str]]]:
     }
 
 
-def run_once(prefix: list[str], pull: list[str]) -> tuple[float, int]:
+def run_once(prefix: list[str], pull: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds: user+sys of the engine and its children, store bytes)."""
     base = Path(tempfile.mkdtemp(prefix="bench-pull-"))
     state = ["--root", str(base / "root"), "--runroot", str(base / "run")]
     try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         res = subprocess.run([*prefix, *state, *pull], capture_output=True, text=True)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if res.returncode != 0:
             raise SystemExit(f"{' '.join(prefix)} pull failed: {res.stderr.strip()}")
         du = subprocess.run([*prefix, *state, "unshare", "du", "-sb", str(base / "root")],
                             capture_output=True, text=True)
         size = int(du.stdout.split()[0]) if du.returncode == 0 else -1
-        return elapsed, size
+        return elapsed, cpu, size
     finally:
         subprocess.run([*prefix, *state, "unshare", "rm", "-rf", str(base)],
                        capture_output=True)
@@ -69,22 +74,29 @@ def main() -> int:
         raise SystemExit("run as an unprivileged user (rootless), e.g. runuser -u pyctest")
     names = [n for n in args.engines.split(",") if shutil.which(engines(args.image)[n][0][0])]
     times: dict[str, list[float]] = {n: [] for n in names}
+    cpus: dict[str, list[float]] = {n: [] for n in names}
     sizes: dict[str, int] = {}
     # Rounds alternate the engines, so load from other work on the machine hits both alike.
     for _ in range(args.runs):
         for name in names:
             prefix, pull = engines(args.image)[name]
-            t, size = run_once(prefix, pull)
+            t, cpu, size = run_once(prefix, pull)
             times[name].append(t)
+            cpus[name].append(cpu)
             sizes[name] = size
     medians = {n: statistics.median(ts) for n, ts in times.items()}
+    cpu_medians = {n: statistics.median(ts) for n, ts in cpus.items()}
     for n in names:
         print(f"{n:7s} median {medians[n]:6.2f} s  runs "
               f"{' '.join(f'{t:.2f}' for t in times[n])}  store {sizes[n] / 1e6:7.1f} MB")
+        print(f"{'':7s} cpu    {cpu_medians[n]:6.2f} s  runs "
+              f"{' '.join(f'{t:.2f}' for t in cpus[n])}  (user+sys)")
     if "pyc" in medians and "podman" in medians:
         ratio = medians["pyc"] / medians["podman"]
+        cpu_ratio = cpu_medians["pyc"] / cpu_medians["podman"]
         print(f"pull {args.image}: pyc/podman = {ratio:.2f} "
-              f"({'faster' if ratio < 1 else 'slower'} than podman)")
+              f"({'faster' if ratio < 1 else 'slower'} than podman), "
+              f"cpu {cpu_ratio:.2f}; load {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -15,6 +15,7 @@ Protocol with the child (one line of JSON on the result pipe, one byte on the co
 
 from __future__ import annotations
 
+import array
 import contextlib
 import fcntl
 import json
@@ -29,6 +30,9 @@ from pycontainer.linux import userns
 from pycontainer.linux.fs import atomic_write_json, read_json
 
 F_SETPIPE_SZ = 1031
+FS_IOC_GETFLAGS = 0x80086601
+FS_IOC_SETFLAGS = 0x40086602
+FS_TOPDIR_FL = 0x00020000
 _warned_single = False
 
 
@@ -43,6 +47,33 @@ def mapping() -> userns.IdMapping:
     return m
 
 
+def mark_topdir(path: Path) -> None:
+    """Ask ext4 to place each layer dir made below `path` in a block group of its own
+    (Orlov's top-level spreading: the group with the most free inodes and fewest dirs).
+
+    Why: without it a layer's ~10k inodes go into the block group of the store's parent dir.
+    On ext4 without a journal, allocating an inode scans the group's free slots from the
+    start and skips every inode deleted in the last minute (`recently_deleted()`); a group
+    where files were just removed (tmp dirs, a previous layer) makes each create walk
+    thousands of slots: measured 2-5 s of kernel time for the Debian layer, 0.3 s in a fresh
+    group. Elsewhere the flag only spreads layers across groups (as home dirs are), and
+    file systems without it refuse the ioctl, which is fine."""
+    flags = array.array("i", [0])
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags, True)
+        if not flags[0] & FS_TOPDIR_FL:
+            flags[0] |= FS_TOPDIR_FL
+            fcntl.ioctl(fd, FS_IOC_SETFLAGS, flags, True)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class Unpacker:
     """One layer being unpacked by a child in the user namespace. Start it from a thread-free
     point (it forks); feed it with `write`, then `finish`, then `commit` or `abort`."""
@@ -51,6 +82,7 @@ class Unpacker:
                  id_mapping: userns.IdMapping | None = None) -> None:
         self.expected = expected_diff_id
         self.tmp = layers_dir / f".tmp-{os.getpid()}-{os.urandom(6).hex()}"
+        mark_topdir(layers_dir)
         os.mkdir(self.tmp, 0o755)
         m = id_mapping or mapping()
         data_r, self._data_w = os.pipe()
