@@ -38,8 +38,10 @@ DEBIAN = f"{REGISTRY}/fixtures/debian:bookworm"
 # podman as it is run rootless on the test host: runc (not crun), no systemd (cgroupfs and
 # file events: there is no user session bus after su/runuser), and the local registry as
 # plain HTTP through a private registries.conf, the same as `--tls-verify=false` on each pull.
+# Native overlay, as pyc uses: with a fresh --root podman would otherwise pick the slow vfs
+# driver here and the comparison would flatter pyc.
 PODMAN_GLOBALS = ["--runtime", "runc", "--cgroup-manager", "cgroupfs",
-                  "--events-backend", "file"]
+                  "--events-backend", "file", "--storage-driver", "overlay"]
 REGISTRIES_CONF = f"""\
 unqualified-search-registries = []
 
