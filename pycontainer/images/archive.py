@@ -21,145 +21,101 @@ import errno
 import os
 import shutil
 import stat
-import tarfile
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from pycontainer.errors import HostError, IntegrityError, UnsafeArchive
-from pycontainer.images.compression import CHUNK, DecompressingReader
+from pycontainer.errors import HostError, UnsafeArchive
+from pycontainer.images import tarstream as ts
+from pycontainer.images.compression import DecompressingReader
 from pycontainer.linux.fs import safe_join
 
 WH_PREFIX = ".wh."
 WH_OPAQUE = ".wh..wh..opq"
 OPAQUE_XATTR = "user.overlay.opaque"
-
-
-#: Small regular files are written by a few threads: creating a file costs far more in the
-#: kernel (and on a busy disk) than parsing its header, and threads overlap that latency.
-WRITERS = int(os.environ.get("PYC_UNPACK_WRITERS", "4"))
-SMALL_FILE = 1 << 20
-MAX_QUEUED = 128
+SETID = 0o6000
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass
 class Extractor:
     """Extract tar members under `root`. `chown`: apply image ownership (False when only one
-    id is mapped, so everything ends up owned by container root). `writers`: threads for
-    small files (0: write everything in order, in this thread)."""
+    id is mapped, so everything ends up owned by container root).
+
+    Each entry is created with its final mode (the umask is 0 while unpacking) and by the
+    namespace's root, so it already has owner 0:0: chown and chmod are only called when
+    the image says otherwise (kernel work per file is most of an unpack; this saves two of
+    six calls for a typical file). Exceptions: chown clears set-id bits, so those files
+    get chmod after it; a set-group-id directory gives new entries its group (and its bit
+    to new subdirectories), so entries below one are always chowned and chmodded."""
 
     root: str
     chown: bool = True
-    writers: int = WRITERS
     size: int = 0
     skipped: list[str] = field(default_factory=list)
     #: what this extractor created: relative path -> "d" (a real directory) or "f" (else)
     _kinds: dict[str, str] = field(default_factory=dict)
-    _dir_times: list[tuple[str, float]] = field(default_factory=list)
-    _pending: set[str] = field(default_factory=set)
-    _errors: list[BaseException] = field(default_factory=list)
+    #: directories (relative) with the set-group-id bit
+    _setgid: set[str] = field(default_factory=set)
+    _dir_times: list[tuple[str, int]] = field(default_factory=list)
 
-    def extract_all(self, tf: tarfile.TarFile) -> None:
-        self._pool = ThreadPoolExecutor(self.writers) if self.writers else None
-        self._slots = threading.BoundedSemaphore(MAX_QUEUED)
-        try:
-            for member in tf:
-                self.extract(tf, member)
-        finally:
-            self._barrier()
-            if self._pool:
-                self._pool.shutdown()
+    def extract_all(self, tar: ts.TarReader) -> None:
+        for member in tar:
+            self.extract(tar, member)
         for path, mtime in reversed(self._dir_times):
             with contextlib.suppress(OSError):
-                os.utime(path, (mtime, mtime), follow_symlinks=False)
+                os.utime(path, ns=(mtime, mtime), follow_symlinks=False)
 
-    def _submit(self, tf: tarfile.TarFile, m: tarfile.TarInfo, path: str) -> None:
-        src = tf.extractfile(m)
-        assert src is not None and self._pool is not None
-        data = src.read()
-        self.size += m.size
-        if self._errors:
-            raise self._errors[0]
-        self._slots.acquire()
-        self._pending.add(path)
-        self._pool.submit(self._write_small, path, data, m)
-
-    def _write_small(self, path: str, data: bytes, m: tarfile.TarInfo) -> None:
-        try:
-            self._write_file(path, m, data)
-        except BaseException as exc:  # noqa: BLE001 - re-raised by the reading thread
-            self._errors.append(exc)
-        finally:
-            self._slots.release()
-
-    def _write_file(self, path: str, m: tarfile.TarInfo, data: bytes | BinaryIO) -> None:
-        """Create a regular file with its content and attributes, all through one fd: the
-        path is looked up once (lookups are a large part of the kernel's work here)."""
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                     | os.O_CLOEXEC, 0o600)
-        try:
-            if isinstance(data, bytes):
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-            else:
-                while chunk := data.read(CHUNK):
-                    os.write(fd, chunk)
-            if self.chown:
-                self._chown(m, lambda: os.fchown(fd, m.uid, m.gid))
-            os.fchmod(fd, m.mode & 0o7777)  # after chown, which clears set-id bits
-            self._xattrs(path, m)
-            os.utime(fd, (m.mtime, m.mtime))
-        finally:
-            os.close(fd)
-
-    def _barrier(self) -> None:
-        """Wait until every queued file is written (before touching a path one may use)."""
-        if self._pending:
-            for _ in range(MAX_QUEUED):
-                self._slots.acquire()
-            for _ in range(MAX_QUEUED):
-                self._slots.release()
-            self._pending.clear()
-        if self._errors:
-            raise self._errors[0]
-
-    def _wait_for(self, path: str) -> None:
-        if path in self._pending:
-            self._barrier()
-
-    def extract(self, tf: tarfile.TarFile, m: tarfile.TarInfo) -> None:
+    def extract(self, tar: ts.TarReader, m: ts.Member) -> None:
         rel = self._relative(m.name)
         if not rel:  # the layer root itself: take its mode, not its place
-            if m.isdir():
-                self._attrs(self.root, m)
+            if m.type == ts.DIR:
+                self._attrs(self.root, "", m, fresh=False)
             return
-        parent, base = os.path.split(rel)
+        parent, _, base = rel.rpartition("/")
         parent_path = self._parent(parent)
         if base.startswith(WH_PREFIX):
             self._whiteout(parent_path, base)
             return
-        path = os.path.join(parent_path, base)
-        if m.isdir():
-            self._mkdir(path, rel)
-        else:
+        path = f"{parent_path}/{base}"
+        if m.type == ts.DIR:
+            if self._kinds.get(rel) == "d":  # listed again: only its attributes change
+                self._attrs(path, rel, m, fresh=False)
+                return
             self._clear(path, rel)
-            if m.isreg():
-                if self._pool and m.size <= SMALL_FILE:
-                    self._submit(tf, m, path)
-                else:
-                    src = tf.extractfile(m)
-                    assert src is not None
-                    self._write_file(path, m, src)  # type: ignore[arg-type]
-                    self.size += m.size
-                self._kinds[rel] = "f"
-                return
-            if not self._create(m, path):
-                return
-            self._kinds[rel] = "f"
-        self._attrs(path, m)
+            os.mkdir(path, m.mode)
+            self._kinds[rel] = "d"
+            self._attrs(path, rel, m, fresh=parent not in self._setgid)
+            return
+        self._clear(path, rel)
+        if m.type in ts.REGULAR:
+            self._write_file(tar, m, path, parent)
+        elif not self._create(m, path):
+            return
+        else:
+            self._attrs(path, rel, m, fresh=m.type != ts.LNK and parent not in self._setgid)
+        self._kinds[rel] = "f"
+
+    def _write_file(self, tar: ts.TarReader, m: ts.Member, path: str, parent: str) -> None:
+        """Create a regular file with its content and attributes, all through one fd: the
+        path is looked up once (lookups are a large part of the kernel's work here)."""
+        fd = os.open(path, _NEW_FILE, m.mode)
+        try:
+            for piece in tar.data(m):
+                while piece:
+                    piece = piece[os.write(fd, piece):]
+            if self.chown and (m.uid or m.gid or parent in self._setgid):
+                self._chown(m, lambda: os.fchown(fd, m.uid, m.gid))
+            if m.mode & SETID:  # after chown, which clears them
+                os.fchmod(fd, m.mode)
+            if m.pax:
+                for key, value in m.xattrs():
+                    with contextlib.suppress(OSError):  # e.g. trusted.* is not ours to set
+                        os.setxattr(fd, key, value)
+            os.utime(fd, ns=(m.mtime_ns, m.mtime_ns))
+        finally:
+            os.close(fd)
+        self.size += m.size
 
     def _relative(self, name: str) -> str:
         """The member's path relative to the layer root; absolute names are made relative,
@@ -189,22 +145,12 @@ class Extractor:
         self._kinds[rel_dir] = "d"
         return path
 
-    def _mkdir(self, path: str, rel: str) -> None:
-        kind = self._kinds.get(rel)
-        if kind == "d":
-            return
-        if kind is not None:
-            self._clear(path, rel)
-        os.mkdir(path, 0o700)
-        self._kinds[rel] = "d"
-
     def _clear(self, path: str, rel: str) -> None:
         """Remove whatever an earlier member put at `path`, so a new entry replaces it
         (never open through it)."""
         kind = self._kinds.pop(rel, None)
         if kind is None:
             return
-        self._barrier()  # a queued file may be this path or live below it
         if kind == "d":
             shutil.rmtree(path)
             prefix = rel + "/"
@@ -212,19 +158,19 @@ class Extractor:
         else:
             os.unlink(path)
 
-    def _create(self, m: tarfile.TarInfo, path: str) -> bool:
-        if m.issym():
+    def _create(self, m: ts.Member, path: str) -> bool:
+        if m.type == ts.SYM:
             os.symlink(m.linkname, path)
-        elif m.islnk():
+        elif m.type == ts.LNK:
             self._hardlink(m, path)
-        elif m.isfifo():
-            os.mkfifo(path, 0o600)
-        else:  # character and block devices: not creatable rootless
+        elif m.type == ts.FIFO:
+            os.mkfifo(path, m.mode)
+        else:  # character and block devices: not creatable rootless; unknown types
             self.skipped.append(m.name)
             return False
         return True
 
-    def _hardlink(self, m: tarfile.TarInfo, path: str) -> None:
+    def _hardlink(self, m: ts.Member, path: str) -> None:
         target_rel = self._relative(m.linkname)
         parent, base = os.path.split(target_rel)
         if not base:
@@ -236,7 +182,6 @@ class Extractor:
         if kind == "d":
             raise UnsafeArchive(f"hard link {m.name!r} -> {m.linkname!r} is a directory")
         target = os.path.join(self.root, parent, base)
-        self._wait_for(target)
         os.link(target, path, follow_symlinks=False)
 
     def _whiteout(self, parent: str, base: str) -> None:
@@ -258,22 +203,33 @@ class Extractor:
             raise HostError(f"cannot create whiteout {rel}: {exc.strerror}") from None
         self._kinds[rel] = "f"
 
-    def _attrs(self, path: str, m: tarfile.TarInfo) -> None:
-        if self.chown:
+    def _attrs(self, path: str, rel: str, m: ts.Member, fresh: bool) -> None:
+        """Owner, xattrs, mode and times of a non-regular entry. `fresh`: just created with
+        m.mode by root, outside any set-group-id directory (see the class doc)."""
+        if self.chown and (m.uid or m.gid or not fresh):
             self._chown(m, lambda: os.lchown(path, m.uid, m.gid))
-        self._xattrs(path, m)
-        if m.issym():
+        if m.pax:
+            for key, value in m.xattrs():
+                with contextlib.suppress(OSError):  # e.g. trusted.* is not ours to set
+                    os.setxattr(path, key, value, follow_symlinks=False)
+        if m.type == ts.SYM:
             with contextlib.suppress(OSError):
-                os.utime(path, (m.mtime, m.mtime), follow_symlinks=False)
+                os.utime(path, ns=(m.mtime_ns, m.mtime_ns), follow_symlinks=False)
             return
-        os.chmod(path, m.mode & 0o7777)
-        if m.isdir():
-            self._dir_times.append((path, m.mtime))
+        # mkdir ignores set-id bits in its mode, and chown clears them on other entries
+        if not fresh or m.mode & SETID:
+            os.chmod(path, m.mode)
+        if m.type == ts.DIR:
+            if m.mode & stat.S_ISGID:
+                self._setgid.add(rel)
+            else:
+                self._setgid.discard(rel)
+            self._dir_times.append((path, m.mtime_ns))
         else:
-            os.utime(path, (m.mtime, m.mtime))
+            os.utime(path, ns=(m.mtime_ns, m.mtime_ns))
 
     @staticmethod
-    def _chown(m: tarfile.TarInfo, do: Callable[[], None]) -> None:
+    def _chown(m: ts.Member, do: Callable[[], None]) -> None:
         try:
             do()
         except OSError as exc:
@@ -285,27 +241,17 @@ class Extractor:
                 hint="ask the administrator for a larger range in /etc/subuid and "
                      "/etc/subgid (usermod --add-subuids)") from None
 
-    @staticmethod
-    def _xattrs(path: str, m: tarfile.TarInfo) -> None:
-        for key, value in m.pax_headers.items():
-            if key.startswith("SCHILY.xattr."):
-                with contextlib.suppress(OSError):  # e.g. trusted.* is not ours to set
-                    os.setxattr(path, key[len("SCHILY.xattr."):],
-                                value.encode("utf-8", "surrogateescape"),
-                                follow_symlinks=False)
 
-
-def unpack(stream: BinaryIO, root: str, chown: bool = True,
-           writers: int = WRITERS) -> tuple[str, int, int]:
+def unpack(stream: BinaryIO, root: str, chown: bool = True) -> tuple[str, int, int]:
     """Unpack a (compressed) layer from `stream` into the existing dir `root`.
 
     Returns (diff id, uncompressed tar size, size of the unpacked files)."""
     reader = DecompressingReader(stream, threaded=True)
-    tf = tarfile.open(fileobj=reader, mode="r|", bufsize=16384)  # type: ignore[call-overload]  # noqa: SIM115
-    ex = Extractor(root, chown, writers)
+    ex = Extractor(root, chown)
+    umask = os.umask(0)  # entries are created with their final modes
     try:
-        ex.extract_all(tf)
-    except tarfile.TarError as exc:
-        raise IntegrityError(f"layer is not a valid tar archive: {exc}") from None
+        ex.extract_all(ts.TarReader(reader.chunk))
+    finally:
+        os.umask(umask)
     reader.drain()
     return reader.diff_id, reader.size, ex.size

@@ -99,9 +99,21 @@ class DecompressingReader:
         self._pos += len(out)
         return out
 
+    def chunk(self) -> bytes:
+        """The next decompressed bytes, as they come (b"" at the end): for a reader that
+        keeps its own buffer, so nothing is copied here."""
+        if self._pos < len(self._buf):
+            out = self._buf[self._pos:]
+        elif self._eof or not self._fill():
+            return b""
+        else:
+            out = self._buf
+        self._buf, self._pos = b"", 0
+        return out
+
     def drain(self) -> None:
         """Read to the end so the diff id covers trailing padding too."""
-        while self.read(CHUNK):
+        while self.chunk():
             pass
 
     @property
