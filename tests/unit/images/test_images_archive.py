@@ -43,7 +43,7 @@ def _tar(*members: tuple[str, str, bytes | str]) -> bytes:
 def _unpack(tmp_path: Path, raw: bytes) -> Path:
     root = tmp_path / "layer"
     root.mkdir()
-    archive.unpack(io.BytesIO(raw), str(root), chown=False)  # type: ignore[arg-type]
+    archive.unpack(io.BytesIO(raw), str(root), chown=False)
     return root
 
 
@@ -129,7 +129,7 @@ def test_decompression_and_diff_id(tmp_path: Path, compress: str) -> None:
         blob = zstandard.ZstdCompressor().compress(raw)
     root = tmp_path / "layer"
     root.mkdir()
-    diff_id, tar_size, size = archive.unpack(io.BytesIO(blob), str(root), chown=False)  # type: ignore[arg-type]
+    diff_id, tar_size, size = archive.unpack(io.BytesIO(blob), str(root), chown=False)
     assert diff_id == "sha256:" + hashlib.sha256(raw).hexdigest()
     assert tar_size == len(raw) and size == 5000
 
@@ -155,7 +155,7 @@ def test_zstd_without_the_module_uses_the_program(tmp_path: Path,
     raw = _tar(*[(f"f{i}", "file", "y" * 70000) for i in range(40)])
     root = tmp_path / "layer"
     root.mkdir()
-    diff_id, _, size = archive.unpack(io.BytesIO(zstandard.ZstdCompressor().compress(raw)),  # type: ignore[arg-type]
+    diff_id, _, size = archive.unpack(io.BytesIO(zstandard.ZstdCompressor().compress(raw)),
                                       str(root), chown=False)
     assert diff_id == "sha256:" + hashlib.sha256(raw).hexdigest()
     assert size == 40 * 70000

@@ -115,7 +115,7 @@ def test_modes_times_and_setid_bits_are_exact(tmp_path: Path) -> None:
     root.mkdir()
     before = os.umask(0o077)
     try:
-        archive.unpack(io.BytesIO(raw), str(root), chown=False)  # type: ignore[arg-type]
+        archive.unpack(io.BytesIO(raw), str(root), chown=False)
         assert os.umask(before) == 0o077  # restored
     finally:
         os.umask(before)
