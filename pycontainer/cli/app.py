@@ -51,10 +51,10 @@ def _global(
     ctx.obj = GlobalOptions(root=root, runroot=runroot, log_level=log_level)
 
 
-def _register() -> None:
+def _register(args: list[str]) -> None:
     from pycontainer.cli import commands
 
-    commands.register(app)
+    commands.register(app, commands.command_name(args))
 
 
 def _print_error(message: str) -> None:
@@ -64,7 +64,7 @@ def _print_error(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit status (the console script exits with it)."""
     args = sys.argv[1:] if argv is None else argv
-    _register()
+    _register(args)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="pyc", standalone_mode=False)

@@ -3,9 +3,16 @@
 Each `cli/<family>.py` module has `register(app, groups)` that adds its commands; a verb that
 Docker offers both at the top level and in a group (`pyc ps` / `pyc container ls`) is one
 function registered twice.
+
+Building typer's whole tree costs tens of milliseconds, and `pyc run` is a hot path, so only
+the modules that provide the command being run are loaded: `INDEX` maps each top-level name
+to them (tests/unit/cli/test_commands.py keeps it in step with the modules). An unknown name,
+or none (`pyc --help`), loads everything so help and "No such command" stay right.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import typer
 
@@ -17,19 +24,56 @@ GROUPS = {
     "system": "Manage pyc and check the host.",
 }
 
+MODULES = ("system", "images", "build", "containers", "stats", "unshare", "volumes", "networks")
 
-def register(app: typer.Typer) -> None:
+_C, _I = ("containers",), ("images",)
+INDEX: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ("attach", "commit", "cp", "create", "diff", "exec", "export", "inspect", "kill", "logs",
+         "port", "ps", "rename", "restart", "rm", "run", "start", "stop", "top", "wait"), _C),
+    **dict.fromkeys(
+        ("history", "images", "import", "load", "login", "logout", "pull", "push", "rmi",
+         "save", "tag"), _I),
+    **dict.fromkeys(("pause", "unpause", "stats", "update"), ("stats",)),
+    "build": ("build",),
+    "container": ("containers", "stats"),
+    "image": ("images", "build"),
+    "info": ("system",),
+    "version": ("system",),
+    "system": ("system",),
+    "network": ("networks",),
+    "volume": ("volumes",),
+    "unshare": ("unshare",),
+}
+
+# Options of the root command that take a value: skipped when looking for the command name.
+_GLOBAL_VALUE_OPTIONS = ("--root", "--runroot", "--log-level")
+
+
+def command_name(argv: list[str]) -> str | None:
+    """The top-level command in `argv`, or None (only options, or help)."""
+    args = iter(argv)
+    for arg in args:
+        if arg in _GLOBAL_VALUE_OPTIONS:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def register(app: typer.Typer, name: str | None = None) -> None:
     from pycontainer.cli import app as app_module
-    from pycontainer.cli import build, containers, images, networks, stats, system, unshare, volumes
 
     groups = {
-        name: typer.Typer(
-            name=name, help=text, no_args_is_help=True, context_settings=app_module.CONTEXT
+        group: typer.Typer(
+            name=group, help=text, no_args_is_help=True, context_settings=app_module.CONTEXT
         )
-        for name, text in GROUPS.items()
+        for group, text in GROUPS.items()
     }
-    for module in (system, images, build, containers, stats, unshare, volumes, networks):
-        module.register(app, groups)
-    for name, group in groups.items():
+    wanted = INDEX.get(name, MODULES) if name else MODULES
+    for module in MODULES:
+        if module in wanted:
+            importlib.import_module(f"pycontainer.cli.{module}").register(app, groups)
+    for group_name, group in groups.items():
         if group.registered_commands or group.registered_groups:
-            app.add_typer(group, name=name)
+            app.add_typer(group, name=group_name)

@@ -43,7 +43,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pycontainer.cli import template
 from pycontainer.errors import UsageError
 
 
@@ -53,6 +52,8 @@ def print_json(obj: Any, indent: int | None = 4) -> None:
 
 def format_one(obj: Any, fmt: str) -> str:
     """Render one object with `--format` (`json`, or a Go template)."""
+    from pycontainer.cli import template  # lazily: most commands never format
+
     if fmt.strip() == "json":
         return template.go_json(obj)
     return template.render(fmt, obj)
@@ -131,6 +132,8 @@ def render_table(
     strict: bool = False,
 ) -> str:
     """Docker's list output for `rows` (see the module docstring)."""
+    from pycontainer.cli import template
+
     fmt = fmt or default
     if fmt.strip() == "json":
         return "".join(template.go_json(row, sort_keys=True) + "\n" for row in rows)
