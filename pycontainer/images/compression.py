@@ -4,11 +4,13 @@ hashing the uncompressed bytes, whose digest is the layer's diff id."""
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
 import shutil
 import threading
 import zlib
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from pycontainer.errors import HostError, IntegrityError
 
@@ -35,8 +37,9 @@ class DecompressingReader:
         self._decomp = _decompressor(head)
         self._queue: queue.Queue[bytes | BaseException | None] | None = None
         if threaded:
-            # Decompressing and hashing release the GIL: a second thread does them while
-            # the reader parses tar headers and creates files.
+            # Decompressing releases the GIL: a second thread does it while the reader
+            # parses tar headers and creates files. Hashing (also GIL-free) is done by the
+            # reader: inflating is the longest step of an unpack, the reader has slack.
             self._queue = queue.Queue(maxsize=8)
             threading.Thread(target=self._produce, daemon=True).start()
 
@@ -61,13 +64,15 @@ class DecompressingReader:
         if item is None:
             self._eof = True
             return False
+        if self._queue is not None:
+            self._count(item)
         self._buf = self._buf[self._pos:] + item if self._pos < len(self._buf) else item
         self._pos = 0
         return True
 
     def _next_chunk(self) -> bytes | None:
-        """The next decompressed (and hashed) bytes, None at the end. Runs in the producer
-        thread when threaded, so it touches only the source side of the state."""
+        """The next decompressed bytes (hashed when not threaded), None at the end. Runs in
+        the producer thread when threaded, so it touches only the source side of the state."""
         while not self._src_done:
             if self._pending:
                 data, self._pending = self._pending, b""
@@ -79,10 +84,14 @@ class DecompressingReader:
             else:
                 out = self._decomp.decompress(data)
             if out:
-                self.hash.update(out)
-                self.size += len(out)
+                if self._queue is None:
+                    self._count(out)
                 return out
         return None
+
+    def _count(self, data: bytes) -> None:
+        self.hash.update(data)
+        self.size += len(data)
 
     def read(self, n: int = -1) -> bytes:
         if n < 0:
@@ -157,22 +166,40 @@ class _Gzip:
     """gzip with support for concatenated members (pigz and some tools write several)."""
 
     def __init__(self) -> None:
-        self._d = zlib.decompressobj(31)
+        self._new, self._error = gzip_inflater()
+        self._d = self._new()
 
     def decompress(self, data: bytes) -> bytes:
         out = []
         while data:
             try:
                 out.append(self._d.decompress(data))
-            except zlib.error as exc:
+            except self._error as exc:
                 raise IntegrityError(f"invalid gzip data in layer: {exc}") from None
             data = self._d.unused_data
             if data:
-                self._d = zlib.decompressobj(31)
+                self._d = self._new()
         return b"".join(out)
 
     def flush(self) -> bytes:
-        return self._d.flush()
+        return bytes(self._d.flush())
+
+
+def gzip_inflater() -> tuple[Callable[[], Any], type[Exception]]:
+    """(new gzip decompressor, its error class): ISA-L's when the optional `isal` module is
+    installed (`pip install pycontainer[isal]`; PYC_NO_ISAL=1 turns it off), else zlib's.
+
+    Why: inflating is the longest step of unpacking a layer, on the critical path; ISA-L
+    inflates the Debian layer in 0.18 s, zlib 1.2 in 0.45 s (same output, both release the
+    GIL). zlib stays the default so that pyc remains pure Python."""
+    if not os.environ.get("PYC_NO_ISAL"):
+        try:
+            from isal import isal_zlib
+        except ImportError:
+            pass
+        else:
+            return (lambda: isal_zlib.decompressobj(31)), isal_zlib.error
+    return (lambda: zlib.decompressobj(31)), zlib.error
 
 
 class _ZstdProgram:

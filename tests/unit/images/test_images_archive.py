@@ -134,6 +134,26 @@ def test_decompression_and_diff_id(tmp_path: Path, compress: str) -> None:
     assert tar_size == len(raw) and size == 5000
 
 
+@pytest.mark.parametrize("isal", ["isal", "zlib"])
+def test_gzip_with_either_inflater_and_concatenated_members(
+        tmp_path: Path, isal: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if isal == "isal":
+        pytest.importorskip("isal")
+    else:
+        monkeypatch.setenv("PYC_NO_ISAL", "1")
+    raw = _tar(*[(f"f{i}", "file", os.urandom(3000).hex()) for i in range(300)])
+    blob = gzip.compress(raw[:70001]) + gzip.compress(raw[70001:])  # as pigz may write
+    root = tmp_path / "layer"
+    root.mkdir()
+    diff_id, tar_size, _ = archive.unpack(io.BytesIO(blob), str(root), chown=False)
+    assert (diff_id, tar_size) == ("sha256:" + hashlib.sha256(raw).hexdigest(), len(raw))
+    assert len(os.listdir(root)) == 300
+    bad = blob[:20] + bytes(b ^ 0xFF for b in blob[20:40]) + blob[40:]
+    (tmp_path / "bad").mkdir()
+    with pytest.raises(IntegrityError):
+        archive.unpack(io.BytesIO(bad), str(tmp_path / "bad"), chown=False)
+
+
 def test_corrupt_gzip_is_an_integrity_error(tmp_path: Path) -> None:
     blob = gzip.compress(_tar(("a", "file", "x")))
     bad = blob[:20] + bytes(b ^ 0xFF for b in blob[20:40]) + blob[40:]
