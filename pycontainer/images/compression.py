@@ -10,7 +10,7 @@ import shutil
 import threading
 import zlib
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from pycontainer.errors import HostError, IntegrityError
 
@@ -198,7 +198,9 @@ def gzip_inflater() -> tuple[Callable[[], Any], type[Exception]]:
         except ImportError:
             pass
         else:
-            return (lambda: isal_zlib.decompressobj(31)), isal_zlib.error
+            # its stubs call `error` an instance; it is the exception class
+            return (lambda: isal_zlib.decompressobj(31)), cast("type[Exception]",
+                                                               isal_zlib.error)
     return (lambda: zlib.decompressobj(31)), zlib.error
 
 
