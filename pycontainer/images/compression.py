@@ -36,21 +36,35 @@ class DecompressingReader:
         self._pending = head
         self._decomp = _decompressor(head)
         self._queue: queue.Queue[bytes | BaseException | None] | None = None
+        self._hashing: queue.Queue[bytes | None] | None = None
         if threaded:
-            # Decompressing releases the GIL: a second thread does it while the reader
-            # parses tar headers and creates files. Hashing (also GIL-free) is done by the
-            # reader: inflating is the longest step of an unpack, the reader has slack.
+            # Inflating and hashing release the GIL: one thread inflates and another hashes
+            # while the reader parses tar headers and creates files; on two cores these
+            # three overlap (for the Debian layer: 0.18-0.45 s inflate, 0.1 s sha256,
+            # ~0.3 s of the reader's own work).
             self._queue = queue.Queue(maxsize=8)
+            self._hashing = queue.Queue(maxsize=16)
+            self._hasher = threading.Thread(target=self._hash_all, daemon=True)
+            self._hasher.start()
             threading.Thread(target=self._produce, daemon=True).start()
 
     def _produce(self) -> None:
-        assert self._queue is not None
+        assert self._queue is not None and self._hashing is not None
         try:
             while (chunk := self._next_chunk()) is not None:
+                self.size += len(chunk)
+                self._hashing.put(chunk)
                 self._queue.put(chunk)
             self._queue.put(None)
         except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
             self._queue.put(exc)
+        finally:
+            self._hashing.put(None)
+
+    def _hash_all(self) -> None:
+        assert self._hashing is not None
+        while (chunk := self._hashing.get()) is not None:
+            self.hash.update(chunk)
 
     def _fill(self) -> bool:
         """Append the next decompressed chunk to the buffer; False at the end."""
@@ -64,8 +78,6 @@ class DecompressingReader:
         if item is None:
             self._eof = True
             return False
-        if self._queue is not None:
-            self._count(item)
         self._buf = self._buf[self._pos:] + item if self._pos < len(self._buf) else item
         self._pos = 0
         return True
@@ -85,13 +97,10 @@ class DecompressingReader:
                 out = self._decomp.decompress(data)
             if out:
                 if self._queue is None:
-                    self._count(out)
+                    self.hash.update(out)
+                    self.size += len(out)
                 return out
         return None
-
-    def _count(self, data: bytes) -> None:
-        self.hash.update(data)
-        self.size += len(data)
 
     def read(self, n: int = -1) -> bytes:
         if n < 0:
@@ -124,6 +133,8 @@ class DecompressingReader:
         """Read to the end so the diff id covers trailing padding too."""
         while self.chunk():
             pass
+        if self._hashing is not None:
+            self._hasher.join()
 
     @property
     def diff_id(self) -> str:
