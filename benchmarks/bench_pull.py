@@ -41,10 +41,17 @@ def engines(image: str) -> dict[str, tuple[list[str], list[str]]]:
     }
 
 
-def run_once(prefix: list[str], pull: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds: user+sys of the engine and its children, store bytes)."""
+def run_once(prefix: list[str], pull: list[str],
+             cleanups: list[tuple[list[str], Path]]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds: user+sys of the engine and its children, store bytes).
+
+    The store is removed only after the last run (`cleanup`): on ext4 without a journal,
+    creating inodes in a block group where many were deleted in the last minute is several
+    times slower (the allocator skips each recently deleted one), so removing a store
+    between runs would slow the next run down, of either engine."""
     base = Path(tempfile.mkdtemp(prefix="bench-pull-"))
     state = ["--root", str(base / "root"), "--runroot", str(base / "run")]
+    cleanups.append((prefix, base))
     try:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
@@ -58,7 +65,15 @@ def run_once(prefix: list[str], pull: list[str]) -> tuple[float, float, int]:
                             capture_output=True, text=True)
         size = int(du.stdout.split()[0]) if du.returncode == 0 else -1
         return elapsed, cpu, size
-    finally:
+    except BaseException:
+        cleanup(cleanups)
+        raise
+
+
+def cleanup(cleanups: list[tuple[list[str], Path]]) -> None:
+    while cleanups:
+        prefix, base = cleanups.pop()
+        state = ["--root", str(base / "root"), "--runroot", str(base / "run")]
         subprocess.run([*prefix, *state, "unshare", "rm", "-rf", str(base)],
                        capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
@@ -76,14 +91,16 @@ def main() -> int:
     times: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}
     sizes: dict[str, int] = {}
+    cleanups: list[tuple[list[str], Path]] = []
     # Rounds alternate the engines, so load from other work on the machine hits both alike.
     for _ in range(args.runs):
         for name in names:
             prefix, pull = engines(args.image)[name]
-            t, cpu, size = run_once(prefix, pull)
+            t, cpu, size = run_once(prefix, pull, cleanups)
             times[name].append(t)
             cpus[name].append(cpu)
             sizes[name] = size
+    cleanup(cleanups)
     medians = {n: statistics.median(ts) for n, ts in times.items()}
     cpu_medians = {n: statistics.median(ts) for n, ts in cpus.items()}
     for n in names:
