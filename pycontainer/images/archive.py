@@ -60,6 +60,8 @@ class Extractor:
     _dir_times: list[tuple[str, int]] = field(default_factory=list)
 
     def extract_all(self, tar: ts.TarReader) -> None:
+        if os.stat(self.root).st_mode & stat.S_ISGID:  # e.g. a store in a shared dir
+            self._setgid.add("")
         for member in tar:
             self.extract(tar, member)
         for path, mtime in reversed(self._dir_times):
