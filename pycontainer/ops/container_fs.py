@@ -72,6 +72,8 @@ def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None]) 
         finally:
             for h in helpers:
                 os.kill(h, 15)
+            # a fuse-overlayfs daemon exits once its mount is gone
+            sc.umount2(target, 0)
         return 0
 
     return userns.fork_in_userns(child, _mapping(c), sc.CLONE_NEWNS)

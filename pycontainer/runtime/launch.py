@@ -74,7 +74,7 @@ def mount_rootfs(plan: RootfsPlan, target: str) -> list[int]:
     if plan.driver == "fuse-overlayfs":
         from pycontainer.storage import fuse_overlay
 
-        return [fuse_overlay.mount(plan, target)]
+        return fuse_overlay.mount(plan, target)
     sc.mount(plan.source, target, None, sc.MS_BIND | sc.MS_REC)
     return []
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import time
 from pathlib import Path
 
 from pycontainer.errors import ContainerRuntimeError
@@ -25,23 +23,16 @@ class FuseOverlayDriver:
         remove_tree(storage_dir, mapping)
 
 
-def mount(plan: RootfsPlan, target: str) -> int:
-    """Start fuse-overlayfs on `target` in the foreground; returns its pid once mounted.
-
-    The caller (the container's launcher) owns the process: it dies with the mount namespace
-    owner's cleanup, which kills it after the container exits.
-    """
+def mount(plan: RootfsPlan, target: str) -> list[int]:
+    """Mount `plan` on `target` with fuse-overlayfs (call inside the container's user and
+    mount namespaces). It daemonizes once the mount is ready (its foreground mode does not
+    serve requests reliably here); the daemon ends up a child of the supervisor, a child
+    subreaper, which ends it after the container. Returns no pid to track."""
     lowers = ":".join(reversed(plan.lowers))
     opts = f"lowerdir={lowers},upperdir={plan.upper},workdir={plan.work}"
-    proc = subprocess.Popen(["fuse-overlayfs", "-f", "-o", opts, target],
-                            stdin=subprocess.DEVNULL, close_fds=True)
-    st_dev = os.stat(target).st_dev
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ContainerRuntimeError("fuse-overlayfs failed to mount the root file system")
-        if os.stat(target).st_dev != st_dev:
-            return proc.pid
-        time.sleep(0.002)
-    proc.kill()
-    raise ContainerRuntimeError("fuse-overlayfs did not mount the root file system in time")
+    res = subprocess.run(["fuse-overlayfs", "-o", opts, target], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         close_fds=True, timeout=30)
+    if res.returncode != 0:
+        raise ContainerRuntimeError(f"fuse-overlayfs failed: {res.stderr.strip()[-300:]}")
+    return []

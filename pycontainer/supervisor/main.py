@@ -338,6 +338,9 @@ class Supervisor:
                 time.sleep(0.01)
 
     def _kill_helpers(self) -> None:
+        # Helpers: pids the launcher reported, and whatever else was reparented to us (a
+        # subreaper), such as the fuse-overlayfs daemon serving the container's rootfs.
+        self.helpers = list(dict.fromkeys(self.helpers + _children()))
         for pid in self.helpers:
             with p.suppress(OSError):
                 os.kill(pid, _signal.SIGTERM)
@@ -415,6 +418,13 @@ def _prctl(option: int, value: int) -> None:
     prctl = _Func(_ctypes.dlsym(_ctypes.dlopen(None), "prctl"))  # type: ignore[arg-type]
     if prctl(option, value, 0, 0, 0) != 0:
         raise OSError("prctl failed")
+
+
+def _children() -> list[int]:
+    me = os.getpid()
+    with p.suppress(OSError, ValueError), open(f"/proc/{me}/task/{me}/children") as f:
+        return [int(x) for x in f.read().split()]
+    return []
 
 
 def _accept(listener: _socket.socket) -> _socket.socket:

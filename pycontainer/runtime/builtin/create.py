@@ -11,6 +11,10 @@ from pycontainer.runtime.base import Stdio
 NS_FLAGS = {
     "pid": sc.CLONE_NEWPID, "network": sc.CLONE_NEWNET, "ipc": sc.CLONE_NEWIPC,
     "uts": sc.CLONE_NEWUTS, "cgroup": sc.CLONE_NEWCGROUP,
+    # The container gets a mount namespace of its own, copied from the launcher's (which
+    # holds the rootfs): its pivot_root must not move the root of a fuse-overlayfs daemon
+    # serving that rootfs from the launcher's namespace.
+    "mount": sc.CLONE_NEWNS,
 }
 
 
@@ -20,8 +24,8 @@ class BuiltinRuntime:
     def create(self, container_id: str, bundle: str, spec: Spec, stdio: Stdio,
                start_fd: int, error_fd: int) -> int:
         """Called in the launcher (root of the user namespace, in the mount namespace that
-        holds the rootfs). The mount namespace is the launcher's own; the others are new,
-        except those given by path (joined with setns: `--network container:`, later)."""
+        holds the rootfs). The spec's namespaces are new, except those given by path
+        (joined with setns: `--network container:`)."""
         flags = 0
         for ns in spec.linux.namespaces:
             if ns.type in NS_FLAGS and not ns.path:
