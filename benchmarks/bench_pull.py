@@ -35,8 +35,9 @@ def engines(image: str) -> dict[str, tuple[list[str], list[str]]]:
     """name -> (argv prefix taking --root/--runroot, pull args)."""
     return {
         "pyc": (pyc_cmd(), ["pull", "-q", image]),
+        # Native overlay, as pyc uses: with a fresh --root podman would pick vfs here.
         "podman": (["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs",
-                    "--events-backend", "file"],
+                    "--events-backend", "file", "--storage-driver", "overlay"],
                    ["pull", "-q", "--tls-verify=false", image]),
     }
 
