@@ -148,6 +148,13 @@ class ContainerStore:
     def save(self, cid: str, state: ContainerState) -> None:
         write_replace(self.dir(cid) / "state.json", json.dumps(state.to_dict()).encode())
 
+    def trash_dir(self, cid: str) -> Path:
+        """Where a removed container's directory waits for its deletion (same file system:
+        a rename; outside `containers/`, so nothing lists it)."""
+        trash = self.paths.data / "trash"
+        trash.mkdir(exist_ok=True)
+        return trash / f"{cid}-{os.getpid()}"
+
     def remove_records(self, container: Container) -> None:
         self.release_name(container.name, container.id)
         shutil.rmtree(self.run_dir(container.id), ignore_errors=True)

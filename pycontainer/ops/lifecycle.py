@@ -338,7 +338,10 @@ def restart(paths: Paths, ref: str, timeout: float | None = None) -> str:
 
 # -- removal -------------------------------------------------------------------------------
 
-def remove(paths: Paths, ref: str, force: bool = False, volumes: bool = False) -> str:
+def remove(paths: Paths, ref: str, force: bool = False, volumes: bool = False,
+           background: bool = False) -> str:
+    """Remove a container. `background`: delete its files after returning (the foreground
+    `run --rm` path: the container is gone for every pyc at once, the unlinking follows)."""
     store = store_for(paths)
     cid = store.resolve(ref)
     with store.lock(cid):
@@ -358,10 +361,62 @@ def remove(paths: Paths, ref: str, force: bool = False, volumes: bool = False) -
         _wait_gone(c.state.supervisor_pid)
         hooks.teardown(paths, store, c)
         limits.release_all(paths, c)
-        _remove_storage(paths, store, c)
-        store.remove_records(c)
+        if background:
+            _discard(paths, store, c)
+        else:
+            _remove_storage(paths, store, c)
+            store.remove_records(c)
     hooks.removed(paths, c, volumes)
     return cid
+
+
+def _discard(paths: Paths, store: ContainerStore, c: Container) -> None:
+    """Remove the container: its name, its volatile state, and (moved aside at once, so it
+    is gone for every pyc) its directory, deleted in the background: `run --rm` need not
+    wait for the writable layer's files to be unlinked."""
+    trash = store.trash_dir(c.id)
+    try:
+        os.rename(store.dir(c.id), trash)
+    except OSError:
+        _remove_storage(paths, store, c)
+        store.remove_records(c)
+        return
+    store.release_name(c.name, c.id)
+    shutil.rmtree(store.run_dir(c.id), ignore_errors=True)
+    _in_background(lambda: _delete_trash(paths, c, trash))
+
+
+def _delete_trash(paths: Paths, c: Container, trash: Any) -> None:
+    from pycontainer.runtime.launch import LaunchConfig
+    from pycontainer.storage import driver as drivers
+
+    mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
+                           c.config.single_mapping).mapping()
+    name = c.config.rootfs.get("driver", "vfs") if c.config.rootfs else "vfs"
+    with contextlib.suppress(OSError, PycError):
+        drivers.driver(name).remove(trash / "storage", mapping)
+    if c.config.runtime not in ("builtin", ""):
+        root = os.path.join(str(paths.runtime), "oci-" + os.path.basename(c.config.runtime))
+        shutil.rmtree(os.path.join(root, c.id), ignore_errors=True)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _in_background(work: Any) -> None:
+    """Run `work` in a detached grandchild holding none of our descriptors."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the intermediate child
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                os.closerange(3, 65536)
+                with contextlib.suppress(BaseException):
+                    work()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def _wait_gone(pid: int, timeout: float = 5.0) -> None:

@@ -60,7 +60,7 @@ def run(paths: Paths, opts: RunOptions) -> RunReport:
         return RunReport(cid)  # detached with the detach keys
     if spec.auto_remove:
         with contextlib.suppress(PycError):
-            lifecycle.remove(paths, cid, force=True)
+            lifecycle.remove(paths, cid, force=True, background=True)
     else:
         store = lifecycle.store_for(paths)
         with contextlib.suppress(PycError), store.lock(cid):
