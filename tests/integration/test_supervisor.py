@@ -22,7 +22,7 @@ def test_supervisor_imports_no_cli_framework():
             "print('\\n'.join(sorted(sys.modules)))")
     argv = selfexec.python_argv("pycontainer.supervisor", "--version")
     # run the same bootstrap (no site, package root on sys.path), but list the modules
-    boot = argv[3].split("import runpy")[0] + code
+    boot = argv[3].split("sys.argv[0]=")[0] + code
     res = subprocess.run([sys.executable, "-S", "-c", boot], capture_output=True, text=True,
                          check=True)
     modules = res.stdout.split()
