@@ -34,9 +34,9 @@ class Calls:
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Calls:
     if not _registered:
-        app_module._register()  # once: main() registers the command tree on every call
+        app_module._register([])  # once: main() registers the command tree on every call
         _registered.append(True)
-    monkeypatch.setattr(app_module, "_register", lambda: None)
+    monkeypatch.setattr(app_module, "_register", lambda args: None)
     monkeypatch.setenv("PYC_ROOT", str(tmp_path / "root"))
     monkeypatch.setenv("PYC_RUNROOT", str(tmp_path / "run"))
     c = Calls()
