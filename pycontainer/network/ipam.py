@@ -13,11 +13,9 @@ replaced atomically, so a reader never sees half a record; writers hold the lock
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import os
 import re
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -82,6 +80,8 @@ class Network:
 
 
 def endpoint_id(net: Network, container_id: str) -> str:
+    import hashlib
+
     return hashlib.sha256(f"{net.id}/{container_id}".encode()).hexdigest()
 
 
@@ -242,7 +242,7 @@ class NetworkStore:
                 chosen = str(net)
             else:
                 chosen = pick_subnet(used)
-            nid = secrets.token_hex(32)
+            nid = os.urandom(32).hex()  # secrets.token_hex, without importing hmac
             record = Network(name, nid, chosen, gateway_of(chosen), _bridge_name(existing),
                              _now(), internal=internal, labels=dict(labels or {}))
             self.save(record)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +110,7 @@ def create(paths: Paths, name: str | None, labels: dict[str, str] | None = None,
     Without NAME Docker makes a named volume with a random 64-hex name, not an anonymous one
     (only volumes a container creates for `-v /path` are anonymous).
     """
-    return store(paths).create(name or secrets.token_hex(32), labels, options, driver)
+    return store(paths).create(name or os.urandom(32).hex(), labels, options, driver)
 
 
 def list_volumes(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:

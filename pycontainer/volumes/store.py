@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -85,7 +84,7 @@ class VolumeStore:
         _check_options(options or {})
         labels = dict(labels or {})
         if name is None:
-            name = secrets.token_hex(32)
+            name = os.urandom(32).hex()  # secrets.token_hex, without importing hmac
             labels[ANONYMOUS_LABEL] = ""
         else:
             check_name(name)
@@ -173,7 +172,7 @@ class VolumeStore:
     def _delete(self, vol: Volume) -> None:
         # Renaming first makes the volume vanish at once for readers, even if deleting the
         # content takes long or fails half-way; the trash is retried by later deletes.
-        trash = self.root / f".trash-{vol.name}-{secrets.token_hex(4)}"
+        trash = self.root / f".trash-{vol.name}-{os.urandom(4).hex()}"
         os.rename(vol.path, trash)
         fs.fsync_dir(self.root)
         for leftover in self.root.glob(".trash-*"):
