@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,8 @@ def _data_dir(uid: int) -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     if xdg and os.path.isabs(xdg):
         return Path(xdg) / APP
+    if sys.platform.startswith("linux"):  # platformdirs' answer, without importing it (~1.5 ms)
+        return Path(os.path.expanduser("~/.local/share")) / APP
     import platformdirs  # lazily: it is only needed when no override is given
 
     return Path(platformdirs.user_data_dir(APP, appauthor=False))
@@ -79,6 +82,8 @@ def _config_dir(uid: int) -> Path:
     xdg = os.environ.get("XDG_CONFIG_HOME")
     if xdg and os.path.isabs(xdg):
         return Path(xdg) / APP
+    if sys.platform.startswith("linux"):
+        return Path(os.path.expanduser("~/.config")) / APP
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP, appauthor=False))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from pycontainer.errors import IntegrityError, InvalidReference
+
+if TYPE_CHECKING:
+    import hashlib
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _OTHER = re.compile(r"^(sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$")
@@ -32,10 +34,14 @@ def hex_of(digest: str) -> str:
 
 
 def of_bytes(data: bytes) -> str:
+    import hashlib  # lazily: _hashlib loads libcrypto (~2 ms), and `pyc run` hashes nothing
+
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def hasher(digest: str) -> hashlib._Hash:
+    import hashlib
+
     algo = validate(digest).split(":", 1)[0]
     return hashlib.new(algo)
 
