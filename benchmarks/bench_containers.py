@@ -117,22 +117,28 @@ COMPOUND = {"run-d-stop": run_d_stop, "supervisor-rss": supervisor_rss}
 
 
 def main(argv: list[str]) -> int:
-    wanted = [a for a in argv if not a.startswith("-") and not a.isdigit()]
-    n = int(argv[argv.index("-n") + 1]) if "-n" in argv else 5
-    simple = [a for a in argv if a not in COMPOUND]
+    import argparse
+
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("cases", nargs="*")
+    ap.add_argument("-n", type=int, default=5)
+    ap.add_argument("--pyc", default=None)
+    ap.add_argument("--podman", default="podman")
+    known, _ = ap.parse_known_args(argv)
+    simple = [c for c in known.cases if c in bench.CASES]
+    compound = [c for c in known.cases if c in COMPOUND] or (
+        [] if known.cases else list(COMPOUND))
     code = 0
-    if not wanted or any(w in bench.CASES for w in wanted):
-        code = bench.main(simple if wanted else [a for a in argv])
+    if simple or not known.cases:
+        code = bench.main([a for a in argv if a not in COMPOUND])
+    pyc_cmd = known.pyc.split() if known.pyc else bench.default_pyc()
     rows = []
-    for name, fn in COMPOUND.items():
-        if wanted and name not in wanted:
-            continue
+    for name in compound:
         timings = []
-        for make in (lambda: bench.make_pyc(bench.default_pyc()),
-                     lambda: bench.make_podman("podman")):
+        for make in (lambda: bench.make_pyc(pyc_cmd), lambda: bench.make_podman(known.podman)):
             engine = make()
             try:
-                timings.append(fn(engine, n, 1))
+                timings.append(COMPOUND[name](engine, known.n, 1))
             finally:
                 bench.remove_state(engine)
         rows.append((name, timings[0], timings[1]))
