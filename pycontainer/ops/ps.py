@@ -14,7 +14,7 @@ from pycontainer.errors import PycError, UsageError
 from pycontainer.ops import netviews
 from pycontainer.paths import Paths
 
-FILTERS = ("status", "name", "label", "ancestor", "id", "exited", "before", "since")
+FILTERS = ("status", "name", "label", "ancestor", "id", "exited")  # before/since: not yet
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 
 
