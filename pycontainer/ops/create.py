@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import ContainerConfig, ContainerState
 from pycontainer.containers.store import ContainerStore, write_replace
-from pycontainer.errors import CommandNotFound, PycError, UsageError
+from pycontainer.errors import HostError, PycError, UsageError
 from pycontainer.linux import caps, userns
 from pycontainer.network import etc_files
 from pycontainer.oci import convert
@@ -134,8 +134,9 @@ def init_binary() -> str:
             f"/usr/libexec/podman/{name}") else None)
         if found:
             return os.path.realpath(found)
-    raise CommandNotFound("--init needs catatonit or tini on the host",
-                          hint="apt-get install catatonit")
+    # pyc's own failure (exit 125), not the container command's: the host lacks the init.
+    raise HostError("--init needs catatonit or tini on the host",
+                    hint="apt-get install catatonit")
 
 
 def create(paths: Paths, opts: CreateOptions) -> str:
