@@ -112,6 +112,10 @@ def _security(values: list[str]) -> tuple[bool, str, dict[str, Any] | None]:
 def _network_request(params: dict[str, Any]) -> Any:
     from pycontainer.ops.netsetup import NetworkRequest
 
+    if "host" in params["network"] and (params["publish"] or params["publish_all"]):
+        # Docker's words: the ports are dropped, not refused, but never silently.
+        sys.stderr.write("WARNING: Published ports are discarded when using host network "
+                         "mode\n")
     return NetworkRequest(
         networks=list(params["network"]), publish=list(params["publish"]),
         publish_all=params["publish_all"], expose=list(params["expose"]),

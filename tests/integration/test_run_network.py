@@ -277,6 +277,12 @@ def test_network_host_sees_the_host_interfaces(npyc, bb):
     assert not slirps_of(str(npyc.runroot))
 
 
+def test_host_network_discards_published_ports_with_a_warning(npyc, bb):
+    res = npyc.ok("run", "--rm", "--network", "host", "-p", "18089:80", bb, "true")
+    assert "Published ports are discarded when using host network mode" in res.err
+    assert not slirps_of(str(npyc.runroot))
+
+
 def test_publishing_conflicts_with_none(npyc, bb):
     res = npyc.fail("run", "--rm", "--network", "none", "-p", "8080:80", bb, "true")
     assert "port publishing" in res.err
