@@ -126,7 +126,22 @@ def check_all(paths: Paths) -> list[Check]:
     checks = [*check_idmap_helpers(), *check_subids(), check_userns()]
     checks += [check_device("/dev/fuse"), check_device("/dev/net/tun")]
     checks += [check_slirp(), check_overlay(), check_cgroups(), check_runtime_dir(paths)]
+    checks += [check_optional_program("nft", "nftables", "user-defined networks"),
+               check_optional_program("catatonit", "catatonit", "--init", ("tini",))]
     return checks
+
+
+def check_optional_program(name: str, package: str, feature: str,
+                           alternatives: tuple[str, ...] = ()) -> Check:
+    """A program only one feature needs: missing is a WARN naming the feature, not a FAIL."""
+    # nft lives in /usr/sbin, which an ordinary user's PATH may lack.
+    search = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    for candidate in (name, *alternatives):
+        path = shutil.which(candidate, path=search)
+        if path:
+            return Check(name, PASS, f"{path} ({feature})")
+    return Check(name, WARN, f"{name} is not installed: {feature} will not work",
+                 f"sudo apt-get install {package}")
 
 
 def _helper_ok(path: str) -> bool:
