@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import NoReturn
 
 import typer
 
@@ -62,8 +63,15 @@ def _print_error(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return the exit status (the console script exits with it)."""
-    args = sys.argv[1:] if argv is None else argv
+    """Run the CLI and return the exit status (the console script exits with it). Without
+    `argv` (the console script, the zipapp, `python -m pycontainer`) this process is the
+    command: it exits here, skipping the interpreter's teardown where that is safe."""
+    if argv is None:
+        _exit(_main(sys.argv[1:]))
+    return _main(argv)
+
+
+def _main(args: list[str]) -> int:
     _register(args)
     command = typer.main.get_command(app)
     try:
@@ -97,3 +105,23 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit with `code`, skipping the interpreter's finalization when there is nothing left
+    for it to do: tearing down typer's and pyc's modules costs ~15 ms, a fifth of a `pyc exec`.
+    Normal exit when an atexit handler or a non-daemon thread waits, or a flush fails."""
+    import atexit
+    import threading
+
+    others = [t for t in threading.enumerate()
+              if t is not threading.main_thread() and not t.daemon]
+    if atexit._ncallbacks() == 0 and not others:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        else:
+            os._exit(code)
+    sys.exit(code)
