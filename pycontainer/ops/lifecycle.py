@@ -173,11 +173,21 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
     size = [str(x) for x in req.tty_size] if req.tty_size else []
     argv = selfexec.python_argv("pycontainer.supervisor", path, str(sync_w), *size)
     kept = tuple(fd for fd in (sync_w, cfg.go_fd, cfg.hold_fd) if fd >= 0)
+    # The child subreaper attribute survives execve: set here, it spares the long-lived
+    # supervisor loading _ctypes for one prctl (~0.4 MB of its resident memory).
+    env = {**os.environ, sp.SUBREAPER_ENV: "1"}
     child = subprocess.Popen(argv, pass_fds=kept, start_new_session=True,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, close_fds=True)
+                             stderr=subprocess.DEVNULL, close_fds=True, env=env,
+                             preexec_fn=_become_subreaper)
     os.close(sync_w)
     return sync_r, child.pid
+
+
+def _become_subreaper() -> None:  # pragma: no cover - runs in the forked child
+    from pycontainer.linux import syscalls
+
+    syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
 
 
 def _close_fds_but(keep: set[int]) -> None:

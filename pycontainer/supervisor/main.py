@@ -70,7 +70,8 @@ class Supervisor:
 
     # -- the sequence ---------------------------------------------------------------------
     def run(self) -> int:
-        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        if os.environ.pop(p.SUBREAPER_ENV, "") != "1":  # else the starting pyc set it
+            _prctl(PR_SET_CHILD_SUBREAPER, 1)
         cfg = self.cfg
         self.log = LogWriter(cfg.log_path, cfg.log_driver)
         self.listener = self._listen()

@@ -27,6 +27,10 @@ STDIN, STDIN_CLOSE, RESIZE, CLIENT_REMOVES = 10, 11, 12, 13
 
 _HEADER = struct.Struct(">BI")
 
+#: set to "1" in a supervisor's environment when its starter already made it a child
+#: subreaper (the attribute survives execve); the supervisor removes it at once
+SUBREAPER_ENV = "_PYC_SUBREAPER_SET"
+
 
 class SupervisorConfig:
     """What a supervisor is started with (a plain class: the supervisor avoids importing
