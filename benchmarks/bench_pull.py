@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Pull benchmark: the Debian fixture from the local registry into an empty store, pyc vs
-`podman --runtime runc`, median of a few runs, and the store size after the pull.
+`podman --runtime runc`, median of a few runs: wall time, CPU time (user+sys of the engine
+and its children: steadier than wall time on a shared machine), and the store size.
 
 Run as the unprivileged test user, e.g.:
 
     runuser -u pyctest -- env HOME=/home/pyctest /work/venv/bin/python benchmarks/bench_pull.py
 
-Each run starts from an empty --root/--runroot (so nothing is cached), and is removed
-afterwards with `unshare rm -rf` (layer files belong to subordinate ids).
+Each run starts from an empty --root/--runroot (so nothing is cached); all are removed after
+the last run with `unshare rm -rf` (layer files belong to subordinate ids). TMPDIR chooses
+where the stores go. On ext4 without a journal, creating files where many were deleted in
+the last minutes is far slower; a run with several seconds of sys time met such a block
+group (see images.layers.mark_topdir): look at the CPU column before trusting a ratio.
 """
 
 from __future__ import annotations
