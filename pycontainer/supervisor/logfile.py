@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import time
-from _json import encode_basestring
+
+from pycontainer.supervisor.protocol import json_string
 
 MAX_LINE = 16 * 1024  # Docker splits longer lines into partial records
 
@@ -54,7 +55,7 @@ class LogWriter:
             ts = timestamp()[:-1] + "+00:00"
             return f"{ts} {stream} {'F' if full else 'P'} {body}\n".encode()
         # json.dumps would import json and re into the supervisor: encode the record here
-        return (f'{{"log":{encode_basestring(text)},"stream":"{stream}",'
+        return (f'{{"log":{json_string(text)},"stream":"{stream}",'
                 f'"time":"{timestamp()}"}}\n').encode()
 
     def close(self) -> None:

@@ -11,7 +11,6 @@ import marshal
 import os
 import select
 import struct
-import termios
 import time
 
 from pycontainer.supervisor import protocol as p
@@ -434,6 +433,8 @@ def _accept(listener: _socket.socket) -> _socket.socket:
 
 
 def _set_size(fd: int, rows: int, cols: int) -> None:
+    import termios  # lazily: only tty containers resize (0.15 MB of the supervisor's memory)
+
     with p.suppress(OSError):
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 

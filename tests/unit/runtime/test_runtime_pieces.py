@@ -108,3 +108,13 @@ def test_log_writer_lines_and_partials(tmp_path: Path, driver):
     else:
         assert [line.split(" ", 1)[1] for line in lines] == [
             "stdout F one", "stderr F err", "stdout F two", "stdout P tail"]
+
+
+@pytest.mark.parametrize("text", [
+    "", "hi\n", "plain log line", 'a "quoted" \\ path\n', "tab\there\r\n", "\x00\x1f\x7f",
+    "é日😀\n", "\u2028 separator", "\ud800 lone surrogate", "\n", "\n\n", "a\nb\n",
+])
+def test_supervisor_json_string_is_json_dumps(text: str) -> None:
+    import json
+
+    assert protocol.json_string(text) == json.dumps(text, ensure_ascii=False)
