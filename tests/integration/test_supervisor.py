@@ -11,7 +11,8 @@ import pytest
 FORBIDDEN = ("typer", "click", "rich", "pydantic", "pyroute2", "http.client",
              "pycontainer.cli", "pycontainer.ops", "pycontainer.registry", "pycontainer.images",
              # the long-lived supervisor keeps to C modules: these would cost it megabytes
-             "json", "re", "ctypes", "dataclasses", "typing", "socket", "selectors",
+             "json", "_json", "termios", "re", "ctypes", "_ctypes", "dataclasses", "typing",
+             "socket", "selectors", "runpy", "importlib.util",
              "pycontainer.runtime", "pycontainer.storage")
 
 
