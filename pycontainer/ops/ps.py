@@ -14,7 +14,8 @@ from pycontainer.errors import PycError, UsageError
 from pycontainer.ops import netviews
 from pycontainer.paths import Paths
 
-FILTERS = ("status", "name", "label", "ancestor", "id", "exited")  # before/since: not yet
+FILTERS = ("status", "name", "label", "ancestor", "id", "exited", "before", "since", "volume",
+           "network")
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 
 
@@ -57,7 +58,10 @@ def parse_filters(items: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[str, str]) -> bool:
+def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[str, str],
+             created: dict[str, float] | None = None) -> bool:
+    created = created or {}
+    mounts = c.config.spec.get("mounts") or []
     checks = {
         "status": lambda v: state == v,
         "name": lambda v: re.search(v, c.name) is not None,
@@ -67,11 +71,35 @@ def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[
         "ancestor": lambda v: v in (c.config.image, c.config.image_id) or (
             image_ids.get(v, "-") == c.config.image_id) or c.config.image_id.startswith(
             "sha256:" + v),
+        # before/since: relative to another container's creation, as Docker's filters
+        "before": lambda v: _created(c) < created[v],
+        "since": lambda v: _created(c) > created[v],
+        "volume": lambda v: any(v in (m.get("volume"), m.get("source"), m.get("destination"))
+                                for m in mounts),
+        "network": lambda v: v in netviews.ps_networks(c).split(","),
     }
     for key, values in f.items():
         if key in checks and not any(checks[key](v) for v in values):
             return False
     return True
+
+
+def _created(c: Container) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(c.config.created.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _reference_times(store: ContainerStore, filters: dict[str, list[str]]) -> dict[str, float]:
+    """Creation times of the containers that before=/since= name (errors like Docker's)."""
+    out = {}
+    for key in ("before", "since"):
+        for ref in filters.get(key, []):
+            out[ref] = _created(store.load(store.resolve(ref)))
+    return out
 
 
 def _label_match(labels: dict[str, str], want: str) -> bool:
@@ -82,6 +110,7 @@ def _label_match(labels: dict[str, str], want: str) -> bool:
 def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
     store = ContainerStore(paths)
     filters = parse_filters(opts.filters)
+    created = _reference_times(store, filters)
     entries = []
     for cid in store.ids():
         try:
@@ -94,7 +123,7 @@ def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
         shown = state in ("running", "paused") or "status" in filters
         if not opts.all and opts.last < 0 and not shown:
             continue
-        if not _matches(c, state, filters, _ancestor_ids(paths, filters)):
+        if not _matches(c, state, filters, _ancestor_ids(paths, filters), created):
             continue
         entries.append(_entry(store, c, state, opts.size))
     entries.sort(key=lambda e: e.created, reverse=True)

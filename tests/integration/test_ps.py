@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -80,3 +81,25 @@ def test_quiet_last_and_no_trunc(shared_pyc, setup):
 
 def test_bad_filter_is_125(shared_pyc, setup):
     shared_pyc.fail("ps", "--filter", "colour=red", rc=125)
+
+
+def test_before_since_volume_and_network_filters(pyc, fixture_refs):
+    bb = fixture_refs["busybox"]
+    pyc.ok("pull", "-q", bb)
+    for name in ("first", "second", "third"):
+        pyc.ok("create", "--name", name, "-v", f"vol-{name}:/data", bb, "true")
+        time.sleep(1.05)  # creation times one second apart, as Docker compares them
+
+    def names(*flt: str) -> list[str]:
+        args = [a for f in flt for a in ("--filter", f)]
+        return pyc.ok("ps", "-a", "--format", "{{.Names}}", *args).out.split()
+
+    assert names("before=third") == ["second", "first"]
+    assert names("since=first") == ["third", "second"]
+    assert names("before=third", "since=first") == ["second"]
+    assert names("volume=vol-second") == ["second"]
+    assert names("volume=/data") == ["third", "second", "first"]
+    assert names("network=slirp4netns") == ["third", "second", "first"]
+    assert names("network=no-such-network") == []
+    res = pyc.fail("ps", "-a", "--filter", "before=nope")
+    assert "No such container: nope" in res.err
