@@ -218,11 +218,11 @@ def _volumes_from(paths: Paths, refs: list[str], taken: set[str]) -> list[dict[s
 
 def discard_anonymous(paths: Paths, mounts: list[dict[str, Any]]) -> None:
     """Remove the anonymous volumes among `mounts` that no other container uses."""
-    from pycontainer.ops.volumes import usage
-
     names = [m["volume"] for m in mounts if m.get("anonymous") and m.get("volume")]
     if not names:
         return
+    from pycontainer.ops.volumes import usage
+
     busy = usage(paths)
     for name in names:
         with contextlib.suppress(PycError, OSError):

@@ -31,7 +31,7 @@ def _host_text(path: str) -> str:
 def etc_texts(paths: Paths, net: dict[str, Any], mode: NetworkMode, hostname: str,
               addresses: list[str], peers: list[tuple[str, list[str]]]) -> dict[str, str]:
     """/etc/hosts and /etc/resolv.conf for the container (Docker's forms)."""
-    from pycontainer.network import bridge, slirp
+    from pycontainer.network import slirp
 
     extra = [(n, ip) for n, ip in net.get("add_hosts") or []]
     extra += [(" ".join(names), ip) for ip, names in peers]
@@ -46,6 +46,8 @@ def etc_texts(paths: Paths, net: dict[str, Any], mode: NetworkMode, hostname: st
                                  host_resolv)
         resolv = _resolv_text(rc)
     elif mode.kind == USER:
+        from pycontainer.network import bridge  # with its ipam and rootlessns
+
         rc = bridge.resolv_config(paths, list(mode.networks), req.dns, req.dns_search,
                                   req.dns_options, host_resolv)
         resolv = _resolv_text(rc)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +43,8 @@ def in_user_namespace() -> bool:
 
 def probe_native_overlay(mapping: userns.IdMapping | None = None) -> str | None:
     """Try an overlay mount in a fresh user+mount namespace; None if it works, else why not."""
+    import tempfile  # lazily: the probe runs once, its result is cached
+
     base = tempfile.mkdtemp(prefix="pyc-ovl-probe-")
     try:
         for d in ("l", "u", "w", "m"):
