@@ -140,6 +140,9 @@ class _Pump:
 def pump(sock: socket.socket, opts: AttachOptions,
          signal_container: Callable[[int], None] | None = None) -> int | None:
     """Copy stdio until the container exits (its status) or the user detaches (None)."""
+    import gc
+
+    gc.enable()  # the CLI starts with it off; this loop may live as long as the container
     pumper = _Pump(sock, opts, signal_container)
     restore: list[tuple[int, Any]] = []
     if opts.tty:

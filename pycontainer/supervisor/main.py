@@ -480,6 +480,9 @@ def detach_stdio(log_path: str) -> None:
 
 def serve(cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | None = None,
           launch_in_process: bool = False) -> int:
+    import gc
+
+    gc.enable()  # a supervisor forked from the CLI inherits its collector switched off
     detach_stdio(os.path.join(cfg.run_dir, "supervisor.log"))
     _signal.signal(_signal.SIGHUP, _signal.SIG_IGN)
     _signal.signal(_signal.SIGPIPE, _signal.SIG_IGN)
