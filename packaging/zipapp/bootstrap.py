@@ -143,9 +143,9 @@ def main() -> None:
         except ImportError as exc:
             _fail(f"pyc.pyz could not extract itself ({'; '.join(tried)}) and cannot run "
                   f"from the zip ({exc}); set XDG_CACHE_HOME to a writable directory")
-    from pycontainer.cli.app import main as pyc_main
+    from pycontainer.__main__ import main as pyc_main
 
-    sys.exit(pyc_main())
+    pyc_main()
 
 
 if __name__ == "__main__":

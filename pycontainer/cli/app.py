@@ -67,14 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     `argv` (the console script, the zipapp, `python -m pycontainer`) this process is the
     command: it exits here, skipping the interpreter's teardown where that is safe."""
     if argv is None:
-        args = sys.argv[1:]
-        if _short_lived(args):
-            import gc
+        import gc
 
-            # A short command allocates much (imports, typer's tree) and frees little: the
-            # collector's passes are ~5 ms of `pyc run`. Long-lived loops turn it back on
-            # (ops.attach.pump, the supervisor).
+        args = sys.argv[1:]
+        # A short command allocates much (imports, typer's tree) and frees little: the
+        # collector's passes are ~5 ms of `pyc run`. Long-lived loops turn it back on
+        # (ops.attach.pump, the supervisor); pycontainer.__main__ had it off for the imports.
+        if _short_lived(args):
             gc.disable()
+        else:
+            gc.enable()
         _exit(_main(args))
     return _main(argv)
 
