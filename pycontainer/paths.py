@@ -44,6 +44,10 @@ class Paths:
         return self.data / "volumes"
 
     @property
+    def build_cache(self) -> Path:
+        return self.data / "build-cache"
+
+    @property
     def run_containers(self) -> Path:
         return self.runtime / "containers"
 

@@ -21,10 +21,12 @@ GROUPS = {
     "image": "Manage images.",
     "volume": "Manage volumes.",
     "network": "Manage networks.",
+    "builder": "Manage builds.",
     "system": "Manage pyc and check the host.",
 }
 
-MODULES = ("system", "images", "build", "containers", "stats", "unshare", "volumes", "networks")
+MODULES = ("system", "images", "build", "builder", "containers", "stats", "unshare", "volumes",
+           "networks")
 
 _C, _I = ("containers",), ("images",)
 INDEX: dict[str, tuple[str, ...]] = {
@@ -36,6 +38,7 @@ INDEX: dict[str, tuple[str, ...]] = {
          "save", "tag"), _I),
     **dict.fromkeys(("pause", "unpause", "stats", "update"), ("stats",)),
     "build": ("build",),
+    "builder": ("builder",),
     "container": ("containers", "stats"),
     "image": ("images", "build"),
     "info": ("system",),

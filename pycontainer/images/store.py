@@ -13,6 +13,17 @@
 An image is visible only once its index entry is written, and that happens last, after every
 blob and layer it needs is in place; index.json itself is replaced atomically.
 
+Garbage collection keeps what an image refers to, and also what a *keep file* refers to: a
+JSON object in one of `KEEP_DIRS` (`<data>/build-cache/steps/*.json`, the build cache's
+steps, written by `ops.build_store`) of the form
+
+    {"layers": [{"digest": "sha256:..."}, ...],      blobs to keep
+     "diff_ids": ["sha256:...", ...],                  unpacked layers to keep
+     "config": "<image config as JSON text>"}          (older files: its rootfs.diff_ids)
+
+Any other keys are ignored; an unreadable file keeps nothing. Whoever removes keep files
+holds `collecting()` while doing it (`pyc builder prune`), so no build is using them.
+
 Adding an image from a new layer (`commit_layer_image`): for `pyc commit`, `pyc import` and
 builds. Give it the layer as an uncompressed tar stream, the image config (without rootfs:
 it is filled in), an optional base image whose layers come first, and the names to tag. It
@@ -26,7 +37,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +54,9 @@ from pycontainer.oci.digest import Readable
 from pycontainer.paths import Paths
 
 _HEX = re.compile(r"^[0-9a-f]{4,64}$")
+
+#: Directories (below the data dir) of keep files (see the module docstring)
+KEEP_DIRS = ("build-cache/steps",)
 
 
 @dataclass
@@ -276,25 +290,42 @@ class ImageStore:
 
     # -- garbage collection ------------------------------------------------------------------
 
-    def gc(self, wait: bool = False) -> bool:
-        """Remove blobs and layers no image refers to. Skipped (False) while something is
-        being added, unless `wait`: a pull's new blobs are not yet referenced."""
+    def collecting(self, wait: bool = False) -> FileLock:
+        """The exclusive side of `adding()`: held while collecting garbage. Without `wait`
+        it fails at once (LockTimeout) while something is being added."""
         self.ensure()
-        lock = FileLock(self.root / "gc.lock", timeout=600 if wait else 0)
+        return FileLock(self.root / "gc.lock", timeout=600 if wait else 0)
+
+    def gc(self, wait: bool = False) -> bool:
+        """Remove blobs and layers no image (and no keep file) refers to. Skipped (False)
+        while something is being added, unless `wait`: a pull's new blobs are not yet
+        referenced."""
+        lock = self.collecting(wait)
         try:
             lock.acquire()
         except Exception:  # noqa: BLE001 - LockTimeout: someone is adding; next time
             return False
         try:
-            blobs, diff_ids = self.referenced()
-            self.blobs.sweep_temp()
-            for d in self.blobs.all():
-                if d not in blobs:
-                    self.blobs.remove(d)
-            self.layers.remove([d for d in self.layers.all() if d not in diff_ids])
+            self.collect()
         finally:
             lock.release()
         return True
+
+    def collect(self) -> tuple[int, int]:
+        """Remove what nothing refers to; the caller holds `collecting()`. Returns the bytes
+        freed: (compressed blobs, unpacked layers)."""
+        blobs, diff_ids = self.referenced()
+        blob_bytes = 0
+        self.blobs.sweep_temp()
+        for d in self.blobs.all():
+            if d not in blobs:
+                with contextlib.suppress(OSError):
+                    blob_bytes += self.blobs.size(d)
+                self.blobs.remove(d)
+        gone = [d for d in self.layers.all() if d not in diff_ids]
+        layer_bytes = sum(int(self.layers.meta(d).get("size", 0) or 0) for d in gone)
+        self.layers.remove(gone)
+        return blob_bytes, layer_bytes
 
     def sweep(self) -> None:
         """Remove temp files and dirs left by killed pyc processes (cheap when there are
@@ -304,9 +335,15 @@ class ImageStore:
                                              for n in os.listdir(self.layers.root)):
             self.layers.remove([])
 
-    def referenced(self) -> tuple[set[str], set[str]]:
+    def referenced(self, keep_files: bool = True) -> tuple[set[str], set[str]]:
+        """(blob digests, diff ids) that images refer to, and keep files unless told not."""
         blobs: set[str] = set()
         diff_ids: set[str] = set()
+        if keep_files:
+            for keep in self.keep_files():
+                b, d = keep_refs(keep)
+                blobs |= b
+                diff_ids |= d
         for image_id, entry in self._load().items():
             blobs.add(image_id)
             if entry.get("digest"):
@@ -317,6 +354,15 @@ class ImageStore:
             rec = self._record(image_id, entry)
             diff_ids.update(rec.diff_ids)
         return blobs, diff_ids
+
+    def keep_files(self) -> Iterator[Path]:
+        for rel in KEEP_DIRS:
+            d = Path(self.paths.data) / rel
+            try:
+                names = os.listdir(d)
+            except FileNotFoundError:
+                continue
+            yield from (d / n for n in names if n.endswith(".json"))
 
     def fsck(self) -> list[str]:
         """Problems found: missing or corrupt blobs, missing layers. Empty means healthy."""
@@ -349,3 +395,16 @@ def manifest_of(store: ImageStore, record: ImageRecord) -> oci_image.Manifest | 
         return None
     parsed = oci_image.parse(store.blobs.read(record.digest), record.digest)
     return parsed if isinstance(parsed, oci_image.Manifest) else None
+
+
+def keep_refs(path: Path) -> tuple[set[str], set[str]]:
+    """(blob digests, diff ids) that one keep file names; nothing when it is unreadable."""
+    try:
+        obj = read_json(path)
+        diff_ids: Iterable[Any] | None = obj.get("diff_ids")
+        if diff_ids is None and isinstance(obj.get("config"), str):
+            diff_ids = json.loads(obj["config"]).get("rootfs", {}).get("diff_ids", [])
+        blobs = {str(d["digest"]) for d in obj.get("layers") or []}
+        return blobs, {str(d) for d in diff_ids or []}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return set(), set()

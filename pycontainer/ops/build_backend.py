@@ -40,7 +40,7 @@ class StoreBackend:
         self.store = ImageStore(paths)
         self.store.ensure()
         self.mapping = userns.default_mapping()
-        self.cache_root = Path(paths.data) / "build-cache"
+        self.cache_root = Path(paths.build_cache)
         self.cache_root.mkdir(parents=True, exist_ok=True)
         self.cache = build_store.StepCache(self.store, self.cache_root)
         self.hash_cache = HashCache(None)

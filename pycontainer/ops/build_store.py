@@ -5,8 +5,16 @@ unpacked into the layer store (so later steps can use it as a lower dir), gzip-c
 into a blob and hashed. A stream of nothing but zero blocks is an empty changeset: no layer.
 
 The step cache (`<data>/build-cache/steps/<key>.json`) maps a step's cache key to the state
-after it: the config (its digest is the state id) and the manifest layer descriptors. An
-entry whose blobs or unpacked layers were garbage-collected since is a miss, not an error.
+after it: the config (its digest is the state id), the manifest layer descriptors and the
+diff ids. Each entry is a keep file of the image store (`images.store`: garbage collection
+keeps the blobs and layers it names, so `rmi` or `image prune` do not empty the cache);
+`pyc builder prune` (`ops.builder`) removes entries. An entry whose blobs or unpacked layers
+are gone all the same (removed behind pyc's back) is a miss, not an error.
+
+Everything here that adds blobs or layers holds the store's `adding()` (shared) lock, so a
+concurrent `rmi` / `image prune` cannot collect them before they are indexed or cached;
+`ops.build` holds it for the whole build as well (cache hits are used without being indexed
+until the final commit).
 """
 
 from __future__ import annotations
@@ -68,6 +76,11 @@ class _Blob:
 
 def ingest(store: ImageStore, stream: BinaryIO) -> Layer | None:
     """Unpack and store the layer tar read from `stream`; None when it holds no entries."""
+    with store.adding():
+        return _ingest(store, stream)
+
+
+def _ingest(store: ImageStore, stream: BinaryIO) -> Layer | None:
     unpacker = Unpacker(store.layers.root)
     blob = _Blob(store)
     empty = True
@@ -118,7 +131,7 @@ class StepCache:
         self.root.mkdir(parents=True, exist_ok=True)
         atomic_write_json(self.root / f"{key}.json", {
             "id": state.id, "config": ic.config_bytes(state.config).decode(),
-            "layers": state.layers})
+            "layers": state.layers, "diff_ids": state.diff_ids})
 
 
 def _oci_layer(d: dict[str, Any]) -> oci_image.Descriptor:
@@ -129,6 +142,11 @@ def _oci_layer(d: dict[str, Any]) -> oci_image.Descriptor:
 
 def commit(store: ImageStore, state: State, names: list[str]) -> str:
     """Index the built image (its blobs and layers are in place) under `names`."""
+    with store.adding():
+        return _commit(store, state, names)
+
+
+def _commit(store: ImageStore, state: State, names: list[str]) -> str:
     raw = ic.config_bytes(state.config)
     cfg_digest = store.blobs.put_bytes(raw)
     layers = [_oci_layer(d) for d in state.layers]

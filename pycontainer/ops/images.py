@@ -264,19 +264,25 @@ def _is_id(rec: ImageRecord, name: str) -> bool:
 
 def prune(paths: Paths, all_images: bool = False) -> tuple[list[str], int]:
     """Delete dangling images (with `all_images`, every image no container uses).
-    Returns (deleted ids, bytes reclaimed)."""
+    Returns (deleted ids, bytes reclaimed: the unpacked layers really removed, not those that
+    another image or the build cache still holds)."""
     s = store(paths)
     users = containers_using(paths)
     deleted = []
-    reclaimed = 0
     for rec in s.all():
         if rec.id in users or (rec.names and not all_images):
             continue
         if s.delete(rec.id):
             deleted.append(rec.id)
-            reclaimed += rec.size
-    s.gc(wait=True)
-    return deleted, reclaimed
+    lock = s.collecting(wait=True)
+    try:
+        lock.acquire()
+    except Exception:  # noqa: BLE001 - LockTimeout: collected by a later rmi or prune
+        return deleted, 0
+    try:
+        return deleted, s.collect()[1]
+    finally:
+        lock.release()
 
 
 # -- listing -----------------------------------------------------------------------------------
