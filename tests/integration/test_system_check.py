@@ -15,7 +15,7 @@ from helpers.runner import Pyc
 
 EXPECTED_CHECKS = ["newuidmap", "newgidmap", "subuid", "subgid", "user namespaces",
                    "/dev/fuse", "/dev/net/tun", "slirp4netns", "overlay", "cgroups",
-                   "runtime dir"]
+                   "runtime dir", "nft", "catatonit"]
 
 
 class Row(NamedTuple):

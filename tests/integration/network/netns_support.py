@@ -119,8 +119,22 @@ def netns_server() -> Iterator[NetnsServer]:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         shutil.rmtree(run_dir, ignore_errors=True)
-        leaked = set(slirp_pids()) - before
-        if leaked and not wait_until(lambda: not (set(slirp_pids()) - before)):
-            for p in set(slirp_pids()) - before:
+
+        def ours() -> set[int]:
+            # Only slirp4netns processes started for this namespace: other pyc runs of the
+            # same user (another test session on the host) may start their own meanwhile.
+            return {p for p in set(slirp_pids()) - before if str(pid) in _argv(p)}
+
+        leaked = ours()
+        if leaked and not wait_until(lambda: not ours()):
+            for p in ours():
                 os.kill(p, signal.SIGKILL)
             pytest.fail(f"slirp4netns left running after the test: {sorted(leaked)}")
+
+
+def _argv(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [a.decode(errors="replace") for a in f.read().split(b"\0")]
+    except OSError:
+        return []
