@@ -22,11 +22,9 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]
 #: Docker flags that later work will implement (networking/volumes: issue 5; cgroups: issue
 #: 7). Each is accepted by the parser only to fail with a clear message.
 UNSUPPORTED = {
-    "mac_address": "--mac-address", "device": "--device",
+    "mac_address": "--mac-address",
     "gpus": "--gpus", "health_cmd": "--health-cmd", "platform": "--platform",
-    "restart": "--restart", "cgroup_parent":
-    "--cgroup-parent", "sysctl": "--sysctl", "shm_size": "--shm-size", "pid": "--pid",
-    "ipc": "--ipc", "uts": "--uts", "log_opt": "--log-opt", "attach": "--attach/-a",
+    "restart": "--restart", "log_opt": "--log-opt", "attach": "--attach/-a",
 }
 
 
@@ -193,19 +191,20 @@ def run(
     add_host: list[str] = typer.Option([], "--add-host", help="name:ip in /etc/hosts."),
     network_alias: list[str] = typer.Option([], "--network-alias", help="Network alias."),
     mac_address: str = typer.Option(None, "--mac-address", hidden=True),
-    device: list[str] = typer.Option([], "--device", hidden=True),
+    device: list[str] = typer.Option([], "--device", help="Host device: /dev/x[:/dev/y][:rwm]"),
     gpus: str = typer.Option(None, "--gpus", hidden=True),
     health_cmd: str = typer.Option(None, "--health-cmd", hidden=True),
     platform: str = typer.Option(None, "--platform", hidden=True),
     restart: str = typer.Option(None, "--restart", hidden=True),
     ip: str = typer.Option(None, "--ip", help="IPv4 address on the (first) network."),
     expose: list[str] = typer.Option([], "--expose", help="Expose a port."),
-    cgroup_parent: str = typer.Option(None, "--cgroup-parent", hidden=True),
-    sysctl: list[str] = typer.Option([], "--sysctl", hidden=True),
-    shm_size: str = typer.Option(None, "--shm-size", hidden=True),
-    pid: str = typer.Option(None, "--pid", hidden=True),
-    ipc: str = typer.Option(None, "--ipc", hidden=True),
-    uts: str = typer.Option(None, "--uts", hidden=True),
+    cgroup_parent: str = typer.Option(None, "--cgroup-parent", help="Parent cgroup."),
+    sysctl: list[str] = typer.Option([], "--sysctl", help="Namespaced kernel parameter."),
+    shm_size: str = typer.Option(None, "--shm-size", help="Size of /dev/shm (default 64m)."),
+    pid: str = typer.Option(None, "--pid", help="PID namespace: host or container:NAME."),
+    ipc: str = typer.Option(None, "--ipc", help="IPC namespace: host, container:NAME, "
+                            "private, shareable or none."),
+    uts: str = typer.Option(None, "--uts", help="UTS namespace: host."),
     log_opt: list[str] = typer.Option([], "--log-opt", hidden=True),
     attach: list[str] = typer.Option([], "--attach", "-a", hidden=True),
 ) -> None:
@@ -250,6 +249,7 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
         userns=params["userns"],
         auto_remove=params["rm"], name=params["name"],
     )
+    _namespace_options(spec, params)
     if params["log_driver"] not in ("json-file", "k8s-file"):
         raise UsageError(f"unsupported --log-driver {params['log_driver']}")
     progress = None if params["quiet"] else sys.stderr
@@ -259,12 +259,67 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
                          volumes=_mount_request(params))
 
 
+def _ns_mode(flag: str, value: str | None, allowed: tuple[str, ...]) -> str:
+    value = value or ""
+    if value in ("", "private") or value in allowed:
+        return "" if value == "private" else value
+    if value.startswith("container:") and value[len("container:"):]:
+        return value
+    raise UsageError(f"invalid {flag} mode: {value}")
+
+
+def _namespace_options(spec: Any, params: dict[str, Any]) -> None:
+    """--pid, --ipc, --uts, --shm-size, --sysctl, --device, --cgroup-parent."""
+    from pycontainer.oci.convert import check_sysctls
+
+    spec.pid = _ns_mode("--pid", params["pid"], ("host",))
+    spec.ipc = _ns_mode("--ipc", params["ipc"], ("host", "none", "shareable"))
+    spec.uts = _ns_mode("--uts", params["uts"], ("host",))
+    if spec.uts.startswith("container:"):
+        raise UsageError(f"invalid --uts mode: {spec.uts}")
+    if spec.uts == "host":
+        if spec.hostname:
+            raise UsageError("conflicting options: hostname and the UTS mode")
+        spec.hostname = os.uname().nodename  # for HOSTNAME, /etc/hostname and /etc/hosts
+    if params["shm_size"]:
+        from pycontainer.cli.output import parse_size
+
+        size = parse_size(params["shm_size"])
+        if size < 0:
+            raise UsageError("SHM size can not be less than 0")
+        spec.shm_size = size or None
+    networks = [n for n in params["network"] if n]
+    net = networks[0] if len(networks) == 1 else ""
+    spec.sysctls = check_sysctls(list(params["sysctl"]), net, spec.ipc, spec.uts)
+    spec.devices = [_device(d) for d in params["device"]]
+    spec.cgroup_parent = params["cgroup_parent"] or ""
+
+
+def _device(text: str) -> dict[str, str]:
+    """Docker's --device /dev/x[:/dev/y][:rwm]."""
+    parts = text.split(":")
+    perms = "rwm"
+    if len(parts) > 1 and parts[-1] and set(parts[-1]) <= set("rwm") and \
+            not parts[-1].startswith("/"):
+        perms = parts.pop()
+    if len(parts) > 2 or not parts[0]:
+        raise UsageError(f"invalid device specification: {text}")
+    src = parts[0]
+    dest = parts[1] if len(parts) == 2 and parts[1] else src
+    if not src.startswith("/") or not dest.startswith("/"):
+        raise UsageError(f"invalid device specification: {text}")
+    if not os.path.exists(src):
+        raise UsageError(f"error gathering device information while adding custom device "
+                         f"\"{src}\": no such file or directory")
+    return {"path": os.path.realpath(src), "dest": dest, "perms": perms}
+
+
 def _limits(spec: Any, params: dict[str, Any], paths: Any) -> None:
     """--memory, --cpus, ... (cli/stats.py): checked against the host's cgroups now."""
     from pycontainer.cli.stats import limit_flags
     from pycontainer.ops import limits
 
-    plan = limits.plan(paths, limit_flags(params))
+    plan = limits.plan(paths, limit_flags(params), spec.cgroup_parent)
     spec.resources, spec.oom_score_adj = plan.resources, plan.oom_score_adj
     for warning in plan.warnings:
         sys.stderr.write(f"WARNING: {warning}\n")

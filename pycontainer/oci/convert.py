@@ -7,6 +7,7 @@ WorkingDir; capabilities are Docker's default set adjusted by --cap-add/--cap-dr
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,19 @@ class ContainerSpec:
     oom_score_adj: int | None = None
     auto_remove: bool = False
     name: str = ""
+    #: --shm-size in bytes (None: Docker's 64m)
+    shm_size: int | None = None
+    #: --sysctl (validated by `check_sysctls`)
+    sysctls: dict[str, str] = field(default_factory=dict)
+    #: --pid / --ipc / --uts: "" (private), "host", "container:NAME"; ipc also "none",
+    #: "private", "shareable"
+    pid: str = ""
+    ipc: str = ""
+    uts: str = ""
+    #: --device: [{"path": host, "dest": container path, "perms": "rwm"}]
+    devices: list[dict[str, str]] = field(default_factory=list)
+    #: --cgroup-parent
+    cgroup_parent: str = ""
 
 
 @dataclass(frozen=True)
@@ -233,12 +247,13 @@ def to_spec(spec: ContainerSpec, image_config: dict[str, Any], inputs: SpecInput
         readonly_paths=[] if spec.privileged else list(READONLY_PATHS),
         seccomp=_seccomp(spec, caps),
         resources=dict(spec.resources),
+        sysctl=dict(spec.sysctls),
     )
     return Spec(
         process=process,
         root_path="rootfs",
         root_readonly=spec.read_only,
-        hostname=hostname,
+        hostname="" if spec.uts == "host" else hostname,  # runc refuses one then
         mounts=default_mounts(spec, inputs),
         linux=linux,
         annotations={"io.pycontainer.id": inputs.container_id},
@@ -255,10 +270,47 @@ def _rlimits(spec: ContainerSpec, inputs: SpecInputs) -> list[Rlimit]:
 def _namespaces(spec: ContainerSpec) -> list[Namespace]:
     # The user namespace is not listed: pyc creates it (with the subuid mapping) before the
     # runtime runs, as Podman does for rootless runc.
-    kinds = ["pid", "ipc", "uts", "mount"]
+    # --pid/--ipc/--uts host: no namespace of its own (the launcher's is the host's);
+    # container:NAME: listed here, its path is filled in at start (ops.nsjoin).
+    kinds = [k for k, mode in (("pid", spec.pid), ("ipc", spec.ipc), ("uts", spec.uts))
+             if mode != "host"]
+    kinds.append("mount")
     if spec.network != "host":
         kinds.append("network")
     return [Namespace(k) for k in kinds]
+
+
+#: Docker's namespaced sysctls (moby opts.ValidateSysctl): the IPC ones, and net.* with a
+#: network namespace of its own
+SYSCTL_IPC = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+              "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced")
+
+
+def check_sysctls(values: list[str], network: str, ipc: str, uts: str) -> dict[str, str]:
+    """`--sysctl k=v` as Docker validates it: only namespaced keys, and only when the
+    container has that namespace of its own."""
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"invalid argument \"{item}\" for \"--sysctl\" flag: "
+                             "sysctl must be in the format key=value")
+        key = key.strip().replace("/", ".")
+        if key in SYSCTL_IPC or key.startswith("fs.mqueue."):
+            if ipc == "host":
+                raise UsageError(f"sysctl \"{key}\" not allowed in host IPC namespace")
+        elif key.startswith("net."):
+            if network == "host":
+                raise UsageError(f"sysctl \"{key}\" not allowed in host network namespace")
+            if network.startswith("container:"):
+                raise UsageError(f"sysctl \"{key}\" not allowed with --network container:")
+        elif key in ("kernel.domainname", "kernel.hostname"):
+            if uts == "host":
+                raise UsageError(f"sysctl \"{key}\" not allowed in host UTS namespace")
+        else:
+            raise UsageError(f"sysctl \"{key}\" is not whitelisted")
+        out[key] = value
+    return out
 
 
 def _seccomp(spec: ContainerSpec, caps: list[str]) -> dict[str, Any] | None:
@@ -278,9 +330,24 @@ def default_mounts(spec: ContainerSpec, inputs: SpecInputs) -> list[Mount]:
     if not inputs.single_id_mapping:
         pts.append("gid=5")  # tty group: mapped only with a subordinate range
     mounts.append(Mount("/dev/pts", "devpts", "devpts", pts))
-    mounts.append(Mount("/dev/shm", "tmpfs", "shm",
-                        ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]))
-    mounts.append(Mount("/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]))
+    shm = spec.shm_size or 64 << 20
+    if spec.ipc == "host":
+        # Docker bind-mounts the host's /dev/shm (and Podman its /dev/mqueue) into the
+        # container sharing the host's IPC namespace
+        mounts.append(Mount("/dev/shm", "bind", "/dev/shm", ["rbind", "nosuid", "noexec",
+                                                              "nodev"]))
+        if os.path.isdir("/dev/mqueue"):  # a new mqueue fs needs the IPC ns's owner
+            mounts.append(Mount("/dev/mqueue", "bind", "/dev/mqueue", ["rbind", "nosuid",
+                                                                        "noexec", "nodev"]))
+    else:
+        if spec.ipc != "none":
+            mounts.append(Mount("/dev/shm", "tmpfs", "shm", ["nosuid", "noexec", "nodev",
+                                                             "mode=1777", f"size={shm}"]))
+        mounts.append(Mount("/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]))
+    if spec.pid == "host":
+        # a procfs of the host's pid namespace cannot be mounted from a user namespace:
+        # Podman (rootless) bind-mounts the host's /proc
+        mounts[0] = Mount("/proc", "bind", "/proc", ["rbind", "nosuid", "noexec", "nodev"])
     if spec.network == "host":
         # sysfs can only be mounted by the owner of the network namespace.
         mounts.append(Mount("/sys", "bind", "/sys", ["rbind", "nosuid", "noexec", "nodev", "ro"]))
@@ -293,6 +360,10 @@ def default_mounts(spec: ContainerSpec, inputs: SpecInputs) -> list[Mount]:
         extra = [o for o in opts.split(",") if o] if opts else []
         base = ["nosuid", "nodev"] + ([] if "exec" in extra else ["noexec"])
         mounts.append(Mount(dest, "tmpfs", "tmpfs", base + [o for o in extra if o != "exec"]))
+    for d in spec.devices:
+        # rootless: the host's node bind-mounted (a user namespace cannot mknod), as Podman
+        dev_opts = ["bind", "nosuid", "noexec"] + ([] if "w" in d.get("perms", "rwm") else ["ro"])
+        mounts.append(Mount(d["dest"], "bind", d["path"], dev_opts))
     if spec.init and inputs.init_binary:
         mounts.append(Mount(INIT_PATH, "bind", inputs.init_binary, ["bind", "ro"]))
     for m in spec.mounts:

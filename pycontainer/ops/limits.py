@@ -133,15 +133,15 @@ def from_resources(res: dict[str, Any], oom_score_adj: int | None = None) -> Lim
     )
 
 
-def plan(paths: Paths, flags: LimitFlags) -> LimitsPlan:
+def plan(paths: Paths, flags: LimitFlags, cgroup_parent: str = "") -> LimitsPlan:
     """Validate the flags and check now that this user can enforce them: `pyc run` fails
     (exit 125, pointing to `pyc system check`) before anything is created."""
     lim = parse(flags)
     lim.validate()
     warnings: list[str] = []
-    if lim.requested():
+    if lim.requested() or cgroup_parent:
         engine = config.load_engine(paths.config)
-        info = cgroups.detect(engine.cgroup_parent)
+        info = _detect(engine, cgroup_parent)
         warnings = cgroups.check(info, lim, engine.cgroup_limits)
     return LimitsPlan(to_resources(lim), lim.oom_score_adj, warnings)
 
@@ -175,11 +175,31 @@ def setup(paths: Paths, c: Container) -> dict[str, Any]:
     A HostError here means nothing was started."""
     release(c.state.cgroup)
     engine = config.load_engine(paths.config)
-    info = cgroups.detect(engine.cgroup_parent)
+    info = _detect(engine, c.config.spec.get("cgroup_parent") or "")
     lim = limits_of(c)
     # oom_score_adj is a process attribute: the runtime writes it, not the cgroup
     cg = cgroups.create(info, c.id, replace(lim, oom_score_adj=None), engine.cgroup_limits)
     return cg.to_dict() if cg.enabled else {}
+
+
+def _detect(engine: Any, cgroup_parent: str) -> cgroups.CgroupInfo:
+    """`--cgroup-parent` replaces `[engine] cgroup_parent` (a relative path is taken from
+    the hierarchy's root, as Docker's cgroupfs driver does); it must be delegated to us."""
+    if not cgroup_parent:
+        return cgroups.detect(engine.cgroup_parent)
+    parent = "/" + cgroup_parent.strip("/")
+    v2, _ = cgroups.mounts()
+    if v2:  # Docker creates a missing parent: fine inside a subtree delegated to us
+        import os
+
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.join(v2, parent.lstrip("/")), exist_ok=True)
+    info = cgroups.detect(parent)
+    if not info.parent and not info.delegated:
+        from pycontainer.errors import HostError
+
+        raise HostError(f"--cgroup-parent {cgroup_parent}: {info.reason}")
+    return info
 
 
 def cgroup_of(record: dict[str, Any]) -> cgroups.ContainerCgroup | None:

@@ -23,6 +23,19 @@ def prepare_start(paths: Paths, store: ContainerStore, c: Container) -> StartPla
     mounts.check_sources(spec_mounts)
     plan = StartPlan(paths, store, c)
     plan.copy_up = mounts.copy_up_list(paths, spec_mounts)
+    if c.config.spec.get("pid") or c.config.spec.get("ipc") == "shareable" or \
+            (c.config.spec.get("ipc") or "").startswith("container:"):
+        from pycontainer.ops import nsjoin
+
+        joined = nsjoin.prepare(store, c)  # --pid/--ipc container:NAME, checked first
+        plan.prepare()
+        try:
+            plan.userns_path = nsjoin.merge(plan.userns_path, joined)
+        except BaseException:
+            plan.close()
+            netsetup.teardown(paths, store, c.id)
+            raise
+        return plan
     plan.prepare()
     return plan
 

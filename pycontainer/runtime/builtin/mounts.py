@@ -169,6 +169,17 @@ def readonly_paths(paths: list[str]) -> None:
         remount_bind(path, sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
 
 
+def write_sysctls(values: dict[str, str]) -> None:
+    """linux.sysctl: written under the new /proc before /proc/sys turns read-only (runc)."""
+    for key, value in values.items():
+        path = "/proc/sys/" + key.replace(".", "/")
+        try:
+            with open(path, "w") as f:
+                f.write(value)
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot set sysctl {key}={value}: {exc.strerror}") from None
+
+
 def setup_rootfs(spec: Spec, rootfs: str) -> None:
     """Everything up to and including pivot_root, then the masks, in runc's order."""
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
@@ -178,6 +189,7 @@ def setup_rootfs(spec: Spec, rootfs: str) -> None:
     default_devices(rootfs)
     dev_links(rootfs)
     pivot(rootfs)
+    write_sysctls(spec.linux.sysctl)
     mask_paths(spec.linux.masked_paths)
     readonly_paths(spec.linux.readonly_paths)
     if spec.root_readonly:
