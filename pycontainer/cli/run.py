@@ -23,7 +23,7 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]
 #: 7). Each is accepted by the parser only to fail with a clear message.
 UNSUPPORTED = {
     "mac_address": "--mac-address",
-    "gpus": "--gpus", "health_cmd": "--health-cmd", "platform": "--platform",
+    "gpus": "--gpus", "health_cmd": "--health-cmd",
     "restart": "--restart", "log_opt": "--log-opt", "attach": "--attach/-a",
 }
 
@@ -194,7 +194,7 @@ def run(
     device: list[str] = typer.Option([], "--device", help="Host device: /dev/x[:/dev/y][:rwm]"),
     gpus: str = typer.Option(None, "--gpus", hidden=True),
     health_cmd: str = typer.Option(None, "--health-cmd", hidden=True),
-    platform: str = typer.Option(None, "--platform", hidden=True),
+    platform: str = typer.Option(None, "--platform", help="os/arch[/variant] of the image."),
     restart: str = typer.Option(None, "--restart", hidden=True),
     ip: str = typer.Option(None, "--ip", help="IPv4 address on the (first) network."),
     expose: list[str] = typer.Option([], "--expose", help="Expose a port."),
@@ -253,7 +253,12 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
     if params["log_driver"] not in ("json-file", "k8s-file"):
         raise UsageError(f"unsupported --log-driver {params['log_driver']}")
     progress = None if params["quiet"] else sys.stderr
-    return CreateOptions(spec=spec, runtime=params["runtime"], pull=params["pull"],
+    if params["platform"]:
+        from pycontainer.oci.image import Platform
+
+        Platform.parse(params["platform"])  # a bad value fails before anything is created
+    return CreateOptions(platform=params["platform"] or "",
+                         spec=spec, runtime=params["runtime"], pull=params["pull"],
                          rootfs=image if rootfs else None, log_driver=params["log_driver"],
                          progress=progress, network=_network_request(params),
                          volumes=_mount_request(params))

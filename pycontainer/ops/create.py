@@ -36,6 +36,8 @@ class CreateOptions:
     network: Any = None
     #: -v, --mount, --volumes-from (ops.mounts.MountRequest); None: none
     volumes: Any = None
+    #: --platform: the image must be of it (pulled for it when the stored one is not)
+    platform: str = ""
 
 
 @dataclass
@@ -67,7 +69,7 @@ def image_input(paths: Paths, opts: CreateOptions) -> ImageInput:
 
     store = ImageStore(paths)
     record = None
-    if opts.pull != "always":
+    if opts.pull != "always" and not opts.platform:
         try:
             record = store.resolve(opts.spec.image)
         except ImageNotFound:
@@ -76,7 +78,7 @@ def image_input(paths: Paths, opts: CreateOptions) -> ImageInput:
     if record is None:
         from pycontainer.ops.pull import ensure_image
 
-        record = ensure_image(paths, opts.spec.image, opts.pull, opts.progress)
+        record = ensure_image(paths, opts.spec.image, opts.pull, opts.progress, opts.platform)
     return ImageInput(opts.spec.image, record.id, dict(record.config.get("config") or {}),
                       store.layer_dirs(record))
 

@@ -37,21 +37,42 @@ class PullReport:
 
 
 def ensure_image(paths: Paths, ref: str, policy: str = "missing",
-                 out: TextIO | None = None) -> ImageRecord:
-    """The image `ref` from the store, pulled first as `policy` says (missing|always|never)."""
+                 out: TextIO | None = None, platform: str = "") -> ImageRecord:
+    """The image `ref` from the store, pulled first as `policy` says (missing|always|never).
+
+    With `platform` (run/create --platform), a stored image of another platform counts as
+    missing, as in Docker: it is pulled for that platform, and `never` fails."""
     if policy not in POLICIES:
         raise UsageError(f"invalid pull policy {policy!r}: use missing, always or never")
+    want = oci_image.Platform.parse(platform) if platform else None
     store = ImageStore(paths)
     if policy != "always":
         try:
-            return store.resolve(ref)
+            record = store.resolve(ref)
+            if want is None or want.matches(record.config):
+                return record
+            if policy == "never":
+                raise ImageNotFound(
+                    f"image with reference {ref} was found but does not match the specified "
+                    f"platform: wanted {want}, actual: {platform_of(record)}")
         except ImageNotFound:
             if policy == "never":
                 raise
     if out is not None and policy != "always":
         out.write(f"Unable to find image '{ref}' locally\n")
-    report = pull(paths, PullOptions(ref, quiet=out is None), out)
-    return report.records[0]
+    report = pull(paths, PullOptions(ref, platform=platform, quiet=out is None), out)
+    record = report.records[0]
+    if want is None and out is not None and not oci_image.Platform.host().matches(record.config):
+        out.write(f"WARNING: The requested image's platform ({platform_of(record)}) does not "
+                  f"match the detected host platform ({oci_image.Platform.host()}) and no "
+                  "specific platform was requested\n")
+    return record
+
+
+def platform_of(record: ImageRecord) -> str:
+    c = record.config
+    return "/".join(p for p in (c.get("os", ""), c.get("architecture", ""),
+                                c.get("variant", "")) if p)
 
 
 def candidates(paths: Paths, text: str) -> list[reference.Reference]:

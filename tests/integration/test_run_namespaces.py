@@ -1,5 +1,5 @@
 """`pyc run` namespace and device options: --shm-size, --sysctl, --pid, --ipc, --uts,
---device, --cgroup-parent (Docker's semantics, rootless as Podman does them)."""
+--device, --cgroup-parent, --platform (Docker's semantics, rootless as Podman does them)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import os
 import socket
 
 import pytest
+
+from integration.test_pull import multiarch  # noqa: F401 - the multi-platform fixture
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +176,23 @@ def test_cgroup_parent_not_delegated(pyc, bb):
     res = pyc.fail("run", "--rm", "--cgroup-parent", "/pyc-no-such-parent/x", bb, "true",
                    rc=125)
     assert "--cgroup-parent" in res.err
+
+
+def test_platform(pyc, multiarch):  # noqa: F811 - the imported fixture
+    from pycontainer.oci.image import Platform
+
+    host = Platform.host().architecture
+    other = "arm64" if host != "arm64" else "amd64"
+    pyc.ok("pull", "-q", multiarch)
+    res = pyc.fail("run", "--rm", "--pull", "never", "--platform", f"linux/{other}", multiarch,
+                   "true", rc=125)
+    assert f"does not match the specified platform: wanted linux/{other}" in res.err
+    # a stored image of another platform counts as missing: pulled for the one asked for
+    pyc.ok("create", "--platform", f"linux/{other}", multiarch, "true")
+    arch = pyc.ok("image", "inspect", "--format", "{{.Architecture}}", multiarch).out.strip()
+    assert arch == other
+    res = pyc.ok("run", "--rm", "--platform", f"linux/{host}", multiarch, "echo", "hi")
+    assert res.out == "hi\n"
+    arch = pyc.ok("image", "inspect", "--format", "{{.Architecture}}", multiarch).out.strip()
+    assert arch == host
+    pyc.fail("run", "--rm", "--platform", "linux/", multiarch, "true", rc=125)
