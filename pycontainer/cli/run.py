@@ -24,7 +24,7 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]
 UNSUPPORTED = {
     "mac_address": "--mac-address",
     "gpus": "--gpus", "health_cmd": "--health-cmd",
-    "restart": "--restart", "log_opt": "--log-opt", "attach": "--attach/-a",
+    "restart": "--restart", "log_opt": "--log-opt",
 }
 
 
@@ -206,7 +206,8 @@ def run(
                             "private, shareable or none."),
     uts: str = typer.Option(None, "--uts", help="UTS namespace: host."),
     log_opt: list[str] = typer.Option([], "--log-opt", hidden=True),
-    attach: list[str] = typer.Option([], "--attach", "-a", hidden=True),
+    attach: list[str] = typer.Option([], "--attach", "-a", help="Attach to STDIN, STDOUT "
+                                     "or STDERR (default: STDOUT and STDERR)."),
 ) -> None:
     """Create and run a new container from an image."""
     params = ctx.params
@@ -215,6 +216,7 @@ def run(
         if value and not (key == "restart" and value == "no"):
             raise UsageError(f"pyc does not support {flag} yet")
     creating = ctx.info_name == "create"
+    streams = _attach_streams(params["attach"], detach)
     opts = _create_options(params, image, command or [], rootfs)
     paths = _paths(ctx)
     _limits(opts.spec, params, paths)
@@ -223,7 +225,21 @@ def run(
 
         sys.stdout.write(create(paths, opts) + "\n")
         return
-    _run(paths, opts, detach, detach_keys, sig_proxy)
+    _run(paths, opts, detach, detach_keys, sig_proxy, streams)
+
+
+def _attach_streams(values: list[str], detach: bool) -> tuple[str, ...]:
+    """Docker's `-a/--attach` (repeatable, any case)."""
+    streams = []
+    for value in values:
+        name = value.strip().lower()
+        if name not in ("stdin", "stdout", "stderr"):
+            raise UsageError(f"invalid argument \"{value}\" for \"-a, --attach\" flag: "
+                             "valid streams are STDIN, STDOUT and STDERR")
+        streams.append(name)
+    if streams and detach:
+        raise UsageError("Conflicting options: -a and -d")
+    return tuple(streams)
 
 
 def _create_options(params: dict[str, Any], image: str, command: list[str],
@@ -330,14 +346,15 @@ def _limits(spec: Any, params: dict[str, Any], paths: Any) -> None:
         sys.stderr.write(f"WARNING: {warning}\n")
 
 
-def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool) -> None:
+def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool,
+         streams: tuple[str, ...] = ()) -> None:
     from pycontainer.errors import ContainerExit
     from pycontainer.ops import run as ops_run
 
     size = ops_run.terminal_size()
     report = ops_run.run(paths, ops_run.RunOptions(
         create=opts, detach=detach, detach_keys=detach_keys, sig_proxy=sig_proxy,
-        tty_size=size))
+        tty_size=size, attach=streams))
     if report.exit_code is None:
         if detach:
             sys.stdout.write(report.container_id + "\n")

@@ -28,6 +28,9 @@ class AttachOptions:
     sig_proxy: bool = True
     #: tell the supervisor this client removes the container (foreground run --rm)
     removes: bool = False
+    #: which output streams this client shows (`run -a STDOUT`): the others are dropped
+    stdout: bool = True
+    stderr: bool = True
 
 
 def parse_detach_keys(text: str) -> bytes:
@@ -108,7 +111,11 @@ class _Pump:
         for kind, payload in self.reader.feed(data):
             if kind == p.EXIT:
                 return int(payload)
-            _write_all(1 if kind == p.STDOUT else 2, payload)
+            if kind == p.STDOUT:
+                if self.opts.stdout:
+                    _write_all(1, payload)
+            elif self.opts.stderr:
+                _write_all(2, payload)
         return None
 
     def _on_stdin(self) -> int | None:

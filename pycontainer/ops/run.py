@@ -20,6 +20,8 @@ class RunOptions:
     detach_keys: str = DEFAULT_DETACH_KEYS
     sig_proxy: bool = True
     tty_size: tuple[int, int] | None = None
+    #: `-a`: the streams to attach ("stdin", "stdout", "stderr"); empty: stdout and stderr
+    attach: tuple[str, ...] = ()
 
 
 @dataclass
@@ -49,7 +51,9 @@ def run(paths: Paths, opts: RunOptions) -> RunReport:
         raise
     assert started.sock is not None
     aopts = AttachOptions(stdin=spec.interactive, tty=spec.tty, detach_keys=opts.detach_keys,
-                          sig_proxy=opts.sig_proxy, removes=spec.auto_remove)
+                          sig_proxy=opts.sig_proxy, removes=spec.auto_remove,
+                          stdout=not opts.attach or "stdout" in opts.attach,
+                          stderr=not opts.attach or "stderr" in opts.attach)
 
     def signal_container(sig: int) -> None:
         with contextlib.suppress(OSError):

@@ -196,3 +196,29 @@ def test_platform(pyc, multiarch):  # noqa: F811 - the imported fixture
     arch = pyc.ok("image", "inspect", "--format", "{{.Architecture}}", multiarch).out.strip()
     assert arch == host
     pyc.fail("run", "--rm", "--platform", "linux/", multiarch, "true", rc=125)
+
+
+@pytest.mark.parametrize(("streams", "out", "err"), [
+    ([], "out\n", "err\n"),
+    (["-a", "STDOUT"], "out\n", ""),
+    (["-a", "stderr"], "", "err\n"),
+    (["-a", "stdout", "-a", "stderr"], "out\n", "err\n"),
+], ids=["default", "stdout", "stderr", "both"])
+def test_attach_streams(shared_pyc, bb, streams, out, err):
+    res = shared_pyc("run", "--rm", *streams, bb, "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (res.rc, res.out, res.err) == (3, out, err)
+
+
+def test_attach_stdin(shared_pyc, bb):
+    res = shared_pyc.ok("run", "--rm", "-i", "-a", "stdin", "-a", "stdout", bb, "cat",
+                        input="typed\n")
+    assert res.out == "typed\n"
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["-a", "stdio"], "valid streams are STDIN, STDOUT and STDERR"),
+    (["-d", "-a", "stdout"], "Conflicting options: -a and -d"),
+], ids=["bad-stream", "detached"])
+def test_attach_refused(shared_pyc, bb, args, needle):
+    res = shared_pyc.fail("run", "--rm", *args, bb, "true", rc=125)
+    assert needle in res.err
