@@ -20,6 +20,9 @@ echo "== mounts"; awk '{print $2, $3}' /proc/self/mounts | sort
 echo "== dev"; ls /dev | sort
 echo "== ulimit"; ulimit -n; ulimit -Hn
 echo "== etc"; ls -l /etc/hostname /etc/hosts /etc/resolv.conf | awk '{print $1, $NF}'
+echo "== shm"; df -k /dev/shm 2>/dev/null | tail -n +2 | awk '{print $2}'
+echo "== sysctl"; cat /proc/sys/kernel/shmmax /proc/sys/net/ipv4/ip_forward
+echo "== ns"; for n in ipc uts pid; do readlink /proc/self/ns/$n; done | sed 's/:.*//'
 """
 
 
@@ -58,7 +61,12 @@ def _normalise(sections: dict[str, list[str]]) -> dict[str, list[str]]:
     ["--read-only", "--tmpfs", "/scratch"],
     ["--security-opt", "no-new-privileges", "--ulimit", "nofile=512:1024"],
     ["--privileged"],
-], ids=["default", "user-workdir-env", "caps", "read-only", "nnp-ulimit", "privileged"])
+    ["--shm-size", "32m", "--sysctl", "kernel.shmmax=1048576", "--sysctl",
+     "net.ipv4.ip_forward=1", "--device", "/dev/null:/dev/xnull:r"],
+    ["--pid", "host", "--ipc", "host", "--uts", "host"],
+    ["--ipc", "none"],
+], ids=["default", "user-workdir-env", "caps", "read-only", "nnp-ulimit", "privileged",
+        "shm-sysctl-device", "host-namespaces", "ipc-none"])
 def test_builtin_and_runc_agree(shared_pyc, bb, options):
     seen = {}
     for runtime in ("builtin", "runc"):
