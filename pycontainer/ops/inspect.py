@@ -120,6 +120,15 @@ def _host_config(c: Container) -> dict[str, Any]:
                        or []] or None,
         "PublishAllPorts": bool((c.config.network or {}).get("publish_all")),
         "Ulimits": [_ulimit(u) for u in spec.get("ulimits") or []] or None,
+        "ShmSize": spec.get("shm_size") or 64 << 20,
+        "PidMode": spec.get("pid") or "",
+        "IpcMode": spec.get("ipc") or "private",
+        "UTSMode": spec.get("uts") or "",
+        "CgroupParent": spec.get("cgroup_parent") or "",
+        "Devices": [{"PathOnHost": d["path"], "PathInContainer": d["dest"],
+                     "CgroupPermissions": d.get("perms", "rwm")}
+                    for d in spec.get("devices") or []],
+        **({"Sysctls": spec["sysctls"]} if spec.get("sysctls") else {}),
         **limits.host_config(spec),
     }
 

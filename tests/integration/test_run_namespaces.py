@@ -222,3 +222,21 @@ def test_attach_stdin(shared_pyc, bb):
 def test_attach_refused(shared_pyc, bb, args, needle):
     res = shared_pyc.fail("run", "--rm", *args, bb, "true", rc=125)
     assert needle in res.err
+
+
+def test_inspect_shows_the_options(shared_pyc, bb):
+    cid = shared_pyc.ok("create", "--shm-size", "32m", "--sysctl", "kernel.shmmax=4096",
+                        "--ipc", "shareable", "--uts", "host", "--device",
+                        "/dev/null:/dev/xnull:r", bb, "true").out.strip()
+    try:
+        import json
+
+        host = json.loads(shared_pyc.ok("inspect", "--format", "{{json .HostConfig}}",
+                                        cid).out)
+        assert host["ShmSize"] == 32 << 20
+        assert host["Sysctls"] == {"kernel.shmmax": "4096"}
+        assert (host["IpcMode"], host["UTSMode"], host["PidMode"]) == ("shareable", "host", "")
+        assert host["Devices"] == [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/xnull",
+                                    "CgroupPermissions": "r"}]
+    finally:
+        shared_pyc("rm", "-f", cid)
