@@ -68,6 +68,9 @@ def prepare(store: ContainerStore, c: Container) -> str:
         if other.config.uid_map != c.config.uid_map or other.config.gid_map != c.config.gid_map:
             raise UsageError(f"cannot join the {label} namespace of container {other.name}: "
                              "its user namespace maps other ids (--userns differs)")
+        if other.config.spec.get(key) == "host":
+            raise UsageError(f"cannot join the {label} namespace of container {other.name}: "
+                             f"it uses the host's (use --{key} host)")
         pid = other.state.pid
         theirs = f"/proc/{pid}/ns/user"
         if userns_path and _ino(userns_path) != _ino(theirs):

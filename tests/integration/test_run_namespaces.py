@@ -129,6 +129,16 @@ def test_join_ipc_of_private_container_fails(shared_pyc, bb):
         shared_pyc("rm", "-f", cid)
 
 
+def test_join_pid_of_host_pid_container_fails(shared_pyc, bb):
+    cid = shared_pyc.ok("run", "-d", "--pid", "host", bb, "sleep", "60").out.strip()
+    try:
+        res = shared_pyc.fail("run", "--rm", "--pid", f"container:{cid}", bb, "true", rc=125)
+        assert "--pid host" in res.err
+        assert shared_pyc.ok("exec", cid, "echo", "in").out == "in\n"
+    finally:
+        shared_pyc("rm", "-f", cid)
+
+
 def test_join_stopped_container_fails(shared_pyc, bb):
     cid = shared_pyc.ok("create", bb, "true").out.strip()
     try:
