@@ -122,3 +122,49 @@ def test_parse_ulimit(text, limit):
 def test_bad_ulimit(text):
     with pytest.raises(UsageError):
         convert.parse_ulimit(text)
+
+
+def _mount(spec: Spec, dest: str):  # type: ignore[no-untyped-def]
+    return next((m for m in spec.mounts if m.destination == dest), None)
+
+
+def test_shm_size_default_and_set():
+    assert "size=67108864" in _mount(_spec(), "/dev/shm").options
+    assert "size=1048576" in _mount(_spec(shm_size=1 << 20), "/dev/shm").options
+
+
+def test_host_namespaces_are_not_created():
+    spec = _spec(pid="host", ipc="host", uts="host")
+    kinds = [ns.type for ns in spec.linux.namespaces]
+    assert "pid" not in kinds and "ipc" not in kinds and "uts" not in kinds
+    assert spec.hostname == ""  # runc refuses a hostname without a UTS namespace
+    assert _mount(spec, "/proc").type == "bind"
+    assert _mount(spec, "/dev/shm").source == "/dev/shm"
+
+
+def test_ipc_none_has_no_shm_and_sysctls_and_devices_reach_the_spec():
+    spec = _spec(ipc="none", sysctls={"kernel.shmmax": "1"},
+                 devices=[{"path": "/dev/fuse", "dest": "/dev/fuse", "perms": "r"}])
+    assert _mount(spec, "/dev/shm") is None
+    assert spec.linux.sysctl == {"kernel.shmmax": "1"}
+    dev = _mount(spec, "/dev/fuse")
+    assert dev.source == "/dev/fuse" and "ro" in dev.options
+
+
+@pytest.mark.parametrize(("item", "net", "ipc", "ok"), [
+    ("net.ipv4.ip_forward=1", "", "", True),
+    ("net.ipv4.ip_forward=1", "host", "", False),
+    ("kernel.shmmax=1", "", "", True),
+    ("kernel.shmmax=1", "", "host", False),
+    ("fs.mqueue.msg_max=20", "", "", True),
+    ("kernel.panic=1", "", "", False),
+    ("vm.swappiness=1", "", "", False),
+    ("novalue", "", "", False),
+])
+def test_check_sysctls(item, net, ipc, ok):
+    if ok:
+        key, _, value = item.partition("=")
+        assert convert.check_sysctls([item], net, ipc, "") == {key: value}
+    else:
+        with pytest.raises(UsageError):
+            convert.check_sysctls([item], net, ipc, "")
