@@ -55,11 +55,13 @@ def test_sysctl_refused(shared_pyc, bb, args, needle):
     assert needle in res.err
 
 
-def test_device_fuse(shared_pyc, bb):
-    if not os.path.exists("/dev/fuse"):
-        pytest.skip("no /dev/fuse on this host")
-    res = shared_pyc.ok("run", "--rm", "--device", "/dev/fuse", bb, "ls", "-l", "/dev/fuse")
-    assert res.out.startswith("c"), res.out
+@pytest.mark.parametrize("dev", ["/dev/fuse", "/dev/net/tun"])
+def test_device_node_opens(shared_pyc, bb, dev):
+    if not os.path.exists(dev):
+        pytest.skip(f"no {dev} on this host")
+    res = shared_pyc.ok("run", "--rm", "--device", dev, bb, "sh", "-c",
+                        f"ls -l {dev} && exec 3<>{dev} && echo opened")
+    assert res.out.startswith("c") and res.out.endswith("opened\n"), res.out
 
 
 def test_device_renamed(shared_pyc, bb):
