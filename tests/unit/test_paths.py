@@ -17,6 +17,8 @@ from pycontainer import paths
 from pycontainer.errors import HostError
 
 UID = os.getuid()
+# As root pyc is rootful (/var/lib/pycontainer, /run/pycontainer); these cases are the user's.
+user_mode = pytest.mark.skipif(UID == 0, reason="root gets the rootful paths")
 
 
 @pytest.fixture
@@ -33,6 +35,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     (("/a/root", None), {"PYC_ROOT": "/e/root", "PYC_RUNROOT": "/e/run"}, "/a/root", "/e/run"),
     ((None, "/a/run"), {"PYC_ROOT": "", "PYC_RUNROOT": "/e/run"}, None, "/a/run"),
 ], ids=["options", "environment", "option-beats-environment", "empty-env-ignored"])
+@user_mode
 def test_resolve_overrides(clean_env: pytest.MonkeyPatch, tmp_path: Path,
                            args: tuple[str | None, str | None], env: dict[str, str],
                            want_data: str | None, want_run: str) -> None:
@@ -81,12 +84,18 @@ def test_runtime_dir_for_root_is_under_run() -> None:
     assert paths.runtime_dir(0) == (Path("/run/pycontainer"), "root")
 
 
+def test_rootful_paths(clean_env: pytest.MonkeyPatch) -> None:
+    assert paths.runtime_dir(0) == (Path("/run/pycontainer"), "root")
+    assert paths._data_dir(0) == Path("/var/lib/pycontainer")
+
+
 def test_runtime_dir_falls_back_to_tmp_without_xdg(clean_env: pytest.MonkeyPatch) -> None:
     where, why = paths.runtime_dir(4242)
     assert where == Path("/tmp/pycontainer-4242")
     assert "unset" in why
 
 
+@user_mode
 def test_runtime_dir_uses_our_xdg_runtime_dir(clean_env: pytest.MonkeyPatch,
                                               tmp_path: Path) -> None:
     clean_env.setenv("XDG_RUNTIME_DIR", str(tmp_path))
@@ -97,6 +106,7 @@ def test_runtime_dir_uses_our_xdg_runtime_dir(clean_env: pytest.MonkeyPatch,
     (lambda p: p / "missing", "does not exist"),
     (lambda p: p, "belongs to another user"),
 ], ids=["missing", "other-owner"])
+@user_mode
 def test_runtime_dir_falls_back_when_xdg_runtime_dir_is_unusable(
         clean_env: pytest.MonkeyPatch, tmp_path: Path, make: Callable[[Path], Path],
         problem: str) -> None:
