@@ -141,6 +141,8 @@ def _entry(r: Any, source: str) -> RegistryEntry:
 
 #: `[engine] cgroup_limits`: what a resource limit does when this user has no cgroup for it
 CGROUP_LIMITS = ("error", "warn")
+#: `[engine] log_driver`: the default --log-driver
+LOG_DRIVERS = ("json-file", "k8s-file", "none")
 
 
 @dataclass(frozen=True)
@@ -150,11 +152,13 @@ class EngineConfig:
         [engine]
         cgroup_parent = "/pyc-alice"   # the delegated cgroup, relative to each hierarchy
         cgroup_limits = "warn"         # run without limits this user cannot enforce
+        log_driver = "k8s-file"        # the default --log-driver (json-file, k8s-file, none)
     """
 
     cgroup_parent: str | None = None
     cgroup_limits: str = "error"
     source: str = ""
+    log_driver: str = "json-file"
 
 
 def load_engine(config_dir: Path) -> EngineConfig:
@@ -179,4 +183,7 @@ def parse_engine(text: str, source: str = "containers.conf") -> EngineConfig:
         raise UsageError(f"{source}: [engine] cgroup_parent must be an absolute cgroup path")
     if limits not in CGROUP_LIMITS:
         raise UsageError(f"{source}: [engine] cgroup_limits must be \"error\" or \"warn\"")
-    return EngineConfig(parent or None, limits, source)
+    driver = engine.get("log_driver", "json-file")
+    if driver not in LOG_DRIVERS:
+        raise UsageError(f"{source}: [engine] log_driver must be one of {', '.join(LOG_DRIVERS)}")
+    return EngineConfig(parent or None, limits, source, driver)

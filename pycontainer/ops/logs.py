@@ -1,12 +1,17 @@
-"""`pyc logs`: read the supervisor's log (json-file or k8s-file), optionally following it."""
+"""`pyc logs`: read the supervisor's log (json-file or k8s-file) across its rotated files
+(.log.N[.gz] oldest first, then .log), optionally following it through rotations."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+from urllib.parse import quote_plus
 
 from pycontainer.containers.lifecycle import ACTIVE
 from pycontainer.containers.store import ContainerStore
@@ -21,6 +26,7 @@ class LogsOptions:
     since: str = ""
     until: str = ""
     timestamps: bool = False
+    details: bool = False
 
 
 @dataclass
@@ -29,6 +35,7 @@ class LogLine:
     time: str  # RFC 3339 with nanoseconds
     text: str
     partial: bool = False
+    attrs: dict[str, Any] = field(default_factory=dict)  # json-file labels/env/tag
 
 
 def parse_time(value: str, now: datetime | None = None) -> float | None:
@@ -84,7 +91,8 @@ def parse_line(raw: bytes) -> LogLine | None:
             rec = json.loads(raw)
         except ValueError:
             return None
-        return LogLine(rec.get("stream", "stdout"), rec.get("time", ""), rec.get("log", ""))
+        return LogLine(rec.get("stream", "stdout"), rec.get("time", ""), rec.get("log", ""),
+                       attrs=rec.get("attrs") or {})
     parts = raw.decode("utf-8", "replace").rstrip("\n").split(" ", 3)  # k8s-file
     if len(parts) < 4:
         return None
@@ -92,34 +100,122 @@ def parse_line(raw: bytes) -> LogLine | None:
     return LogLine(stream, ts, text if tag == "P" else text + "\n", tag == "P")
 
 
-def _read_lines(path: str, offset: int) -> tuple[list[bytes], int]:
+def details(line: LogLine) -> str:
+    """Docker's --details prefix: the attrs as k=v,k=v (query-escaped, sorted), a space."""
+    return ",".join(f"{quote_plus(k)}={quote_plus(str(v))}"
+                    for k, v in sorted(line.attrs.items())) + " "
+
+
+def rotated_files(path: str) -> list[str]:
+    """The rotated files of a log, oldest first: .log.N[.gz] ... .log.1."""
+    directory, base = os.path.split(path)
+    found: list[tuple[int, str]] = []
     try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            data = f.read()
+        names = os.listdir(directory or ".")
     except FileNotFoundError:
-        return [], offset
-    end = data.rfind(b"\n") + 1
-    return data[:end].splitlines(), offset + end
+        return []
+    for name in names:
+        if not name.startswith(base + "."):
+            continue
+        rest = name[len(base) + 1 :].removesuffix(".gz")
+        if rest.isdigit():
+            found.append((int(rest), os.path.join(directory, name)))
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+def _read_whole(path: str) -> bytes:
+    try:
+        if path.endswith(".gz"):
+            with gzip.open(path, "rb") as g:
+                return g.read()
+        with open(path, "rb") as f:
+            return f.read()
+    except (FileNotFoundError, EOFError, OSError):
+        return b""  # rotated away (or being compressed) meanwhile
+
+
+class _Follower:
+    """The live log file, read by an open handle so a rotation (rename) loses nothing."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.f: BinaryIO | None = None
+        self.rest = b""
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self.f = open(self.path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            self.f = None
+        self.rest = b""
+
+    def read(self) -> list[bytes]:
+        if self.f is None:
+            self._open()
+            if self.f is None:
+                return []
+        st = os.fstat(self.f.fileno())
+        if st.st_size < self.f.tell():  # truncated (max-file=1)
+            self.f.seek(0)
+            self.rest = b""
+        data = self.rest + self.f.read()
+        end = data.rfind(b"\n") + 1
+        self.rest = data[end:]
+        return data[:end].splitlines()
+
+    def rotated(self) -> bool:
+        """Whether the path is another file now; then the old one's rest was read."""
+        if self.f is None:
+            return False
+        try:
+            ino = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return False
+        return ino != os.fstat(self.f.fileno()).st_ino
+
+    def reopen(self) -> list[bytes]:
+        lines = self.read()
+        if self.f is not None:
+            self.f.close()
+        self._open()
+        return lines + self.read()
+
+    def close(self) -> None:
+        if self.f is not None:
+            self.f.close()
 
 
 def read(paths: Paths, ref: str, opts: LogsOptions) -> Iterator[LogLine]:
     store = ContainerStore(paths)
     cid = store.resolve(ref)
+    try:
+        driver = store.load(cid).config.log_driver
+    except Exception:  # noqa: BLE001 - the record is read again below when following
+        driver = "json-file"
+    if driver == "none":
+        raise UsageError('configured logging driver does not support reading')
     path = str(store.log_path(cid))
     since, until = parse_time(opts.since), parse_time(opts.until)
-    lines, offset = _read_lines(path, 0)
-    if opts.tail >= 0:
-        lines = lines[len(lines) - opts.tail :] if opts.tail else []
-    yield from _filter(lines, since, until)
-    while opts.follow:
-        if not _running(store, cid):
-            lines, offset = _read_lines(path, offset)
-            yield from _filter(lines, since, until)
-            return
-        time.sleep(0.1)
-        lines, offset = _read_lines(path, offset)
+    live = _Follower(path)  # opened first: a rotation now shows as a duplicate, not a gap
+    try:
+        lines: list[bytes] = []
+        for old in rotated_files(path):
+            lines.extend(_read_whole(old).splitlines())
+        lines.extend(live.read())
+        if opts.tail >= 0:
+            lines = lines[len(lines) - opts.tail :] if opts.tail else []
         yield from _filter(lines, since, until)
+        while opts.follow:
+            running = _running(store, cid)
+            lines = live.reopen() if live.rotated() else live.read()
+            yield from _filter(lines, since, until)
+            if not running:
+                return
+            if not lines:
+                time.sleep(0.1)
+    finally:
+        live.close()
 
 
 def _running(store: ContainerStore, cid: str) -> bool:
@@ -143,4 +239,4 @@ def _filter(lines: list[bytes], since: float | None, until: float | None) -> Ite
         yield line
 
 
-__all__ = ["LogLine", "LogsOptions", "parse_time", "read"]
+__all__ = ["LogLine", "LogsOptions", "details", "parse_time", "read", "rotated_files"]

@@ -72,7 +72,7 @@ class Supervisor:
         if os.environ.pop(p.SUBREAPER_ENV, "") != "1":  # else the starting pyc set it
             _prctl(PR_SET_CHILD_SUBREAPER, 1)
         cfg = self.cfg
-        self.log = LogWriter(cfg.log_path, cfg.log_driver)
+        self.log = LogWriter(cfg.log_path, cfg.log_driver, cfg.log_opts)
         self.listener = self._listen()
         self.stdio = make(cfg.tty, cfg.stdin)
         start_r, start_w = os.pipe()

@@ -42,7 +42,10 @@ class SupervisorConfig:
         #: volatile per-container dir: pid file, exit file, attach socket
         "run_dir": "",
         "log_path": "",
-        "log_driver": "json-file",  # or k8s-file
+        "log_driver": "json-file",  # or k8s-file, none
+        #: rotation and attrs (ops.logopts.supervisor_settings): max_size, max_file,
+        #: compress, attrs (a JSON object's text)
+        "log_opts": None,
         "tty": False,
         "stdin": False,
         #: hold the container before exec until the first attach client connects
@@ -70,8 +73,8 @@ class SupervisorConfig:
             raise TypeError(f"unknown supervisor settings: {sorted(unknown)}")
         for key, default in self.FIELDS.items():
             value = values.get(key, default)
-            if value is None and key in ("launch", "exit_command", "cgroup_procs"):
-                value = {} if key == "launch" else []
+            if value is None and key in ("launch", "exit_command", "cgroup_procs", "log_opts"):
+                value = {} if key in ("launch", "log_opts") else []
             setattr(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +94,7 @@ class SupervisorConfig:
     run_dir: str
     log_path: str
     log_driver: str
+    log_opts: dict[str, Any]
     tty: bool
     stdin: bool
     wait_attach: bool
