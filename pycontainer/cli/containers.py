@@ -58,6 +58,9 @@ def _status(e: Any, now: float) -> str:
     if e.state == "exited":
         ago = human_duration(now - parse_timestamp(e.finished_at)) if e.finished_at else ""
         return f"Exited ({e.exit_code}) {ago} ago" if ago else f"Exited ({e.exit_code})"
+    if e.state == "restarting":
+        ago = human_duration(now - parse_timestamp(e.finished_at)) if e.finished_at else ""
+        return f"Restarting ({e.exit_code}) {ago} ago" if ago else f"Restarting ({e.exit_code})"
     if e.state == "removing":
         return "Removal In Progress"
     return e.state.capitalize()

@@ -23,8 +23,7 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]
 #: 7). Each is accepted by the parser only to fail with a clear message.
 UNSUPPORTED = {
     "mac_address": "--mac-address",
-    "gpus": "--gpus", "health_cmd": "--health-cmd",
-    "restart": "--restart", "log_opt": "--log-opt",
+    "gpus": "--gpus", "health_cmd": "--health-cmd", "log_opt": "--log-opt",
 }
 
 
@@ -195,7 +194,8 @@ def run(
     gpus: str = typer.Option(None, "--gpus", hidden=True),
     health_cmd: str = typer.Option(None, "--health-cmd", hidden=True),
     platform: str = typer.Option(None, "--platform", help="os/arch[/variant] of the image."),
-    restart: str = typer.Option(None, "--restart", hidden=True),
+    restart: str = typer.Option(None, "--restart", help="Restart policy: no, always, "
+                                "unless-stopped, on-failure[:N]."),
     ip: str = typer.Option(None, "--ip", help="IPv4 address on the (first) network."),
     expose: list[str] = typer.Option([], "--expose", help="Expose a port."),
     cgroup_parent: str = typer.Option(None, "--cgroup-parent", help="Parent cgroup."),
@@ -213,7 +213,7 @@ def run(
     params = ctx.params
     for key, flag in UNSUPPORTED.items():
         value = params.get(key)
-        if value and not (key == "restart" and value == "no"):
+        if value:
             raise UsageError(f"pyc does not support {flag} yet")
     creating = ctx.info_name == "create"
     streams = _attach_streams(params["attach"], detach)
@@ -226,6 +226,15 @@ def run(
         sys.stdout.write(create(paths, opts) + "\n")
         return
     _run(paths, opts, detach, detach_keys, sig_proxy, streams)
+
+
+def _restart(params: dict[str, Any]) -> str:
+    from pycontainer.ops.restarts import parse_policy
+
+    name, _ = parse_policy(params["restart"])
+    if name != "no" and params["rm"]:
+        raise UsageError("Conflicting options: --restart and --rm")
+    return params["restart"] or "no"
 
 
 def _attach_streams(values: list[str], detach: bool) -> tuple[str, ...]:
@@ -263,7 +272,7 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
         seccomp_profile=profile, ulimits=params["ulimit"],
         stop_signal=params["stop_signal"], stop_timeout=params["stop_timeout"],
         userns=params["userns"],
-        auto_remove=params["rm"], name=params["name"],
+        auto_remove=params["rm"], name=params["name"], restart=_restart(params),
     )
     _namespace_options(spec, params)
     if params["log_driver"] not in ("json-file", "k8s-file"):

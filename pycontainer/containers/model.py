@@ -54,6 +54,11 @@ class ContainerState:
     restart_count: int = 0
     #: the stop/kill verb that ended it, so `ps` can tell "stopped" from "crashed"
     stopped_by_user: bool = False
+    #: waiting to be restarted by its restart policy (Docker's "restarting"): the exit
+    #: command's process `restart_pid` sleeps `restart_delay` seconds, then starts it
+    restarting: bool = False
+    restart_pid: int = 0
+    restart_delay: float = 0.0
     #: the container's cgroup record for this run (linux.cgroups.ContainerCgroup as a dict;
     #: written by ops.limits at start, empty without limits)
     cgroup: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +76,8 @@ class ContainerState:
 
     @property
     def docker_status(self) -> str:
+        if self.restarting and self.status == Status.EXITED:
+            return "restarting"
         return DOCKER_STATE[self.status]
 
     @property

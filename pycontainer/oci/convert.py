@@ -93,6 +93,11 @@ class ContainerSpec:
     devices: list[dict[str, str]] = field(default_factory=list)
     #: --cgroup-parent
     cgroup_parent: str = ""
+    #: --restart: no, always, unless-stopped, on-failure[:N]
+    restart: str = "no"
+    #: --health-*: Docker's Healthcheck config ({"Test": ["NONE"]}: --no-healthcheck);
+    #: merged over the image's HEALTHCHECK
+    healthcheck: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

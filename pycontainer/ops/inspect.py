@@ -8,7 +8,7 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
-from pycontainer.ops import limits, netviews
+from pycontainer.ops import limits, netviews, restarts
 from pycontainer.ops.mounts import binds, inspect_mounts
 from pycontainer.paths import Paths
 
@@ -51,7 +51,7 @@ def _state(c: Container) -> dict[str, Any]:
         "Status": st.docker_status,
         "Running": st.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED),
         "Paused": st.status == Status.PAUSED,
-        "Restarting": False,
+        "Restarting": st.restarting and st.status == Status.EXITED,
         "OOMKilled": st.oom_killed,
         "Dead": False,
         "Pid": st.pid if st.running else 0,
@@ -110,7 +110,8 @@ def _host_config(c: Container) -> dict[str, Any]:
         "UsernsMode": spec.get("userns") or "",
         "Runtime": c.config.runtime,
         "LogConfig": {"Type": c.config.log_driver, "Config": {}},
-        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+        "RestartPolicy": dict(zip(("Name", "MaximumRetryCount"), restarts.policy_of(c),
+                                  strict=True)),
         "Binds": binds(spec.get("mounts") or []),
         "PortBindings": netviews.port_bindings(c.config.network or {}),
         "Dns": (c.config.network or {}).get("dns") or [],

@@ -24,7 +24,7 @@ from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, ContainerRuntimeError, PycError
 from pycontainer.linux import proc
-from pycontainer.ops import limits
+from pycontainer.ops import limits, restarts
 from pycontainer.ops import starthooks as hooks
 from pycontainer.paths import Paths
 from pycontainer.runtime.base import ContainerError
@@ -43,6 +43,9 @@ class StartRequest:
     #: interpreter: detached containers, where it lives long)
     mode: str = "exec"
     exit_command: list[str] = field(default_factory=list)
+    #: a restart policy's start: only if the container is still marked restarting by
+    #: this process (a stop, kill or rm meanwhile cancelled it)
+    restart_by: int = 0
 
 
 @dataclass
@@ -89,8 +92,13 @@ def start(paths: Paths, ref: str, req: StartRequest | None = None) -> Started:
     cid = store.resolve(ref)
     with store.lock(cid):
         c = load_synced(store, cid)
+        if req.restart_by and not (c.state.restarting and c.state.restart_pid == req.restart_by):
+            return Started(cid, 0)
         if c.state.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED):
             return Started(cid, c.state.pid)
+        if c.state.restarting:  # a user's start ends the wait
+            restarts.cancel(c)
+        c.state.restarting, c.state.restart_pid = False, 0
         lifecycle.transition(c.name, c.state.status, Status.CREATED, "start")
         # the cgroup first: without one for a requested limit nothing starts (exit 125);
         # saved at once so that `rm` removes it whatever fails next
@@ -140,9 +148,14 @@ def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_di
         tty=bool(spec.get("tty")), stdin=bool(spec.get("interactive")),
         wait_attach=req.attach, auto_remove=auto_remove,
         exit_command=req.exit_command or (exit_command(paths, cfg.id, True) if auto_remove
-                                          else hooks.exit_command(paths, c)),
+                                          else hooks.exit_command(paths, c)
+                                          or _restart_command(paths, c)),
         record_path=str(store.dir(cfg.id) / "config.json"),
     )
+
+
+def _restart_command(paths: Paths, c: Container) -> list[str]:
+    return exit_command(paths, c.id, False) if restarts.policy_of(c)[0] != "no" else []
 
 
 def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
@@ -267,6 +280,9 @@ def kill(paths: Paths, ref: str, sig: str | int = "KILL") -> str:
     number = proc.parse_signal(sig)
     with store.lock(cid):
         c = load_synced(store, cid)
+        if restarts.cancel(c):
+            store.save(cid, c.state)
+            return cid
         if not c.state.running:
             raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
         if limits.thaw(c):  # a frozen process gets its signal only once thawed
@@ -283,6 +299,8 @@ def stop(paths: Paths, ref: str, timeout: float | None = None, sig: str | None =
     cid = store.resolve(ref)
     with store.lock(cid):
         c = load_synced(store, cid)
+        if restarts.cancel(c):
+            store.save(cid, c.state)
         if not c.state.running:
             return cid  # Docker: stopping a stopped container is not an error
         limits.thaw(c)  # Docker unpauses a paused container to stop it
@@ -356,6 +374,12 @@ def remove(paths: Paths, ref: str, force: bool = False, volumes: bool = False,
     cid = store.resolve(ref)
     with store.lock(cid):
         c = load_synced(store, cid)
+        if c.state.restarting:
+            if not force:
+                raise Conflict(f"You cannot remove a restarting container {cid}. Stop the "
+                               "container before attempting removal or force remove")
+            restarts.cancel(c)
+            store.save(cid, c.state)
         if c.state.running or c.state.status == Status.CREATED:
             if not force:
                 raise Conflict(f"You cannot remove a running container {cid}. Stop the "
@@ -460,9 +484,18 @@ def cleanup(paths: Paths, ref: str, remove_it: bool = False) -> None:
         c = load_synced(store, cid)
         if c.state.status == Status.EXITED:
             hooks.teardown(paths, store, c)
+        delay = None
+        if not remove_it and not c.state.restarting and restarts.should_restart(c):
+            delay = restarts.mark(c)
+            c.state.restart_count += 1
+            store.save(cid, c.state)
     if remove_it and c.state.status == Status.EXITED:
         with contextlib.suppress(PycError):
             remove(paths, cid, force=True)
+    if delay is not None:
+        restarts.sleep(delay)
+        with contextlib.suppress(PycError):
+            start(paths, cid, StartRequest(restart_by=os.getpid()))
 
 
 # -- attach, prune, rename, top ------------------------------------------------------------

@@ -120,7 +120,7 @@ def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
         store.sync(c)  # read-only view: no lock, no save; the next locked op persists it
         state = c.state.docker_status
         # Docker lists paused containers too: they are running, only frozen
-        shown = state in ("running", "paused") or "status" in filters
+        shown = state in ("running", "paused", "restarting") or "status" in filters
         if not opts.all and opts.last < 0 and not shown:
             continue
         if not _matches(c, state, filters, _ancestor_ids(paths, filters), created):
