@@ -23,10 +23,11 @@ GROUPS = {
     "network": "Manage networks.",
     "builder": "Manage builds.",
     "system": "Manage pyc and check the host.",
+    "healthcheck": "Run container healthchecks.",
 }
 
 MODULES = ("system", "images", "build", "builder", "containers", "stats", "unshare", "volumes",
-           "networks")
+           "networks", "health")
 
 _C, _I = ("containers",), ("images",)
 INDEX: dict[str, tuple[str, ...]] = {
@@ -47,6 +48,7 @@ INDEX: dict[str, tuple[str, ...]] = {
     "network": ("networks",),
     "volume": ("volumes",),
     "unshare": ("unshare",),
+    "healthcheck": ("health",),
 }
 
 # Options of the root command that take a value: skipped when looking for the command name.

@@ -52,7 +52,8 @@ def _status(e: Any, now: float) -> str:
     from pycontainer.cli.output import human_duration, parse_timestamp
 
     if e.state == "running":
-        return "Up " + human_duration(now - parse_timestamp(e.started_at))
+        health = {"": "", "starting": " (health: starting)"}.get(e.health, f" ({e.health})")
+        return "Up " + human_duration(now - parse_timestamp(e.started_at)) + health
     if e.state == "paused":
         return "Up " + human_duration(now - parse_timestamp(e.started_at)) + " (Paused)"
     if e.state == "exited":

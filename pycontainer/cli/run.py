@@ -23,7 +23,7 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]
 #: 7). Each is accepted by the parser only to fail with a clear message.
 UNSUPPORTED = {
     "mac_address": "--mac-address",
-    "gpus": "--gpus", "health_cmd": "--health-cmd", "log_opt": "--log-opt",
+    "gpus": "--gpus", "log_opt": "--log-opt",
 }
 
 
@@ -192,7 +192,17 @@ def run(
     mac_address: str = typer.Option(None, "--mac-address", hidden=True),
     device: list[str] = typer.Option([], "--device", help="Host device: /dev/x[:/dev/y][:rwm]"),
     gpus: str = typer.Option(None, "--gpus", hidden=True),
-    health_cmd: str = typer.Option(None, "--health-cmd", hidden=True),
+    health_cmd: str = typer.Option(None, "--health-cmd", help="Command to check health."),
+    health_interval: str = typer.Option(None, "--health-interval",
+                                        help="Time between checks (ms|s|m|h; default 30s)."),
+    health_timeout: str = typer.Option(None, "--health-timeout",
+                                       help="Maximum time of one check (default 30s)."),
+    health_retries: int = typer.Option(None, "--health-retries",
+                                       help="Consecutive failures to report unhealthy."),
+    health_start_period: str = typer.Option(None, "--health-start-period",
+                                            help="Start period: failures do not count yet."),
+    no_healthcheck: bool = typer.Option(False, "--no-healthcheck",
+                                        help="Disable any container-specified HEALTHCHECK."),
     platform: str = typer.Option(None, "--platform", help="os/arch[/variant] of the image."),
     restart: str = typer.Option(None, "--restart", help="Restart policy: no, always, "
                                 "unless-stopped, on-failure[:N]."),
@@ -237,6 +247,14 @@ def _restart(params: dict[str, Any]) -> str:
     return params["restart"] or "no"
 
 
+def _healthcheck(params: dict[str, Any]) -> dict[str, Any]:
+    from pycontainer.ops.health import flags_config
+
+    return flags_config(params["health_cmd"], params["health_interval"],
+                        params["health_timeout"], params["health_retries"],
+                        params["health_start_period"], params["no_healthcheck"])
+
+
 def _attach_streams(values: list[str], detach: bool) -> tuple[str, ...]:
     """Docker's `-a/--attach` (repeatable, any case)."""
     streams = []
@@ -273,6 +291,7 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
         stop_signal=params["stop_signal"], stop_timeout=params["stop_timeout"],
         userns=params["userns"],
         auto_remove=params["rm"], name=params["name"], restart=_restart(params),
+        healthcheck=_healthcheck(params),
     )
     _namespace_options(spec, params)
     if params["log_driver"] not in ("json-file", "k8s-file"):

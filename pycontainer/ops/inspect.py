@@ -8,7 +8,7 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
-from pycontainer.ops import limits, netviews, restarts
+from pycontainer.ops import health, limits, netviews, restarts
 from pycontainer.ops.mounts import binds, inspect_mounts
 from pycontainer.paths import Paths
 
@@ -90,6 +90,7 @@ def _config(c: Container) -> dict[str, Any]:
         "Labels": {**(img.get("Labels") or {}), **(spec.get("labels") or {})},
         "StopSignal": spec.get("stop_signal") or img.get("StopSignal") or "SIGTERM",
         "StopTimeout": spec.get("stop_timeout"),
+        **({"Healthcheck": hc} if (hc := health.config_of(c)) else {}),
     }
 
 
@@ -151,12 +152,15 @@ def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[s
     cfg = c.config
     userdata = store.userdata(c.id)
     plan = cfg.rootfs or {}
+    state = _state(c)
+    if (hs := health.state_of(store, c)) is not None:
+        state["Health"] = hs
     out: dict[str, Any] = {
         "Id": c.id,
         "Created": cfg.created,
         "Path": cfg.path,
         "Args": cfg.args,
-        "State": _state(c),
+        "State": state,
         "Image": cfg.image_id,
         "ResolvConfPath": str(userdata / "resolv.conf"),
         "HostnamePath": str(userdata / "hostname"),

@@ -24,7 +24,7 @@ from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, ContainerRuntimeError, PycError
 from pycontainer.linux import proc
-from pycontainer.ops import limits, restarts
+from pycontainer.ops import health, limits, restarts
 from pycontainer.ops import starthooks as hooks
 from pycontainer.paths import Paths
 from pycontainer.runtime.base import ContainerError
@@ -151,6 +151,7 @@ def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_di
                                           else hooks.exit_command(paths, c)
                                           or _restart_command(paths, c)),
         record_path=str(store.dir(cfg.id) / "config.json"),
+        health=health.supervisor_settings(paths, c),
     )
 
 

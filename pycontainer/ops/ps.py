@@ -11,11 +11,11 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import PycError, UsageError
-from pycontainer.ops import netviews
+from pycontainer.ops import health, netviews
 from pycontainer.paths import Paths
 
 FILTERS = ("status", "name", "label", "ancestor", "id", "exited", "before", "since", "volume",
-           "network")
+           "network", "health")
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 
 
@@ -44,6 +44,7 @@ class PsEntry:
     mounts: str = ""  # the Mounts column: volume names and bind sources
     networks: str = ""  # the Networks column: slirp4netns, none, host or network names
     local_volumes: int = 0
+    health: str = ""  # starting, healthy, unhealthy; "" without a healthcheck or not running
 
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
@@ -54,12 +55,15 @@ def parse_filters(items: list[str]) -> dict[str, list[str]]:
             raise UsageError(f"invalid filter '{item}'")
         if key == "status" and value not in STATUSES:
             raise UsageError(f"invalid filter 'status={value}'")
+        if key == "health" and value not in health.STATUSES:
+            raise UsageError(f"Unrecognised filter value for health: {value}")
         out.setdefault(key, []).append(value)
     return out
 
 
 def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[str, str],
-             created: dict[str, float] | None = None) -> bool:
+             created: dict[str, float] | None = None,
+             store: ContainerStore | None = None) -> bool:
     created = created or {}
     mounts = c.config.spec.get("mounts") or []
     checks = {
@@ -77,6 +81,7 @@ def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[
         "volume": lambda v: any(v in (m.get("volume"), m.get("source"), m.get("destination"))
                                 for m in mounts),
         "network": lambda v: v in netviews.ps_networks(c).split(","),
+        "health": lambda v: store is not None and (health.ps_health(store, c) or "none") == v,
     }
     for key, values in f.items():
         if key in checks and not any(checks[key](v) for v in values):
@@ -123,7 +128,7 @@ def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
         shown = state in ("running", "paused", "restarting") or "status" in filters
         if not opts.all and opts.last < 0 and not shown:
             continue
-        if not _matches(c, state, filters, _ancestor_ids(paths, filters), created):
+        if not _matches(c, state, filters, _ancestor_ids(paths, filters), created, store):
             continue
         entries.append(_entry(store, c, state, opts.size))
     entries.sort(key=lambda e: e.created, reverse=True)
@@ -160,6 +165,7 @@ def _entry(store: ContainerStore, c: Container, state: str, size: bool) -> PsEnt
         size_rw=dir_size(store.dir(c.id) / "storage" / "diff") if size else None,
         ports=netviews.ps_ports(store, c), networks=netviews.ps_networks(c),
         local_volumes=sum(1 for m in cfg.spec.get("mounts") or [] if m.get("volume")),
+        health=health.ps_health(store, c),
         mounts=",".join(m.get("volume") or m.get("source") or ""
                         for m in cfg.spec.get("mounts") or [] if m.get("type") == "bind"),
     )

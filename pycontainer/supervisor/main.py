@@ -52,6 +52,9 @@ class Supervisor:
         self.stdio: HeldStdio | None = None
         self.log: LogWriter | None = None
         self.listener: _socket.socket | None = None
+        #: the healthcheck helper running now (0: none) and when the next one is due
+        self.health_pid = 0
+        self.health_due: float | None = None
 
     # -- reporting to the CLI that started us -------------------------------------------
     def sync(self, msg: dict[str, Any]) -> None:
@@ -208,6 +211,8 @@ class Supervisor:
         for fd in self.stdio.outputs:
             self._watch(fd, "output")
         self._reap_nohang()
+        if self.cfg.health:
+            self.health_due = time.monotonic() + float(self.cfg.health["interval"])
         deadline: float | None = None
         while self.stdio.outputs or self.status is None:
             if self.status is not None and deadline is None:
@@ -215,6 +220,9 @@ class Supervisor:
             timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
             if deadline is not None and timeout == 0:
                 break
+            if self.health_due is not None and self.status is None:
+                wait = self._health_tick()
+                timeout = wait if timeout < 0 else min(timeout, wait)
             for fd, _ in self.poller.poll(timeout):
                 self._dispatch(fd)
         self._unwatch(wake_r)
@@ -313,6 +321,23 @@ class Supervisor:
             except OSError:
                 self._drop_client(fd)
 
+    # -- healthcheck ----------------------------------------------------------------------
+    def _health_tick(self) -> float:
+        """Spawn the healthcheck helper when it is due; seconds until the next look."""
+        assert self.health_due is not None
+        now = time.monotonic()
+        if self.health_pid or now < self.health_due:
+            return max(0.0, self.health_due - now) if not self.health_pid else 1.0
+        argv = list(self.cfg.health["argv"])
+        try:
+            self.health_pid = os.posix_spawn(argv[0], argv, dict(os.environ), file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)], setsid=True)
+        except OSError:
+            self.health_pid = 0
+        self.health_due = now + float(self.cfg.health["interval"])
+        return self.health_due - now
+
     # -- children -------------------------------------------------------------------------
     def _reap_nohang(self) -> None:
         while True:
@@ -324,6 +349,8 @@ class Supervisor:
                 return
             if pid == self.pid and self.status is None:
                 self.status = status
+            elif pid == self.health_pid:
+                self.health_pid = 0
 
     def _wait_all(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

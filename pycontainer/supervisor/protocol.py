@@ -65,6 +65,10 @@ class SupervisorConfig:
         #: cgroup.procs files the container's pid is written to before it may exec (the
         #: cgroup limits hook: ops.limits fills it at start)
         "cgroup_procs": None,
+        #: healthcheck (ops.health.supervisor_settings): {"argv": the `pyc healthcheck run
+        #: ID` helper, "interval": seconds}; the supervisor spawns it every interval, one at
+        #: a time. {}: none
+        "health": None,
     }
 
     def __init__(self, **values: Any) -> None:
@@ -73,8 +77,9 @@ class SupervisorConfig:
             raise TypeError(f"unknown supervisor settings: {sorted(unknown)}")
         for key, default in self.FIELDS.items():
             value = values.get(key, default)
-            if value is None and key in ("launch", "exit_command", "cgroup_procs", "log_opts"):
-                value = {} if key in ("launch", "log_opts") else []
+            if value is None and key in ("launch", "exit_command", "cgroup_procs", "log_opts",
+                                         "health"):
+                value = {} if key in ("launch", "log_opts", "health") else []
             setattr(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +109,7 @@ class SupervisorConfig:
     go_fd: int
     hold_fd: int
     cgroup_procs: list[str]
+    health: dict[str, Any]
 
 
 def pid_file(run_dir: str) -> str:

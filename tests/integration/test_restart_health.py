@@ -94,3 +94,84 @@ def test_restart_and_rm_conflict(pyc, bb):
     assert res.rc == 125
     assert "Conflicting options: --restart and --rm" in res.err
     assert pyc.fail("run", "--restart", "sometimes", bb, "true").rc == 125
+
+
+def _health(pyc, cid: str) -> str:
+    return _fmt(pyc, cid, "{{.State.Health.Status}}")
+
+
+def test_healthy_check_shows_in_ps_and_inspect(pyc, bb):
+    cid = pyc.ok("run", "-d", "--health-cmd", "echo ok; test -d /", "--health-interval", "1s",
+                 bb, "sleep", "60").out.strip()
+    assert _ps_status(pyc, cid).endswith("(health: starting)")
+    assert _health(pyc, cid) == "starting"
+    assert _wait_for(lambda: _ps_status(pyc, cid).endswith("(healthy)"), timeout=10)
+    assert _health(pyc, cid) == "healthy"
+    assert _fmt(pyc, cid, "{{.State.Health.FailingStreak}}") == "0"
+    log = _fmt(pyc, cid, "{{json .State.Health.Log}}")
+    assert '"ExitCode":0' in log.replace(" ", "") and "ok" in log
+    assert _fmt(pyc, cid, "{{json .Config.Healthcheck.Test}}") == \
+        '["CMD-SHELL","echo ok; test -d /"]'
+    assert pyc.ok("ps", "-q", "--no-trunc", "--filter", "health=healthy").out.split() == [cid]
+    assert pyc.ok("ps", "-q", "--filter", "health=unhealthy").out.split() == []
+    res = pyc.ok("healthcheck", "run", cid)
+    assert res.out.strip() == "healthy"
+    assert _wait_for(lambda: len(json_log(pyc, cid)) == 5, timeout=10)  # the last 5 kept
+    time.sleep(1.5)
+    assert len(json_log(pyc, cid)) == 5
+    pyc.ok("rm", "-f", cid)
+    assert not _processes_mentioning(cid)
+
+
+def json_log(pyc, cid: str) -> list:
+    import json
+
+    return json.loads(_fmt(pyc, cid, "{{json .State.Health.Log}}"))
+
+
+def test_unhealthy_check_after_retries(pyc, bb):
+    cid = pyc.ok("run", "-d", "--health-cmd", "echo broken >&2; exit 3",
+                 "--health-interval", "1s", "--health-retries", "2", bb,
+                 "sleep", "60").out.strip()
+    assert _wait_for(lambda: _ps_status(pyc, cid).endswith("(unhealthy)"), timeout=10)
+    assert _health(pyc, cid) == "unhealthy"
+    assert int(_fmt(pyc, cid, "{{.State.Health.FailingStreak}}")) >= 2
+    entry = json_log(pyc, cid)[-1]
+    assert entry["ExitCode"] == 3 and "broken" in entry["Output"]
+    assert entry["Start"] <= entry["End"]
+    assert pyc.ok("ps", "-q", "--no-trunc", "--filter", "health=unhealthy").out.split() == [cid]
+    assert pyc("healthcheck", "run", cid).rc == 1
+    pyc.ok("rm", "-f", cid)
+
+
+def test_health_timeout_and_no_healthcheck(pyc, bb):
+    cid = pyc.ok("run", "-d", "--health-cmd", "sleep 5", "--health-interval", "1s",
+                 "--health-timeout", "1s", "--health-retries", "1", bb,
+                 "sleep", "60").out.strip()
+    assert _wait_for(lambda: _health(pyc, cid) == "unhealthy", timeout=10)
+    entry = json_log(pyc, cid)[-1]
+    assert entry["ExitCode"] == -1 and "timeout" in entry["Output"]
+    pyc.ok("rm", "-f", cid)
+    cid = pyc.ok("run", "-d", "--no-healthcheck", bb, "sleep", "60").out.strip()
+    assert _fmt(pyc, cid, "{{json .State.Health}}") == "null"
+    assert _ps_status(pyc, cid).startswith("Up ") and "(" not in _ps_status(pyc, cid)
+    pyc.ok("rm", "-f", cid)
+
+
+def test_image_healthcheck_and_flags_over_it(pyc, bb, tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(f"FROM {bb}\nHEALTHCHECK --interval=1s --retries=1 "
+                                    "CMD [\"sh\", \"-c\", \"exit 1\"]\n")
+    pyc.ok("build", "-q", "-t", "hc-image", str(ctx))
+    cid = pyc.ok("run", "-d", "hc-image", "sleep", "60").out.strip()
+    assert _wait_for(lambda: _health(pyc, cid) == "unhealthy", timeout=10)
+    pyc.ok("rm", "-f", cid)
+    # --health-cmd replaces the test, the image's interval stays
+    cid = pyc.ok("run", "-d", "--health-cmd", "true", "hc-image", "sleep", "60").out.strip()
+    assert _fmt(pyc, cid, "{{.Config.Healthcheck.Interval}}") == "1000000000"
+    assert _wait_for(lambda: _health(pyc, cid) == "healthy", timeout=10)
+    pyc.ok("rm", "-f", cid)
+    cid = pyc.ok("run", "-d", "--no-healthcheck", "hc-image", "sleep", "60").out.strip()
+    assert _fmt(pyc, cid, "{{json .State.Health}}") == "null"
+    pyc.ok("rm", "-f", cid)
