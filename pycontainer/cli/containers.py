@@ -137,7 +137,7 @@ def logs(
     since: str = typer.Option("", "--since", help="Since a timestamp or a duration (10m)."),
     until: str = typer.Option("", "--until", help="Until a timestamp or a duration."),
     timestamps: bool = typer.Option(False, "--timestamps", "-t", help="Show timestamps."),
-    details: bool = typer.Option(False, "--details", help="Show extra details."),
+    details: bool = typer.Option(False, "--details", help="Show extra attributes (labels, env)."),
 ) -> None:
     """Fetch the logs of a container."""
     import os
@@ -147,10 +147,11 @@ def logs(
     if tail != "all" and not tail.lstrip("-").isdigit():
         raise UsageError(f"invalid --tail value {tail!r}")
     n = -1 if tail == "all" else int(tail)
-    opts = ops_logs.LogsOptions(follow, n, since, until, timestamps)
+    opts = ops_logs.LogsOptions(follow, n, since, until, timestamps, details)
     try:
         for line in ops_logs.read(_paths(ctx), container, opts):
-            text = f"{line.time} {line.text}" if timestamps else line.text
+            text = ops_logs.details(line) + line.text if details else line.text
+            text = f"{line.time} {text}" if timestamps else text
             os.write(2 if line.stream == "stderr" else 1, text.encode())
     except KeyboardInterrupt:
         return

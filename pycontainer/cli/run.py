@@ -23,7 +23,7 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]
 #: 7). Each is accepted by the parser only to fail with a clear message.
 UNSUPPORTED = {
     "mac_address": "--mac-address",
-    "gpus": "--gpus", "log_opt": "--log-opt",
+    "gpus": "--gpus",
 }
 
 
@@ -164,7 +164,8 @@ def run(
     network: list[str] = typer.Option([], "--network", "--net", help="slirp4netns[:opts], "
                                       "none, host, container:NAME or a network name."),
     rootfs: bool = typer.Option(False, "--rootfs", help="IMAGE is a directory to run."),
-    log_driver: str = typer.Option("json-file", "--log-driver", help="json-file|k8s-file"),
+    log_driver: str = typer.Option(None, "--log-driver", help="json-file|k8s-file|none "
+                                   "(default: containers.conf [engine] log_driver, json-file)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress pull output."),
     publish: list[str] = typer.Option([], "--publish", "-p", help="[ip:]host:ctr[/proto]."),
     publish_all: bool = typer.Option(False, "--publish-all", "-P", help="Publish EXPOSEd "
@@ -215,7 +216,8 @@ def run(
     ipc: str = typer.Option(None, "--ipc", help="IPC namespace: host, container:NAME, "
                             "private, shareable or none."),
     uts: str = typer.Option(None, "--uts", help="UTS namespace: host."),
-    log_opt: list[str] = typer.Option([], "--log-opt", hidden=True),
+    log_opt: list[str] = typer.Option([], "--log-opt", help="Log driver option: max-size, "
+                                      "max-file, compress, labels, env, tag..."),
     attach: list[str] = typer.Option([], "--attach", "-a", help="Attach to STDIN, STDOUT "
                                      "or STDERR (default: STDOUT and STDERR)."),
 ) -> None:
@@ -227,6 +229,8 @@ def run(
             raise UsageError(f"pyc does not support {flag} yet")
     creating = ctx.info_name == "create"
     streams = _attach_streams(params["attach"], detach)
+    if params["log_driver"] is None:
+        params["log_driver"] = _default_log_driver(ctx)
     opts = _create_options(params, image, command or [], rootfs)
     paths = _paths(ctx)
     _limits(opts.spec, params, paths)
@@ -253,6 +257,12 @@ def _healthcheck(params: dict[str, Any]) -> dict[str, Any]:
     return flags_config(params["health_cmd"], params["health_interval"],
                         params["health_timeout"], params["health_retries"],
                         params["health_start_period"], params["no_healthcheck"])
+
+
+def _default_log_driver(ctx: typer.Context) -> str:
+    from pycontainer import config
+
+    return config.load_engine(_paths(ctx).config).log_driver
 
 
 def _attach_streams(values: list[str], detach: bool) -> tuple[str, ...]:
@@ -294,8 +304,9 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
         healthcheck=_healthcheck(params),
     )
     _namespace_options(spec, params)
-    if params["log_driver"] not in ("json-file", "k8s-file"):
-        raise UsageError(f"unsupported --log-driver {params['log_driver']}")
+    from pycontainer.ops import logopts
+
+    log_opts = logopts.parse(params["log_driver"], params["log_opt"])
     progress = None if params["quiet"] else sys.stderr
     if params["platform"]:
         from pycontainer.oci.image import Platform
@@ -304,7 +315,7 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
     return CreateOptions(platform=params["platform"] or "",
                          spec=spec, runtime=params["runtime"], pull=params["pull"],
                          rootfs=image if rootfs else None, log_driver=params["log_driver"],
-                         progress=progress, network=_network_request(params),
+                         log_opts=log_opts, progress=progress, network=_network_request(params),
                          volumes=_mount_request(params))
 
 

@@ -24,6 +24,8 @@ class ContainerConfig:
     args: list[str] = field(default_factory=list)
     image_config: dict[str, Any] = field(default_factory=dict)
     log_driver: str = "json-file"
+    #: --log-opt KEY=VALUE (ops.logopts)
+    log_opts: dict[str, str] = field(default_factory=dict)
     #: runtime.launch.LaunchConfig fields for the id mapping
     uid_map: list[list[int]] = field(default_factory=list)
     gid_map: list[list[int]] = field(default_factory=list)

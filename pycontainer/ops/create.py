@@ -30,6 +30,8 @@ class CreateOptions:
     #: run a plain directory as the root file system (Podman's --rootfs): no image needed
     rootfs: str | None = None
     log_driver: str = "json-file"
+    #: --log-opt KEY=VALUE, checked by ops.logopts.parse
+    log_opts: dict[str, str] = field(default_factory=dict)
     #: where pull progress goes (stderr), or None
     progress: TextIO | None = None
     #: --network, -p, --dns... (ops.netsetup.NetworkRequest); None: the defaults
@@ -200,6 +202,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
         id=cid, name=name, created=now_rfc3339(), image=image.ref, image_id=image.image_id,
         spec=_spec_dict(spec), rootfs={}, runtime=opts.runtime or "builtin",
         path=args[0], args=args[1:], image_config=image.config, log_driver=opts.log_driver,
+        log_opts=dict(opts.log_opts),
         uid_map=[[e.inner, e.outer, e.count] for e in mapping.uids],
         gid_map=[[e.inner, e.outer, e.count] for e in mapping.gids],
         single_mapping=mapping.single, network=network,

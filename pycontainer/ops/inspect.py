@@ -110,7 +110,7 @@ def _host_config(c: Container) -> dict[str, Any]:
         "Init": bool(spec.get("init")),
         "UsernsMode": spec.get("userns") or "",
         "Runtime": c.config.runtime,
-        "LogConfig": {"Type": c.config.log_driver, "Config": {}},
+        "LogConfig": {"Type": c.config.log_driver, "Config": dict(c.config.log_opts)},
         "RestartPolicy": dict(zip(("Name", "MaximumRetryCount"), restarts.policy_of(c),
                                   strict=True)),
         "Binds": binds(spec.get("mounts") or []),

@@ -132,6 +132,7 @@ def _fresh_run_dir(store: ContainerStore, cid: str) -> str:
 
 def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_dir: str,
                        req: StartRequest) -> sp.SupervisorConfig:
+    from pycontainer.ops import logopts
     from pycontainer.runtime.launch import LaunchConfig
 
     cfg = c.config
@@ -145,6 +146,7 @@ def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_di
     return sp.SupervisorConfig(
         container_id=cfg.id, launch=launch.__dict__, run_dir=run_dir,
         log_path=str(store.log_path(cfg.id)), log_driver=cfg.log_driver,
+        log_opts=logopts.supervisor_settings(cfg),
         tty=bool(spec.get("tty")), stdin=bool(spec.get("interactive")),
         wait_attach=req.attach, auto_remove=auto_remove,
         exit_command=req.exit_command or (exit_command(paths, cfg.id, True) if auto_remove

@@ -204,7 +204,7 @@ def read(paths: Paths, ref: str, opts: LogsOptions) -> Iterator[LogLine]:
             lines.extend(_read_whole(old).splitlines())
         lines.extend(live.read())
         if opts.tail >= 0:
-            lines = lines[len(lines) - opts.tail :] if opts.tail else []
+            lines = lines[max(0, len(lines) - opts.tail) :] if opts.tail else []
         yield from _filter(lines, since, until)
         while opts.follow:
             running = _running(store, cid)

@@ -45,13 +45,27 @@ class LogWriter:
     def _open(self) -> int:
         return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, records: list[bytes]) -> None:
+        """One write per file: a rotation falls between records, before max-size is passed."""
         if self.fd < 0:
             return
-        if self.max_size and self.size and self.size + len(data) > self.max_size:
-            self.rotate()
-        os.write(self.fd, data)
-        self.size += len(data)
+        if not self.max_size:
+            os.write(self.fd, b"".join(records))
+            return
+        batch: list[bytes] = []
+        size = self.size
+        for rec in records:
+            if size and size + len(rec) > self.max_size:
+                if batch:
+                    os.write(self.fd, b"".join(batch))
+                    batch = []
+                self.rotate()
+                size = 0
+            batch.append(rec)
+            size += len(rec)
+        if batch:
+            os.write(self.fd, b"".join(batch))
+        self.size = size
 
     def rotate(self) -> None:
         if self.max_file < 2:  # Docker: one file is truncated
@@ -87,13 +101,13 @@ class LogWriter:
             buf = buf[MAX_LINE:]
         self.partial[stream] = buf
         if out:
-            self._write(b"".join(out))
+            self._write(out)
 
     def flush(self) -> None:
         out = [self._record(s, b, False) for s, b in self.partial.items() if b]
         self.partial.clear()
         if out:
-            self._write(b"".join(out))
+            self._write(out)
 
     def _record(self, stream: str, data: bytes, full: bool) -> bytes:
         text = data.decode("utf-8", "replace")
