@@ -46,9 +46,9 @@ def test_exit_codes(shared_pyc, bb, command, rc):
 @pytest.mark.parametrize(("args", "needle"), [
     (["--no-such-flag"], "--no-such-flag"),
     (["--gpus", "all"], "--gpus"),
-    (["--restart", "always"], "--restart"),
-    (["--health-cmd", "true"], "--health-cmd"),
-], ids=["unknown", "gpus", "restart", "health"])
+    (["--restart", "always"], "--restart"),  # supported, but not with --rm (Docker's rule)
+    (["--mac-address", "02:42:ac:11:00:02"], "--mac-address"),
+], ids=["unknown", "gpus", "restart-with-rm", "mac-address"])
 def test_unsupported_options_fail_with_125_naming_them(shared_pyc, bb, args, needle):
     res = shared_pyc.fail("run", "--rm", *args, bb, "true", rc=125)
     assert needle in res.err
