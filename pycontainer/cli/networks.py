@@ -11,8 +11,14 @@ from typing import Any
 
 import typer
 
-from pycontainer.cli.volumes import confirm, parse_key_values, print_inspect, write_errors
-from pycontainer.errors import PycError, UsageError
+from pycontainer.cli.volumes import (
+    confirm,
+    for_each,
+    parse_key_values,
+    print_inspect,
+    write_errors,
+)
+from pycontainer.errors import UsageError
 
 NETWORK_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
 NETWORK_HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE",
@@ -132,12 +138,7 @@ def inspect(
     if verbose:
         raise UsageError("network inspect --verbose is not supported by pyc (swarm only)")
     paths = _paths(ctx)
-    found, errors = [], []
-    for name in names:
-        try:
-            found.append(ops_networks.inspect(paths, name))
-        except PycError as exc:
-            errors.append(exc)
+    found, errors = for_each(names, lambda name: ops_networks.inspect(paths, name))
     print_inspect(found, fmt)
     write_errors(errors)
 
@@ -152,14 +153,12 @@ def rm(
     from pycontainer.ops import networks as ops_networks
 
     paths = _paths(ctx)
-    errors: list[PycError] = []
-    for name in names:
-        try:
-            if ops_networks.remove(paths, name, force):
-                sys.stdout.write(name + "\n")
-        except PycError as exc:
-            errors.append(exc)
-    write_errors(errors)
+
+    def remove(name: str) -> None:
+        if ops_networks.remove(paths, name, force):
+            sys.stdout.write(name + "\n")
+
+    write_errors(for_each(names, remove)[1])
 
 
 def prune(

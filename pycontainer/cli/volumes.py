@@ -7,6 +7,7 @@ one ops call and formats the result. Ops are imported inside the commands (start
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -58,6 +59,17 @@ def human_size(n: float) -> str:
         value /= 1000.0
         unit += 1
     return f"{value:.4g}{units[unit]}"
+
+
+def for_each(names: list[str], op: Callable[[str], Any]) -> tuple[list[Any], list[PycError]]:
+    """Docker's many-names commands: run `op` on every name, keeping results and failures."""
+    results, errors = [], []
+    for name in names:
+        try:
+            results.append(op(name))
+        except PycError as exc:
+            errors.append(exc)
+    return results, errors
 
 
 def write_errors(errors: list[PycError]) -> None:
@@ -149,12 +161,7 @@ def inspect(
     from pycontainer.ops import volumes as ops_volumes
 
     paths = _paths(ctx)
-    found, errors = [], []
-    for name in names:
-        try:
-            found.append(ops_volumes.inspect(paths, name))
-        except PycError as exc:
-            errors.append(exc)
+    found, errors = for_each(names, lambda name: ops_volumes.inspect(paths, name))
     print_inspect(found, fmt)
     write_errors(errors)
 
@@ -169,14 +176,12 @@ def rm(
     from pycontainer.ops import volumes as ops_volumes
 
     paths = _paths(ctx)
-    errors: list[PycError] = []
-    for name in names:
-        try:
-            if ops_volumes.remove(paths, name, force):
-                sys.stdout.write(name + "\n")
-        except PycError as exc:
-            errors.append(exc)
-    write_errors(errors)
+
+    def remove(name: str) -> None:
+        if ops_volumes.remove(paths, name, force):
+            sys.stdout.write(name + "\n")
+
+    write_errors(for_each(names, remove)[1])
 
 
 def prune(
