@@ -261,17 +261,24 @@ def _mkdir_v1(base: str, ctrl: str, container_id: str) -> str:
         level = os.path.join(base, PYC_LEVEL)
         try:
             for parent, path in ((base, level), (level, os.path.join(level, container_id))):
-                if _mkdir(path) and ctrl == "cpuset":
-                    _copy_cpuset(parent, path)  # a cpuset with no cpus/mems takes no tasks
+                _mkdir(path)
+                if ctrl == "cpuset":
+                    _fill_cpuset(parent, path)
             return os.path.join(level, container_id)
         except FileNotFoundError:
             continue
     raise ContainerRuntimeError(f"cannot create cgroup under {base}: it keeps disappearing")
 
 
-def _copy_cpuset(parent: str, path: str) -> None:
+def _fill_cpuset(parent: str, path: str) -> None:
+    """A v1 cpuset with no cpus/mems takes no tasks (ENOSPC): inherit the parent's.
+
+    Checked even when the directory already existed, because a concurrent `pyc` may have
+    created it and not yet filled it; writing the same value twice is harmless.
+    """
     for name in ("cpuset.cpus", "cpuset.mems"):
-        write_file(os.path.join(path, name), read_file(os.path.join(parent, name)))
+        if not read_file(os.path.join(path, name)).strip():
+            write_file(os.path.join(path, name), read_file(os.path.join(parent, name)))
 
 
 def _mkdir_v2(base: str, container_id: str, needed: set[str]) -> str:

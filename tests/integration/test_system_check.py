@@ -1,7 +1,7 @@
 """`pyc system check` on a prepared host, and as a user the host was not prepared for.
 
 pyctest has subordinate ids, the id-mapping helpers, /dev/fuse, /dev/net/tun and a delegated
-cgroup subtree (scripts/test sets all of that up). pycnosub has no subordinate ids and an ACL
+cgroup subtree (scripts/test sets all of that up). pycnosub has no subordinate ids and a group
 denying it /dev/fuse, so its check must name each of those with the administrator's fix.
 """
 

@@ -7,9 +7,11 @@ import subprocess
 import time
 from collections.abc import Callable
 
+import pytest
 from cgroup_support import COUNTER, Child, MakeCgroup, count
 
-from pycontainer.linux.cgroups import Limits
+from pycontainer.linux import cgroups
+from pycontainer.linux.cgroups import CgroupInfo, Limits
 
 M = 1024 * 1024
 ALLOCATE_100M = "data = b'x' * (100 * 1024 * 1024)\nprint('survived', flush=True)\n"
@@ -126,3 +128,28 @@ def test_update_changes_a_running_containers_limit(v1_cgroup: MakeCgroup) -> Non
     assert cg.stats()["pids"]["limit"] == 30
     cg.update(Limits(memory=32 * M))  # and lowering it again
     assert cg.stats()["memory"]["limit"] == 32 * M
+
+
+def test_cpuset_level_made_but_not_yet_filled_by_another_pyc_still_takes_tasks(
+        v1_info: CgroupInfo, v1_cgroup: MakeCgroup, child: Callable[[str], Child]) -> None:
+    # Two concurrent `pyc run`s: the first mkdirs the shared `pyc` level, the second finds it
+    # before the first has copied cpuset.cpus/mems into it. A child of an empty cpuset would
+    # refuse tasks with ENOSPC.
+    level = os.path.join(v1_info.delegated["cpuset"], cgroups.PYC_LEVEL)
+    if os.path.isdir(level):
+        if not _only_files(level):
+            pytest.skip("another container's cgroup holds the shared level")
+        os.rmdir(level)
+    os.mkdir(level)
+    assert cgroups.read_file(os.path.join(level, "cpuset.cpus")) == ""
+    cg = v1_cgroup(Limits())
+    c = child("print('in', flush=True)\n")
+    cg.add(c.pid)  # raised ENOSPC before the fix
+    c.go()
+    assert c.line() == "in"
+    assert c.wait() == 0
+    assert cgroups.read_file(os.path.join(level, "cpuset.cpus")) != ""
+
+
+def _only_files(path: str) -> bool:
+    return not any(os.path.isdir(os.path.join(path, e)) for e in os.listdir(path))
