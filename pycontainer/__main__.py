@@ -9,6 +9,13 @@ def main() -> None:
     import gc
 
     gc.disable()
+    from pycontainer.cli import fast
+
+    code = fast.main(sys.argv[1:])
+    if code is not None:  # a hot command, run without typer (short-lived: the GC stays off)
+        from pycontainer.cli.exits import exit_now
+
+        exit_now(code)
     from pycontainer.cli.app import main as cli_main
 
     sys.exit(cli_main())

@@ -7,14 +7,13 @@ container's own status.
 
 from __future__ import annotations
 
-import os
 import sys
-from dataclasses import dataclass
-from typing import NoReturn
 
 import typer
 
 from pycontainer import errors
+from pycontainer.cli import exits
+from pycontainer.cli.flags import GlobalOptions
 
 try:  # newer typer vendors click
     from typer._click import exceptions as click_exc
@@ -35,13 +34,6 @@ app = typer.Typer(
 )
 
 
-@dataclass
-class GlobalOptions:
-    root: str | None = None
-    runroot: str | None = None
-    log_level: str = "warning"
-
-
 @app.callback()
 def _global(
     ctx: typer.Context,
@@ -58,10 +50,6 @@ def _register(args: list[str]) -> None:
     commands.register(app, commands.command_name(args))
 
 
-def _print_error(message: str) -> None:
-    sys.stderr.write(f"Error: {message}\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit status (the console script exits with it). Without
     `argv` (the console script, the zipapp, `python -m pycontainer`) this process is the
@@ -76,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         if _short_lived(args):
             gc.disable()
         else:
+            gc.freeze()  # what loading made lives to the end: no collection need walk it
             gc.enable()
-        _exit(_main(args))
+        exits.exit_now(_main(args))
     return _main(argv)
 
 
@@ -98,51 +87,21 @@ def _main(args: list[str]) -> int:
     try:
         result = command.main(args=args, prog_name="pyc", standalone_mode=False)
         return result if isinstance(result, int) else 0
-    except errors.ContainerExit as exc:
-        return exc.status
-    except errors.PycError as exc:
-        _print_error(exc.message)
-        if exc.hint:
-            sys.stderr.write(f"Hint: {exc.hint}\n")
-        return exc.exit_code
     except click_exc.UsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # help was printed: not an error
             sys.stdout.write(exc.format_message().rstrip() + "\n")
             return 0
-        _print_error(exc.format_message())
+        exits.print_error(exc.format_message())
         return 125
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
         return 130
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # Output piped into `head`: not an error; keep Python from complaining at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+    except (errors.PycError, KeyboardInterrupt, BrokenPipeError) as exc:
+        code = exits.status_of(exc)
+        assert code is not None
+        return code
 
 
 def run() -> None:
     sys.exit(main())
-
-
-def _exit(code: int) -> NoReturn:
-    """Exit with `code`, skipping the interpreter's finalization when there is nothing left
-    for it to do: tearing down typer's and pyc's modules costs ~15 ms, a fifth of a `pyc exec`.
-    Normal exit when an atexit handler or a non-daemon thread waits, or a flush fails."""
-    import atexit
-    import threading
-
-    others = [t for t in threading.enumerate()
-              if t is not threading.main_thread() and not t.daemon]
-    if atexit._ncallbacks() == 0 and not others:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
-        else:
-            os._exit(code)
-    sys.exit(code)

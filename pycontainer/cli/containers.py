@@ -302,33 +302,6 @@ def rename(
 
 # -- exec / attach -------------------------------------------------------------------------
 
-EXEC_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
-
-
-def exec_(
-    ctx: typer.Context,
-    container: str = typer.Argument(..., metavar="CONTAINER"),
-    command: list[str] = typer.Argument(..., metavar="COMMAND [ARG...]"),
-    interactive: bool = typer.Option(False, "--interactive", "-i", help="Keep STDIN open."),
-    tty: bool = typer.Option(False, "--tty", "-t", help="Allocate a pseudo-TTY."),
-    detach: bool = typer.Option(False, "--detach", "-d", help="Run in the background."),
-    env: list[str] = typer.Option([], "--env", "-e", help="Set environment variables."),
-    workdir: str = typer.Option(None, "--workdir", "-w", help="Working directory."),
-    user: str = typer.Option(None, "--user", "-u", help="name|uid[:group|gid]"),
-    privileged: bool = typer.Option(False, "--privileged", help="Extended privileges."),
-    detach_keys: str = typer.Option("ctrl-p,ctrl-q", "--detach-keys", help="Detach keys."),
-) -> None:
-    """Execute a command in a running container."""
-    from pycontainer.ops import exec as ops_exec
-
-    opts = ops_exec.ExecOptions(list(command), interactive, tty, detach, list(env), workdir,
-                                user, privileged, detach_keys)
-    code = ops_exec.exec_in(_paths(ctx), container, opts)
-    if code is not None:
-        sys.stdout.flush()
-        raise ContainerExit(code)
-
-
 def attach(
     ctx: typer.Context,
     container: str = typer.Argument(..., metavar="CONTAINER"),
@@ -480,9 +453,11 @@ def cp(
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    from pycontainer.cli import exec as cli_exec
     from pycontainer.cli import run
 
     run.register(app, groups)
+    cli_exec.register(app, groups)
     grp = groups["container"]
     for verb, fn in (("start", start), ("stop", stop), ("kill", kill), ("restart", restart),
                      ("rm", rm), ("wait", wait), ("logs", logs), ("rename", rename),
@@ -492,8 +467,6 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     app.command("ps")(ps)
     for alias in ("ls", "list", "ps"):
         grp.command(alias)(ps)
-    app.command("exec", context_settings=EXEC_CONTEXT)(exec_)
-    grp.command("exec", context_settings=EXEC_CONTEXT)(exec_)
     app.command("inspect")(inspect)
     grp.command("inspect")(container_inspect)
     grp.command("exists")(exists)

@@ -3,17 +3,18 @@
 Options after the image name belong to the container's command (click's
 allow_interspersed_args=False). Docker options pyc does not implement yet are declared and
 rejected with exit 125 naming them: a silently ignored `-p` or `--memory` would be a lie.
+
+No typer at import: the flags are data (`FLAGS`), registered with typer by `register` and
+parsed without it on the fast path (`cli/fast.py`).
 """
 
-# No `from __future__ import annotations` here: typer would eval every annotation string
-# of these many-option commands on each start (~7 ms of CPU per pyc invocation).
+from __future__ import annotations
 
 import os
 import sys
 from typing import Any
 
-import typer
-
+from pycontainer.cli.flags import BOOL, INT, LIST, STR, Arg, Flag, GlobalOptions, typed_signature
 from pycontainer.errors import UsageError
 
 RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"],
@@ -27,11 +28,10 @@ UNSUPPORTED = {
 }
 
 
-def _paths(ctx: typer.Context) -> Any:
+def _paths(gopts: GlobalOptions) -> Any:
     from pycontainer import paths
 
-    opts = ctx.find_root().obj
-    return paths.resolve(opts.root, opts.runroot)
+    return paths.resolve(gopts.root, gopts.runroot)
 
 
 def _env_file(path: str) -> list[str]:
@@ -128,118 +128,119 @@ def _mount_request(params: dict[str, Any]) -> Any:
                         volumes_from=list(params["volumes_from"]))
 
 
-def run(
-    ctx: typer.Context,
-    image: str = typer.Argument(..., metavar="IMAGE"),
-    command: list[str] = typer.Argument(None, metavar="[COMMAND] [ARG...]"),
-    detach: bool = typer.Option(False, "--detach", "-d", help="Run in the background."),
-    interactive: bool = typer.Option(False, "--interactive", "-i", help="Keep STDIN open."),
-    tty: bool = typer.Option(False, "--tty", "-t", help="Allocate a pseudo-TTY."),
-    rm: bool = typer.Option(False, "--rm", help="Remove the container when it exits."),
-    name: str = typer.Option("", "--name", help="Assign a name to the container."),
-    env: list[str] = typer.Option([], "--env", "-e", help="Set environment variables."),
-    env_file: list[str] = typer.Option([], "--env-file", help="Read a file of variables."),
-    workdir: str = typer.Option(None, "--workdir", "-w", help="Working directory inside."),
-    user: str = typer.Option(None, "--user", "-u", help="name|uid[:group|gid]"),
-    group_add: list[str] = typer.Option([], "--group-add", help="Additional groups."),
-    entrypoint: str = typer.Option(None, "--entrypoint", help="Override the ENTRYPOINT."),
-    hostname: str = typer.Option(None, "--hostname", "-h", help="Container host name."),
-    label: list[str] = typer.Option([], "--label", "-l", help="Set metadata."),
-    init: bool = typer.Option(False, "--init", help="Run an init that reaps and forwards."),
-    read_only: bool = typer.Option(False, "--read-only", help="Read-only root file system."),
-    tmpfs: list[str] = typer.Option([], "--tmpfs", help="Mount a tmpfs: PATH[:OPTIONS]."),
-    cap_add: list[str] = typer.Option([], "--cap-add", help="Add Linux capabilities."),
-    cap_drop: list[str] = typer.Option([], "--cap-drop", help="Drop Linux capabilities."),
-    security_opt: list[str] = typer.Option([], "--security-opt", help="Security options."),
-    privileged: bool = typer.Option(False, "--privileged", help="All capabilities, no "
-                                    "seccomp, no masked paths (rootless: the user's rights)."),
-    ulimit: list[str] = typer.Option([], "--ulimit", help="nofile=1024:2048"),
-    stop_signal: str = typer.Option(None, "--stop-signal", help="Signal to stop with."),
-    stop_timeout: int = typer.Option(None, "--stop-timeout", help="Seconds before KILL."),
-    userns: str = typer.Option("", "--userns", help="keep-id: your uid inside."),
-    pull: str = typer.Option("missing", "--pull", help="missing, always or never."),
-    detach_keys: str = typer.Option("ctrl-p,ctrl-q", "--detach-keys", help="Detach keys."),
-    sig_proxy: bool = typer.Option(True, "--sig-proxy/--no-sig-proxy", help="Proxy signals."),
-    runtime: str = typer.Option("builtin", "--runtime", help="builtin, runc, crun or PATH."),
-    network: list[str] = typer.Option([], "--network", "--net", help="slirp4netns[:opts], "
-                                      "none, host, container:NAME or a network name."),
-    rootfs: bool = typer.Option(False, "--rootfs", help="IMAGE is a directory to run."),
-    log_driver: str = typer.Option(None, "--log-driver", help="json-file|k8s-file|none "
-                                   "(default: containers.conf [engine] log_driver, json-file)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress pull output."),
-    publish: list[str] = typer.Option([], "--publish", "-p", help="[ip:]host:ctr[/proto]."),
-    publish_all: bool = typer.Option(False, "--publish-all", "-P", help="Publish EXPOSEd "
-                                     "ports on random host ports."),
-    volume: list[str] = typer.Option([], "--volume", "-v", help="SRC:DST[:ro] or /DST."),
-    mount: list[str] = typer.Option([], "--mount", help="type=bind|volume|tmpfs,src=,dst=."),
-    volumes_from: list[str] = typer.Option([], "--volumes-from", help="Mount a container's "
-                                           "volumes: CONTAINER[:ro|rw]."),
-    memory: str = typer.Option(None, "--memory", "-m", help="Memory limit (e.g. 512m)."),
-    memory_swap: str = typer.Option(None, "--memory-swap", help="Memory plus swap; -1: "
-                                    "unlimited swap."),
-    memory_reservation: str = typer.Option(None, "--memory-reservation", help="Soft limit."),
-    cpus: str = typer.Option(None, "--cpus", help="Number of CPUs (e.g. 1.5)."),
-    cpu_shares: str = typer.Option(None, "--cpu-shares", "-c", help="Relative CPU weight."),
-    cpuset_cpus: str = typer.Option(None, "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)."),
-    cpuset_mems: str = typer.Option(None, "--cpuset-mems", help="Memory nodes allowed."),
-    pids_limit: str = typer.Option(None, "--pids-limit", help="Process limit (-1: none)."),
-    oom_score_adj: str = typer.Option(None, "--oom-score-adj", help="OOM score adjustment "
-                                      "(rootless: raise only)."),
-    dns: list[str] = typer.Option([], "--dns", help="DNS servers."),
-    dns_search: list[str] = typer.Option([], "--dns-search", help="DNS search domains."),
-    dns_option: list[str] = typer.Option([], "--dns-option", help="DNS options."),
-    add_host: list[str] = typer.Option([], "--add-host", help="name:ip in /etc/hosts."),
-    network_alias: list[str] = typer.Option([], "--network-alias", help="Network alias."),
-    mac_address: str = typer.Option(None, "--mac-address", hidden=True),
-    device: list[str] = typer.Option([], "--device", help="Host device: /dev/x[:/dev/y][:rwm]"),
-    gpus: str = typer.Option(None, "--gpus", hidden=True),
-    health_cmd: str = typer.Option(None, "--health-cmd", help="Command to check health."),
-    health_interval: str = typer.Option(None, "--health-interval",
-                                        help="Time between checks (ms|s|m|h; default 30s)."),
-    health_timeout: str = typer.Option(None, "--health-timeout",
-                                       help="Maximum time of one check (default 30s)."),
-    health_retries: int = typer.Option(None, "--health-retries",
-                                       help="Consecutive failures to report unhealthy."),
-    health_start_period: str = typer.Option(None, "--health-start-period",
-                                            help="Start period: failures do not count yet."),
-    no_healthcheck: bool = typer.Option(False, "--no-healthcheck",
-                                        help="Disable any container-specified HEALTHCHECK."),
-    platform: str = typer.Option(None, "--platform", help="os/arch[/variant] of the image."),
-    restart: str = typer.Option(None, "--restart", help="Restart policy: no, always, "
-                                "unless-stopped, on-failure[:N]."),
-    ip: str = typer.Option(None, "--ip", help="IPv4 address on the (first) network."),
-    expose: list[str] = typer.Option([], "--expose", help="Expose a port."),
-    cgroup_parent: str = typer.Option(None, "--cgroup-parent", help="Parent cgroup."),
-    sysctl: list[str] = typer.Option([], "--sysctl", help="Namespaced kernel parameter."),
-    shm_size: str = typer.Option(None, "--shm-size", help="Size of /dev/shm (default 64m)."),
-    pid: str = typer.Option(None, "--pid", help="PID namespace: host or container:NAME."),
-    ipc: str = typer.Option(None, "--ipc", help="IPC namespace: host, container:NAME, "
-                            "private, shareable or none."),
-    uts: str = typer.Option(None, "--uts", help="UTS namespace: host."),
-    log_opt: list[str] = typer.Option([], "--log-opt", help="Log driver option: max-size, "
-                                      "max-file, compress, labels, env, tag..."),
-    attach: list[str] = typer.Option([], "--attach", "-a", help="Attach to STDIN, STDOUT "
-                                     "or STDERR (default: STDOUT and STDERR)."),
-) -> None:
-    """Create and run a new container from an image."""
-    params = ctx.params
+#: `pyc run` / `pyc create`: IMAGE [COMMAND] [ARG...]; options after IMAGE are the command's
+INTERSPERSED = False
+ARGS = (Arg("image", "IMAGE"), Arg("command", "[COMMAND] [ARG...]", many=True, required=False))
+FLAGS = (
+    Flag("detach", ("--detach", "-d"), BOOL, help="Run in the background."),
+    Flag("interactive", ("--interactive", "-i"), BOOL, help="Keep STDIN open."),
+    Flag("tty", ("--tty", "-t"), BOOL, help="Allocate a pseudo-TTY."),
+    Flag("rm", ("--rm",), BOOL, help="Remove the container when it exits."),
+    Flag("name", ("--name",), STR, default="", help="Assign a name to the container."),
+    Flag("env", ("--env", "-e"), LIST, help="Set environment variables."),
+    Flag("env_file", ("--env-file",), LIST, help="Read a file of variables."),
+    Flag("workdir", ("--workdir", "-w"), STR, help="Working directory inside."),
+    Flag("user", ("--user", "-u"), STR, help="name|uid[:group|gid]"),
+    Flag("group_add", ("--group-add",), LIST, help="Additional groups."),
+    Flag("entrypoint", ("--entrypoint",), STR, help="Override the ENTRYPOINT."),
+    Flag("hostname", ("--hostname", "-h"), STR, help="Container host name."),
+    Flag("label", ("--label", "-l"), LIST, help="Set metadata."),
+    Flag("init", ("--init",), BOOL, help="Run an init that reaps and forwards."),
+    Flag("read_only", ("--read-only",), BOOL, help="Read-only root file system."),
+    Flag("tmpfs", ("--tmpfs",), LIST, help="Mount a tmpfs: PATH[:OPTIONS]."),
+    Flag("cap_add", ("--cap-add",), LIST, help="Add Linux capabilities."),
+    Flag("cap_drop", ("--cap-drop",), LIST, help="Drop Linux capabilities."),
+    Flag("security_opt", ("--security-opt",), LIST, help="Security options."),
+    Flag("privileged", ("--privileged",), BOOL,
+         help="All capabilities, no seccomp, no masked paths (rootless: the user's rights)."),
+    Flag("ulimit", ("--ulimit",), LIST, help="nofile=1024:2048"),
+    Flag("stop_signal", ("--stop-signal",), STR, help="Signal to stop with."),
+    Flag("stop_timeout", ("--stop-timeout",), INT, help="Seconds before KILL."),
+    Flag("userns", ("--userns",), STR, default="", help="keep-id: your uid inside."),
+    Flag("pull", ("--pull",), STR, default="missing", help="missing, always or never."),
+    Flag("detach_keys", ("--detach-keys",), STR, default="ctrl-p,ctrl-q", help="Detach keys."),
+    Flag("sig_proxy", ("--sig-proxy",), BOOL, default=True, off="--no-sig-proxy",
+         help="Proxy signals."),
+    Flag("runtime", ("--runtime",), STR, default="builtin", help="builtin, runc, crun or PATH."),
+    Flag("network", ("--network", "--net"), LIST,
+         help="slirp4netns[:opts], none, host, container:NAME or a network name."),
+    Flag("rootfs", ("--rootfs",), BOOL, help="IMAGE is a directory to run."),
+    Flag("log_driver", ("--log-driver",), STR,
+         help="json-file|k8s-file|none (default: containers.conf [engine] log_driver, json-file)."),
+    Flag("quiet", ("--quiet", "-q"), BOOL, help="Suppress pull output."),
+    Flag("publish", ("--publish", "-p"), LIST, help="[ip:]host:ctr[/proto]."),
+    Flag("publish_all", ("--publish-all", "-P"), BOOL,
+         help="Publish EXPOSEd ports on random host ports."),
+    Flag("volume", ("--volume", "-v"), LIST, help="SRC:DST[:ro] or /DST."),
+    Flag("mount", ("--mount",), LIST, help="type=bind|volume|tmpfs,src=,dst=."),
+    Flag("volumes_from", ("--volumes-from",), LIST,
+         help="Mount a container's volumes: CONTAINER[:ro|rw]."),
+    Flag("memory", ("--memory", "-m"), STR, help="Memory limit (e.g. 512m)."),
+    Flag("memory_swap", ("--memory-swap",), STR, help="Memory plus swap; -1: unlimited swap."),
+    Flag("memory_reservation", ("--memory-reservation",), STR, help="Soft limit."),
+    Flag("cpus", ("--cpus",), STR, help="Number of CPUs (e.g. 1.5)."),
+    Flag("cpu_shares", ("--cpu-shares", "-c"), STR, help="Relative CPU weight."),
+    Flag("cpuset_cpus", ("--cpuset-cpus",), STR, help="CPUs allowed (0-3, 0,1)."),
+    Flag("cpuset_mems", ("--cpuset-mems",), STR, help="Memory nodes allowed."),
+    Flag("pids_limit", ("--pids-limit",), STR, help="Process limit (-1: none)."),
+    Flag("oom_score_adj", ("--oom-score-adj",), STR,
+         help="OOM score adjustment (rootless: raise only)."),
+    Flag("dns", ("--dns",), LIST, help="DNS servers."),
+    Flag("dns_search", ("--dns-search",), LIST, help="DNS search domains."),
+    Flag("dns_option", ("--dns-option",), LIST, help="DNS options."),
+    Flag("add_host", ("--add-host",), LIST, help="name:ip in /etc/hosts."),
+    Flag("network_alias", ("--network-alias",), LIST, help="Network alias."),
+    Flag("mac_address", ("--mac-address",), STR, hidden=True),
+    Flag("device", ("--device",), LIST, help="Host device: /dev/x[:/dev/y][:rwm]"),
+    Flag("gpus", ("--gpus",), STR, hidden=True),
+    Flag("health_cmd", ("--health-cmd",), STR, help="Command to check health."),
+    Flag("health_interval", ("--health-interval",), STR,
+         help="Time between checks (ms|s|m|h; default 30s)."),
+    Flag("health_timeout", ("--health-timeout",), STR,
+         help="Maximum time of one check (default 30s)."),
+    Flag("health_retries", ("--health-retries",), INT,
+         help="Consecutive failures to report unhealthy."),
+    Flag("health_start_period", ("--health-start-period",), STR,
+         help="Start period: failures do not count yet."),
+    Flag("no_healthcheck", ("--no-healthcheck",), BOOL,
+         help="Disable any container-specified HEALTHCHECK."),
+    Flag("platform", ("--platform",), STR, help="os/arch[/variant] of the image."),
+    Flag("restart", ("--restart",), STR,
+         help="Restart policy: no, always, unless-stopped, on-failure[:N]."),
+    Flag("ip", ("--ip",), STR, help="IPv4 address on the (first) network."),
+    Flag("expose", ("--expose",), LIST, help="Expose a port."),
+    Flag("cgroup_parent", ("--cgroup-parent",), STR, help="Parent cgroup."),
+    Flag("sysctl", ("--sysctl",), LIST, help="Namespaced kernel parameter."),
+    Flag("shm_size", ("--shm-size",), STR, help="Size of /dev/shm (default 64m)."),
+    Flag("pid", ("--pid",), STR, help="PID namespace: host or container:NAME."),
+    Flag("ipc", ("--ipc",), STR,
+         help="IPC namespace: host, container:NAME, private, shareable or none."),
+    Flag("uts", ("--uts",), STR, help="UTS namespace: host."),
+    Flag("log_opt", ("--log-opt",), LIST,
+         help="Log driver option: max-size, max-file, compress, labels, env, tag..."),
+    Flag("attach", ("--attach", "-a"), LIST,
+         help="Attach to STDIN, STDOUT or STDERR (default: STDOUT and STDERR)."),
+)
+
+
+def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
     for key, flag in UNSUPPORTED.items():
         value = params.get(key)
         if value:
             raise UsageError(f"pyc does not support {flag} yet")
-    creating = ctx.info_name == "create"
-    streams = _attach_streams(params["attach"], detach)
+    creating = verb == "create"
+    streams = _attach_streams(params["attach"], params["detach"])
+    paths = _paths(gopts)
     if params["log_driver"] is None:
-        params["log_driver"] = _default_log_driver(ctx)
-    opts = _create_options(params, image, command or [], rootfs)
-    paths = _paths(ctx)
+        params["log_driver"] = _default_log_driver(paths)
+    opts = _create_options(params, params["image"], params["command"] or [], params["rootfs"])
     _limits(opts.spec, params, paths)
     if creating:
         from pycontainer.ops.create import create
 
         sys.stdout.write(create(paths, opts) + "\n")
         return
-    _run(paths, opts, detach, detach_keys, sig_proxy, streams)
+    _run(paths, opts, params["detach"], params["detach_keys"], params["sig_proxy"], streams)
 
 
 def _restart(params: dict[str, Any]) -> str:
@@ -259,10 +260,10 @@ def _healthcheck(params: dict[str, Any]) -> dict[str, Any]:
                         params["health_start_period"], params["no_healthcheck"])
 
 
-def _default_log_driver(ctx: typer.Context) -> str:
+def _default_log_driver(paths: Any) -> str:
     from pycontainer import config
 
-    return config.load_engine(_paths(ctx).config).log_driver
+    return config.load_engine(paths.config).log_driver
 
 
 def _attach_streams(values: list[str], detach: bool) -> tuple[str, ...]:
@@ -376,13 +377,24 @@ def _device(text: str) -> dict[str, str]:
 
 def _limits(spec: Any, params: dict[str, Any], paths: Any) -> None:
     """--memory, --cpus, ... (cli/stats.py): checked against the host's cgroups now."""
-    from pycontainer.cli.stats import limit_flags
     from pycontainer.ops import limits
 
     plan = limits.plan(paths, limit_flags(params), spec.cgroup_parent)
     spec.resources, spec.oom_score_adj = plan.resources, plan.oom_score_adj
     for warning in plan.warnings:
         sys.stderr.write(f"WARNING: {warning}\n")
+
+
+#: the limit flags of run/create/update, by parameter name (`update` shares them)
+LIMIT_KEYS = ("memory", "memory_swap", "memory_reservation", "cpus", "cpu_shares",
+              "cpuset_cpus", "cpuset_mems", "pids_limit", "oom_score_adj")
+
+
+def limit_flags(params: dict[str, Any]) -> Any:
+    """The limit flags of `run`/`create`/`update` as `ops.limits.LimitFlags`."""
+    from pycontainer.ops.limits import LimitFlags
+
+    return LimitFlags(**{k: params.get(k) for k in LIMIT_KEYS})
 
 
 def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool,
@@ -402,7 +414,13 @@ def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool,
     raise ContainerExit(report.exit_code)
 
 
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+def run(ctx: Any, **params: Any) -> None:
+    """Create and run a new container from an image."""
+    command(ctx.params, ctx.info_name, ctx.find_root().obj)
+
+
+def register(app: Any, groups: dict[str, Any]) -> None:
+    typed_signature(run, FLAGS, ARGS)
     for verb in ("run", "create"):
         app.command(verb, context_settings=RUN_CONTEXT)(run)
         groups["container"].command(verb, context_settings=RUN_CONTEXT)(run)

@@ -17,9 +17,7 @@ STATS_HEADERS = {"ID": "CONTAINER ID", "Name": "NAME", "Container": "CONTAINER",
                  "CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %",
                  "NetIO": "NET I/O", "BlockIO": "BLOCK I/O", "PIDs": "PIDS"}
 _BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
-#: the run/create flags this module parses, by ctx.params key
-LIMIT_KEYS = ("memory", "memory_swap", "memory_reservation", "cpus", "cpu_shares",
-              "cpuset_cpus", "cpuset_mems", "pids_limit", "oom_score_adj")
+
 
 
 def _paths(ctx: typer.Context) -> Any:
@@ -108,13 +106,6 @@ def unpause(ctx: typer.Context,
     _each(containers, lambda ref: ops_update.unpause(paths, ref))
 
 
-def limit_flags(params: dict[str, Any]) -> Any:
-    """The limit flags of `run`/`create`/`update` as `ops.limits.LimitFlags`."""
-    from pycontainer.ops.limits import LimitFlags
-
-    return LimitFlags(**{k: params.get(k) for k in LIMIT_KEYS})
-
-
 def update(
     ctx: typer.Context,
     containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
@@ -130,6 +121,7 @@ def update(
 ) -> None:
     """Update configuration of one or more containers."""
     from pycontainer.cli.containers import _each
+    from pycontainer.cli.run import LIMIT_KEYS, limit_flags
     from pycontainer.errors import UsageError
     from pycontainer.ops import update as ops_update
 

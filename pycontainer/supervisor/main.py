@@ -509,7 +509,10 @@ def serve(cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | Non
           launch_in_process: bool = False) -> int:
     import gc
 
-    gc.enable()  # a supervisor forked from the CLI inherits its collector switched off
+    # A supervisor forked from the CLI inherits its collector switched off and every object
+    # the CLI made since: frozen first, or the first collection walks them all (~10 ms).
+    gc.freeze()
+    gc.enable()
     detach_stdio(os.path.join(cfg.run_dir, "supervisor.log"))
     _signal.signal(_signal.SIGHUP, _signal.SIG_IGN)
     _signal.signal(_signal.SIGPIPE, _signal.SIG_IGN)

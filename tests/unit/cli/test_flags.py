@@ -1,0 +1,128 @@
+"""The fast path's parser (cli/flags.py) reads every argument list as typer does, or leaves it
+to typer; the typer signatures are built from the same flag tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import typer
+
+from pycontainer.cli import app as app_module
+from pycontainer.cli import commands, fast
+from pycontainer.cli import exec as cli_exec
+from pycontainer.cli import run as cli_run
+from pycontainer.cli.flags import flag_values
+
+try:
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover
+    import click.exceptions as click_exc  # type: ignore[no-redef]
+
+
+def typer_params(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """(verb, ctx.params) as typer parses `pyc ARGV`, or None for a usage error."""
+    root = typer.main.get_command(fresh_app(commands.command_name(argv)))
+    try:
+        ctx = root.make_context("pyc", list(argv))
+        group: Any = root
+        name, cmd, rest = group.resolve_command(ctx, ctx._protected_args + ctx.args)
+        if name == "container":
+            sub = cmd.make_context(name, rest, parent=ctx)
+            name, cmd, rest = cmd.resolve_command(sub, sub._protected_args + sub.args)
+            ctx = sub
+        sub_ctx = cmd.make_context(name, rest, parent=ctx)
+    except (click_exc.UsageError, typer.Exit):  # --help raises typer.Exit
+        return None
+    return name, sub_ctx.params
+
+
+def fresh_app(name: str | None) -> typer.Typer:
+    app = typer.Typer(context_settings=app_module.CONTEXT, rich_markup_mode=None)
+    app.callback()(app_module._global)
+    commands.register(app, name)
+    return app
+
+
+def normal(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple | list) else v for k, v in params.items()}
+
+
+AGREE = [
+    ["run", "busybox"],
+    ["run", "--rm", "busybox", "true"],
+    ["run", "-it", "--rm", "busybox", "sh", "-c", "echo hi"],
+    ["run", "-dit", "--name", "web", "-p", "8080:80", "-p80", "busybox", "httpd", "-f"],
+    ["run", "-dp8080:80", "busybox"],
+    ["run", "-dp", "8080:80", "busybox"],
+    ["run", "--name=web", "--env=A=1", "-e", "B=2", "-eC=3", "busybox", "env"],
+    ["run", "--rm", "busybox", "--rm", "-d"],  # options after IMAGE are the command's
+    ["run", "--", "busybox", "ls"],
+    ["run", "--no-sig-proxy", "--sig-proxy", "--no-sig-proxy", "busybox"],
+    ["run", "--stop-timeout", "5", "--health-retries=-1", "busybox"],
+    ["run", "--name", "-x", "busybox"],  # a value may start with a dash
+    ["run", "--net", "none", "--network", "host", "-v", "/a:/b", "-v/c:/d", "busybox"],
+    ["run", "-h", "box", "-u", "1000:1000", "-w", "/tmp", "-m", "64m", "-c", "512", "busybox"],
+    ["--root", "/r", "--runroot=/rr", "run", "-q", "busybox", "-"],
+    ["--log-level", "debug", "container", "run", "-a", "stdout", "busybox"],
+    ["create", "--name", "c1", "-l", "a=b", "--label", "c", "busybox", "sleep", "1"],
+    ["container", "create", "busybox"],
+    ["exec", "ctr", "true"],
+    ["exec", "-it", "ctr", "sh"],
+    ["exec", "-e", "A=1", "--env=B", "-w/tmp", "-u", "0", "-d", "ctr", "ls", "-l", "--all"],
+    ["exec", "--privileged", "--detach-keys", "ctrl-x", "ctr", "--", "x"],
+    ["container", "exec", "ctr", "id"],
+]
+
+
+@pytest.mark.parametrize("argv", AGREE, ids=" ".join)
+def test_the_fast_parser_gives_typers_parameters(argv: list[str]) -> None:
+    split = fast.split_globals(argv)
+    assert split is not None
+    gopts, verb, rest = split
+    module: Any = cli_exec if verb == "exec" else cli_run
+    mine = flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED)
+    theirs = typer_params(argv)
+    assert theirs is not None and mine is not None
+    assert theirs[0] == verb
+    assert normal(mine) == normal(theirs[1])
+
+
+LEFT_TO_TYPER = [
+    ["run"],  # missing IMAGE: typer's message
+    ["run", "--bogus", "busybox"],
+    ["run", "-Z", "busybox"],
+    ["run", "--rm=true", "busybox"],  # click: a flag takes no value
+    ["run", "--stop-timeout", "soon", "busybox"],
+    ["run", "--name"],  # the value is missing
+    ["run", "--help"],
+    ["exec", "ctr"],  # exec needs a command
+]
+
+
+@pytest.mark.parametrize("argv", LEFT_TO_TYPER, ids=" ".join)
+def test_what_the_fast_parser_cannot_read_goes_to_typer(argv: list[str]) -> None:
+    split = fast.split_globals(argv)
+    assert split is not None
+    _, verb, rest = split
+    module: Any = cli_exec if verb == "exec" else cli_run
+    assert flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED) is None
+    assert typer_params(argv) is None  # a usage error or help, which typer prints
+
+
+@pytest.mark.parametrize("argv", [
+    ["ps"], ["--help"], [], ["--bogus", "run", "x"], ["--root"], ["container", "ls"],
+    ["images", "run"],
+], ids=" ".join)
+def test_other_commands_are_not_fast(argv: list[str]) -> None:
+    assert fast.split_globals(argv) is None
+    assert fast.main(argv) is None
+
+
+def test_typer_sees_every_flag_of_the_tables() -> None:
+    for verb, module in (("run", cli_run), ("exec", cli_exec)):
+        root: Any = typer.main.get_command(fresh_app(verb))
+        cmd = root.get_command(root.make_context("pyc", [verb]), verb)
+        spellings = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
+        declared = {d for f in module.FLAGS for d in (*f.decls, *([f.off] if f.off else []))}
+        assert declared <= spellings
