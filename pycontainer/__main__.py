@@ -1,24 +1,10 @@
 """`python -m pycontainer`, the `pyc` console script and the zipapp entry point."""
 
-import sys
-
 
 def main() -> None:
-    # The cyclic collector stays off while typer and pyc load (its passes are 3-8 ms of every
-    # command); cli.app.main turns it back on for commands that may run long.
-    import gc
+    from pycontainer.cli.entry import main as entry_main
 
-    gc.disable()
-    from pycontainer.cli import fast
-
-    code = fast.main(sys.argv[1:])
-    if code is not None:  # a hot command, run without typer (short-lived: the GC stays off)
-        from pycontainer.cli.exits import exit_now
-
-        exit_now(code)
-    from pycontainer.cli.app import main as cli_main
-
-    sys.exit(cli_main())
+    entry_main()
 
 
 if __name__ == "__main__":

@@ -43,6 +43,9 @@ def exit_now(code: int) -> NoReturn:
     import atexit
     import threading
 
+    from pycontainer import dccache
+
+    dccache.save()
     others = [t for t in threading.enumerate()
               if t is not threading.main_thread() and not t.daemon]
     if atexit._ncallbacks() == 0 and not others:

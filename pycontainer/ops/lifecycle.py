@@ -438,22 +438,36 @@ def _delete_trash(paths: Paths, c: Container, trash: Any) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
+#: detached children of _in_background not reaped yet
+_background: list[int] = []
+
+
 def _in_background(work: Any) -> None:
-    """Run `work` in a detached grandchild holding none of our descriptors."""
+    """Run `work` in a detached child holding none of our descriptors. It is not waited for
+    (`run --rm` returns at once): reaped at the next call here or, once this short-lived
+    process has exited, by init. One fork, not a daemon's two: ~2 ms less."""
+    _reap_background()
     pid = os.fork()
-    if pid == 0:  # pragma: no cover - the intermediate child
+    if pid == 0:  # pragma: no cover - the child
         try:
             os.setsid()
-            if os.fork() == 0:
-                null = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(null, fd)
-                os.closerange(3, 65536)
-                with contextlib.suppress(BaseException):
-                    work()
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            os.closerange(3, 65536)
+            with contextlib.suppress(BaseException):
+                work()
         finally:
             os._exit(0)
-    os.waitpid(pid, 0)
+    _background.append(pid)
+
+
+def _reap_background() -> None:
+    for pid in list(_background):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue
+        _background.remove(pid)
 
 
 def _wait_gone(pid: int, timeout: float = 5.0) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[2] / "pycontainer"
 
-BASE = {"errors", "paths", "config", "oci", "selfexec", "__init__"}
+BASE = {"errors", "paths", "config", "oci", "selfexec", "dccache", "__init__"}
 COMPONENTS = {"images", "registry", "storage", "containers", "runtime", "supervisor", "network",
               "build", "volumes"}
 # Component -> the sibling components it may use (the seams named in the architecture doc).
