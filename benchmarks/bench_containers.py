@@ -11,8 +11,11 @@ Cases (bench.py's framework: fresh storage per case and engine, medians):
                                                      so stop uses -t 0 on both engines)
     exec            exec CTR true                    in a running container
     ps-a-50         ps -a with 50 containers
-    supervisor-rss  resident memory (KiB) of the per-container supervisor: pyc's vs conmon
-                    (conmon + podman's share: the catatonit pause process, divided by n)
+    supervisor-rss  resident memory (kB) of the per-container supervisor: pyc's vs conmon
+    idle-rss-p      resident memory (kB) of everything an idle `run -d -p` container adds
+                    outside itself: pyc's supervisor and slirp4netns; podman's conmon,
+                    slirp4netns and rootlessport (podman's shared catatonit pause process
+                    is left out: it serves every container)
 
 Images are pulled in setup: no case times a pull.
 """
@@ -20,6 +23,7 @@ Images are pulled in setup: no case times a pull.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -113,7 +117,60 @@ def supervisor_rss(engine: Engine, n: int, warmup: int) -> bench.Timing:
     return t
 
 
-COMPOUND = {"run-d-stop": run_d_stop, "supervisor-rss": supervisor_rss}
+def _host_pids(uid: int) -> set[int]:
+    """This user's processes in our PID namespace (the containers' own are in theirs)."""
+    mine = os.readlink("/proc/self/ns/pid")
+    pids = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{name}").st_uid == uid and \
+                    os.readlink(f"/proc/{name}/ns/pid") == mine:
+                pids.add(int(name))
+        except OSError:
+            continue
+    return pids
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def idle_rss_p(engine: Engine, n: int, warmup: int) -> bench.Timing:
+    """Per container with a published port: the RSS of the helper processes it added."""
+    t = bench.Timing(engine.name)
+    uid = os.getuid()
+    try:
+        engine.run("pull", BUSYBOX)
+        engine.run("run", "--rm", BUSYBOX, "true")  # podman's pause process exists now
+        for _ in range(max(n, 1)):
+            before = _host_pids(uid)
+            cid = engine.run("run", "-d", "-p", f"{free_port()}:80", BUSYBOX,
+                             "sleep", "300").stdout.strip()
+            time.sleep(0.5)
+            added = [p for p in _host_pids(uid) - before if _comm(p) != "catatonit"]
+            t.times.append(sum(_rss_kib(p) for p in added) / 1000.0)  # shown as "ms"
+            engine.run("rm", "-f", cid)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        t.error = str(exc)
+    return t
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+COMPOUND = {"run-d-stop": run_d_stop, "supervisor-rss": supervisor_rss,
+            "idle-rss-p": idle_rss_p}
 
 
 def main(argv: list[str]) -> int:
@@ -144,7 +201,7 @@ def main(argv: list[str]) -> int:
         rows.append((name, timings[0], timings[1]))
     if rows:
         print()
-        print("(supervisor-rss is in MB, not ms)")
+        print("(supervisor-rss and idle-rss-p are resident kB, not ms)")
         print(bench.table(rows))
         code = code or int(any(p.error or q.error for _, p, q in rows))
     return code
