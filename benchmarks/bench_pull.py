@@ -58,6 +58,9 @@ def run_once(prefix: list[str], pull: list[str],
     state = ["--root", str(base / "root"), "--runroot", str(base / "run")]
     cleanups.append((prefix, base))
     try:
+        # The previous run's store (either engine's, a few hundred MB) is still being written
+        # back; each pull starts on a quiet disk instead of paying for the last one.
+        os.sync()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         res = subprocess.run([*prefix, *state, *pull], capture_output=True, text=True)

@@ -88,11 +88,28 @@ def test_the_fast_parser_gives_typers_parameters(argv: list[str]) -> None:
     assert normal(mine) == normal(theirs[1])
 
 
+@pytest.mark.parametrize(("argv", "key", "value"), [
+    (["run", "--rm=true", "busybox"], "rm", True),
+    (["run", "--rm=false", "busybox"], "rm", False),
+    (["run", "-d", "--detach=0", "busybox"], "detach", False),
+    (["run", "--sig-proxy=False", "busybox"], "sig_proxy", False),
+    (["exec", "--interactive=T", "ctr", "sh"], "interactive", True),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
+def test_booleans_take_docker_true_and_false(argv: list[str], key: str, value: bool) -> None:
+    split = fast.split_globals(argv)
+    assert split is not None
+    _, verb, rest = split
+    module: Any = cli_exec if verb == "exec" else cli_run
+    params = flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED)
+    assert params is not None and params[key] is value
+
+
 LEFT_TO_TYPER = [
     ["run"],  # missing IMAGE: typer's message
     ["run", "--bogus", "busybox"],
     ["run", "-Z", "busybox"],
-    ["run", "--rm=true", "busybox"],  # click: a flag takes no value
+    ["run", "--rm=yes", "busybox"],  # neither Go's bool nor click's
+    ["run", "--no-sig-proxy=true", "busybox"],
     ["run", "--stop-timeout", "soon", "busybox"],
     ["run", "--name"],  # the value is missing
     ["run", "--help"],
