@@ -95,9 +95,14 @@ def build(
         stdin=sys.stdin.buffer if "-" in (context, file) else None)
     report = ops_build.run_build(_paths(ctx), opts, None if quiet else sys.stdout)
     hex_id = report.image_id.split(":", 1)[-1]
-    if not quiet:
-        for name in report.names:
-            sys.stdout.write(f"Successfully tagged {name}\n")
+    if quiet:  # Docker's `build -q`: the image id with its algorithm, alone
+        sys.stdout.write(f"sha256:{hex_id}\n")
+        return
+    from pycontainer.oci.reference import familiar
+
+    for name in report.names:  # as Docker shows it: myapp:1, not docker.io/library/myapp:1
+        repo, _, version = name.rpartition(":")
+        sys.stdout.write(f"Successfully tagged {familiar(repo)}:{version}\n")
     sys.stdout.write(hex_id + "\n")
 
 
