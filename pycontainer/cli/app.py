@@ -8,6 +8,7 @@ container's own status.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -85,6 +86,7 @@ def _main(args: list[str]) -> int:
     _register(args)
     command = typer.main.get_command(app)
     try:
+        args = docker_booleans(command, args)
         result = command.main(args=args, prog_name="pyc", standalone_mode=False)
         return result if isinstance(result, int) else 0
     except click_exc.UsageError as exc:
@@ -101,6 +103,47 @@ def _main(args: list[str]) -> int:
         code = exits.status_of(exc)
         assert code is not None
         return code
+
+
+def docker_booleans(root: Any, args: list[str]) -> list[str]:
+    """Docker's (Go's) `--all=true` / `--force=false` for click's value-less flags: the
+    leaf command's boolean options rewritten to their bare (or `--no-`) spelling. Only its
+    own options: not what follows `--` or a command's arguments (`run IMAGE CMD...`)."""
+    from pycontainer.cli.flags import go_bool
+
+    cmd, start = root, len(args)
+    for i, arg in enumerate(args):  # down the command path: `pyc [opts] container ls ...`
+        if arg.startswith("-") or (i and _takes_value(cmd, args[i - 1])):
+            continue
+        sub = cmd.get_command(None, arg) if hasattr(cmd, "get_command") else None
+        if sub is None:
+            break
+        cmd, start = sub, i + 1
+    flags = {o: p for p in cmd.params if getattr(p, "is_flag", False) for o in p.opts}
+    interspersed = cmd.context_settings.get("allow_interspersed_args",
+                                            cmd.allow_interspersed_args)
+    out = args[:start]
+    for i in range(start, len(args)):
+        arg = args[i]
+        if _takes_value(cmd, args[i - 1]):
+            out.append(arg)
+            continue
+        if arg == "--" or (not arg.startswith("-") and not interspersed):
+            return out + args[i:]
+        name, eq, value = arg.partition("=")
+        truth = go_bool(value) if eq and name in flags else None
+        if truth is None:
+            out.append(arg)
+        elif truth:
+            out.append(name)
+        elif flags[name].secondary_opts:
+            out.append(flags[name].secondary_opts[0])
+    return out
+
+
+def _takes_value(cmd: Any, arg: str) -> bool:
+    return any(arg in p.opts and not getattr(p, "is_flag", True) for p in cmd.params
+               if getattr(p, "opts", None) and p.param_type_name == "option")
 
 
 def run() -> None:

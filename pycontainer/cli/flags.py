@@ -23,6 +23,11 @@ _GO_BOOL: dict[str, bool] = {**dict.fromkeys(("1", "t", "T", "TRUE", "true", "Tr
                             **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False)}
 
 
+def go_bool(value: str) -> bool | None:
+    """Go's strconv.ParseBool, which Docker's boolean flags take after `=`; None if neither."""
+    return _GO_BOOL.get(value)
+
+
 class Flag:
     """One option: `name` is its key in the parameters, `decls` its spellings (long first),
     `off` the spelling that sets a boolean flag to False (`--no-sig-proxy`)."""

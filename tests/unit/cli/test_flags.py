@@ -143,3 +143,21 @@ def test_typer_sees_every_flag_of_the_tables() -> None:
         spellings = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
         declared = {d for f in module.FLAGS for d in (*f.decls, *([f.off] if f.off else []))}
         assert declared <= spellings
+
+
+@pytest.mark.parametrize(("argv", "want"), [
+    (["ps", "--all=true"], ["ps", "--all"]),
+    (["ps", "-q", "--all=false"], ["ps", "-q"]),
+    (["--root", "/r", "container", "ls", "--all=1", "--no-trunc=F"],
+     ["--root", "/r", "container", "ls", "--all"]),
+    (["rm", "--force=true", "a", "b"], ["rm", "--force", "a", "b"]),
+    (["attach", "--sig-proxy=false", "c"], ["attach", "--no-sig-proxy", "c"]),
+    (["ps", "--all=maybe"], ["ps", "--all=maybe"]),  # left for click to refuse
+    (["ps", "--filter", "--all=true"], ["ps", "--filter", "--all=true"]),  # a value
+    (["run", "--bogus", "img", "sh", "--rm=true"],  # the container's command is its own
+     ["run", "--bogus", "img", "sh", "--rm=true"]),
+    (["exec", "-i=true", "c", "--", "--rm=true"], ["exec", "-i", "c", "--", "--rm=true"]),
+], ids=lambda v: " ".join(v))
+def test_typer_commands_take_docker_booleans(argv: list[str], want: list[str]) -> None:
+    root = typer.main.get_command(fresh_app(commands.command_name(argv)))
+    assert app_module.docker_booleans(root, argv) == want
