@@ -36,6 +36,10 @@ def _tls(value: str | None) -> bool | None:
 
 # -- pull / push -------------------------------------------------------------------------------
 
+#: Docker's --disable-content-trust (default true); =false asks for signature checks
+CONTENT_TRUST = "--disable-content-trust/--no-disable-content-trust"
+
+
 def pull(
     ctx: typer.Context,
     name: str = typer.Argument(..., metavar="NAME[:TAG|@DIGEST]"),
@@ -44,14 +48,15 @@ def pull(
     platform: str = typer.Option("", "--platform", help="os/arch[/variant] to pull."),
     tls_verify: str = typer.Option(None, "--tls-verify", help=TLS_HELP),
     authfile: str = typer.Option(None, "--authfile", help="Path of the auth file."),
-    content_trust: bool = typer.Option(True, "--disable-content-trust", hidden=True,
+    content_trust: bool = typer.Option(True, CONTENT_TRUST, hidden=True,
                                        help="Accepted for Docker scripts: pyc never "
                                             "verifies signatures."),
 ) -> None:
     """Download an image from a registry."""
+    from pycontainer.cli.run import refuse_content_trust
     from pycontainer.ops import pull as ops_pull
 
-    del content_trust  # Docker's default (true): signatures are not verified
+    refuse_content_trust(content_trust)
 
     last = name.rsplit("/", 1)[-1]
     if not quiet and not all_tags and ":" not in last and "@" not in last:
@@ -71,10 +76,14 @@ def push(
     all_tags: bool = typer.Option(False, "--all-tags", "-a", help="Push every tag of NAME."),
     tls_verify: str = typer.Option(None, "--tls-verify", help=TLS_HELP),
     authfile: str = typer.Option(None, "--authfile", help="Path of the auth file."),
+    content_trust: bool = typer.Option(True, CONTENT_TRUST, hidden=True,
+                                       help="Accepted for Docker scripts: pyc never signs."),
 ) -> None:
     """Upload an image to a registry."""
+    from pycontainer.cli.run import refuse_content_trust
     from pycontainer.ops import push as ops_push
 
+    refuse_content_trust(content_trust)
     opts = ops_push.PushOptions(name, destination or "", all_tags, _tls(tls_verify), authfile)
     ops_push.push(_paths(ctx), opts, None if quiet else sys.stdout)
 

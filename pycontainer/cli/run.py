@@ -34,20 +34,32 @@ def _paths(gopts: GlobalOptions) -> Any:
     return paths.resolve(gopts.root, gopts.runroot)
 
 
-def _env_file(path: str) -> list[str]:
+def refuse_content_trust(disabled: bool) -> None:
+    """Docker's --disable-content-trust is true by default; false asks for signed images."""
+    if not disabled:
+        raise UsageError("pyc does not verify image signatures (Docker Content Trust): "
+                         "--disable-content-trust=false is not supported")
+
+
+def _lines(path: str) -> list[str]:
+    """The lines of an --env-file / --label-file that say something (no blanks, no #)."""
     try:
         with open(path) as f:
             lines = f.read().splitlines()
     except OSError as exc:
         raise UsageError(f"open {path}: {exc.strerror}") from None
+    return [x.strip() for x in lines if x.strip() and not x.strip().startswith("#")]
+
+
+def _env_file(path: str) -> list[str]:
     out = []
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+    for line in _lines(path):
         key, sep, _ = line.partition("=")
-        # Docker: a bare NAME in an env file takes the value from the environment
-        out.append(line if sep else f"{key}={os.environ.get(key, '')}")
+        # Docker: a bare NAME in an env file takes the value from the environment, if set
+        if sep:
+            out.append(line)
+        elif key in os.environ:
+            out.append(f"{key}={os.environ[key]}")
     return out
 
 
@@ -145,6 +157,11 @@ FLAGS = (
     Flag("entrypoint", ("--entrypoint",), STR, help="Override the ENTRYPOINT."),
     Flag("hostname", ("--hostname", "-h"), STR, help="Container host name."),
     Flag("label", ("--label", "-l"), LIST, help="Set metadata."),
+    Flag("label_file", ("--label-file",), LIST, help="Read a file of labels."),
+    Flag("cidfile", ("--cidfile",), STR, help="Write the container ID to the file."),
+    Flag("disable_content_trust", ("--disable-content-trust",), BOOL, default=True,
+         off="--no-disable-content-trust", hidden=True,
+         help="Accepted for Docker scripts: pyc never verifies signatures."),
     Flag("init", ("--init",), BOOL, help="Run an init that reaps and forwards."),
     Flag("read_only", ("--read-only",), BOOL, help="Read-only root file system."),
     Flag("tmpfs", ("--tmpfs",), LIST, help="Mount a tmpfs: PATH[:OPTIONS]."),
@@ -187,7 +204,7 @@ FLAGS = (
          help="OOM score adjustment (rootless: raise only)."),
     Flag("dns", ("--dns",), LIST, help="DNS servers."),
     Flag("dns_search", ("--dns-search",), LIST, help="DNS search domains."),
-    Flag("dns_option", ("--dns-option",), LIST, help="DNS options."),
+    Flag("dns_option", ("--dns-option", "--dns-opt"), LIST, help="DNS options."),
     Flag("add_host", ("--add-host",), LIST, help="name:ip in /etc/hosts."),
     Flag("network_alias", ("--network-alias",), LIST, help="Network alias."),
     Flag("mac_address", ("--mac-address",), STR, hidden=True),
@@ -228,6 +245,7 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
         value = params.get(key)
         if value:
             raise UsageError(f"pyc does not support {flag} yet")
+    refuse_content_trust(params["disable_content_trust"])
     creating = verb == "create"
     streams = _attach_streams(params["attach"], params["detach"])
     paths = _paths(gopts)
@@ -293,7 +311,8 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
         entrypoint=None if entry is None else ([entry] if entry else []),
         env=env, workdir=params["workdir"], user=params["user"],
         group_add=params["group_add"], hostname=params["hostname"],
-        labels=_labels(params["label"]), tty=params["tty"],
+        labels=_labels([x for path in params["label_file"] for x in _lines(path)]
+                       + list(params["label"])), tty=params["tty"],
         interactive=params["interactive"], init=params["init"],
         read_only=params["read_only"], tmpfs=_tmpfs(params["tmpfs"]),
         cap_add=params["cap_add"], cap_drop=params["cap_drop"],
@@ -313,7 +332,7 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
         from pycontainer.oci.image import Platform
 
         Platform.parse(params["platform"])  # a bad value fails before anything is created
-    return CreateOptions(platform=params["platform"] or "",
+    return CreateOptions(platform=params["platform"] or "", cidfile=params["cidfile"] or "",
                          spec=spec, runtime=params["runtime"], pull=params["pull"],
                          rootfs=image if rootfs else None, log_driver=params["log_driver"],
                          log_opts=log_opts, progress=progress, network=_network_request(params),

@@ -6,6 +6,7 @@ rootfs left as a plan that the launcher mounts inside the container's own namesp
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ class CreateOptions:
     volumes: Any = None
     #: --platform: the image must be of it (pulled for it when the stored one is not)
     platform: str = ""
+    #: --cidfile: claimed before anything is made, the id written once the container exists
+    cidfile: str = ""
 
 
 @dataclass
@@ -145,6 +148,34 @@ def init_binary() -> str:
 
 def create(paths: Paths, opts: CreateOptions) -> str:
     """Create the container; returns its full id. Nothing runs yet."""
+    if not opts.cidfile:
+        return _create(paths, opts)
+    cidfile = _claim_cidfile(opts.cidfile)
+    try:
+        cid = _create(paths, opts)
+        os.write(cidfile, cid.encode())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(opts.cidfile)
+        raise
+    finally:
+        os.close(cidfile)
+    return cid
+
+
+def _claim_cidfile(path: str) -> int:
+    """Docker's rule: an existing file is another container's; refuse before creating."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        raise UsageError(f"Container ID file found, make sure the other container isn't "
+                         f"running or delete {path}") from None
+    except OSError as exc:
+        raise UsageError(f"failed to create the container ID file: {exc.strerror}: "
+                         f"{path}") from None
+
+
+def _create(paths: Paths, opts: CreateOptions) -> str:
     from pycontainer.ops import mounts, netsetup
 
     spec = opts.spec

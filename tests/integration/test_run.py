@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
@@ -82,6 +83,69 @@ def test_env_file_and_entrypoint(shared_pyc, bb, tmp_path):
     res = shared_pyc.ok("run", "--rm", "--env-file", str(env_file), "--entrypoint", "sh",
                         bb, "-c", 'echo "$A|$B"')
     assert res.out == "1|two words\n"
+
+
+def test_env_file_bare_names_come_from_the_environment_when_set(shared_pyc, bb, tmp_path):
+    env_file = tmp_path / "env"
+    env_file.write_text("FROM_HOST\nUNSET_HERE\n")
+    os.chmod(tmp_path, 0o755)
+    env_file.chmod(0o644)
+    env = {**shared_pyc.env, "FROM_HOST": "yes"}
+    env.pop("UNSET_HERE", None)
+    res = shared_pyc.ok("run", "--rm", "--env-file", str(env_file), bb, "sh", "-c",
+                        'echo "$FROM_HOST"; env | grep -c "^UNSET_HERE=" || true', env=env)
+    assert res.lines == ["yes", "0"]  # Docker leaves an unset one out
+
+
+def test_label_file_then_labels(shared_pyc, bb, tmp_path):
+    labels = tmp_path / "labels"
+    labels.write_text("# team labels\na=from-file\nb=2\n\n")
+    os.chmod(tmp_path, 0o755)
+    labels.chmod(0o644)
+    cid = shared_pyc.ok("create", "--label-file", str(labels), "-l", "a=flag", bb).out.strip()
+    try:
+        got = shared_pyc.ok("inspect", "-f", "{{json .Config.Labels}}", cid).out
+        assert json.loads(got) == {"a": "flag", "b": "2"}
+    finally:
+        shared_pyc.ok("rm", cid)
+
+
+def test_cidfile_gets_the_id_and_an_existing_one_is_refused(shared_pyc, bb, tmp_path):
+    os.chmod(tmp_path, 0o777)
+    cidfile = tmp_path / "cid"
+    res = shared_pyc.ok("run", "--cidfile", str(cidfile), "--name", "cidf", bb, "true")
+    try:
+        cid = cidfile.read_text()
+        assert len(cid) == 64
+        assert shared_pyc.ok("inspect", "-f", "{{.Id}}", "cidf").out.strip() == cid
+        before = shared_pyc.ok("ps", "-aq", "--no-trunc").out
+        again = shared_pyc("run", "--cidfile", str(cidfile), bb, "true")
+        assert again.rc == 125 and "Container ID file found" in again.err
+        assert cidfile.read_text() == cid  # untouched
+        assert shared_pyc.ok("ps", "-aq", "--no-trunc").out == before  # nothing created
+    finally:
+        shared_pyc.ok("rm", "cidf")
+    del res
+    made = tmp_path / "cid2"  # Docker keeps the file of a container that was created
+    bad = shared_pyc("run", "--cidfile", str(made), "--rm", bb, "/no/such/command")
+    assert bad.rc == 127 and len(made.read_text()) == 64
+    never = tmp_path / "cid3"
+    gone = shared_pyc("create", "--cidfile", str(never), "no-such-image-here:1")
+    assert gone.rc == 125 and not never.exists()  # no container: no file left
+
+
+def test_dns_opt_is_dns_option(shared_pyc, bb):
+    res = shared_pyc.ok("run", "--rm", "--dns-opt", "ndots:3", bb, "cat", "/etc/resolv.conf")
+    assert "options ndots:3" in res.out
+
+
+def test_content_trust_disabled_is_accepted_and_enabled_refused(shared_pyc, bb):
+    assert shared_pyc.ok("run", "--rm", "--disable-content-trust", bb, "true").rc == 0
+    assert shared_pyc.ok("run", "--rm", "--disable-content-trust=true", bb, "true").rc == 0
+    res = shared_pyc("run", "--rm", "--disable-content-trust=false", bb, "true")
+    assert res.rc == 125 and "--disable-content-trust=false" in res.err
+    pull = shared_pyc("pull", "--disable-content-trust=false", bb)
+    assert pull.rc == 125 and "signatures" in pull.err
 
 
 def test_user_by_name_resolves_through_the_image(shared_pyc, bb, fixture_info):

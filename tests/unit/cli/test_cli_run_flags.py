@@ -21,6 +21,7 @@ from pycontainer.cli.app import main
     (["--network", "a:b"], "a:b"),
     (["--network", "none", "--network", "n1"], "cannot be combined"),
     (["--log-driver", "syslog"], "syslog"),
+    (["--disable-content-trust=false"], "--disable-content-trust=false"),
 ], ids=lambda v: v if isinstance(v, str) else " ".join(v))
 def test_unsupported_run_options_exit_125(capsys, tmp_path, monkeypatch, args, needle):
     monkeypatch.setenv("PYC_ROOT", str(tmp_path / "root"))
