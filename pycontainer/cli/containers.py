@@ -42,91 +42,6 @@ def _each(refs: list[str], action: Callable[[str], Any], echo: bool = True) -> N
 
 # -- listing -----------------------------------------------------------------------------
 
-PS_DEFAULT = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
-              "{{.Ports}}\t{{.Names}}")
-PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "Names": "NAMES",
-              "CreatedAt": "CREATED AT", "LocalVolumes": "LOCAL VOLUMES"}
-
-
-def _status(e: Any, now: float) -> str:
-    from pycontainer.cli.output import human_duration, parse_timestamp
-
-    if e.state == "running":
-        health = {"": "", "starting": " (health: starting)"}.get(e.health, f" ({e.health})")
-        return "Up " + human_duration(now - parse_timestamp(e.started_at)) + health
-    if e.state == "paused":
-        return "Up " + human_duration(now - parse_timestamp(e.started_at)) + " (Paused)"
-    if e.state == "exited":
-        ago = human_duration(now - parse_timestamp(e.finished_at)) if e.finished_at else ""
-        return f"Exited ({e.exit_code}) {ago} ago" if ago else f"Exited ({e.exit_code})"
-    if e.state == "restarting":
-        ago = human_duration(now - parse_timestamp(e.finished_at)) if e.finished_at else ""
-        return f"Restarting ({e.exit_code}) {ago} ago" if ago else f"Restarting ({e.exit_code})"
-    if e.state == "removing":
-        return "Removal In Progress"
-    return e.state.capitalize()
-
-
-def _ps_row(e: Any, trunc: bool, now: float) -> dict[str, Any]:
-    import time
-
-    from pycontainer.cli.output import created_since, human_size, parse_timestamp
-
-    command = e.command
-    if trunc and len(command) > 20:
-        command = command[:19] + "…"
-    created = parse_timestamp(e.created)
-    labels = e.labels
-    size = "" if e.size_rw is None else f"{human_size(e.size_rw)} (virtual {human_size(e.size_rw)})"
-    return {
-        "ID": e.id[:12] if trunc else e.id,
-        "Image": e.image,
-        "Command": '"' + command.replace('"', '\\"') + '"',
-        "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created)),
-        "RunningFor": created_since(created, now),
-        "Ports": e.ports,
-        "State": e.state,
-        "Status": _status(e, now),
-        "Size": size,
-        "Names": e.name,
-        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
-        "Label": lambda key: labels.get(key, ""),
-        "Mounts": e.mounts,
-        "Networks": e.networks,
-        "LocalVolumes": str(e.local_volumes),
-        "Platform": "linux",
-    }
-
-
-def ps(
-    ctx: typer.Context,
-    all_: bool = typer.Option(False, "--all", "-a", help="Show all containers."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only display container IDs."),
-    last: int = typer.Option(-1, "--last", "-n", help="Show n last created containers."),
-    latest: bool = typer.Option(False, "--latest", "-l", help="Show the latest created."),
-    size: bool = typer.Option(False, "--size", "-s", help="Display total file sizes."),
-    no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
-    filter_: list[str] = typer.Option([], "--filter", "-f", help="Filter: status=, name=, "
-                                      "label=, ancestor=, id=, exited="),
-    fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
-) -> None:
-    """List containers."""
-    import time
-
-    from pycontainer.cli.output import render_table
-    from pycontainer.ops import ps as ops_ps
-
-    opts = ops_ps.PsOptions(all=all_, last=1 if latest else last, filters=filter_, size=size)
-    entries = ops_ps.list_containers(_paths(ctx), opts)
-    if quiet:
-        sys.stdout.write("".join((e.id if no_trunc else e.id[:12]) + "\n" for e in entries))
-        return
-    now = time.time()
-    rows = [_ps_row(e, not no_trunc, now) for e in entries]
-    default = PS_DEFAULT + ("\t{{.Size}}" if size else "")
-    sys.stdout.write(render_table(rows, fmt, default, PS_HEADERS))
-
-
 # -- logs --------------------------------------------------------------------------------
 
 def logs(
@@ -454,6 +369,7 @@ def cp(
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     from pycontainer.cli import exec as cli_exec
+    from pycontainer.cli import ps as cli_ps
     from pycontainer.cli import run
 
     run.register(app, groups)
@@ -464,9 +380,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
                      ("top", top), ("port", port), ("attach", attach)):
         app.command(verb)(fn)
         grp.command(verb)(fn)
-    app.command("ps")(ps)
-    for alias in ("ls", "list", "ps"):
-        grp.command(alias)(ps)
+    cli_ps.register(app, groups)
     app.command("inspect")(inspect)
     grp.command("inspect")(container_inspect)
     grp.command("exists")(exists)

@@ -1,4 +1,4 @@
-"""The hot commands (`run`, `create`, `exec`) without typer.
+"""The hot commands (`run`, `create`, `exec`, `ps`) without typer.
 
 `main` reads the global options and the command word; for a command in `FAST` whose
 arguments `cli.flags.flag_values` can read, it runs the command's typer-free implementation
@@ -17,7 +17,9 @@ from pycontainer.cli.flags import GlobalOptions
 
 #: command word -> the typer-free module with FLAGS, ARGS, INTERSPERSED and command()
 FAST = {"run": "pycontainer.cli.run", "create": "pycontainer.cli.run",
-        "exec": "pycontainer.cli.exec"}
+        "exec": "pycontainer.cli.exec", "ps": "pycontainer.cli.ps"}
+#: the same commands under `pyc container`, with its aliases
+CONTAINER = {**FAST, "ls": FAST["ps"], "list": FAST["ps"]}
 _GLOBAL = {"--root": "root", "--runroot": "runroot", "--log-level": "log_level"}
 
 
@@ -37,9 +39,11 @@ def split_globals(args: list[str]) -> tuple[GlobalOptions, str, list[str]] | Non
             i += 1
         setattr(gopts, key, value)
         i += 1
+    table = FAST
     if i < len(args) and args[i] == "container":
+        table = CONTAINER
         i += 1
-    if i >= len(args) or args[i] not in FAST:
+    if i >= len(args) or args[i] not in table:
         return None
     return gopts, args[i], args[i + 1:]
 
@@ -49,7 +53,7 @@ def main(args: list[str]) -> int | None:
     if split is None:
         return None
     gopts, verb, rest = split
-    module: Any = importlib.import_module(FAST[verb])
+    module: Any = importlib.import_module(CONTAINER[verb])
     from pycontainer.cli.flags import flag_values
 
     params = flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED)

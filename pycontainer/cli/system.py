@@ -156,13 +156,13 @@ def _image_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
 def _container_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
     import time
 
-    from pycontainer.cli.containers import _ps_row
     from pycontainer.cli.output import human_size
+    from pycontainer.cli.ps import ps_row
 
     now = time.time()
     rows = []
     for c in du.containers:
-        row = {k: v for k, v in _ps_row(c.entry, trunc, now).items() if not callable(v)}
+        row = {k: v for k, v in ps_row(c.entry, trunc, now).items() if not callable(v)}
         row["Size"] = human_size(c.entry.size_rw or 0)
         rows.append(row)
     return rows
@@ -201,9 +201,9 @@ def df(
     fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
 ) -> None:
     """Show pyc disk usage."""
-    from pycontainer.cli.containers import PS_HEADERS
     from pycontainer.cli.image_format import HEADERS as IMAGE_HEADERS
     from pycontainer.cli.output import render_table
+    from pycontainer.cli.ps import PS_HEADERS
     from pycontainer.ops import sysmaint
 
     du = sysmaint.disk_usage(_paths(ctx))

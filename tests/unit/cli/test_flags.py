@@ -11,6 +11,7 @@ import typer
 from pycontainer.cli import app as app_module
 from pycontainer.cli import commands, fast
 from pycontainer.cli import exec as cli_exec
+from pycontainer.cli import ps as cli_ps
 from pycontainer.cli import run as cli_run
 from pycontainer.cli.flags import flag_values
 
@@ -35,6 +36,10 @@ def typer_params(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
     except (click_exc.UsageError, typer.Exit):  # --help raises typer.Exit
         return None
     return name, sub_ctx.params
+
+
+def _module(verb: str) -> Any:
+    return {"exec": cli_exec, "ps": cli_ps, "ls": cli_ps, "list": cli_ps}.get(verb, cli_run)
 
 
 def fresh_app(name: str | None) -> typer.Typer:
@@ -72,6 +77,14 @@ AGREE = [
     ["exec", "-e", "A=1", "--env=B", "-w/tmp", "-u", "0", "-d", "ctr", "ls", "-l", "--all"],
     ["exec", "--privileged", "--detach-keys", "ctrl-x", "ctr", "--", "x"],
     ["container", "exec", "ctr", "id"],
+    ["ps"],
+    ["ps", "-aq"],
+    ["ps", "-a", "--no-trunc", "--format", "{{.Names}}\t{{.Status}}", "-f", "name=x",
+     "--filter=status=exited", "-n", "3"],
+    ["ps", "-l", "-s", "--format=json"],
+    ["container", "ls", "-a"],
+    ["container", "list", "-q"],
+    ["container", "ps"],
 ]
 
 
@@ -80,11 +93,11 @@ def test_the_fast_parser_gives_typers_parameters(argv: list[str]) -> None:
     split = fast.split_globals(argv)
     assert split is not None
     gopts, verb, rest = split
-    module: Any = cli_exec if verb == "exec" else cli_run
+    module: Any = _module(verb)
     mine = flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED)
     theirs = typer_params(argv)
     assert theirs is not None and mine is not None
-    assert theirs[0] == verb
+    assert theirs[0] == verb or _module(theirs[0]) is _module(verb)
     assert normal(mine) == normal(theirs[1])
 
 
@@ -99,7 +112,7 @@ def test_booleans_take_docker_true_and_false(argv: list[str], key: str, value: b
     split = fast.split_globals(argv)
     assert split is not None
     _, verb, rest = split
-    module: Any = cli_exec if verb == "exec" else cli_run
+    module: Any = _module(verb)
     params = flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED)
     assert params is not None and params[key] is value
 
@@ -114,6 +127,8 @@ LEFT_TO_TYPER = [
     ["run", "--name"],  # the value is missing
     ["run", "--help"],
     ["exec", "ctr"],  # exec needs a command
+    ["ps", "extra"],  # ps takes no arguments
+    ["ps", "-n", "many"],
 ]
 
 
@@ -122,14 +137,14 @@ def test_what_the_fast_parser_cannot_read_goes_to_typer(argv: list[str]) -> None
     split = fast.split_globals(argv)
     assert split is not None
     _, verb, rest = split
-    module: Any = cli_exec if verb == "exec" else cli_run
+    module: Any = _module(verb)
     assert flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED) is None
     assert typer_params(argv) is None  # a usage error or help, which typer prints
 
 
 @pytest.mark.parametrize("argv", [
-    ["ps"], ["--help"], [], ["--bogus", "run", "x"], ["--root"], ["container", "ls"],
-    ["images", "run"],
+    ["images"], ["--help"], [], ["--bogus", "run", "x"], ["--root"], ["container", "rm"],
+    ["images", "run"], ["ls"],
 ], ids=" ".join)
 def test_other_commands_are_not_fast(argv: list[str]) -> None:
     assert fast.split_globals(argv) is None
@@ -137,7 +152,7 @@ def test_other_commands_are_not_fast(argv: list[str]) -> None:
 
 
 def test_typer_sees_every_flag_of_the_tables() -> None:
-    for verb, module in (("run", cli_run), ("exec", cli_exec)):
+    for verb, module in (("run", cli_run), ("exec", cli_exec), ("ps", cli_ps)):
         root: Any = typer.main.get_command(fresh_app(verb))
         cmd = root.get_command(root.make_context("pyc", [verb]), verb)
         spellings = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}

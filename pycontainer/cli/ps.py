@@ -1,0 +1,114 @@
+"""`pyc ps` / `pyc container ls`: Docker's table of containers, its filters and templates.
+
+No typer at import: the flags are data, registered with typer by `register` and parsed
+without it on the fast path (`cli/fast.py`): `ps` is in most scripts' loops.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from pycontainer.cli.flags import BOOL, INT, LIST, STR, Flag, GlobalOptions, typed_signature
+
+INTERSPERSED = True
+ARGS = ()
+FLAGS = (
+    Flag("all_", ("--all", "-a"), BOOL, help="Show all containers."),
+    Flag("quiet", ("--quiet", "-q"), BOOL, help="Only display container IDs."),
+    Flag("last", ("--last", "-n"), INT, default=-1, help="Show n last created containers."),
+    Flag("latest", ("--latest", "-l"), BOOL, help="Show the latest created."),
+    Flag("size", ("--size", "-s"), BOOL, help="Display total file sizes."),
+    Flag("no_trunc", ("--no-trunc",), BOOL, help="Don't truncate output."),
+    Flag("filter_", ("--filter", "-f"), LIST,
+         help="Filter: status=, name=, label=, ancestor=, id=, exited="),
+    Flag("fmt", ("--format",), STR, help="table, json or a Go template."),
+)
+
+PS_DEFAULT = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
+              "{{.Ports}}\t{{.Names}}")
+PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "Names": "NAMES",
+              "CreatedAt": "CREATED AT", "LocalVolumes": "LOCAL VOLUMES"}
+
+
+def _status(e: Any, now: float) -> str:
+    from pycontainer.cli.output import human_duration, parse_timestamp
+
+    if e.state == "running":
+        health = {"": "", "starting": " (health: starting)"}.get(e.health, f" ({e.health})")
+        return "Up " + human_duration(now - parse_timestamp(e.started_at)) + health
+    if e.state == "paused":
+        return "Up " + human_duration(now - parse_timestamp(e.started_at)) + " (Paused)"
+    if e.state == "exited":
+        ago = human_duration(now - parse_timestamp(e.finished_at)) if e.finished_at else ""
+        return f"Exited ({e.exit_code}) {ago} ago" if ago else f"Exited ({e.exit_code})"
+    if e.state == "restarting":
+        ago = human_duration(now - parse_timestamp(e.finished_at)) if e.finished_at else ""
+        return f"Restarting ({e.exit_code}) {ago} ago" if ago else f"Restarting ({e.exit_code})"
+    if e.state == "removing":
+        return "Removal In Progress"
+    return e.state.capitalize()
+
+
+def ps_row(e: Any, trunc: bool, now: float) -> dict[str, Any]:
+    import time
+
+    from pycontainer.cli.output import created_since, human_size, parse_timestamp
+
+    command = e.command
+    if trunc and len(command) > 20:
+        command = command[:19] + "…"
+    created = parse_timestamp(e.created)
+    labels = e.labels
+    size = "" if e.size_rw is None else f"{human_size(e.size_rw)} (virtual {human_size(e.size_rw)})"
+    return {
+        "ID": e.id[:12] if trunc else e.id,
+        "Image": e.image,
+        "Command": '"' + command.replace('"', '\\"') + '"',
+        "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created)),
+        "RunningFor": created_since(created, now),
+        "Ports": e.ports,
+        "State": e.state,
+        "Status": _status(e, now),
+        "Size": size,
+        "Names": e.name,
+        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
+        "Label": lambda key: labels.get(key, ""),
+        "Mounts": e.mounts,
+        "Networks": e.networks,
+        "LocalVolumes": str(e.local_volumes),
+        "Platform": "linux",
+    }
+
+
+def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
+    import time
+
+    from pycontainer import paths
+    from pycontainer.cli.output import render_table
+    from pycontainer.ops import ps as ops_ps
+
+    p = params
+    opts = ops_ps.PsOptions(all=p["all_"], last=1 if p["latest"] else p["last"],
+                            filters=list(p["filter_"]), size=p["size"])
+    entries = ops_ps.list_containers(paths.resolve(gopts.root, gopts.runroot), opts)
+    if p["quiet"]:
+        sys.stdout.write("".join((e.id if p["no_trunc"] else e.id[:12]) + "\n"
+                                 for e in entries))
+        return
+    now = time.time()
+    rows = [ps_row(e, not p["no_trunc"], now) for e in entries]
+    default = PS_DEFAULT + ("\t{{.Size}}" if p["size"] else "")
+    sys.stdout.write(render_table(rows, p["fmt"], default, PS_HEADERS))
+
+
+def ps(ctx: Any, **params: Any) -> None:
+    """List containers."""
+    command(ctx.params, ctx.info_name, ctx.find_root().obj)
+
+
+def register(app: Any, groups: dict[str, Any]) -> None:
+    typed_signature(ps, FLAGS, ARGS)
+    app.command("ps")(ps)
+    for alias in ("ls", "list", "ps"):
+        groups["container"].command(alias)(ps)
