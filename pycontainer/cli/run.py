@@ -84,6 +84,16 @@ def _labels(values: list[str]) -> dict[str, str]:
     return out
 
 
+def _annotations(values: list[str]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not key or not sep:
+            raise UsageError(f"invalid annotation {item!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
+
+
 def _tmpfs(values: list[str]) -> dict[str, str]:
     out = {}
     for item in values:
@@ -158,6 +168,9 @@ FLAGS = (
     Flag("hostname", ("--hostname", "-h"), STR, help="Container host name."),
     Flag("label", ("--label", "-l"), LIST, help="Set metadata."),
     Flag("label_file", ("--label-file",), LIST, help="Read a file of labels."),
+    Flag("annotation", ("--annotation",), LIST, help="Runtime annotation KEY=VALUE."),
+    Flag("volume_driver", ("--volume-driver",), STR, help="Volume driver (local only)."),
+    Flag("isolation", ("--isolation",), STR, help="Isolation (default only)."),
     Flag("cidfile", ("--cidfile",), STR, help="Write the container ID to the file."),
     Flag("disable_content_trust", ("--disable-content-trust",), BOOL, default=True,
          off="--no-disable-content-trust", hidden=True,
@@ -196,6 +209,8 @@ FLAGS = (
     Flag("memory_swap", ("--memory-swap",), STR, help="Memory plus swap; -1: unlimited swap."),
     Flag("memory_reservation", ("--memory-reservation",), STR, help="Soft limit."),
     Flag("cpus", ("--cpus",), STR, help="Number of CPUs (e.g. 1.5)."),
+    Flag("cpu_period", ("--cpu-period",), STR, help="CFS period in microseconds."),
+    Flag("cpu_quota", ("--cpu-quota",), STR, help="CFS quota in microseconds per period."),
     Flag("cpu_shares", ("--cpu-shares", "-c"), STR, help="Relative CPU weight."),
     Flag("cpuset_cpus", ("--cpuset-cpus",), STR, help="CPUs allowed (0-3, 0,1)."),
     Flag("cpuset_mems", ("--cpuset-mems",), STR, help="Memory nodes allowed."),
@@ -246,6 +261,10 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
         if value:
             raise UsageError(f"pyc does not support {flag} yet")
     refuse_content_trust(params["disable_content_trust"])
+    for flag, value, only in (("--volume-driver", params["volume_driver"], "local"),
+                              ("--isolation", params["isolation"], "default")):
+        if value and value != only:
+            raise UsageError(f"pyc supports only {flag} {only}, not {value!r}")
     creating = verb == "create"
     streams = _attach_streams(params["attach"], params["detach"])
     paths = _paths(gopts)
@@ -321,7 +340,7 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
         stop_signal=params["stop_signal"], stop_timeout=params["stop_timeout"],
         userns=params["userns"],
         auto_remove=params["rm"], name=params["name"], restart=_restart(params),
-        healthcheck=_healthcheck(params),
+        healthcheck=_healthcheck(params), annotations=_annotations(params["annotation"]),
     )
     _namespace_options(spec, params)
     from pycontainer.ops import logopts
@@ -400,13 +419,15 @@ def _limits(spec: Any, params: dict[str, Any], paths: Any) -> None:
 
     plan = limits.plan(paths, limit_flags(params), spec.cgroup_parent)
     spec.resources, spec.oom_score_adj = plan.resources, plan.oom_score_adj
+    spec.limits = plan.limits
     for warning in plan.warnings:
         sys.stderr.write(f"WARNING: {warning}\n")
 
 
 #: the limit flags of run/create/update, by parameter name (`update` shares them)
-LIMIT_KEYS = ("memory", "memory_swap", "memory_reservation", "cpus", "cpu_shares",
-              "cpuset_cpus", "cpuset_mems", "pids_limit", "oom_score_adj")
+LIMIT_KEYS = ("memory", "memory_swap", "memory_reservation", "cpus", "cpu_period",
+              "cpu_quota", "cpu_shares", "cpuset_cpus", "cpuset_mems", "pids_limit",
+              "oom_score_adj")
 
 
 def limit_flags(params: dict[str, Any]) -> Any:

@@ -114,6 +114,8 @@ def update(
                                     "unlimited swap."),
     memory_reservation: str = typer.Option(None, "--memory-reservation", help="Soft limit."),
     cpus: str = typer.Option(None, "--cpus", help="Number of CPUs (e.g. 1.5)."),
+    cpu_period: str = typer.Option(None, "--cpu-period", help="CFS period in microseconds."),
+    cpu_quota: str = typer.Option(None, "--cpu-quota", help="CFS quota in microseconds."),
     cpu_shares: str = typer.Option(None, "--cpu-shares", "-c", help="Relative CPU weight."),
     cpuset_cpus: str = typer.Option(None, "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)."),
     cpuset_mems: str = typer.Option(None, "--cpuset-mems", help="Memory nodes allowed."),

@@ -33,6 +33,8 @@ FLAGS: dict[str, tuple[str, str]] = {
     "memory_swap": ("--memory-swap", "memory"),
     "memory_reservation": ("--memory-reservation", "memory"),
     "cpus": ("--cpus", "cpu"),
+    "cpu_period": ("--cpu-period", "cpu"),
+    "cpu_quota": ("--cpu-quota", "cpu"),
     "cpu_shares": ("--cpu-shares", "cpu"),
     "cpuset_cpus": ("--cpuset-cpus", "cpuset"),
     "cpuset_mems": ("--cpuset-mems", "cpuset"),
@@ -48,6 +50,10 @@ class Limits:
     memory_swap: int | None = None
     memory_reservation: int | None = None
     cpus: float | None = None
+    #: --cpu-period / --cpu-quota (microseconds): the CFS settings themselves, where --cpus
+    #: is their ratio; a quota <= 0 is no limit
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
     cpu_shares: int | None = None
     cpuset_cpus: str | None = None
     cpuset_mems: str | None = None
@@ -98,6 +104,15 @@ def _validate_cpu(lim: Limits, ncpus: int) -> None:
     if lim.cpus is not None and not 0.01 <= lim.cpus <= ncpus:
         raise UsageError(f"range of CPUs is from 0.01 to {ncpus}.00, as there are only "
                          f"{ncpus} CPUs available")
+    if lim.cpus is not None and lim.cpu_period:
+        raise UsageError("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+    if lim.cpus is not None and lim.cpu_quota and lim.cpu_quota > 0:
+        raise UsageError("Conflicting options: Nano CPUs and CPU Quota cannot both be set")
+    if lim.cpu_period and not 1000 <= lim.cpu_period <= 1_000_000:
+        raise UsageError("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than "
+                         "1s (i.e. 1000000)")
+    if lim.cpu_quota is not None and 0 < lim.cpu_quota < 1000:
+        raise UsageError("CPU cfs quota can not be less than 1ms (i.e. 1000)")
     if lim.cpu_shares is not None and not 0 <= lim.cpu_shares <= MAX_SHARES:
         raise UsageError(f"invalid --cpu-shares {lim.cpu_shares}: the range is "
                          f"{MIN_SHARES} to {MAX_SHARES}")
@@ -127,6 +142,15 @@ def cpu_quota(cpus: float) -> int:
     return max(1000, round(cpus * CFS_PERIOD_US))  # the kernel refuses quotas below 1 ms
 
 
+def cfs(lim: Limits) -> tuple[int | None, int | None]:
+    """(quota, period) in microseconds for the cgroup, None where left as it is; a quota
+    of -1 is no limit. --cpus is a quota over the default period."""
+    if lim.cpus is not None:
+        return cpu_quota(lim.cpus), CFS_PERIOD_US
+    quota = None if lim.cpu_quota is None else (lim.cpu_quota if lim.cpu_quota > 0 else -1)
+    return quota, lim.cpu_period or None
+
+
 def _pids(limit: int) -> str:
     return "max" if limit <= 0 else str(limit)
 
@@ -141,9 +165,11 @@ def v1_files(lim: Limits) -> list[tuple[str, str, str]]:
             out.append(("memory", "memory.memsw.limit_in_bytes", str(swap)))
     if lim.memory_reservation is not None:
         out.append(("memory", "memory.soft_limit_in_bytes", str(lim.memory_reservation)))
-    if lim.cpus is not None:
-        out.append(("cpu", "cpu.cfs_period_us", str(CFS_PERIOD_US)))
-        out.append(("cpu", "cpu.cfs_quota_us", str(cpu_quota(lim.cpus))))
+    quota, period = cfs(lim)
+    if period is not None:
+        out.append(("cpu", "cpu.cfs_period_us", str(period)))
+    if quota is not None:
+        out.append(("cpu", "cpu.cfs_quota_us", str(quota)))
     if lim.cpu_shares is not None:
         out.append(("cpu", "cpu.shares", str(lim.cpu_shares or 1024)))
     out += _cpuset_files(lim)
@@ -164,8 +190,11 @@ def v2_files(lim: Limits) -> list[tuple[str, str, str]]:
             out.append(("memory", "memory.swap.max", value))
     if lim.memory_reservation is not None:
         out.append(("memory", "memory.low", str(lim.memory_reservation)))
-    if lim.cpus is not None:
-        out.append(("cpu", "cpu.max", f"{cpu_quota(lim.cpus)} {CFS_PERIOD_US}"))
+    quota, period = cfs(lim)
+    if quota is not None or period is not None:
+        # one file for both: an unset half is the kernel's default (no limit, 100 ms)
+        shown = "max" if quota is None or quota < 0 else str(quota)
+        out.append(("cpu", "cpu.max", f"{shown} {period or CFS_PERIOD_US}"))
     if lim.cpu_shares is not None:
         out.append(("cpu", "cpu.weight", str(cpu_weight(lim.cpu_shares))))
     out += _cpuset_files(lim)

@@ -77,6 +77,10 @@ class ContainerSpec:
     mounts: list[dict[str, Any]] = field(default_factory=list)
     #: cgroup limits in runtime-spec form (the cgroups issue)
     resources: dict[str, Any] = field(default_factory=dict)
+    #: the limit flags as given (ops.limits.as_record); `resources` is what they mean
+    limits: dict[str, Any] = field(default_factory=dict)
+    #: --annotation KEY=VALUE: the runtime spec's annotations
+    annotations: dict[str, str] = field(default_factory=dict)
     oom_score_adj: int | None = None
     auto_remove: bool = False
     name: str = ""
@@ -261,7 +265,7 @@ def to_spec(spec: ContainerSpec, image_config: dict[str, Any], inputs: SpecInput
         hostname="" if spec.uts == "host" else hostname,  # runc refuses one then
         mounts=default_mounts(spec, inputs),
         linux=linux,
-        annotations={"io.pycontainer.id": inputs.container_id},
+        annotations={**spec.annotations, "io.pycontainer.id": inputs.container_id},
     )
 
 

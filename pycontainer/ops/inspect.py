@@ -131,6 +131,9 @@ def _host_config(c: Container) -> dict[str, Any]:
                      "CgroupPermissions": d.get("perms", "rwm")}
                     for d in spec.get("devices") or []],
         **({"Sysctls": spec["sysctls"]} if spec.get("sysctls") else {}),
+        **({"Annotations": spec["annotations"]} if spec.get("annotations") else {}),
+        "VolumeDriver": "",
+        "Isolation": "",
         **limits.host_config(spec),
     }
 

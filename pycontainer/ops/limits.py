@@ -16,14 +16,14 @@ itself follows the call order written in `linux.cgroups`:
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from pycontainer import config
 from pycontainer.containers.model import Container
 from pycontainer.errors import PycError, UsageError
 from pycontainer.linux import cgroups
-from pycontainer.linux.cgroup_limits import CFS_PERIOD_US, UNLIMITED, Limits, memsw
+from pycontainer.linux.cgroup_limits import CFS_PERIOD_US, UNLIMITED, Limits, cfs, memsw
 from pycontainer.paths import Paths
 
 
@@ -35,6 +35,8 @@ class LimitFlags:
     memory_swap: str | None = None
     memory_reservation: str | None = None
     cpus: str | None = None
+    cpu_period: str | None = None
+    cpu_quota: str | None = None
     cpu_shares: str | None = None
     cpuset_cpus: str | None = None
     cpuset_mems: str | None = None
@@ -48,6 +50,9 @@ class LimitsPlan:
 
     resources: dict[str, Any] = field(default_factory=dict)
     oom_score_adj: int | None = None
+    #: the limits as given (ContainerSpec.limits): resources cannot tell --cpus 0.5 from
+    #: --cpu-quota 50000, inspect must
+    limits: dict[str, Any] = field(default_factory=dict)
     #: limits dropped under `[engine] cgroup_limits = "warn"`, for the CLI to print
     warnings: list[str] = field(default_factory=list)
 
@@ -61,6 +66,8 @@ def parse(flags: LimitFlags) -> Limits:
         memory_swap=_size(flags.memory_swap, "--memory-swap"),
         memory_reservation=_size(flags.memory_reservation, "--memory-reservation"),
         cpus=_number(flags.cpus, "--cpus", float),
+        cpu_period=_number(flags.cpu_period, "--cpu-period", int),
+        cpu_quota=_number(flags.cpu_quota, "--cpu-quota", int),
         cpu_shares=_number(flags.cpu_shares, "--cpu-shares", int),
         cpuset_cpus=flags.cpuset_cpus or None,
         cpuset_mems=flags.cpuset_mems or None,
@@ -105,8 +112,11 @@ def to_resources(lim: Limits) -> dict[str, Any]:
     if lim.memory_reservation is not None:
         memory["reservation"] = lim.memory_reservation
     cpu: dict[str, Any] = {}
-    if lim.cpus is not None:
-        cpu.update(quota=round(lim.cpus * CFS_PERIOD_US), period=CFS_PERIOD_US)
+    quota, period = cfs(lim)
+    if quota is not None:
+        cpu["quota"] = quota
+    if period is not None:
+        cpu["period"] = period
     if lim.cpu_shares is not None:
         cpu["shares"] = lim.cpu_shares
     if lim.cpuset_cpus is not None:
@@ -143,17 +153,24 @@ def plan(paths: Paths, flags: LimitFlags, cgroup_parent: str = "") -> LimitsPlan
         engine = config.load_engine(paths.config)
         info = _detect(engine, cgroup_parent)
         warnings = cgroups.check(info, lim, engine.cgroup_limits)
-    return LimitsPlan(to_resources(lim), lim.oom_score_adj, warnings)
+    return LimitsPlan(to_resources(lim), lim.oom_score_adj, as_record(lim), warnings)
+
+
+def as_record(lim: Limits) -> dict[str, Any]:
+    """The limits that are set, for ContainerSpec.limits."""
+    return {k: v for k, v in asdict(lim).items() if v is not None and k != "oom_score_adj"}
 
 
 def host_config(spec: dict[str, Any]) -> dict[str, Any]:
     """The limits as Docker's inspect shows them in HostConfig (0 / "" / null when unset)."""
-    lim = from_resources(spec.get("resources") or {}, spec.get("oom_score_adj"))
+    lim = _limits_of_spec(spec)
     return {
         "Memory": lim.memory if lim.memory and lim.memory > 0 else 0,
-        "MemorySwap": lim.memory_swap or 0,
+        "MemorySwap": memsw(lim) or 0,  # Docker shows the default: twice --memory
         "MemoryReservation": lim.memory_reservation or 0,
         "NanoCpus": round(lim.cpus * 1e9) if lim.cpus else 0,
+        "CpuPeriod": lim.cpu_period or 0,
+        "CpuQuota": lim.cpu_quota or 0,
         "CpuShares": lim.cpu_shares or 0,
         "CpusetCpus": lim.cpuset_cpus or "",
         "CpusetMems": lim.cpuset_mems or "",
@@ -165,7 +182,12 @@ def host_config(spec: dict[str, Any]) -> dict[str, Any]:
 # -- the container's cgroup ---------------------------------------------------------------------
 
 def limits_of(c: Container) -> Limits:
-    spec = c.config.spec
+    return _limits_of_spec(c.config.spec)
+
+
+def _limits_of_spec(spec: dict[str, Any]) -> Limits:
+    if spec.get("limits") is not None:  # as given; older records have resources only
+        return Limits(**spec["limits"], oom_score_adj=spec.get("oom_score_adj"))
     return from_resources(spec.get("resources") or {}, spec.get("oom_score_adj"))
 
 

@@ -35,11 +35,16 @@ def update(paths: Paths, ref: str, flags: limits.LimitFlags) -> str:
         new.validate()
         if c.state.status in ACTIVE:
             _cgroup(c, "updating limits").update(replace(new, oom_score_adj=None))
+        c.config.spec["limits"] = limits.as_record(new)
         _store_resources(store, c, limits.to_resources(new))
     return cid
 
 
 def merge(old: Limits, update: Limits) -> Limits:
+    if update.cpus is not None:  # one way of limiting the CPU replaces the other
+        old = replace(old, cpu_period=None, cpu_quota=None)
+    elif update.cpu_period is not None or update.cpu_quota is not None:
+        old = replace(old, cpus=None)
     merged = old.merged(update)
     if (update.memory is not None and update.memory_swap is None and old.memory
             and old.memory_swap == 2 * old.memory):

@@ -114,6 +114,23 @@ def test_cpus_holds_a_busy_loop_to_half_a_core(
     assert 35.0 <= average <= 60.0, samples
 
 
+def test_cpu_period_and_quota_reach_the_cgroup_and_inspect(
+        pyc: Pyc, busybox: str, delegated: dict[str, str]) -> None:
+    cid = pyc.ok("run", "-d", "--cpu-period", "50000", "--cpu-quota", "25000", busybox,
+                 "sleep", "300").out.strip()
+    cpu = Path(delegated["cpu"]) / "pyc" / cid
+    assert (cpu / "cpu.cfs_period_us").read_text().strip() == "50000"
+    assert (cpu / "cpu.cfs_quota_us").read_text().strip() == "25000"
+    fmt = "{{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.NanoCpus}}"
+    assert inspect(pyc, cid, fmt) == "50000 25000 0"
+    pyc.ok("update", "--cpus", "1.5", cid)  # --cpus replaces the CFS pair
+    assert (cpu / "cpu.cfs_period_us").read_text().strip() == "100000"
+    assert (cpu / "cpu.cfs_quota_us").read_text().strip() == "150000"
+    assert inspect(pyc, cid, fmt) == "0 0 1500000000"
+    res = pyc("run", "--rm", "--cpus", "1", "--cpu-quota", "50000", busybox, "true")
+    assert res.rc == 125 and "Nano CPUs and CPU Quota cannot both be set" in res.err
+
+
 def test_stats_shows_dockers_columns(pyc: Pyc, busybox: str, delegated: dict[str, str]) -> None:
     pyc.ok("run", "-d", "--name", "quiet", "--memory", "64m", busybox, "sleep", "300")
     lines = pyc.ok("stats", "--no-stream").lines

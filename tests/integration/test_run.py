@@ -134,6 +134,22 @@ def test_cidfile_gets_the_id_and_an_existing_one_is_refused(shared_pyc, bb, tmp_
     assert gone.rc == 125 and not never.exists()  # no container: no file left
 
 
+def test_annotations_reach_the_bundle_and_inspect(shared_pyc, bb):
+    cid = shared_pyc.ok("create", "--annotation", "org.example/a=1", "--annotation", "b=",
+                        "--volume-driver", "local", "--isolation", "default", bb).out.strip()
+    try:
+        got = json.loads(shared_pyc.ok("inspect", cid).out)[0]
+        assert got["HostConfig"]["Annotations"] == {"org.example/a": "1", "b": ""}
+        bundle = shared_pyc.root / "containers" / cid / "bundle" / "config.json"
+        assert json.loads(bundle.read_text())["annotations"]["org.example/a"] == "1"
+    finally:
+        shared_pyc.ok("rm", cid)
+    for flag, value in (("--volume-driver", "nfs"), ("--isolation", "hyperv"),
+                        ("--annotation", "novalue")):
+        res = shared_pyc("create", flag, value, bb)
+        assert res.rc == 125 and (flag in res.err or "annotation" in res.err), res.err
+
+
 def test_dns_opt_is_dns_option(shared_pyc, bb):
     res = shared_pyc.ok("run", "--rm", "--dns-opt", "ndots:3", bb, "cat", "/etc/resolv.conf")
     assert "options ndots:3" in res.out

@@ -21,9 +21,15 @@ M = 1024 * 1024
     (Limits(cpuset_cpus="0-a"), "--cpuset-cpus"),
     (Limits(cpuset_mems="x"), "--cpuset-mems"),
     (Limits(oom_score_adj=1001), "range for oom score adj is [-1000, 1000]"),
+    (Limits(cpus=1, cpu_period=50000), "Nano CPUs and CPU Period cannot both be set"),
+    (Limits(cpus=1, cpu_quota=50000), "Nano CPUs and CPU Quota cannot both be set"),
+    (Limits(cpu_period=999), "CPU cfs period can not be less than 1ms"),
+    (Limits(cpu_period=1_000_001), "larger than 1s"),
+    (Limits(cpu_quota=999), "CPU cfs quota can not be less than 1ms"),
 ], ids=["tiny-memory", "swap-without-memory", "swap-below-memory", "reservation-above",
         "cpus-too-small", "cpus-too-many", "shares-too-big", "bad-cpuset", "bad-mems",
-        "oom-score-adj"])
+        "oom-score-adj", "cpus-and-period", "cpus-and-quota", "period-too-small",
+        "period-too-big", "quota-too-small"])
 def test_validate_refuses_what_docker_refuses(limits: Limits, message: str) -> None:
     with pytest.raises(UsageError) as exc:
         limits.validate(ncpus=4)
@@ -36,7 +42,11 @@ def test_validate_refuses_what_docker_refuses(limits: Limits, message: str) -> N
     Limits(memory=64 * M, memory_swap=64 * M, memory_reservation=32 * M),
     Limits(cpus=0.5, cpu_shares=512, cpuset_cpus="0-1,3", cpuset_mems="0"),
     Limits(pids_limit=-1, oom_score_adj=-1000),
-], ids=["empty", "unlimited-swap", "memory", "cpu", "pids"])
+    Limits(cpu_period=50000, cpu_quota=25000),
+    Limits(cpu_quota=-1),
+    Limits(cpus=1, cpu_quota=-1),  # Docker: only a positive quota conflicts
+], ids=["empty", "unlimited-swap", "memory", "cpu", "pids", "period-quota", "no-quota",
+        "cpus-and-no-quota"])
 def test_validate_accepts_valid_limits(limits: Limits) -> None:
     limits.validate(ncpus=4)
 
@@ -64,8 +74,12 @@ def test_merged_keeps_unset_fields() -> None:
     (Limits(cpuset_cpus="0"), [("cpuset", "cpuset.cpus", "0")]),
     (Limits(pids_limit=20), [("pids", "pids.max", "20")]),
     (Limits(pids_limit=0), [("pids", "pids.max", "max")]),
+    (Limits(cpu_period=50000, cpu_quota=25000), [("cpu", "cpu.cfs_period_us", "50000"),
+                                                 ("cpu", "cpu.cfs_quota_us", "25000")]),
+    (Limits(cpu_quota=30000), [("cpu", "cpu.cfs_quota_us", "30000")]),
+    (Limits(cpu_quota=0), [("cpu", "cpu.cfs_quota_us", "-1")]),
 ], ids=["memory-default-swap", "unlimited-swap", "reservation", "cpus", "shares", "cpuset",
-        "pids", "pids-unlimited"])
+        "pids", "pids-unlimited", "period-quota", "quota-only", "quota-unlimited"])
 def test_v1_files(limits: Limits, files: list[tuple[str, str, str]]) -> None:
     assert v1_files(limits) == files
 
@@ -81,7 +95,11 @@ def test_v1_files(limits: Limits, files: list[tuple[str, str, str]]) -> None:
     (Limits(cpus=1.5), [("cpu", "cpu.max", "150000 100000")]),
     (Limits(cpu_shares=1024), [("cpu", "cpu.weight", "39")]),
     (Limits(pids_limit=20), [("pids", "pids.max", "20")]),
-], ids=["memory", "no-swap", "unlimited-swap", "reservation", "cpus", "shares", "pids"])
+    (Limits(cpu_period=50000, cpu_quota=25000), [("cpu", "cpu.max", "25000 50000")]),
+    (Limits(cpu_period=50000), [("cpu", "cpu.max", "max 50000")]),
+    (Limits(cpu_quota=30000), [("cpu", "cpu.max", "30000 100000")]),
+], ids=["memory", "no-swap", "unlimited-swap", "reservation", "cpus", "shares", "pids",
+        "period-quota", "period-only", "quota-only"])
 def test_v2_files(limits: Limits, files: list[tuple[str, str, str]]) -> None:
     assert v2_files(limits) == files
 

@@ -37,7 +37,26 @@ def test_flags_become_oci_resources_and_back(flags: limits.LimitFlags,
     assert limits.to_resources(back) == resources
 
 
+@pytest.mark.parametrize(("flags", "resources", "shown"), [
+    (limits.LimitFlags(cpu_period="50000", cpu_quota="25000"),
+     {"cpu": {"quota": 25_000, "period": 50_000}},
+     {"CpuPeriod": 50_000, "CpuQuota": 25_000, "NanoCpus": 0}),
+    (limits.LimitFlags(cpu_quota="30000"), {"cpu": {"quota": 30_000}},
+     {"CpuPeriod": 0, "CpuQuota": 30_000, "NanoCpus": 0}),
+    (limits.LimitFlags(cpus="0.5"), {"cpu": {"quota": 50_000, "period": 100_000}},
+     {"CpuPeriod": 0, "CpuQuota": 0, "NanoCpus": 500_000_000}),
+], ids=["period-quota", "quota", "cpus"])
+def test_cfs_flags_and_inspect_tell_cpus_from_a_quota(
+        flags: limits.LimitFlags, resources: dict[str, object], shown: dict[str, int]) -> None:
+    lim = limits.parse(flags)
+    assert limits.to_resources(lim) == resources
+    spec = {"resources": resources, "limits": limits.as_record(lim)}
+    host = limits.host_config(spec)
+    assert {k: host[k] for k in shown} == shown
+
+
 @pytest.mark.parametrize(("flags", "needle"), [
+    (limits.LimitFlags(cpu_quota="lots"), "--cpu-quota"),
     (limits.LimitFlags(memory="lots"), "--memory"),
     (limits.LimitFlags(cpus="half"), "--cpus"),
     (limits.LimitFlags(pids_limit="1.5"), "--pids-limit"),
@@ -66,7 +85,11 @@ def test_a_plan_without_limits_needs_no_cgroup(tmp_path, monkeypatch) -> None:  
      Limits(memory=80 * MIB, memory_swap=100 * MIB)),
     (Limits(memory=64 * MIB, pids_limit=10), Limits(pids_limit=50),
      Limits(memory=64 * MIB, pids_limit=50)),
-], ids=["default-swap", "chosen-swap", "other-field"])
+    # one way of limiting the CPU replaces the other
+    (Limits(cpu_period=50_000, cpu_quota=25_000), Limits(cpus=1.0), Limits(cpus=1.0)),
+    (Limits(cpus=1.0, memory=64 * MIB), Limits(cpu_quota=20_000),
+     Limits(cpu_quota=20_000, memory=64 * MIB)),
+], ids=["default-swap", "chosen-swap", "other-field", "cpus-replaces-cfs", "cfs-replaces-cpus"])
 def test_update_merges_like_docker(old: Limits, update: Limits, expected: Limits) -> None:
     assert merge(old, update) == expected
 
