@@ -42,6 +42,15 @@ def _module(verb: str) -> Any:
     return {"exec": cli_exec, "ps": cli_ps, "ls": cli_ps, "list": cli_ps}.get(verb, cli_run)
 
 
+def fast_params(argv: list[str]) -> tuple[str, dict[str, Any] | None]:
+    """(verb, parameters) as the fast path reads `pyc ARGV`."""
+    split = fast.split_globals(argv)
+    assert split is not None
+    _, verb, rest = split
+    module: Any = _module(verb)
+    return verb, flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED)
+
+
 def fresh_app(name: str | None) -> typer.Typer:
     app = typer.Typer(context_settings=app_module.CONTEXT, rich_markup_mode=None)
     app.callback()(app_module._global)
@@ -90,11 +99,7 @@ AGREE = [
 
 @pytest.mark.parametrize("argv", AGREE, ids=" ".join)
 def test_the_fast_parser_gives_typers_parameters(argv: list[str]) -> None:
-    split = fast.split_globals(argv)
-    assert split is not None
-    gopts, verb, rest = split
-    module: Any = _module(verb)
-    mine = flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED)
+    verb, mine = fast_params(argv)
     theirs = typer_params(argv)
     assert theirs is not None and mine is not None
     assert theirs[0] == verb or _module(theirs[0]) is _module(verb)
@@ -109,11 +114,7 @@ def test_the_fast_parser_gives_typers_parameters(argv: list[str]) -> None:
     (["exec", "--interactive=T", "ctr", "sh"], "interactive", True),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
 def test_booleans_take_docker_true_and_false(argv: list[str], key: str, value: bool) -> None:
-    split = fast.split_globals(argv)
-    assert split is not None
-    _, verb, rest = split
-    module: Any = _module(verb)
-    params = flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED)
+    params = fast_params(argv)[1]
     assert params is not None and params[key] is value
 
 
@@ -134,11 +135,7 @@ LEFT_TO_TYPER = [
 
 @pytest.mark.parametrize("argv", LEFT_TO_TYPER, ids=" ".join)
 def test_what_the_fast_parser_cannot_read_goes_to_typer(argv: list[str]) -> None:
-    split = fast.split_globals(argv)
-    assert split is not None
-    _, verb, rest = split
-    module: Any = _module(verb)
-    assert flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED) is None
+    assert fast_params(argv)[1] is None
     assert typer_params(argv) is None  # a usage error or help, which typer prints
 
 
