@@ -128,9 +128,14 @@ class CommandNotFound(PycError):
     exit_code = 127
 
 
-class ContainerExit(Exception):  # noqa: N818 - not an error, a result
-    """The container ran and exited with `status`; the CLI exits with it."""
+class ExitStatus(Exception):  # noqa: N818 - not an error, a result
+    """Leave with `status`; whatever there was to say has been said (one of several
+    containers of `pyc rm a b` failed: 1, as Docker)."""
 
     def __init__(self, status: int) -> None:
         super().__init__(status)
         self.status = status
+
+
+class ContainerExit(ExitStatus):
+    """The container ran and exited with `status`; the CLI exits with it."""

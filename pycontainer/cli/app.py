@@ -99,7 +99,7 @@ def _main(args: list[str]) -> int:
         return int(exc.exit_code)
     except typer.Abort:
         return 130
-    except (errors.ContainerExit, errors.PycError, KeyboardInterrupt, BrokenPipeError) as exc:
+    except (errors.ExitStatus, errors.PycError, KeyboardInterrupt, BrokenPipeError) as exc:
         code = exits.status_of(exc)
         assert code is not None
         return code

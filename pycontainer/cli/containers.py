@@ -24,22 +24,6 @@ def _paths(ctx: typer.Context) -> Any:
     return paths.resolve(opts.root, opts.runroot)
 
 
-def _each(refs: list[str], action: Callable[[str], Any], echo: bool = True) -> None:
-    """Docker's multi-container verbs: go on after an error, print each ref, exit 1."""
-    failed = False
-    for ref in refs:
-        try:
-            action(ref)
-        except PycError as exc:
-            sys.stderr.write(f"Error response from daemon: {exc.message}\n")
-            failed = True
-            continue
-        if echo:
-            sys.stdout.write(ref + "\n")
-    if failed:
-        raise typer.Exit(1)
-
-
 # -- listing -----------------------------------------------------------------------------
 
 # -- logs --------------------------------------------------------------------------------
@@ -73,96 +57,6 @@ def logs(
 
 
 # -- lifecycle verbs -------------------------------------------------------------------------
-
-def start(
-    ctx: typer.Context,
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
-    attach: bool = typer.Option(False, "--attach", "-a", help="Attach STDOUT/STDERR."),
-    interactive: bool = typer.Option(False, "--interactive", "-i", help="Attach STDIN."),
-    detach_keys: str = typer.Option("ctrl-p,ctrl-q", "--detach-keys", help="Detach keys."),
-) -> None:
-    """Start one or more stopped containers."""
-    from pycontainer.ops import lifecycle
-
-    paths = _paths(ctx)
-    if attach or interactive:
-        if len(containers) != 1:
-            raise UsageError("you cannot start and attach multiple containers at once")
-        code = lifecycle.start_attached(paths, containers[0], interactive, detach_keys)
-        if code is not None:
-            raise ContainerExit(code)
-        return
-    _each(containers, lambda ref: lifecycle.start(paths, ref))
-
-
-def stop(
-    ctx: typer.Context,
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
-    time_: int = typer.Option(None, "--time", "-t", "--timeout", help="Seconds to wait."),
-    signal_: str = typer.Option(None, "--signal", "-s", help="Signal to send."),
-) -> None:
-    """Stop one or more running containers."""
-    from pycontainer.ops import lifecycle
-
-    paths = _paths(ctx)
-    _each(containers, lambda ref: lifecycle.stop(paths, ref, time_, signal_))
-
-
-def kill(
-    ctx: typer.Context,
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
-    signal_: str = typer.Option("KILL", "--signal", "-s", help="Signal to send."),
-) -> None:
-    """Kill one or more running containers."""
-    from pycontainer.ops import lifecycle
-
-    lifecycle.parse_signal(signal_)  # a bad signal is a usage error before touching any container
-    paths = _paths(ctx)
-    _each(containers, lambda ref: lifecycle.kill(paths, ref, signal_))
-
-
-def restart(
-    ctx: typer.Context,
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
-    time_: int = typer.Option(None, "--time", "-t", help="Seconds to wait before killing."),
-) -> None:
-    """Restart one or more containers."""
-    from pycontainer.ops import lifecycle
-
-    paths = _paths(ctx)
-    _each(containers, lambda ref: lifecycle.restart(paths, ref, time_))
-
-
-def rm(
-    ctx: typer.Context,
-    containers: list[str] = typer.Argument(None, metavar="CONTAINER..."),
-    force: bool = typer.Option(False, "--force", "-f", help="Remove running containers."),
-    volumes: bool = typer.Option(False, "--volumes", "-v", help="Remove anonymous volumes."),
-    all_: bool = typer.Option(False, "--all", "-a", help="Remove all containers (Podman)."),
-) -> None:
-    """Remove one or more containers."""
-    from pycontainer.ops import lifecycle
-
-    paths = _paths(ctx)
-    refs = list(containers or [])
-    if all_:
-        refs += lifecycle.store_for(paths).ids()
-    elif not refs:
-        raise UsageError("rm requires at least 1 argument")
-    _each(refs, lambda ref: lifecycle.remove(paths, ref, force, volumes), echo=not all_)
-
-
-def wait(
-    ctx: typer.Context,
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
-) -> None:
-    """Block until containers stop, then print their exit codes."""
-    from pycontainer.ops import lifecycle
-
-    paths = _paths(ctx)
-    _each(containers, lambda ref: sys.stdout.write(f"{lifecycle.wait(paths, ref)}\n"),
-          echo=False)
-
 
 def cleanup(
     ctx: typer.Context,
@@ -370,14 +264,14 @@ def cp(
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     from pycontainer.cli import exec as cli_exec
     from pycontainer.cli import ps as cli_ps
-    from pycontainer.cli import run
+    from pycontainer.cli import run, verbs
 
     run.register(app, groups)
+    verbs.register(app, groups)
     cli_exec.register(app, groups)
     grp = groups["container"]
-    for verb, fn in (("start", start), ("stop", stop), ("kill", kill), ("restart", restart),
-                     ("rm", rm), ("wait", wait), ("logs", logs), ("rename", rename),
-                     ("top", top), ("port", port), ("attach", attach)):
+    for verb, fn in (("logs", logs), ("rename", rename), ("top", top), ("port", port),
+                     ("attach", attach)):
         app.command(verb)(fn)
         grp.command(verb)(fn)
     cli_ps.register(app, groups)

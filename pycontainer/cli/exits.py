@@ -19,7 +19,7 @@ def print_error(message: str) -> None:
 
 def status_of(exc: BaseException) -> int | None:
     """The exit status for an exception pyc expects, after reporting it; None for others."""
-    if isinstance(exc, errors.ContainerExit):
+    if isinstance(exc, errors.ExitStatus):
         return exc.status
     if isinstance(exc, errors.PycError):
         print_error(exc.message)

@@ -1,4 +1,5 @@
-"""The hot commands (`run`, `create`, `exec`, `ps`) without typer.
+"""The hot commands (`run`, `create`, `exec`, `ps`, `start`, `stop`, `kill`, `restart`,
+`rm`, `wait`) without typer.
 
 `main` reads the global options and the command word; for a command in `FAST` whose
 arguments `cli.flags.flag_values` can read, it runs the command's typer-free implementation
@@ -15,9 +16,12 @@ from typing import Any
 from pycontainer.cli import exits
 from pycontainer.cli.flags import GlobalOptions
 
-#: command word -> the typer-free module with FLAGS, ARGS, INTERSPERSED and command()
+#: command word -> the typer-free module with FLAGS and ARGS (or tables(verb)), INTERSPERSED
+#: and command()
 FAST = {"run": "pycontainer.cli.run", "create": "pycontainer.cli.run",
-        "exec": "pycontainer.cli.exec", "ps": "pycontainer.cli.ps"}
+        "exec": "pycontainer.cli.exec", "ps": "pycontainer.cli.ps",
+        **dict.fromkeys(("start", "stop", "kill", "restart", "rm", "wait"),
+                        "pycontainer.cli.verbs")}
 #: the same commands under `pyc container`, with its aliases
 CONTAINER = {**FAST, "ls": FAST["ps"], "list": FAST["ps"]}
 _GLOBAL = {"--root": "root", "--runroot": "runroot", "--log-level": "log_level"}
@@ -48,6 +52,13 @@ def split_globals(args: list[str]) -> tuple[GlobalOptions, str, list[str]] | Non
     return gopts, args[i], args[i + 1:]
 
 
+def tables(module: Any, verb: str) -> tuple[Any, Any]:
+    """(ARGS, FLAGS) of `verb`: a module of several verbs has `tables(verb)`."""
+    if hasattr(module, "tables"):
+        return tuple(module.tables(verb))
+    return module.ARGS, module.FLAGS
+
+
 def main(args: list[str]) -> int | None:
     split = split_globals(args)
     if split is None:
@@ -56,7 +67,8 @@ def main(args: list[str]) -> int | None:
     module: Any = importlib.import_module(CONTAINER[verb])
     from pycontainer.cli.flags import flag_values
 
-    params = flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED)
+    positional, flags = tables(module, verb)
+    params = flag_values(rest, flags, positional, module.INTERSPERSED)
     if params is None:
         return None
     try:

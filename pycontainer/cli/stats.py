@@ -89,7 +89,7 @@ def stats(
 def pause(ctx: typer.Context,
           containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:
     """Pause all processes within one or more containers."""
-    from pycontainer.cli.containers import _each
+    from pycontainer.cli.verbs import each as _each
     from pycontainer.ops import update as ops_update
 
     paths = _paths(ctx)
@@ -99,7 +99,7 @@ def pause(ctx: typer.Context,
 def unpause(ctx: typer.Context,
             containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:
     """Unpause all processes within one or more containers."""
-    from pycontainer.cli.containers import _each
+    from pycontainer.cli.verbs import each as _each
     from pycontainer.ops import update as ops_update
 
     paths = _paths(ctx)
@@ -122,8 +122,8 @@ def update(
     pids_limit: str = typer.Option(None, "--pids-limit", help="Process limit (-1: none)."),
 ) -> None:
     """Update configuration of one or more containers."""
-    from pycontainer.cli.containers import _each
     from pycontainer.cli.run import LIMIT_KEYS, limit_flags
+    from pycontainer.cli.verbs import each as _each
     from pycontainer.errors import UsageError
     from pycontainer.ops import update as ops_update
 

@@ -13,6 +13,7 @@ from pycontainer.cli import commands, fast
 from pycontainer.cli import exec as cli_exec
 from pycontainer.cli import ps as cli_ps
 from pycontainer.cli import run as cli_run
+from pycontainer.cli import verbs as cli_verbs
 from pycontainer.cli.flags import flag_values
 
 try:
@@ -39,6 +40,8 @@ def typer_params(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
 
 
 def _module(verb: str) -> Any:
+    if verb in cli_verbs.VERBS:
+        return cli_verbs
     return {"exec": cli_exec, "ps": cli_ps, "ls": cli_ps, "list": cli_ps}.get(verb, cli_run)
 
 
@@ -48,7 +51,8 @@ def fast_params(argv: list[str]) -> tuple[str, dict[str, Any] | None]:
     assert split is not None
     _, verb, rest = split
     module: Any = _module(verb)
-    return verb, flag_values(rest, module.FLAGS, module.ARGS, module.INTERSPERSED)
+    positional, flags = fast.tables(module, verb)
+    return verb, flag_values(rest, flags, positional, module.INTERSPERSED)
 
 
 def fresh_app(name: str | None) -> typer.Typer:
@@ -94,6 +98,18 @@ AGREE = [
     ["container", "ls", "-a"],
     ["container", "list", "-q"],
     ["container", "ps"],
+    ["start", "a", "b"],
+    ["start", "-ai", "--detach-keys", "ctrl-x", "c"],
+    ["stop", "-t", "0", "a", "b"],
+    ["stop", "--timeout=5", "--signal", "TERM", "a"],
+    ["kill", "-s", "HUP", "a"],
+    ["kill", "a", "--signal=9"],  # interspersed: options after the names too
+    ["restart", "-t", "1", "a"],
+    ["rm", "-f", "a"],
+    ["rm", "-fv", "a", "b", "c"],
+    ["rm", "--all", "--force"],
+    ["container", "rm", "-f", "a"],
+    ["wait", "a", "b"],
 ]
 
 
@@ -130,6 +146,9 @@ LEFT_TO_TYPER = [
     ["exec", "ctr"],  # exec needs a command
     ["ps", "extra"],  # ps takes no arguments
     ["ps", "-n", "many"],
+    ["stop"],  # a container is required
+    ["stop", "-t", "soon", "a"],
+    ["wait", "--bogus", "a"],
 ]
 
 
@@ -140,7 +159,7 @@ def test_what_the_fast_parser_cannot_read_goes_to_typer(argv: list[str]) -> None
 
 
 @pytest.mark.parametrize("argv", [
-    ["images"], ["--help"], [], ["--bogus", "run", "x"], ["--root"], ["container", "rm"],
+    ["images"], ["--help"], [], ["--bogus", "run", "x"], ["--root"], ["container", "top"],
     ["images", "run"], ["ls"],
 ], ids=" ".join)
 def test_other_commands_are_not_fast(argv: list[str]) -> None:
@@ -149,11 +168,13 @@ def test_other_commands_are_not_fast(argv: list[str]) -> None:
 
 
 def test_typer_sees_every_flag_of_the_tables() -> None:
-    for verb, module in (("run", cli_run), ("exec", cli_exec), ("ps", cli_ps)):
+    for verb in ("run", "exec", "ps", *cli_verbs.VERBS):
+        module = _module(verb)
         root: Any = typer.main.get_command(fresh_app(verb))
         cmd = root.get_command(root.make_context("pyc", [verb]), verb)
         spellings = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
-        declared = {d for f in module.FLAGS for d in (*f.decls, *([f.off] if f.off else []))}
+        flags = fast.tables(module, verb)[1]
+        declared = {d for f in flags for d in (*f.decls, *([f.off] if f.off else []))}
         assert declared <= spellings
 
 
