@@ -38,8 +38,15 @@ def _mapping(c: Container) -> userns.IdMapping:
                             c.config.single_mapping)
 
 
-def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None]) -> int:
-    """Fork a child that runs fn(root) with the container's files at `root`; its pid."""
+def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
+                host_view: bool = False) -> int:
+    """Fork a child that runs fn(root) with the container's files at `root`; its pid.
+
+    `host_view`: fn reads the storage directories themselves (diff's upper dir) as root of
+    the container's user namespace, in the host's mount namespace, where their paths are.
+    """
+    if host_view:
+        return _spawn_as_container_root(c, lambda: fn("/"))
     if c.state.running and c.state.pid:
         fds = [os.open(f"/proc/{c.state.pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
                for ns in ("user", "mnt")]
@@ -79,6 +86,33 @@ def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None]) 
     return userns.fork_in_userns(child, _mapping(c), sc.CLONE_NEWNS)
 
 
+def _spawn_as_container_root(c: Container, fn: Callable[[], None]) -> int:
+    """A child that runs fn() as root of the container's user namespace (a new one like it
+    when the container is not running), in the host's mount namespace."""
+    if not (c.state.running and c.state.pid):
+        def child() -> int:
+            fn()
+            return 0
+
+        return userns.fork_in_userns(child, _mapping(c))
+    fd = os.open(f"/proc/{c.state.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        code = 1
+        try:
+            sc.setns(fd, sc.CLONE_NEWUSER)
+            os.setresgid(0, 0, 0)
+            os.setresuid(0, 0, 0)
+            fn()
+            code = 0
+        except BaseException as exc:  # noqa: BLE001
+            os.write(2, f"Error: {exc}\n".encode())
+        finally:
+            os._exit(code)
+    os.close(fd)
+    return pid
+
+
 def wait(pid: int) -> int:
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
@@ -94,14 +128,15 @@ def _container(paths: Paths, ref: str) -> tuple[ContainerStore, Container]:
     return store, c
 
 
-def _collect(store: ContainerStore, c: Container, fn: Callable[[str], Any]) -> Any:
+def _collect(store: ContainerStore, c: Container, fn: Callable[[str], Any],
+             host_view: bool = False) -> Any:
     """Run fn(root) in the container's view and return its (marshal-able) result."""
     r, w = os.pipe()
 
     def child(root: str) -> None:
         _write_all(w, marshal.dumps(fn(root)))
 
-    pid = spawn_in_fs(store, c, child)
+    pid = spawn_in_fs(store, c, child, host_view)
     os.close(w)
     data = _read_all(r)
     if wait(pid) != 0 or not data:
@@ -145,7 +180,8 @@ def changes(paths: Paths, ref: str) -> list[tuple[str, str]]:
         raise UsageError(f"diff needs the overlay driver (container uses {plan.get('driver')})")
     lowers = list(plan.get("lowers") or [])
     skip = _placeholders(store, c)
-    return [tuple(x) for x in _collect(store, c, lambda _root: _walk_upper(upper, lowers, skip))]
+    walk = _collect(store, c, lambda _root: _walk_upper(upper, lowers, skip), host_view=True)
+    return [tuple(x) for x in walk]
 
 
 def _walk_upper(upper: str, lowers: list[str], skip: set[str]) -> list[list[str]]:

@@ -29,6 +29,17 @@ def test_diff(shared_pyc, ctr):
                    for line in lines)
 
 
+def test_diff_of_a_running_container(shared_pyc, fixture_refs):
+    shared_pyc.ok("run", "-d", "--name", "fs-live", fixture_refs["busybox"], "sleep", "300")
+    try:
+        shared_pyc.ok("exec", "fs-live", "sh", "-c", "echo x > /etc/live; rm /etc/group")
+        lines = shared_pyc.ok("diff", "fs-live").lines
+        for want in ("C /etc", "A /etc/live", "D /etc/group"):
+            assert want in lines, lines
+    finally:
+        shared_pyc("rm", "-f", "fs-live")
+
+
 def test_cp_out_to_a_directory_and_as_a_stream(shared_pyc, ctr, tmp_path: Path):
     os.chmod(tmp_path, 0o777)
     shared_pyc.ok("cp", f"{ctr}:/data", str(tmp_path))
