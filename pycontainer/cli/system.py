@@ -28,13 +28,17 @@ def version(
     if fmt:
         sys.stdout.write(format_one(report, fmt) + "\n")
         return
-    c = report["Client"]
-    rows = [("Version", c["Version"]), ("API Version", c["ApiVersion"]),
-            ("Python Version", c["PythonVersion"]), ("OS/Arch", f"{c['Os']}/{c['Arch']}"),
-            ("Rootless", str(c["Rootless"]).lower())]
-    sys.stdout.write("Client:       pyc\n")
-    for key, value in rows:
-        sys.stdout.write(f"{key + ':':<14}{value}\n")
+    c, e = report["Client"], report["Server"]
+    client = [("Version", c["Version"]), ("API version", c["ApiVersion"]),
+              ("Python version", c["PythonVersion"]), ("OS/Arch", f"{c['Os']}/{c['Arch']}"),
+              ("Rootless", str(c["Rootless"]).lower())]
+    engine = [("Version", e["Version"]), ("API version", e["ApiVersion"]),
+              ("Kernel", e["KernelVersion"]), ("OS/Arch", f"{e['Os']}/{e['Arch']}")]
+    # Docker's layout: both halves, though here they are one program (no daemon)
+    out = ["Client: pyc", *(f" {k + ':':<19}{v}" for k, v in client), "",
+           f"Server: {e['Platform']['Name']}", " Engine:",
+           *(f"  {k + ':':<18}{v}" for k, v in engine)]
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 def info(
@@ -44,8 +48,10 @@ def info(
     """Show how pyc sees this host: ids, storage, cgroups, networking helpers."""
     from pycontainer.ops import system
 
-    report = system.info_report(_paths(ctx))
-    if fmt:
+    paths = _paths(ctx)
+    report = system.info_report(paths)
+    if fmt:  # Docker's fields too, for `{{.ServerVersion}}` and friends
+        report = {**system.docker_info(paths, report), **report}
         if fmt.strip() == "json":
             print_json(report)
         else:

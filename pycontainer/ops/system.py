@@ -39,17 +39,33 @@ def _user() -> str:
         return str(os.getuid())
 
 
+class GoFields(dict[str, Any]):
+    """A record whose JSON names differ from the Go field names Docker's templates use
+    (`ApiVersion` in JSON, `{{.Client.APIVersion}}` in a template): both find the value,
+    JSON output shows the JSON name only."""
+
+    ALIASES = {"APIVersion": "ApiVersion"}
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self.ALIASES.get(str(key), key))
+
+    def __getitem__(self, key: str) -> Any:
+        return super().__getitem__(self.ALIASES.get(key, key))
+
+
 def version_report() -> dict[str, Any]:
+    """Docker's `version` record. No daemon: the engine is this pyc, so Server is pyc too
+    (scripts ask `{{.Server.Version}}` to see that an engine is there)."""
+    common = {"Version": __version__, "ApiVersion": __version__, "Os": "linux",
+              "Arch": _arch(), "BuildTime": ""}
     return {
-        "Client": {
-            "Version": __version__,
-            "ApiVersion": __version__,
-            "PythonVersion": platform.python_version(),
-            "Os": "linux",
-            "Arch": _arch(),
-            "BuildTime": "",
-            "Rootless": os.getuid() != 0,
-        }
+        "Client": GoFields(**common, PythonVersion=platform.python_version(),
+                           Rootless=os.getuid() != 0),
+        "Server": GoFields(**common, MinAPIVersion=__version__,
+                           KernelVersion=platform.release(),
+                           Platform={"Name": "pyc (rootless, daemonless)"},
+                           Components=[{"Name": "Engine", "Version": __version__,
+                                        "Details": {"Rootless": os.getuid() != 0}}]),
     }
 
 
@@ -103,6 +119,51 @@ def info_report(paths: Paths) -> dict[str, Any]:
         },
         "version": version_report()["Client"],
     }
+
+
+def docker_info(paths: Paths, report: dict[str, Any]) -> dict[str, Any]:
+    """The fields of Docker's `info` that scripts read (`{{.ServerVersion}}`, `{{.Driver}}`,
+    `{{.SecurityOptions}}`, ...), from pyc's own report and the container store."""
+    from pycontainer import config
+    from pycontainer.images.store import ImageStore
+    from pycontainer.ops.ps import PsOptions, list_containers
+
+    states = [e.state for e in list_containers(paths, PsOptions(all=True))]
+    host, store = report["host"], report["store"]
+    limits = bool(host["resourceLimits"])
+    return {
+        "ID": "", "Name": host["hostname"], "ServerVersion": __version__,
+        "Containers": len(states), "ContainersRunning": states.count("running"),
+        "ContainersPaused": states.count("paused"),
+        "ContainersStopped": len(states) - states.count("running") - states.count("paused"),
+        "Images": len(ImageStore(paths).all()),
+        "Driver": store["graphDriverName"], "DockerRootDir": store["graphRoot"],
+        "CgroupDriver": "cgroupfs", "CgroupVersion": host["cgroupVersion"].lstrip("v"),
+        "MemoryLimit": limits, "SwapLimit": limits, "CpuCfsPeriod": limits,
+        "CpuCfsQuota": limits, "CPUShares": limits, "CPUSet": limits, "PidsLimit": limits,
+        "KernelVersion": host["kernel"], "OperatingSystem": _os_name(), "OSType": "linux",
+        "Architecture": platform.machine(), "NCPU": host["cpus"], "MemTotal": _mem_total(),
+        "LoggingDriver": config.load_engine(paths.config).log_driver,
+        "DefaultRuntime": "builtin",
+        "SecurityOptions": ["name=seccomp,profile=builtin"]
+        + (["name=rootless"] if host["rootless"] else []),
+        "IndexServerAddress": "https://index.docker.io/v1/", "Warnings": [],
+    }
+
+
+def _os_name() -> str:
+    for line in (_read("/etc/os-release") or "").splitlines():
+        key, _, value = line.partition("=")
+        if key == "PRETTY_NAME":
+            return value.strip('"')
+    return "Linux"
+
+
+def _mem_total() -> int:
+    for line in (_read("/proc/meminfo") or "").splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def _mapping_json(mapping: userns.IdMapping | None) -> dict[str, Any]:
