@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from pycontainer.errors import ContainerExit, PycError, UsageError
+from pycontainer.errors import ContainerExit, UsageError
 
 
 def _paths(ctx: typer.Context) -> Any:
@@ -129,17 +129,6 @@ def attach(
 
 # -- inspect, top, port ------------------------------------------------------------------------
 
-def inspect(
-    ctx: typer.Context,
-    names: list[str] = typer.Argument(..., metavar="NAME|ID..."),
-    fmt: str = typer.Option(None, "--format", "-f", help="json or a Go template."),
-    type_: str = typer.Option("", "--type", help="container or image."),
-    size: bool = typer.Option(False, "--size", "-s", help="Display total file sizes."),
-) -> None:
-    """Return low-level information on containers (or images)."""
-    _inspect(ctx, names, fmt, type_, size)
-
-
 def container_inspect(
     ctx: typer.Context,
     names: list[str] = typer.Argument(..., metavar="CONTAINER..."),
@@ -147,32 +136,9 @@ def container_inspect(
     size: bool = typer.Option(False, "--size", "-s", help="Display total file sizes."),
 ) -> None:
     """Display detailed information on one or more containers."""
-    _inspect(ctx, names, fmt, "container", size)
+    from pycontainer.cli.inspect import show
 
-
-def _inspect(ctx: typer.Context, names: list[str], fmt: str | None, kind: str,
-             size: bool) -> None:
-    import json
-
-    from pycontainer.cli.output import format_one
-    from pycontainer.ops import inspect as ops_inspect
-
-    paths = _paths(ctx)
-    found: list[Any] = []
-    failed = False
-    for name in names:
-        try:
-            found.append(ops_inspect.inspect_any(paths, name, kind, size))
-        except PycError as exc:
-            sys.stderr.write(f"Error: {exc.message}\n")
-            failed = True
-    if fmt:
-        for obj in found:
-            sys.stdout.write(format_one(obj, fmt) + "\n")
-    else:
-        sys.stdout.write(json.dumps(found, indent=4) + "\n")
-    if failed:
-        raise typer.Exit(1)
+    show(_paths(ctx), names, fmt, "container", size)
 
 
 def top(
@@ -263,6 +229,7 @@ def cp(
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     from pycontainer.cli import exec as cli_exec
+    from pycontainer.cli import inspect as cli_inspect
     from pycontainer.cli import ps as cli_ps
     from pycontainer.cli import run, verbs
 
@@ -275,7 +242,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         app.command(verb)(fn)
         grp.command(verb)(fn)
     cli_ps.register(app, groups)
-    app.command("inspect")(inspect)
+    cli_inspect.register(app, groups)
     grp.command("inspect")(container_inspect)
     grp.command("exists")(exists)
     grp.command("prune")(prune)

@@ -1,5 +1,5 @@
-"""The hot commands (`run`, `create`, `exec`, `ps`, `start`, `stop`, `kill`, `restart`,
-`rm`, `wait`) without typer.
+"""The hot commands (`run`, `create`, `exec`, `ps`, `inspect`, `start`, `stop`, `kill`,
+`restart`, `rm`, `wait`) without typer.
 
 `main` reads the global options and the command word; for a command in `FAST` whose
 arguments `cli.flags.flag_values` can read, it runs the command's typer-free implementation
@@ -21,9 +21,11 @@ from pycontainer.cli.flags import GlobalOptions
 FAST = {"run": "pycontainer.cli.run", "create": "pycontainer.cli.run",
         "exec": "pycontainer.cli.exec", "ps": "pycontainer.cli.ps",
         **dict.fromkeys(("start", "stop", "kill", "restart", "rm", "wait"),
-                        "pycontainer.cli.verbs")}
-#: the same commands under `pyc container`, with its aliases
-CONTAINER = {**FAST, "ls": FAST["ps"], "list": FAST["ps"]}
+                        "pycontainer.cli.verbs"),
+        "inspect": "pycontainer.cli.inspect"}
+#: the same commands under `pyc container`, with its aliases (its `inspect` knows no --type)
+CONTAINER = {**{k: v for k, v in FAST.items() if k != "inspect"},
+             "ls": FAST["ps"], "list": FAST["ps"]}
 _GLOBAL = {"--root": "root", "--runroot": "runroot", "--log-level": "log_level"}
 
 
@@ -64,7 +66,7 @@ def main(args: list[str]) -> int | None:
     if split is None:
         return None
     gopts, verb, rest = split
-    module: Any = importlib.import_module(CONTAINER[verb])
+    module: Any = importlib.import_module(FAST.get(verb) or CONTAINER[verb])
     from pycontainer.cli.flags import flag_values
 
     positional, flags = tables(module, verb)
