@@ -1,5 +1,5 @@
-"""The hot commands (`run`, `create`, `exec`, `ps`, `inspect`, `start`, `stop`, `kill`,
-`restart`, `rm`, `wait`) without typer.
+"""The hot commands (`run`, `create`, `exec`, `ps`, `images`, `inspect`, `start`, `stop`,
+`kill`, `restart`, `rm`, `wait`) without typer.
 
 `main` reads the global options and the command word; for a command in `FAST` whose
 arguments `cli.flags.flag_values` can read, it runs the command's typer-free implementation
@@ -22,9 +22,9 @@ FAST = {"run": "pycontainer.cli.run", "create": "pycontainer.cli.run",
         "exec": "pycontainer.cli.exec", "ps": "pycontainer.cli.ps",
         **dict.fromkeys(("start", "stop", "kill", "restart", "rm", "wait"),
                         "pycontainer.cli.verbs"),
-        "inspect": "pycontainer.cli.inspect"}
+        "inspect": "pycontainer.cli.inspect", "images": "pycontainer.cli.images_ls"}
 #: the same commands under `pyc container`, with its aliases (its `inspect` knows no --type)
-CONTAINER = {**{k: v for k, v in FAST.items() if k != "inspect"},
+CONTAINER = {**{k: v for k, v in FAST.items() if k not in ("inspect", "images")},
              "ls": FAST["ps"], "list": FAST["ps"]}
 _GLOBAL = {"--root": "root", "--runroot": "runroot", "--log-level": "log_level"}
 

@@ -90,24 +90,6 @@ def push(
 
 # -- listing -----------------------------------------------------------------------------------
 
-def images(
-    ctx: typer.Context,
-    repository: str = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
-    all_: bool = typer.Option(False, "--all", "-a", help="Show all images."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only show image IDs."),
-    digests: bool = typer.Option(False, "--digests", help="Show digests."),
-    no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
-    filters: list[str] = typer.Option([], "--filter", "-f", help="dangling=, reference=, ..."),
-    fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
-) -> None:
-    """List images."""
-    from pycontainer.cli import image_format
-    from pycontainer.ops import images as ops_images
-
-    rows = ops_images.list_rows(_paths(ctx), repository, filters, no_trunc)
-    image_format.print_images(rows, quiet, digests, no_trunc, fmt)
-
-
 def inspect(
     ctx: typer.Context,
     names: list[str] = typer.Argument(..., metavar="IMAGE..."),
@@ -343,14 +325,14 @@ def logout(
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    from pycontainer.cli import images_ls
+
     img = groups["image"]
     for verb, fn in (("pull", pull), ("push", push), ("tag", tag), ("history", history),
                      ("save", save), ("load", load), ("import", import_)):
         app.command(verb)(fn)
         img.command(verb)(fn)
-    app.command("images")(images)
-    img.command("ls")(images)
-    img.command("list")(images)
+    images_ls.register(app, groups)
     app.command("rmi")(rmi)
     img.command("rm")(rmi)
     img.command("inspect")(inspect)

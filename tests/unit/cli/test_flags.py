@@ -11,6 +11,7 @@ import typer
 from pycontainer.cli import app as app_module
 from pycontainer.cli import commands, fast
 from pycontainer.cli import exec as cli_exec
+from pycontainer.cli import images_ls as cli_images
 from pycontainer.cli import inspect as cli_inspect
 from pycontainer.cli import ps as cli_ps
 from pycontainer.cli import run as cli_run
@@ -44,7 +45,7 @@ def _module(verb: str) -> Any:
     if verb in cli_verbs.VERBS:
         return cli_verbs
     return {"exec": cli_exec, "ps": cli_ps, "ls": cli_ps, "list": cli_ps,
-            "inspect": cli_inspect}.get(verb, cli_run)
+            "inspect": cli_inspect, "images": cli_images}.get(verb, cli_run)
 
 
 def fast_params(argv: list[str]) -> tuple[str, dict[str, Any] | None]:
@@ -113,6 +114,10 @@ AGREE = [
     ["container", "rm", "-f", "a"],
     ["wait", "a", "b"],
     ["inspect", "a"],
+    ["images"],
+    ["images", "-q"],
+    ["images", "busybox", "--digests", "--no-trunc"],
+    ["images", "--filter", "dangling=true", "-f", "reference=b*", "--format", "{{.ID}}"],
     ["inspect", "-f", "{{.State.Status}}", "a", "b"],
     ["inspect", "--type", "image", "--format={{json .Config}}", "busybox", "-s"],
 ]
@@ -164,9 +169,9 @@ def test_what_the_fast_parser_cannot_read_goes_to_typer(argv: list[str]) -> None
 
 
 @pytest.mark.parametrize("argv", [
-    ["images"], ["--help"], [], ["--bogus", "run", "x"], ["--root"], ["container", "top"],
+    ["image", "ls"], ["--help"], [], ["--bogus", "run", "x"], ["--root"], ["container", "top"],
     ["container", "inspect", "a"],
-    ["images", "run"], ["ls"],
+    ["network", "ls"], ["ls"],
 ], ids=" ".join)
 def test_other_commands_are_not_fast(argv: list[str]) -> None:
     assert fast.split_globals(argv) is None
@@ -174,7 +179,7 @@ def test_other_commands_are_not_fast(argv: list[str]) -> None:
 
 
 def test_typer_sees_every_flag_of_the_tables() -> None:
-    for verb in ("run", "exec", "ps", "inspect", *cli_verbs.VERBS):
+    for verb in ("run", "exec", "ps", "inspect", "images", *cli_verbs.VERBS):
         module = _module(verb)
         root: Any = typer.main.get_command(fresh_app(verb))
         cmd = root.get_command(root.make_context("pyc", [verb]), verb)

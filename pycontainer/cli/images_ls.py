@@ -1,0 +1,46 @@
+"""`pyc images` / `pyc image ls`: Docker's table of images, its filters and templates.
+
+No typer at import: the flags are data, registered with typer by `register` and parsed
+without it on the fast path (`cli/fast.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycontainer.cli.flags import BOOL, LIST, STR, Arg, Flag, GlobalOptions, typed_signature
+
+INTERSPERSED = True
+ARGS = (Arg("repository", "[REPOSITORY[:TAG]]", required=False),)
+FLAGS = (
+    # no intermediate images exist (build steps are cached, not stored as images)
+    Flag("all_", ("--all", "-a"), BOOL, help="Show all images."),
+    Flag("quiet", ("--quiet", "-q"), BOOL, help="Only show image IDs."),
+    Flag("digests", ("--digests",), BOOL, help="Show digests."),
+    Flag("no_trunc", ("--no-trunc",), BOOL, help="Don't truncate output."),
+    Flag("filters", ("--filter", "-f"), LIST, help="dangling=, reference=, ..."),
+    Flag("fmt", ("--format",), STR, help="table, json or a Go template."),
+)
+
+
+def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
+    from pycontainer import paths
+    from pycontainer.cli import image_format
+    from pycontainer.ops import images as ops_images
+
+    p = params
+    rows = ops_images.list_rows(paths.resolve(gopts.root, gopts.runroot), p["repository"],
+                                list(p["filters"]), p["no_trunc"])
+    image_format.print_images(rows, p["quiet"], p["digests"], p["no_trunc"], p["fmt"])
+
+
+def images(ctx: Any, **params: Any) -> None:
+    """List images."""
+    command(ctx.params, ctx.info_name, ctx.find_root().obj)
+
+
+def register(app: Any, groups: dict[str, Any]) -> None:
+    typed_signature(images, FLAGS, ARGS)
+    app.command("images")(images)
+    groups["image"].command("ls")(images)
+    groups["image"].command("list")(images)
