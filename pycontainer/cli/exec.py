@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pycontainer.cli.flags import BOOL, LIST, STR, Arg, Flag, GlobalOptions, typed_signature
+from pycontainer.cli.flags import BOOL, LIST, STR, Arg, Flag, GlobalOptions, typer_command
 
 INTERSPERSED = False
 ARGS = (Arg("container", "CONTAINER"), Arg("command", "COMMAND [ARG...]", many=True))
@@ -41,12 +41,7 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
         raise ContainerExit(code)
 
 
-def exec_(ctx: Any, **params: Any) -> None:
-    """Execute a command in a running container."""
-    command(ctx.params, ctx.info_name, ctx.find_root().obj)
-
-
 def register(app: Any, groups: dict[str, Any]) -> None:
-    typed_signature(exec_, FLAGS, ARGS)
-    app.command("exec", context_settings=CONTEXT)(exec_)
-    groups["container"].command("exec", context_settings=CONTEXT)(exec_)
+    fn = typer_command(command, FLAGS, ARGS, "exec", "Execute a command in a running container.")
+    app.command("exec", context_settings=CONTEXT)(fn)
+    groups["container"].command("exec", context_settings=CONTEXT)(fn)

@@ -168,6 +168,18 @@ def _positionals(rest: list[str], positional: tuple[Arg, ...],
     return None if rest else params
 
 
+def typer_command(command: Any, flags: tuple[Flag, ...], positional: tuple[Arg, ...],
+                  name: str, help: str) -> Any:
+    """The function typer registers for a command of the fast path: typer parses (help,
+    errors, the unusual cases), then `command(params, verb, global options)` runs as it
+    does without typer."""
+    def run(ctx: Any, **params: Any) -> None:
+        command(ctx.params, ctx.info_name, ctx.find_root().obj)
+
+    run.__name__, run.__doc__ = name, help
+    return typed_signature(run, flags, positional)
+
+
 def typed_signature(func: Any, flags: tuple[Flag, ...], positional: tuple[Arg, ...]) -> Any:
     """Give `func(ctx, **params)` the signature typer builds its command from."""
     import inspect

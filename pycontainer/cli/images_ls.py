@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pycontainer.cli.flags import BOOL, LIST, STR, Arg, Flag, GlobalOptions, typed_signature
+from pycontainer.cli.flags import BOOL, LIST, STR, Arg, Flag, GlobalOptions, typer_command
 
 INTERSPERSED = True
 ARGS = (Arg("repository", "[REPOSITORY[:TAG]]", required=False),)
@@ -34,13 +34,8 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
     image_format.print_images(rows, p["quiet"], p["digests"], p["no_trunc"], p["fmt"])
 
 
-def images(ctx: Any, **params: Any) -> None:
-    """List images."""
-    command(ctx.params, ctx.info_name, ctx.find_root().obj)
-
-
 def register(app: Any, groups: dict[str, Any]) -> None:
-    typed_signature(images, FLAGS, ARGS)
-    app.command("images")(images)
-    groups["image"].command("ls")(images)
-    groups["image"].command("list")(images)
+    fn = typer_command(command, FLAGS, ARGS, "images", "List images.")
+    app.command("images")(fn)
+    groups["image"].command("ls")(fn)
+    groups["image"].command("list")(fn)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pycontainer.cli.flags import BOOL, STR, Arg, Flag, GlobalOptions, typed_signature
+from pycontainer.cli.flags import BOOL, STR, Arg, Flag, GlobalOptions, typer_command
 from pycontainer.errors import ExitStatus, PycError
 
 INTERSPERSED = True
@@ -52,11 +52,6 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
          params["type_"], params["size"])
 
 
-def inspect(ctx: Any, **params: Any) -> None:
-    """Return low-level information on containers (or images)."""
-    command(ctx.params, ctx.info_name, ctx.find_root().obj)
-
-
 def register(app: Any, groups: dict[str, Any]) -> None:
-    typed_signature(inspect, FLAGS, ARGS)
-    app.command("inspect")(inspect)
+    app.command("inspect")(typer_command(
+        command, FLAGS, ARGS, "inspect", "Return low-level information on containers (or images)."))

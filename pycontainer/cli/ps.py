@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pycontainer.cli.flags import BOOL, INT, LIST, STR, Flag, GlobalOptions, typed_signature
+from pycontainer.cli.flags import BOOL, INT, LIST, STR, Flag, GlobalOptions, typer_command
 
 INTERSPERSED = True
 ARGS = ()
@@ -102,13 +102,8 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
     sys.stdout.write(render_table(rows, p["fmt"], default, PS_HEADERS))
 
 
-def ps(ctx: Any, **params: Any) -> None:
-    """List containers."""
-    command(ctx.params, ctx.info_name, ctx.find_root().obj)
-
-
 def register(app: Any, groups: dict[str, Any]) -> None:
-    typed_signature(ps, FLAGS, ARGS)
-    app.command("ps")(ps)
+    fn = typer_command(command, FLAGS, ARGS, "ps", "List containers.")
+    app.command("ps")(fn)
     for alias in ("ls", "list", "ps"):
-        groups["container"].command(alias)(ps)
+        groups["container"].command(alias)(fn)

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from pycontainer.cli.flags import BOOL, INT, LIST, STR, Arg, Flag, GlobalOptions, typed_signature
+from pycontainer.cli.flags import BOOL, INT, LIST, STR, Arg, Flag, GlobalOptions, typer_command
 from pycontainer.errors import UsageError
 
 RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"],
@@ -454,13 +454,9 @@ def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool,
     raise ContainerExit(report.exit_code)
 
 
-def run(ctx: Any, **params: Any) -> None:
-    """Create and run a new container from an image."""
-    command(ctx.params, ctx.info_name, ctx.find_root().obj)
-
-
 def register(app: Any, groups: dict[str, Any]) -> None:
-    typed_signature(run, FLAGS, ARGS)
+    run = typer_command(command, FLAGS, ARGS, "run",
+                        "Create and run a new container from an image.")
     for verb in ("run", "create"):
         app.command(verb, context_settings=RUN_CONTEXT)(run)
         groups["container"].command(verb, context_settings=RUN_CONTEXT)(run)

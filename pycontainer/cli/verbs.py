@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from pycontainer.cli.flags import BOOL, INT, STR, Arg, Flag, GlobalOptions, typed_signature
+from pycontainer.cli.flags import BOOL, INT, STR, Arg, Flag, GlobalOptions, typer_command
 from pycontainer.errors import ContainerExit, ExitStatus, PycError, UsageError
 
 INTERSPERSED = True
@@ -108,18 +108,8 @@ def _start(paths: Any, refs: list[str], p: dict[str, Any]) -> None:
     each(refs, lambda ref: lifecycle.start(paths, ref))
 
 
-def _typer_command(verb: str) -> Callable[..., None]:
-    def run(ctx: Any, **params: Any) -> None:
-        command(ctx.params, verb, ctx.find_root().obj)
-
-    run.__name__ = verb
-    run.__doc__ = HELP[verb]
-    args, flags = VERBS[verb]
-    return typed_signature(run, flags, args)
-
-
 def register(app: Any, groups: dict[str, Any]) -> None:
-    for verb in VERBS:
-        fn = _typer_command(verb)
+    for verb, (args, flags) in VERBS.items():
+        fn = typer_command(command, flags, args, verb, HELP[verb])
         app.command(verb)(fn)
         groups["container"].command(verb)(fn)

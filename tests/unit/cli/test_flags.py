@@ -3,6 +3,7 @@ to typer; the typer signatures are built from the same flag tables."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
@@ -10,11 +11,6 @@ import typer
 
 from pycontainer.cli import app as app_module
 from pycontainer.cli import commands, fast
-from pycontainer.cli import exec as cli_exec
-from pycontainer.cli import images_ls as cli_images
-from pycontainer.cli import inspect as cli_inspect
-from pycontainer.cli import ps as cli_ps
-from pycontainer.cli import run as cli_run
 from pycontainer.cli import verbs as cli_verbs
 from pycontainer.cli.flags import flag_values
 
@@ -42,10 +38,8 @@ def typer_params(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
 
 
 def _module(verb: str) -> Any:
-    if verb in cli_verbs.VERBS:
-        return cli_verbs
-    return {"exec": cli_exec, "ps": cli_ps, "ls": cli_ps, "list": cli_ps,
-            "inspect": cli_inspect, "images": cli_images}.get(verb, cli_run)
+    """The typer-free module the fast path runs `verb` with."""
+    return importlib.import_module(fast.FAST.get(verb) or fast.CONTAINER[verb])
 
 
 def fast_params(argv: list[str]) -> tuple[str, dict[str, Any] | None]:
