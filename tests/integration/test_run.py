@@ -150,6 +150,15 @@ def test_annotations_reach_the_bundle_and_inspect(shared_pyc, bb):
         assert res.rc == 125 and (flag in res.err or "annotation" in res.err), res.err
 
 
+@pytest.mark.parametrize("runtime", ["builtin", "runc"])
+def test_a_missing_workdir_is_made_as_docker_and_runc_do(shared_pyc, bb, runtime):
+    res = shared_pyc.ok("run", "--rm", "--runtime", runtime, "-u", "1000", "-w", "/new/deep",
+                        bb, "sh", "-c", "pwd; stat -c '%u %a' /new/deep")
+    assert res.lines == ["/new/deep", "0 755"]
+    bad = shared_pyc("run", "--rm", "--runtime", runtime, "-w", "/etc/passwd", bb, "true")
+    assert bad.rc != 0
+
+
 def test_dns_opt_is_dns_option(shared_pyc, bb):
     res = shared_pyc.ok("run", "--rm", "--dns-opt", "ndots:3", bb, "cat", "/etc/resolv.conf")
     assert "options ndots:3" in res.out

@@ -47,6 +47,8 @@ def container_main(spec: Spec, rootfs: str, stdio: Stdio, start_fd: int, error_f
         os.setsid()
         step.name = "rootfs"
         mounts.setup_rootfs(spec, rootfs)
+        step.name = "cwd"
+        make_cwd(spec.process.cwd)
         step.name = "hostname"
         if spec.hostname and spec.linux.has_ns("uts"):
             sc.sethostname(spec.hostname)
@@ -66,6 +68,13 @@ def container_main(spec: Spec, rootfs: str, stdio: Stdio, start_fd: int, error_f
     except BaseException as exc:  # noqa: BLE001 - everything is reported, then we leave
         report(error_fd, step.name, exc)
     os._exit(127)
+
+
+def make_cwd(cwd: str) -> None:
+    """runc's (and Docker's) rule: a missing working directory is made, 0755 and owned by
+    the container's root, once every mount is in place (the root is already pivoted)."""
+    if not os.path.isdir(cwd):
+        os.makedirs(cwd, 0o755, exist_ok=True)
 
 
 def attach_stdio(process: Process, stdio: Stdio) -> None:
