@@ -1,8 +1,9 @@
-"""The `pyc` command: Docker's command tree on typer, and the one place errors become exit codes.
+"""The `pyc` command: Docker's command tree on typer, for every command line the fast path
+(`cli/fast.py`) leaves to it: help, usage errors, the less frequent commands.
 
 Exit codes follow `docker run`: 125 when pyc itself fails (including a bad or unknown flag),
 126 when the container's command cannot be invoked, 127 when it is not found, otherwise the
-container's own status.
+container's own status; `cli/exits.py` maps pyc's errors to them for both paths.
 """
 
 from __future__ import annotations
