@@ -153,12 +153,14 @@ class EngineConfig:
         cgroup_parent = "/pyc-alice"   # the delegated cgroup, relative to each hierarchy
         cgroup_limits = "warn"         # run without limits this user cannot enforce
         log_driver = "k8s-file"        # the default --log-driver (json-file, k8s-file, none)
+        helper_binaries_dir = ["/opt/podman/libexec"]  # searched first for helper programs
     """
 
     cgroup_parent: str | None = None
     cgroup_limits: str = "error"
     source: str = ""
     log_driver: str = "json-file"
+    helper_binaries_dir: tuple[str, ...] = ()
 
 
 def load_engine(config_dir: Path) -> EngineConfig:
@@ -186,4 +188,9 @@ def parse_engine(text: str, source: str = "containers.conf") -> EngineConfig:
     driver = engine.get("log_driver", "json-file")
     if driver not in LOG_DRIVERS:
         raise UsageError(f"{source}: [engine] log_driver must be one of {', '.join(LOG_DRIVERS)}")
-    return EngineConfig(parent or None, limits, source, driver)
+    helpers = engine.get("helper_binaries_dir", [])
+    if not isinstance(helpers, list) or not all(isinstance(d, str) and d.startswith("/")
+                                                for d in helpers):
+        raise UsageError(f"{source}: [engine] helper_binaries_dir must be a list of absolute "
+                         "directories")
+    return EngineConfig(parent or None, limits, source, driver, tuple(helpers))

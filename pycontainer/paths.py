@@ -80,6 +80,11 @@ def _data_dir(uid: int) -> Path:
     return Path(platformdirs.user_data_dir(APP, appauthor=False))
 
 
+def config_dir() -> Path:
+    """This user's config dir (containers.conf, registries.conf)."""
+    return _config_dir(os.getuid())
+
+
 def _config_dir(uid: int) -> Path:
     if uid == 0:
         return Path("/etc") / APP

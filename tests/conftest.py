@@ -3,18 +3,25 @@
 tests/unit/**        -> marker `unit`: pure logic, no processes, mounts or network
 tests/integration/** -> marker `integration`: real kernel, registry and processes, run as an
                         unprivileged user (fixtures in tests/integration/conftest.py)
+tests/rootful/**     -> marker `rootful`: pyc run as real root, only inside a private mount
+                        namespace that scripts/test makes (collected only when run as root)
 
 So `pytest -m unit` runs everything that needs no prepared host.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 TESTS = Path(__file__).resolve().parent
-KINDS = ("unit", "integration")
+KINDS = ("unit", "integration", "rootful")
+
+# The unprivileged run never collects the rootful tests; scripts/test runs them as root, in a
+# mount namespace of their own, with `pytest tests/rootful`.
+collect_ignore = [] if os.getuid() == 0 else ["rootful"]
 
 #: fixtures that start processes or talk to the registry; unit tests must not use them
 INTEGRATION_FIXTURES = frozenset({

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
-import shutil
 import threading
 import zlib
 from collections.abc import Callable
@@ -221,7 +220,9 @@ class _ZstdProgram:
     def __init__(self) -> None:
         import subprocess
 
-        path = shutil.which("zstd")
+        from pycontainer import binaries
+
+        path = binaries.find("zstd")
         if not path:
             raise HostError("layer is zstd-compressed: install python3-zstandard or zstd")
         self._p = subprocess.Popen([path, "-dcq"], stdin=subprocess.PIPE,

@@ -77,6 +77,21 @@ def setns(fd: int, nstype: int = 0) -> None:
     _check(libc().setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
 
 
+def join_ns_of(pid: int, ns: str, nstype: int = 0) -> None:
+    """Join namespace `ns` ("user", "net", ...) of process `pid`, unless it is ours already:
+    setns into one's own user namespace fails with EINVAL, and as real root a container
+    shares the host's user namespace."""
+    path = f"/proc/{pid}/ns/{ns}"
+    mine, theirs = os.stat(f"/proc/self/ns/{ns}"), os.stat(path)
+    if (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino):
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        setns(fd, nstype)
+    finally:
+        os.close(fd)
+
+
 def mount(
     source: str | None,
     target: str,

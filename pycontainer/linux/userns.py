@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pycontainer import binaries
 from pycontainer.errors import HostError
 from pycontainer.linux import syscalls
 
@@ -139,7 +139,7 @@ def _keep(entries: tuple[IdMapEntry, ...], own: int) -> tuple[IdMapEntry, ...]:
 
 
 def have_idmap_helpers() -> bool:
-    return bool(shutil.which("newuidmap") and shutil.which("newgidmap"))
+    return bool(binaries.find("newuidmap") and binaries.find("newgidmap"))
 
 
 def format_map(entries: tuple[IdMapEntry, ...]) -> str:
@@ -171,7 +171,7 @@ def write_maps(pid: int, mapping: IdMapping) -> None:
 
 
 def _spawn_helper(name: str, pid: int, entries: tuple[IdMapEntry, ...]) -> tuple[str, int]:
-    path = shutil.which(name)
+    path = binaries.find(name)
     if path is None:
         raise HostError(f"{name} is not installed", hint="apt-get install uidmap")
     args = [name, str(pid)]

@@ -145,7 +145,12 @@ def _start(run_dir: Path, data_dir: Path, mapping: userns.IdMapping) -> Holder:
         os.execv(argv[0], argv)
         return 127
 
-    pid = userns.fork_in_userns(child, mapping, syscalls.CLONE_NEWNET)
+    if os.getuid() == 0:
+        # Real root needs no user namespace, and must not have one: a namespace it owned
+        # could not move veth ends into containers' network namespaces, which root owns.
+        pid = _fork_netns(child)
+    else:
+        pid = userns.fork_in_userns(child, mapping, syscalls.CLONE_NEWNET)
     os.close(exit_w)
     os.close(ready_w)
     try:
@@ -261,16 +266,36 @@ def _child_run(holder: Holder, fn: Callable[[], Any], w: int) -> int:  # pragma:
     return 0
 
 
+def _fork_netns(child: Callable[[], int]) -> int:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the holder-to-be
+        code = 1
+        try:
+            syscalls.unshare(syscalls.CLONE_NEWNET)
+            code = child()
+        finally:
+            os._exit(code)
+    return pid
+
+
 def enter(holder: Holder) -> None:
     """setns into the holder's user then network namespace (the caller must be
-    single-threaded, as setns into a user namespace requires)."""
+    single-threaded, as setns into a user namespace requires). As real root the holder has
+    no user namespace of its own, and joining one's own fails with EINVAL."""
     for path, flag in ((holder.userns_path, syscalls.CLONE_NEWUSER),
                        (holder.netns_path, syscalls.CLONE_NEWNET)):
+        if _same_file(path, f"/proc/self/ns/{os.path.basename(path)}"):
+            continue
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
             syscalls.setns(fd, flag)
         finally:
             os.close(fd)
+
+
+def _same_file(a: str, b: str) -> bool:
+    sa, sb = os.stat(a), os.stat(b)
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
 def _decode_result(raw: bytes) -> Any:
@@ -319,8 +344,10 @@ def _prepare_namespace() -> None:
                                                 "w") as f:
             f.write("0")
     _loopback_up()
-    nft = subprocess.run(["nft", "-f", "-"], input=NFT_RULES, capture_output=True, text=True,
-                         check=False)
+    from pycontainer import binaries
+
+    nft = subprocess.run([binaries.find("nft") or "nft", "-f", "-"], input=NFT_RULES,
+                         capture_output=True, text=True, check=False)
     if nft.returncode != 0:
         # Without NAT containers on user networks still reach each other; only outbound
         # traffic and published ports fail. Say so in the holder's log rather than refusing.
@@ -331,8 +358,11 @@ def nft(command: str) -> None:
     """Run one nft command in the current (rootless) namespace; errors become HostError."""
     import subprocess
 
+    from pycontainer import binaries
+
     try:
-        res = subprocess.run(["nft", command], capture_output=True, text=True, check=False)
+        res = subprocess.run([binaries.find("nft") or "nft", command], capture_output=True,
+                             text=True, check=False)
     except FileNotFoundError:
         raise HostError(
             "nft is not installed: published ports and outbound traffic on user-defined "

@@ -19,7 +19,6 @@ import ipaddress
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -192,7 +191,9 @@ _features: dict[str, frozenset[str]] = {}
 
 
 def find_binary() -> str:
-    path = shutil.which(BINARY)
+    from pycontainer import binaries
+
+    path = binaries.find(BINARY)
     if path is None:
         raise HostError(
             "slirp4netns is not installed; rootless containers need it for networking",
@@ -388,13 +389,29 @@ def start_slirp(
     return slirp
 
 
+def _private_mounts() -> None:  # pragma: no cover - runs in the forked child
+    """As real root, slirp4netns's --enable-sandbox unshares a mount namespace, makes only
+    "/" private (not recursively) and detaches the old root after pivot_root: on a host
+    whose mounts are shared (systemd's default) that unmount propagated back and took the
+    host's /dev/pts, /dev/shm and cgroup mounts with it. So it starts in a mount namespace
+    of its own whose mounts no longer propagate anywhere. (Rootless, its namespace belongs
+    to a less privileged user namespace, where the kernel makes shared mounts slaves.)"""
+    from pycontainer.linux import syscalls  # imported by _spawn before the fork
+
+    syscalls.unshare(syscalls.CLONE_NEWNS)
+    syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
+
+
 def _spawn(argv: list[str], fds: tuple[int, ...], log_path: str | None) -> subprocess.Popen[bytes]:
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    if os.getuid() == 0:
+        from pycontainer.linux import syscalls  # noqa: F401 - not imported after the fork
     try:
         # A new session: a Ctrl-C at the terminal of `pyc run` must not reach slirp4netns.
         return subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=fds,
             start_new_session=True, close_fds=True,
+            preexec_fn=_private_mounts if os.getuid() == 0 else None,
         )
     except OSError as exc:
         raise HostError(f"cannot start slirp4netns: {exc.strerror}") from None

@@ -48,22 +48,19 @@ def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
     if host_view:
         return _spawn_as_container_root(c, lambda: fn("/"))
     if c.state.running and c.state.pid:
-        fds = [os.open(f"/proc/{c.state.pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
-               for ns in ("user", "mnt")]
+        ctr_pid = c.state.pid
         pid = os.fork()
         if pid == 0:  # pragma: no cover - child
             code = 1
             try:
-                for fd in fds:
-                    sc.setns(fd, 0)
+                sc.join_ns_of(ctr_pid, "user")  # not as real root: it is ours
+                sc.join_ns_of(ctr_pid, "mnt")
                 fn("/")
                 code = 0
             except BaseException as exc:  # noqa: BLE001
                 os.write(2, f"Error: {exc}\n".encode())
             finally:
                 os._exit(code)
-        for fd in fds:
-            os.close(fd)
         return pid
     from pycontainer.runtime.launch import mount_rootfs
     from pycontainer.storage.driver import RootfsPlan
@@ -95,12 +92,12 @@ def _spawn_as_container_root(c: Container, fn: Callable[[], None]) -> int:
             return 0
 
         return userns.fork_in_userns(child, _mapping(c))
-    fd = os.open(f"/proc/{c.state.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    ctr_pid = c.state.pid
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         code = 1
         try:
-            sc.setns(fd, sc.CLONE_NEWUSER)
+            sc.join_ns_of(ctr_pid, "user", sc.CLONE_NEWUSER)
             os.setresgid(0, 0, 0)
             os.setresuid(0, 0, 0)
             fn()
@@ -109,7 +106,6 @@ def _spawn_as_container_root(c: Container, fn: Callable[[], None]) -> int:
             os.write(2, f"Error: {exc}\n".encode())
         finally:
             os._exit(code)
-    os.close(fd)
     return pid
 
 

@@ -134,11 +134,10 @@ def _host_file(path: str) -> str:
 
 
 def init_binary() -> str:
-    import shutil
+    from pycontainer import binaries
 
     for name in ("catatonit", "tini-static", "tini", "docker-init"):
-        found = shutil.which(name) or (f"/usr/libexec/podman/{name}" if os.path.exists(
-            f"/usr/libexec/podman/{name}") else None)
+        found = binaries.find(name)
         if found:
             return os.path.realpath(found)
     # pyc's own failure (exit 125), not the container command's: the host lacks the init.

@@ -251,11 +251,12 @@ def release_all(paths: Paths, c: Container) -> None:
 
 def _runtime_delete(paths: Paths, c: Container) -> None:
     import os
-    import shutil
     import subprocess
 
     root = os.path.join(str(paths.runtime), "oci-" + os.path.basename(c.config.runtime))
-    exe = c.config.runtime if "/" in c.config.runtime else shutil.which(c.config.runtime)
+    from pycontainer import binaries
+
+    exe = binaries.find(c.config.runtime)
     if exe and os.path.isdir(os.path.join(root, c.id)):
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             subprocess.run([exe, "--root", root, "delete", "--force", c.id],

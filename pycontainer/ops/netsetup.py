@@ -331,12 +331,8 @@ def _enter_and_lo_up(pid: int) -> None:  # pragma: no cover - runs in a forked c
 
     from pycontainer.linux import syscalls
 
-    for ns, flag in (("user", syscalls.CLONE_NEWUSER), ("net", syscalls.CLONE_NEWNET)):
-        fd = os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            syscalls.setns(fd, flag)
-        finally:
-            os.close(fd)
+    syscalls.join_ns_of(pid, "user", syscalls.CLONE_NEWUSER)
+    syscalls.join_ns_of(pid, "net", syscalls.CLONE_NEWNET)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         req = struct.pack("16sH14x", b"lo", 0)
         flags = struct.unpack("16sH14x", fcntl.ioctl(s, 0x8913, req))[1]

@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 import platform
 import pwd
-import shutil
 import stat
 import sys
 from dataclasses import dataclass
 from typing import Any
 
-from pycontainer import __version__
+from pycontainer import __version__, binaries
 from pycontainer.linux import cgroups, userns
 from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.storage import select
@@ -106,8 +105,8 @@ def info_report(paths: Paths) -> dict[str, Any]:
             "cgroupControllers": sorted(cg.delegated),
             "cgroupReason": cg.reason,
             "resourceLimits": cg.can_limit or os.getuid() == 0,
-            "slirp4netns": shutil.which("slirp4netns") or "",
-            "fuseOverlayfs": shutil.which("fuse-overlayfs") or "",
+            "slirp4netns": binaries.find("slirp4netns") or "",
+            "fuseOverlayfs": binaries.find("fuse-overlayfs") or "",
         },
         "store": {
             "graphRoot": str(paths.data),
@@ -195,10 +194,8 @@ def check_all(paths: Paths) -> list[Check]:
 def check_optional_program(name: str, package: str, feature: str,
                            alternatives: tuple[str, ...] = ()) -> Check:
     """A program only one feature needs: missing is a WARN naming the feature, not a FAIL."""
-    # nft lives in /usr/sbin, which an ordinary user's PATH may lack.
-    search = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
     for candidate in (name, *alternatives):
-        path = shutil.which(candidate, path=search)
+        path = binaries.find(candidate)
         if path:
             return Check(name, PASS, f"{path} ({feature})")
     return Check(name, WARN, f"{name} is not installed: {feature} will not work",
@@ -218,7 +215,7 @@ def _helper_ok(path: str) -> bool:
 def check_idmap_helpers() -> list[Check]:
     out = []
     for name in ("newuidmap", "newgidmap"):
-        path = shutil.which(name)
+        path = binaries.find(name)
         if path is None:
             out.append(Check(name, FAIL, f"{name} is not installed", "sudo apt-get install uidmap"))
         elif not _helper_ok(path):
@@ -290,7 +287,7 @@ def check_device(path: str) -> Check:
 
 
 def check_slirp() -> Check:
-    path = shutil.which("slirp4netns")
+    path = binaries.find("slirp4netns")
     if path:
         return Check("slirp4netns", PASS, f"{path} gives containers a network")
     return Check("slirp4netns", FAIL, "slirp4netns is not installed",

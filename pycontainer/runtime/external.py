@@ -21,8 +21,10 @@ from pycontainer.runtime.base import ContainerError, Stdio
 
 class ExternalRuntime:
     def __init__(self, name: str, state_dir: str) -> None:
-        path = name if "/" in name else shutil.which(name)
-        if not path or not os.access(path, os.X_OK):
+        from pycontainer import binaries
+
+        path = binaries.find(name)
+        if not path:
             raise ContainerRuntimeError(f"OCI runtime {name!r} not found")
         self.name = os.path.basename(path)
         self.path = path

@@ -30,9 +30,11 @@ def mount(plan: RootfsPlan, target: str) -> list[int]:
     subreaper, which ends it after the container. Returns no pid to track."""
     lowers = ":".join(reversed(plan.lowers))
     opts = f"lowerdir={lowers},upperdir={plan.upper},workdir={plan.work}"
-    res = subprocess.run(["fuse-overlayfs", "-o", opts, target], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                         close_fds=True, timeout=30)
+    from pycontainer import binaries
+
+    res = subprocess.run([binaries.require("fuse-overlayfs"), "-o", opts, target],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, close_fds=True, timeout=30)
     if res.returncode != 0:
         raise ContainerRuntimeError(f"fuse-overlayfs failed: {res.stderr.strip()[-300:]}")
     return []

@@ -91,7 +91,9 @@ def _fork_with_ns(child: object) -> int:
 
 
 def fuse_overlayfs_problem() -> str | None:
-    if not shutil.which("fuse-overlayfs"):
+    from pycontainer import binaries
+
+    if not binaries.find("fuse-overlayfs"):
         return "fuse-overlayfs is not installed"
     if not os.access("/dev/fuse", os.R_OK | os.W_OK):
         return "/dev/fuse is not readable and writable"

@@ -21,6 +21,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+#: an ordinary Debian user's PATH (/etc/login.defs ENV_PATH): no sbin directories, so nft
+#: and friends are not on it; scripts/test gives the test user exactly this (plus the venv)
+DEBIAN_USER_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games"
+
 #: Unix socket paths must stay under 108 bytes, so runroots are short dirs right under /tmp.
 RUNROOT_PREFIX = "/tmp/pyct-"
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.runner import DEBIAN_USER_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -30,7 +31,7 @@ def pyz(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def zpyc(pyz: Path, pyc, tmp_path: Path):
     home = tmp_path / "home"
     home.mkdir()
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(home)}
+    env = {"PATH": DEBIAN_USER_PATH, "HOME": str(home)}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         argv = [SYSTEM_PYTHON, "-S", str(pyz), "--root", str(pyc.root), "--runroot",

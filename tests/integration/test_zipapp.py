@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.runner import Pyc
+from helpers.runner import DEBIAN_USER_PATH, Pyc
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -37,7 +37,7 @@ class Zipapp:
     def __init__(self, pyz: Path, home: Path, pyc: Pyc) -> None:
         self.pyz, self.home, self.pyc = pyz, home, pyc
         # nothing inherited: no PYTHONPATH, no venv on PATH, a fresh HOME for the cache
-        self.env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(home),
+        self.env = {"PATH": DEBIAN_USER_PATH, "HOME": str(home),
                     "LANG": "C.UTF-8"}
 
     @property

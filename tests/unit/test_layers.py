@@ -13,7 +13,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[2] / "pycontainer"
 
-BASE = {"errors", "paths", "config", "oci", "selfexec", "dccache", "__init__"}
+BASE = {"errors", "paths", "config", "oci", "selfexec", "dccache", "binaries", "__init__"}
 COMPONENTS = {"images", "registry", "storage", "containers", "runtime", "supervisor", "network",
               "build", "volumes"}
 # Component -> the sibling components it may use (the seams named in the architecture doc).
@@ -32,7 +32,8 @@ def allowed(src: str, dst: str) -> bool:
     if src in BASE:
         return dst in BASE
     if src == "linux":
-        return dst == "errors"
+        # the one helper-program lookup (binaries) is shared by every layer
+        return dst in ("errors", "binaries")
     if src in COMPONENTS:
         return dst in BASE or dst == "linux" or dst in SIBLINGS.get(src, set())
     if src == "ops":

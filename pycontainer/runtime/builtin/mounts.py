@@ -180,15 +180,35 @@ def write_sysctls(values: dict[str, str]) -> None:
             raise OSError(exc.errno, f"cannot set sysctl {key}={value}: {exc.strerror}") from None
 
 
+def propagation_flags(name: str | None) -> int:
+    """`rootfsPropagation` as mount flags; runc's default is rslave."""
+    base = {"private": sc.MS_PRIVATE, "slave": sc.MS_SLAVE, "shared": sc.MS_SHARED,
+            "unbindable": sc.MS_UNBINDABLE}
+    if not name:
+        return sc.MS_REC | sc.MS_SLAVE
+    if name.removeprefix("r") not in base or name not in _PROPAGATION:
+        raise ValueError(f"invalid rootfsPropagation {name!r}")
+    flags = base[name.removeprefix("r")]
+    return flags | sc.MS_REC if name.startswith("r") else flags
+
+
 def setup_rootfs(spec: Spec, rootfs: str) -> None:
-    """Everything up to and including pivot_root, then the masks, in runc's order."""
-    sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
+    """Everything up to and including pivot_root, then the masks, in runc's order.
+
+    The first step matters most when pyc runs as root: this mount namespace was copied from
+    one whose mounts may be shared with the host's (systemd makes / rshared), and an unmount
+    in a peer propagates back. Nothing is mounted or unmounted before / stops propagating
+    to the host (runc's prepareRoot)."""
+    propagation = propagation_flags(spec.linux.rootfs_propagation)
+    sc.mount(None, "/", None, propagation)
     sc.mount(rootfs, rootfs, None, sc.MS_BIND | sc.MS_REC)
     for m in spec.mounts:
         mount_one(rootfs, m)
     default_devices(rootfs)
     dev_links(rootfs)
     pivot(rootfs)
+    if propagation & sc.MS_SHARED:  # runc: a shared root is made so again after pivot_root
+        sc.mount(None, "/", None, propagation)
     write_sysctls(spec.linux.sysctl)
     mask_paths(spec.linux.masked_paths)
     readonly_paths(spec.linux.readonly_paths)
