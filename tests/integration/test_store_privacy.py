@@ -59,11 +59,11 @@ def test_another_user_cannot_list_the_store_or_read_env_and_log(
     # the records are really there, and hold the secret, for the owner
     assert "hunter2-privacy" in config.read_text()
     assert "logged-line" in log.read_text()
-    assert mode(open_pyc.root) == 0o700
     for argv in (["ls", str(open_pyc.root)], ["cat", str(config)], ["cat", str(log)]):
         res = as_other(*argv)
         assert res.returncode != 0 and "Permission denied" in res.stderr, (argv, res)
         assert "hunter2" not in res.stdout and "logged-line" not in res.stdout
+    assert mode(open_pyc.root) == 0o700
 
 
 def _suid_tar(tmp: Path) -> Path:
@@ -112,6 +112,12 @@ def test_a_fresh_store_is_private_and_the_check_passes(open_pyc: Pyc) -> None:
     assert "NOTICE" not in res.err
     rows = [line for line in res.out.splitlines() if "  store  " in line]
     assert len(rows) == 1 and rows[0].startswith("PASS"), res.out
+
+
+def test_a_new_runtime_dir_is_private(open_pyc: Pyc, fixture_refs: dict[str, str]) -> None:
+    runroot = open_pyc.root.parent / "run"  # not there yet: `run` makes it
+    Pyc(open_pyc.root, runroot).ok("run", "--rm", fixture_refs["busybox"], "true")
+    assert mode(runroot) == 0o700
 
 
 def test_the_cache_dir_is_private(open_pyc: Pyc, tmp_path: Path) -> None:
