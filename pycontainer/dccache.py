@@ -43,7 +43,9 @@ def install(path: str | None = None) -> None:
     _path = path or cache_file()
     try:
         with open(_path, "rb") as f:
-            if _trusted(os.fstat(f.fileno())) and _trusted(os.stat(os.path.dirname(_path))):
+            directory = os.stat(os.path.dirname(_path))
+            if _trusted(os.fstat(f.fileno())) and _trusted(directory):
+                _make_private(os.path.dirname(_path), directory)
                 loaded = marshal.loads(f.read())
                 if isinstance(loaded, dict):
                     _codes.update(loaded)
@@ -56,6 +58,17 @@ def _trusted(st: os.stat_result) -> bool:
     """Code is loaded only from what this user alone can write: under `sudo` HOME may still
     be the invoking user's."""
     return st.st_uid == os.geteuid() and not st.st_mode & 0o022
+
+
+def _make_private(directory: str, st: os.stat_result) -> None:
+    """The cache dir is the user's alone (0700), like the store (paths.private_store, which
+    this module cannot import: that would compile Paths before the cache is in place)."""
+    if not st.st_mode & 0o077 or st.st_uid != os.geteuid():
+        return
+    with contextlib.suppress(OSError):
+        os.chmod(directory, 0o700)
+        sys.stderr.write(f"NOTICE: cache {directory} was accessible to other users (mode "
+                         f"{st.st_mode & 0o7777:04o}); made it private (mode 0700)\n")
 
 
 def _exec(source: Any, globals_: Any = None, locals_: Any = None) -> None:
@@ -76,8 +89,10 @@ def save() -> None:
     _new.clear()
     tmp = f"{_path}.{os.getpid()}.tmp"
     try:
-        os.makedirs(os.path.dirname(_path), mode=0o700, exist_ok=True)
-        with open(tmp, "wb") as f:
+        directory = os.path.dirname(_path)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        _make_private(directory, os.stat(directory))
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
             f.write(marshal.dumps(codes))
         os.rename(tmp, _path)
     except OSError:

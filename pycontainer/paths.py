@@ -9,10 +9,15 @@
   to someone else, because another user could otherwise plant sockets or state for us.
 
 `--root` / `--runroot` (or PYC_ROOT / PYC_RUNROOT) override the data and runtime dirs.
+
+The data dir is private (0700), whatever its path, as Podman's graphroot is: it holds image
+layers with setuid files the user owns, container configs with their environment, logs and
+volumes. `resolve` creates it so, and tightens an older group/other-accessible one with a notice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
@@ -59,12 +64,50 @@ def resolve(root: str | None = None, runroot: str | None = None) -> Paths:
     uid = os.getuid()
     config = _config_dir(uid)
     data = Path(root).absolute() if root else _data_dir(uid)
+    private_store(data)
     if runroot:
         run_dir = Path(runroot).absolute()
         reason = "set by --runroot/PYC_RUNROOT"
     else:
         run_dir, reason = runtime_dir(uid)
     return Paths(data=data, runtime=run_dir, config=config, runtime_reason=reason)
+
+
+def private_store(data: Path) -> None:
+    """Make the store root 0700: one stat on every command. Only the root's mode matters, as
+    a root nobody else may traverse hides everything below it. Failures are left to the code
+    that uses the store, which reports them in context."""
+    try:
+        st = os.stat(data)
+    except FileNotFoundError:
+        with contextlib.suppress(OSError):
+            data.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(data, 0o700)
+        return
+    except OSError:
+        return
+    if stat.S_ISDIR(st.st_mode) and st.st_mode & 0o077:
+        make_private(data, 0o700, "store")
+
+
+def make_private(path: Path, mode: int, what: str) -> bool:
+    """chmod `path` to `mode`, saying so on stderr unless it is an empty directory (nothing
+    could have been read: `mkdir dir && pyc --root dir` is no news). False if chmod failed."""
+    try:
+        old = stat.S_IMODE(os.stat(path).st_mode)
+        exposed = not path.is_dir() or _has_entries(path)
+        os.chmod(path, mode)
+    except OSError:
+        return False
+    if exposed:
+        sys.stderr.write(f"NOTICE: {what} {path} was accessible to other users (mode "
+                         f"{old:04o}); made it private (mode {mode:04o})\n")
+    return True
+
+
+def _has_entries(path: Path) -> bool:
+    with os.scandir(path) as entries:
+        return next(entries, None) is not None
 
 
 def _data_dir(uid: int) -> Path:

@@ -26,7 +26,7 @@ from pycontainer.network import slirp
 from pycontainer.oci.image import Platform
 from pycontainer.oci.runtime import Mount as SpecMount
 from pycontainer.ops import build_store
-from pycontainer.paths import Paths
+from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.storage.driver import RootfsPlan, remove_tree
 
 #: rootless on the host: the overlays a build mounts in its user namespace need `userxattr`
@@ -118,7 +118,7 @@ class StoreBackend:
         from pycontainer.storage import driver, select
 
         if self._driver is None:
-            self.paths.runtime.mkdir(parents=True, exist_ok=True)
+            ensure_runtime(self.paths)  # 0700, like every way in to the runtime dir
             self._driver = select.choose(self.paths.runtime).name
         if self._driver == "vfs":
             raise HostError("pyc build needs overlay (native or fuse-overlayfs); this host "

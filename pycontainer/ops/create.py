@@ -20,7 +20,7 @@ from pycontainer.errors import HostError, PycError, UsageError
 from pycontainer.linux import caps, userns
 from pycontainer.network import etc_files
 from pycontainer.oci import convert
-from pycontainer.paths import Paths
+from pycontainer.paths import Paths, ensure_runtime
 
 
 @dataclass
@@ -251,7 +251,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
 
     write_etc(paths, userdata, network, config.spec, hostname)
     runtime_spec = convert.to_spec(spec, image.config, inputs)
-    paths.runtime.mkdir(parents=True, exist_ok=True)
+    ensure_runtime(paths)  # 0700: mkdir would make it 0755 and expose its state
     choice = select.choose(paths.runtime)
     driver = drivers.driver(choice.name)
     plan = driver.prepare(store.dir(cid) / "storage", image.lowers)

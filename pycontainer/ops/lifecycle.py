@@ -26,7 +26,7 @@ from pycontainer.errors import Conflict, ContainerRuntimeError, PycError
 from pycontainer.linux import proc
 from pycontainer.ops import health, limits, restarts
 from pycontainer.ops import starthooks as hooks
-from pycontainer.paths import Paths
+from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.runtime.base import ContainerError
 from pycontainer.supervisor import protocol as sp
 
@@ -126,6 +126,7 @@ def start(paths: Paths, ref: str, req: StartRequest | None = None) -> Started:
 def _fresh_run_dir(store: ContainerStore, cid: str) -> str:
     run_dir = store.run_dir(cid)
     shutil.rmtree(run_dir, ignore_errors=True)
+    ensure_runtime(store.paths)  # its parents too are private (the runtime dir is 0700)
     run_dir.mkdir(parents=True, mode=0o700)
     return str(run_dir)
 

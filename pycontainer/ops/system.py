@@ -12,6 +12,7 @@ import pwd
 import stat
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pycontainer import __version__, binaries
@@ -182,10 +183,11 @@ def _mapping_json(mapping: userns.IdMapping | None) -> dict[str, Any]:
 def check_all(paths: Paths) -> list[Check]:
     if os.getuid() == 0:
         return [Check("rootful", PASS, "running as root: no id mapping helpers are needed"),
-                check_cgroups()]
+                check_cgroups(), check_store(paths)]
     checks = [*check_idmap_helpers(), *check_subids(), check_userns()]
     checks += [check_device("/dev/fuse"), check_device("/dev/net/tun")]
     checks += [check_slirp(), check_overlay(), check_cgroups(), check_runtime_dir(paths)]
+    checks.append(check_store(paths))
     checks += [check_optional_program("nft", "nftables", "user-defined networks"),
                check_optional_program("catatonit", "catatonit", "--init", ("tini",))]
     return checks
@@ -339,6 +341,36 @@ def check_runtime_dir(paths: Paths) -> Check:
                      f"rm -rf {paths.runtime} (as its owner), or export XDG_RUNTIME_DIR")
     # The /tmp fallback is a supported mode, not a failure: pyc copes after su/sudo.
     return Check("runtime dir", PASS, f"{paths.runtime} ({paths.runtime_reason})")
+
+
+def check_store(paths: Paths) -> Check:
+    """Other users must not reach the store: its layers hold setuid files this user owns, its
+    container records the `-e` environment. pyc makes it 0700 on every command, so this WARNs
+    only where that failed (someone else's directory)."""
+    try:
+        mode = stat.S_IMODE(os.stat(paths.data).st_mode)
+    except OSError:
+        return Check("store", PASS, f"{paths.data} does not exist yet; it will be made 0700")
+    if not mode & 0o077:
+        return Check("store", PASS, f"{paths.data} is private to you (mode {mode:04o})")
+    blocker = _traversal_blocker(paths.data)
+    if blocker is not None:
+        return Check("store", PASS, f"{paths.data} is mode {mode:04o}, but other users "
+                     f"cannot enter {blocker}")
+    return Check("store", WARN, f"{paths.data} (mode {mode:04o}) lets other users read "
+                 "your images, containers' environment and logs, and run setuid files "
+                 "from image layers as you", f"chmod 700 {paths.data}")
+
+
+def _traversal_blocker(path: Path) -> Path | None:
+    """The nearest directory above `path` that other users cannot search, if any."""
+    for parent in path.parents:
+        try:
+            if not os.stat(parent).st_mode & 0o011:
+                return parent
+        except OSError:
+            return parent
+    return None
 
 
 def python_ok() -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pycontainer.errors import UsageError
 from pycontainer.linux.fs import atomic_write
+from pycontainer.paths import make_private
 
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 HUB_KEYS = ("docker.io", "index.docker.io", "registry-1.docker.io",
@@ -76,10 +77,17 @@ def _keys(registry: str) -> tuple[str, ...]:
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        obj = json.loads(path.read_bytes())
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            obj = json.loads(f.read())
     except (OSError, ValueError):
         return {}
-    return obj if isinstance(obj, dict) else {}
+    if not isinstance(obj, dict):
+        return {}
+    # Passwords other users can read: tighten to 0600 (as pyc writes it) when it is ours.
+    if st.st_mode & 0o077 and st.st_uid == os.getuid() and obj.get("auths"):
+        make_private(path, 0o600, "credentials file")
+    return obj
 
 
 def lookup(registry: str, auth_file: Path, repository: str = "") -> Credentials | None:

@@ -15,7 +15,7 @@ from helpers.runner import Pyc
 
 EXPECTED_CHECKS = ["newuidmap", "newgidmap", "subuid", "subgid", "user namespaces",
                    "/dev/fuse", "/dev/net/tun", "slirp4netns", "overlay", "cgroups",
-                   "runtime dir", "nft", "catatonit"]
+                   "runtime dir", "store", "nft", "catatonit"]
 
 
 class Row(NamedTuple):
