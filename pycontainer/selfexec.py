@@ -38,3 +38,14 @@ def python_argv(module: str, *args: str) -> list[str]:
         f"del f;exec(c,m.__dict__)"
     )
     return [sys.executable, "-S", "-c", boot, *args]
+
+
+def self_argv() -> list[str]:
+    """argv that re-runs this pyc (console script, zipapp or `python -m pycontainer`)."""
+    python = [sys.executable, *(["-S"] if sys.flags.no_site else [])]
+    script = sys.argv[0] if sys.argv else ""
+    if not script or script.endswith(os.path.join("pycontainer", "__main__.py")):
+        return [*python, "-m", "pycontainer"]
+    if os.path.exists(script):  # the console script, or the .pyz itself
+        return [*python, os.path.abspath(script)]
+    return [*python, "-m", "pycontainer"]

@@ -27,7 +27,7 @@ GROUPS = {
 }
 
 MODULES = ("system", "images", "build", "builder", "containers", "stats", "unshare", "volumes",
-           "networks", "health")
+           "networks", "health", "service")
 
 _C, _I = ("containers",), ("images",)
 INDEX: dict[str, tuple[str, ...]] = {
@@ -44,7 +44,7 @@ INDEX: dict[str, tuple[str, ...]] = {
     "image": ("images", "build"),
     "info": ("system",),
     "version": ("system",),
-    "system": ("system",),
+    "system": ("system", "service"),
     "network": ("networks",),
     "volume": ("volumes",),
     "unshare": ("unshare",),
