@@ -10,7 +10,8 @@ glob matching several) need a destination ending in `/`; a destination that is a
 directory (or ends in `/`) receives sources by their base name; missing parents are created
 0755 root; files keep their mode and mtime unless `--chmod`; ownership is 0:0 from the
 context and kept from a stage, unless `--chown`; symlinks are copied as symlinks, except
-that a source named directly is followed; ADD unpacks local tar archives.
+that a source named directly is followed inside the context (a link leading out of it is
+"not found"; nothing outside is ever read); ADD unpacks local tar archives.
 """
 
 from __future__ import annotations
