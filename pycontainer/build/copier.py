@@ -10,7 +10,8 @@ glob matching several) need a destination ending in `/`; a destination that is a
 directory (or ends in `/`) receives sources by their base name; missing parents are created
 0755 root; files keep their mode and mtime unless `--chmod`; ownership is 0:0 from the
 context and kept from a stage, unless `--chown`; symlinks are copied as symlinks, except
-that a source named directly is followed; ADD unpacks local tar archives.
+that a source named directly is followed inside the context (a link leading out of it is
+"not found"; nothing outside is ever read); ADD unpacks local tar archives.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def match_sources(root: str, pattern: str, ignore: DockerIgnore | None) -> list[
     """Relative paths under `root` that `pattern` names (Go filepath.Match per component)."""
     rel = _clean_rel(pattern)
     if not _has_glob(rel):
-        path = os.path.join(root, rel)
+        # a link is looked up in the context, never outside it (Docker's scoped lookup)
+        path = scoped_path(root, rel)
         if os.path.lexists(path) and not (ignore and rel != "." and ignore.excluded(rel)):
             return [rel]
         return []
@@ -88,7 +90,7 @@ def match_sources(root: str, pattern: str, ignore: DockerIgnore | None) -> list[
         nxt = []
         for base in found:
             try:
-                names = sorted(os.listdir(os.path.join(root, base) if base else root))
+                names = sorted(os.listdir(scoped_path(root, base) if base else root))
             except OSError:
                 continue
             nxt += [f"{base}/{n}" if base else n for n in names if fnmatch.fnmatchcase(n, part)]
@@ -102,7 +104,8 @@ def expand(op: FsOp) -> list[str]:
     out: list[str] = []
     for src in op.sources:
         hits = match_sources(op.src_root, src, ignore)
-        if not hits:
+        # a glob can match a link whose target is not in the context (outside, say)
+        if not hits or not all(os.path.lexists(scoped_path(op.src_root, h)) for h in hits):
             where = "build context" if op.from_context else "source stage"
             raise BuildError(f"file not found in {where} or excluded by .dockerignore: "
                              f"stat {src}: file does not exist")
@@ -111,18 +114,42 @@ def expand(op: FsOp) -> list[str]:
 
 
 def walk_source(root: str, rel: str, ignore: DockerIgnore | None) -> Iterator[str]:
-    """`rel` and, for a directory, everything below it (sorted), minus ignored paths."""
+    """`rel` and, for a directory, everything below it (sorted), minus ignored paths.
+
+    `rel` itself is looked up inside `root` (a link to a directory of the context gives that
+    directory's files); below it no link is followed: links are copied as links, so nothing
+    outside the context is ever listed or read. `source_path` gives each one's real path.
+    """
     yield rel
-    path = os.path.join(root, rel) if rel != "." else root
-    if not os.path.isdir(path) or (os.path.islink(path) and rel != "."):
+    yield from _walk_below(scoped_path(root, rel), rel, ignore)
+
+
+def _walk_below(path: str, rel: str, ignore: DockerIgnore | None) -> Iterator[str]:
+    if not _real_dir(path):
         return
     for name in sorted(os.listdir(path)):
         child = f"{rel}/{name}" if rel != "." else name
+        full = os.path.join(path, name)
         if ignore is not None and ignore.excluded(child):
-            if os.path.isdir(os.path.join(root, child)) and not ignore.skip_dir(child):
-                yield from (p for p in walk_source(root, child, ignore) if p != child)
+            if _real_dir(full) and not ignore.skip_dir(child):
+                yield from _walk_below(full, child, ignore)
             continue
-        yield from walk_source(root, child, ignore)
+        yield child
+        yield from _walk_below(full, child, ignore)
+
+
+def _real_dir(path: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def source_path(base: str, src: str, rel: str) -> str:
+    """The file `walk_source(root, src)` named `rel`, given `base = scoped_path(root, src)`."""
+    if rel == src:
+        return base
+    return os.path.join(base, rel[len(src) + 1:] if src != "." else rel)
 
 
 # -- content hash (the cache key of COPY / ADD) ----------------------------------------------
@@ -149,7 +176,9 @@ class HashCache:
         if hit and hit[:4] == key:
             return str(hit[4])
         h = hashlib.sha256()
-        with open(path, "rb") as f:
+        # O_NOFOLLOW: callers resolved the path in the context; a link swapped in since
+        # is not read through
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as f:
             while chunk := f.read(HASH_CHUNK):
                 h.update(chunk)
         self.data[path] = [*key, h.hexdigest()]
@@ -171,9 +200,10 @@ def content_hash(op: FsOp, cache: HashCache) -> str:
     h = hashlib.sha256()
     ignore = DockerIgnore(op.ignore, op.dockerfile) if op.from_context else None
     for src in expand(op):
+        base = scoped_path(op.src_root, src)  # a link cannot lead out of the context
         for rel in walk_source(op.src_root, src, ignore):
-            path = os.path.join(op.src_root, rel)
-            st = os.stat(path) if rel == src else os.lstat(path)
+            path = source_path(base, src, rel)
+            st = os.lstat(path)
             mode = stat.S_IMODE(st.st_mode)
             if stat.S_ISLNK(st.st_mode):
                 entry = f"L {rel} {os.readlink(path)}"
@@ -202,8 +232,10 @@ def scoped_path(root: str, path: str, follow_last: bool = True) -> str:
             continue
         candidate = f"{current}/{part}"
         full = root + candidate
-        if os.path.islink(full) and (parts or follow_last) and hops < 40:
+        if os.path.islink(full) and (parts or follow_last):
             hops += 1
+            if hops > 40:  # a link left unresolved would be followed by the kernel
+                raise BuildError(f"too many levels of symbolic links: {path}")
             target = os.readlink(full)
             parts = [p for p in target.split("/") if p not in ("", ".")] + parts
             current = "" if target.startswith("/") else current
@@ -293,7 +325,7 @@ def _copy(op: FsOp, dst_root: str, touched: list[tuple[str, float, float]]) -> N
         if os.path.isdir(src_path):
             mkdirs(dest, dst_root, touched)
             _chown_new_dir(dest, t)
-            _copy_tree(src, dest, t, touched)
+            _copy_tree(src, src_path, dest, t, touched)
         elif op.extract and _is_archive(src_path):
             mkdirs(dest, dst_root, touched)
             _extract(src_path, dest)
@@ -313,14 +345,15 @@ def _chown_new_dir(path: str, t: _Target) -> None:
         os.chown(path, t.uid, t.gid)
 
 
-def _copy_tree(src: str, dest: str, t: _Target, touched: list[tuple[str, float, float]]) -> None:
+def _copy_tree(src: str, src_path: str, dest: str, t: _Target,
+               touched: list[tuple[str, float, float]]) -> None:
     dirs: list[tuple[str, os.stat_result]] = []
     for rel in walk_source(t.src_root, src, t.ignore):
         if rel == src:
             continue
         sub = rel[len(src) + 1:] if src != "." else rel
         target = os.path.join(dest, sub)
-        st = _copy_one(os.path.join(t.src_root, rel), target, t, follow=False)
+        st = _copy_one(source_path(src_path, src, rel), target, t, follow=False)
         if st is not None and stat.S_ISDIR(st.st_mode):
             dirs.append((target, st))
     for target, st in reversed(dirs):  # directory times last: copying into them changes them

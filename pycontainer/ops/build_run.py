@@ -126,8 +126,11 @@ def _mount(b: StoreBackend, m: Mount, req: RunRequest) -> Any:
         return SpecMount(m.target, "tmpfs", "tmpfs", ["nosuid", "nodev"])
     if m.from_:
         return b.stage_mount(req.mount_sources[m.from_], m.source or "/", m.target)
-    # from the context: read-only, so a build never writes into the user's files
-    src = os.path.join(req.context_dir, (m.source or ".").lstrip("/"))
+    # from the context: read-only, so a build never writes into the user's files; a link
+    # (or `..`) in the source resolves inside the context, never out of it
+    from pycontainer.build.copier import scoped_path
+
+    src = scoped_path(req.context_dir, m.source or ".")
     return SpecMount(m.target, "bind", src, ["rbind", "ro"])
 
 

@@ -22,6 +22,7 @@ from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerRuntimeError, PycError, UsageError
 from pycontainer.linux import syscalls as sc
 from pycontainer.linux import userns
+from pycontainer.linux.inroot import entered_root, no_name_lookups
 from pycontainer.ops.lifecycle import load_synced, store_for
 from pycontainer.paths import Paths
 
@@ -191,17 +192,41 @@ def _walk_upper(upper: str, lowers: list[str], skip: set[str]) -> list[list[str]
                 found[rel] = "D"
             elif rel in skip and (stat.S_ISDIR(st.st_mode) or st.st_size == 0):
                 continue
-            elif any(os.path.lexists(os.path.join(lo, rel.lstrip("/"))) for lo in lowers):
+            elif any(_in_layer(lo, rel) for lo in lowers):
                 found[rel] = "C"
             else:
                 found[rel] = "A"
     # a directory that only holds pyc's placeholders is not a change
     for rel in sorted(found, key=len, reverse=True):
         full = os.path.join(upper, rel.lstrip("/"))
-        if (found[rel] == "C" and os.path.isdir(full) and not _opaque(full)
+        if (found[rel] == "C" and _is_dir(full) and not _opaque(full)
                 and not any(k.startswith(rel + "/") for k in found)):
             del found[rel]
     return [[kind, rel] for rel, kind in sorted(found.items())]
+
+
+def _is_dir(path: str) -> bool:
+    """A real directory: a link to one (maybe on the host) is a change of its own."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _in_layer(layer: str, rel: str) -> bool:
+    """Does the layer directory hold `rel`? Looked up without following the layer's links,
+    which point into the image (or at the host), not into the layer."""
+    path = layer
+    parts = rel.strip("/").split("/")
+    for i, part in enumerate(parts):
+        path = os.path.join(path, part)
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return False
+        if i < len(parts) - 1 and not stat.S_ISDIR(mode):
+            return False
+    return True
 
 
 def _opaque(path: str) -> bool:
@@ -236,8 +261,9 @@ def export(paths: Paths, ref: str, out_fd: int) -> None:
     store, c = _container(paths, ref)
 
     def child(root: str) -> None:
-        with os.fdopen(out_fd, "wb", closefd=False) as out:
-            _tar_tree(root, out, skip_mounts=True)
+        no_name_lookups()  # numeric owners, as Docker's export
+        with os.fdopen(out_fd, "wb", closefd=False) as out, entered_root(root):
+            _tar_tree("/", out, skip_mounts=True)
 
     if wait(spawn_in_fs(store, c, child)) != 0:
         raise ContainerRuntimeError("export failed")
@@ -342,11 +368,14 @@ def _copy_out(paths: Paths, ref: str, src: str, dest: str, stdout: IO[bytes]) ->
     r, w = os.pipe()
 
     def child(root: str) -> None:
-        path = os.path.join(root, src.lstrip("/"))
-        if not os.path.lexists(path):
-            raise FileNotFoundError(f"Could not find the file {src} in container {ref}")
-        with os.fdopen(w, "wb") as out, tarfile.open(fileobj=out, mode="w|") as tar:
-            tar.add(path, arcname=os.path.basename(src.rstrip("/")) or ".")
+        no_name_lookups()
+        # the container's links resolve in its root, never on the host (CVE-2018-15664)
+        with entered_root(root):
+            path = "/" + src.lstrip("/")
+            if not os.path.lexists(path):
+                raise FileNotFoundError(f"Could not find the file {src} in container {ref}")
+            with os.fdopen(w, "wb") as out, tarfile.open(fileobj=out, mode="w|") as tar:
+                tar.add(path, arcname=os.path.basename(src.rstrip("/")) or ".")
 
     pid = spawn_in_fs(store, c, child)
     os.close(w)
@@ -365,6 +394,7 @@ def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -
     else as DEST itself (the top entry renamed). Nothing may land outside."""
     into = name is None or os.path.isdir(dest)
     base = os.path.abspath(dest if into else os.path.dirname(os.path.abspath(dest)))
+    top = base if into else os.path.join(base, os.path.basename(dest))
     with tarfile.open(fileobj=stream, mode="r|") as tar:
         for member in tar:
             rel = member.name
@@ -372,11 +402,16 @@ def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -
                 parts = rel.split("/", 1)
                 rel = os.path.basename(dest) + ("/" + parts[1] if len(parts) > 1 else "")
             target = os.path.abspath(os.path.join(base, rel))
-            if not _inside(base, target):
+            if not _inside(base, target) or not _lands_inside(base, target):
                 raise UsageError(f"refusing to write outside {dest}: {member.name}")
             member.name = target.lstrip("/")
             if member.islnk():
-                member.linkname = os.path.join(base, member.linkname).lstrip("/")
+                linked = os.path.abspath(os.path.join(base, member.linkname))
+                if not _inside(base, linked):
+                    raise UsageError(f"refusing to link outside {dest}: {member.name}")
+                member.linkname = linked.lstrip("/")
+            if target != top and not member.isdir() and os.path.islink(target):
+                os.unlink(target)  # replaced, as Docker does; never written through
             if owner is not None:
                 member.uid = member.gid = owner
             tar.extract(member, path="/", set_attrs=True,
@@ -385,6 +420,14 @@ def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -
 
 def _inside(base: str, target: str) -> bool:
     return target == base or target.startswith(base.rstrip("/") + "/")
+
+
+def _lands_inside(base: str, target: str) -> bool:
+    """Does writing `target` stay below `base` once the links already there (an earlier
+    member's, say) are followed?"""
+    if target == base:
+        return True
+    return _inside(os.path.realpath(base), os.path.realpath(os.path.dirname(target)))
 
 
 def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes]) -> None:
@@ -396,8 +439,9 @@ def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes]) -> N
 
     def child(root: str) -> None:
         os.close(w)
-        with os.fdopen(r, "rb") as stream:
-            extract(stream, os.path.join(root, dest.lstrip("/")), name, owner=0)
+        # the container's links resolve in its root, never on the host (CVE-2018-15664)
+        with os.fdopen(r, "rb") as stream, entered_root(root):
+            extract(stream, "/" + dest.lstrip("/"), name, owner=0)
 
     pid = spawn_in_fs(store, c, child)
     os.close(r)
