@@ -217,13 +217,16 @@ def cp(
     ctx: typer.Context,
     src: str = typer.Argument(..., metavar="SRC"),
     dest: str = typer.Argument(..., metavar="DEST"),
-    archive: bool = typer.Option(False, "--archive", "-a", help="(accepted)"),
-    follow_link: bool = typer.Option(False, "--follow-link", "-L", help="(accepted)"),
+    archive: bool = typer.Option(False, "--archive", "-a",
+                                 help="Archive mode (copy all uid/gid information)."),
+    follow_link: bool = typer.Option(False, "--follow-link", "-L",
+                                     help="Always follow symbol link in SRC_PATH."),
 ) -> None:
     """Copy files between a container and the host (CONTAINER:PATH; - is a tar stream)."""
     from pycontainer.ops import container_fs
 
-    container_fs.cp(_paths(ctx), src, dest, sys.stdin.buffer, sys.stdout.buffer)
+    container_fs.cp(_paths(ctx), src, dest, sys.stdin.buffer, sys.stdout.buffer,
+                    container_fs.CopyOptions(archive=archive, follow_link=follow_link))
     sys.stdout.flush()
 
 

@@ -349,21 +349,33 @@ def _split(arg: str) -> tuple[str | None, str]:
     return None, arg
 
 
-def cp(paths: Paths, src: str, dest: str, stdin: IO[bytes], stdout: IO[bytes]) -> None:
+@dataclass(frozen=True)
+class CopyOptions:
+    #: -a: keep the source's uid/gid (else what goes into a container belongs to its root)
+    archive: bool = False
+    #: -L: a SRC that is a symbolic link is copied as what it points at (resolved inside
+    #: the container's root for a container path)
+    follow_link: bool = False
+
+
+def cp(paths: Paths, src: str, dest: str, stdin: IO[bytes], stdout: IO[bytes],
+       opts: CopyOptions | None = None) -> None:
     """`pyc cp CTR:SRC DEST|-` and `pyc cp SRC|- CTR:DEST` (tar streams for `-`)."""
+    opts = opts or CopyOptions()
     src_ctr, src_path = _split(src)
     dst_ctr, dst_path = _split(dest)
     if (src_ctr is None) == (dst_ctr is None):
         raise UsageError("copying between containers or between host paths is not supported: "
                          "one of SRC and DEST must be CONTAINER:PATH")
     if src_ctr is not None:
-        _copy_out(paths, src_ctr, src_path, dst_path, stdout)
+        _copy_out(paths, src_ctr, src_path, dst_path, stdout, opts)
     else:
         assert dst_ctr is not None
-        _copy_in(paths, src_path, dst_ctr, dst_path, stdin)
+        _copy_in(paths, src_path, dst_ctr, dst_path, stdin, opts)
 
 
-def _copy_out(paths: Paths, ref: str, src: str, dest: str, stdout: IO[bytes]) -> None:
+def _copy_out(paths: Paths, ref: str, src: str, dest: str, stdout: IO[bytes],
+              opts: CopyOptions) -> None:
     store, c = _container(paths, ref)
     r, w = os.pipe()
 
@@ -374,6 +386,8 @@ def _copy_out(paths: Paths, ref: str, src: str, dest: str, stdout: IO[bytes]) ->
             path = "/" + src.lstrip("/")
             if not os.path.lexists(path):
                 raise FileNotFoundError(f"Could not find the file {src} in container {ref}")
+            if opts.follow_link:  # chrooted: the link resolves inside the container
+                path = os.path.realpath(path)
             with os.fdopen(w, "wb") as out, tarfile.open(fileobj=out, mode="w|") as tar:
                 tar.add(path, arcname=os.path.basename(src.rstrip("/")) or ".")
 
@@ -430,7 +444,8 @@ def _lands_inside(base: str, target: str) -> bool:
     return _inside(os.path.realpath(base), os.path.realpath(os.path.dirname(target)))
 
 
-def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes]) -> None:
+def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes],
+             opts: CopyOptions) -> None:
     store, c = _container(paths, ref)
     if src != "-" and not os.path.lexists(src):
         raise UsageError(f"no such file or directory: {src}")
@@ -441,7 +456,7 @@ def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes]) -> N
         os.close(w)
         # the container's links resolve in its root, never on the host (CVE-2018-15664)
         with os.fdopen(r, "rb") as stream, entered_root(root):
-            extract(stream, "/" + dest.lstrip("/"), name, owner=0)
+            extract(stream, "/" + dest.lstrip("/"), name, owner=None if opts.archive else 0)
 
     pid = spawn_in_fs(store, c, child)
     os.close(r)
@@ -452,7 +467,8 @@ def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes]) -> N
                     out.write(data)
             else:
                 with tarfile.open(fileobj=out, mode="w|") as tar:
-                    tar.add(src, arcname=name or ".")
+                    tar.add(os.path.realpath(src) if opts.follow_link else src,
+                            arcname=name or ".")
     except BrokenPipeError:
         pass
     if wait(pid) != 0:
