@@ -58,11 +58,14 @@ class ContainerStore:
 
     # -- names ----------------------------------------------------------------------
     def reserve_name(self, name: str, cid: str) -> None:
-        from pycontainer.containers.names import VALID
+        from pycontainer.containers.names import MAX_LENGTH, VALID
 
         if not VALID.match(name):
             raise UsageError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-]'
                              " are allowed")
+        if len(name) > MAX_LENGTH:
+            raise UsageError(f"Invalid container name ({name}): names are at most {MAX_LENGTH}"
+                             " characters")
         link = self.root / NAMES / name
         try:
             os.symlink(cid, link)
