@@ -109,8 +109,23 @@ def load(config_dir: Path) -> RegistriesConfig:
     env = os.environ.get("PYC_REGISTRIES_CONF")
     for path in ([Path(env)] if env else candidates(config_dir)):
         if path.is_file():
-            return parse(path.read_text(), str(path))
+            return parse(read_text(path), str(path))
     return RegistriesConfig()
+
+
+def read_text(path: Path) -> str:
+    """A configuration file's text; one clear UsageError naming it if it cannot be read or
+    is not UTF-8 (a binary or truncated file), never a traceback."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode()
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UsageError(f"{path}: not a TOML text file: invalid UTF-8 at line {line}, "
+                         f"byte {exc.start}") from None
 
 
 def parse(text: str, source: str = "registries.conf") -> RegistriesConfig:
@@ -123,7 +138,10 @@ def parse(text: str, source: str = "registries.conf") -> RegistriesConfig:
     search = obj.get("unqualified-search-registries", ["docker.io"])
     if not isinstance(search, list) or not all(isinstance(s, str) for s in search):
         raise UsageError(f"{source}: unqualified-search-registries must be a list of names")
-    entries = [_entry(r, source) for r in obj.get("registry", [])]
+    registries = obj.get("registry", [])
+    if not isinstance(registries, list):
+        raise UsageError(f"{source}: registry must be an array of tables ([[registry]])")
+    entries = [_entry(r, source) for r in registries]
     return RegistriesConfig(search or ["docker.io"], entries, source)
 
 
@@ -131,6 +149,9 @@ def _entry(r: Any, source: str) -> RegistryEntry:
     if not isinstance(r, dict) or not (r.get("location") or r.get("prefix")):
         raise UsageError(f"{source}: each [[registry]] needs a location or prefix")
     location = str(r.get("location") or r.get("prefix"))
+    if not isinstance(r.get("mirror", []), list):
+        raise UsageError(f"{source}: [[registry]] {location}: mirror must be an array of "
+                         "tables ([[registry.mirror]])")
     mirrors = tuple(Mirror(str(m["location"]), bool(m.get("insecure", False)))
                     for m in r.get("mirror", []) if isinstance(m, dict) and m.get("location"))
     return RegistryEntry(str(r.get("prefix") or location), location,
@@ -169,7 +190,7 @@ def load_engine(config_dir: Path) -> EngineConfig:
     path = Path(env) if env else config_dir / "containers.conf"
     if not path.is_file():
         return EngineConfig()
-    return parse_engine(path.read_text(), str(path))
+    return parse_engine(read_text(path), str(path))
 
 
 def parse_engine(text: str, source: str = "containers.conf") -> EngineConfig:
@@ -179,6 +200,8 @@ def parse_engine(text: str, source: str = "containers.conf") -> EngineConfig:
         engine = tomllib.loads(text).get("engine") or {}
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{source}: {exc}") from None
+    if not isinstance(engine, dict):
+        raise UsageError(f"{source}: engine must be a table ([engine])")
     parent = engine.get("cgroup_parent")
     limits = engine.get("cgroup_limits", "error")
     if parent is not None and (not isinstance(parent, str) or not parent.startswith("/")):

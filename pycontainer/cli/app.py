@@ -100,9 +100,10 @@ def _main(args: list[str]) -> int:
         return int(exc.exit_code)
     except typer.Abort:
         return 130
-    except (errors.ExitStatus, errors.PycError, KeyboardInterrupt, BrokenPipeError) as exc:
+    except (errors.ExitStatus, errors.PycError, KeyboardInterrupt, OSError) as exc:
         code = exits.status_of(exc)
-        assert code is not None
+        if code is None:  # an OSError without an errno: a bug to see in full
+            raise
         return code
 
 

@@ -33,7 +33,17 @@ def status_of(exc: BaseException) -> int | None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    if isinstance(exc, OSError) and exc.strerror:
+        # A safety net, not a way of reporting: each known failure has its own message.
+        # Still one line naming the file, never a traceback or "[Errno N]".
+        print_error(os_error_message(exc))
+        return 125
     return None
+
+
+def os_error_message(exc: OSError) -> str:
+    where = [str(f) for f in (exc.filename, exc.filename2) if f is not None]
+    return f"{exc.strerror}: {' -> '.join(where)}" if where else str(exc.strerror)
 
 
 def exit_now(code: int) -> NoReturn:

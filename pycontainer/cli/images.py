@@ -57,7 +57,9 @@ def pull(
     from pycontainer.ops import pull as ops_pull
 
     refuse_content_trust(content_trust)
+    from pycontainer.oci import reference
 
+    reference.parse(name)  # a malformed reference is only an error line, as Docker's
     last = name.rsplit("/", 1)[-1]
     if not quiet and not all_tags and ":" not in last and "@" not in last:
         sys.stdout.write("Using default tag: latest\n")

@@ -47,6 +47,8 @@ def _status(e: Any, now: float) -> str:
         return f"Restarting ({e.exit_code}) {ago} ago" if ago else f"Restarting ({e.exit_code})"
     if e.state == "removing":
         return "Removal In Progress"
+    if e.state == "dead" and e.broken:
+        return f"Dead (corrupt {e.broken})"
     return e.state.capitalize()
 
 

@@ -42,13 +42,26 @@ def refuse_content_trust(disabled: bool) -> None:
 
 
 def _lines(path: str) -> list[str]:
-    """The lines of an --env-file / --label-file that say something (no blanks, no #)."""
+    """The lines of an --env-file / --label-file that say something (no blanks, no #).
+    Text that is not UTF-8 or holds a NUL (which no environment can carry) is refused,
+    naming the file and line, as Docker does for bad UTF-8."""
     try:
-        with open(path) as f:
-            lines = f.read().splitlines()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as exc:
         raise UsageError(f"open {path}: {exc.strerror}") from None
-    return [x.strip() for x in lines if x.strip() and not x.strip().startswith("#")]
+    out = []
+    for number, raw in enumerate(data.splitlines(), 1):
+        if b"\0" in raw:
+            raise UsageError(f"{path} line {number}: contains a NUL byte")
+        try:
+            line = raw.decode().strip()
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"env file {path} contains invalid utf8 bytes at line {number}: "
+                             f"{exc.reason}") from None
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
 
 
 def _env_file(path: str) -> list[str]:

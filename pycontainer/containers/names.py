@@ -53,6 +53,9 @@ SURNAMES = (
 )
 
 VALID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+#: Docker sets no limit; a name is one file name in the store (at most 255 bytes), so pyc
+#: refuses longer ones up front rather than failing half-way with ENAMETOOLONG.
+MAX_LENGTH = 200
 
 
 def random_name() -> str:

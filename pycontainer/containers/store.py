@@ -23,12 +23,24 @@ from typing import Any
 
 from pycontainer.containers.lifecycle import ACTIVE, Status
 from pycontainer.containers.model import Container, ContainerConfig, ContainerState
-from pycontainer.errors import Conflict, ContainerNotFound, UsageError
+from pycontainer.errors import Conflict, ContainerNotFound, IntegrityError, UsageError
 from pycontainer.linux import proc
 from pycontainer.linux.locks import FileLock
 from pycontainer.paths import Paths
 
 NAMES = "names"
+
+
+class BrokenRecord(IntegrityError):
+    """A container whose config.json or state.json does not parse (a crash or a full disk
+    cut it short): commands that need it fail naming the file; `ps -a` lists it as dead
+    and `rm -f` removes it."""
+
+    def __init__(self, cid: str, path: Path, reason: str) -> None:
+        super().__init__(f"container {cid[:12]}: corrupt record {path} ({reason}); "
+                         "`pyc rm -f` removes the container")
+        self.cid = cid
+        self.path = path
 
 
 class ContainerStore:
@@ -58,11 +70,14 @@ class ContainerStore:
 
     # -- names ----------------------------------------------------------------------
     def reserve_name(self, name: str, cid: str) -> None:
-        from pycontainer.containers.names import VALID
+        from pycontainer.containers.names import MAX_LENGTH, VALID
 
         if not VALID.match(name):
             raise UsageError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-]'
                              " are allowed")
+        if len(name) > MAX_LENGTH:
+            raise UsageError(f"Invalid container name ({name}): names are at most {MAX_LENGTH}"
+                             " characters")
         link = self.root / NAMES / name
         try:
             os.symlink(cid, link)
@@ -137,15 +152,35 @@ class ContainerStore:
         write_replace(d / "config.json", json.dumps(config.to_dict()).encode())
 
     def load(self, cid: str) -> Container:
-        d = self.dir(cid)
+        return Container(self.load_config(cid), self._record(cid, "state.json",
+                                                             ContainerState.from_dict))
+
+    def load_config(self, cid: str) -> ContainerConfig:
+        return self._record(cid, "config.json", ContainerConfig.from_dict)
+
+    def _record(self, cid: str, name: str, build: Any) -> Any:
+        """One record, parsed; BrokenRecord (naming the file) when it does not parse."""
+        path = self.dir(cid) / name
         try:
             # json here, not linux.fs.read_json: that module's tempfile import costs every
             # `exec` and `ps` a few milliseconds
-            config = ContainerConfig.from_dict(json.loads((d / "config.json").read_bytes()))
-            state = ContainerState.from_dict(json.loads((d / "state.json").read_bytes()))
+            data = json.loads(path.read_bytes())
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
+            return build(data)
         except FileNotFoundError:
             raise ContainerNotFound(f"No such container: {cid}") from None
-        return Container(config, state)
+        except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
+            raise BrokenRecord(cid, path, _reason(exc)) from None
+
+    def name_of(self, cid: str) -> str:
+        """The name the index gives `cid` ("" if none): for a container whose config.json,
+        where its name lives, is broken."""
+        try:
+            names = os.listdir(self.root / NAMES)
+        except OSError:
+            return ""
+        return next((n for n in names if self._read_name(n) == cid), "")
 
     def save(self, cid: str, state: ContainerState) -> None:
         write_replace(self.dir(cid) / "state.json", json.dumps(state.to_dict()).encode())
@@ -207,6 +242,12 @@ def _oom_killed(st: ContainerState) -> bool:
         return ContainerCgroup.from_dict(st.cgroup).oom_killed()
     except (OSError, ValueError):
         return False
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    return f"unexpected content: {exc}"
 
 
 def _read(path: Path) -> dict[str, Any] | None:

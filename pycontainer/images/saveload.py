@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from pycontainer.errors import IntegrityError, UsageError
+from pycontainer.errors import IntegrityError, PycError, UnsafeArchive, UsageError
 from pycontainer.images.commit import commit_unpacked
 from pycontainer.images.compression import DecompressingReader
 from pycontainer.images.layers import Unpacker, mapping
@@ -146,10 +146,16 @@ def load(store: ImageStore, stream: BinaryIO) -> list[str]:
             _extract_archive(stream, tmp)
             images = _read_docker(tmp) if (tmp / "manifest.json").is_file() else \
                 _read_oci(tmp)
-            loaded = []
+            for config_path, layer_paths, _, _ in images:  # all present before any is added
+                _check_present(tmp, [config_path, *layer_paths])
             seen: dict[Path, oci_image.Descriptor] = {}  # layers shared by several images
-            for config_path, layer_paths, names, manifest in images:
-                rec = _ingest(store, seen, config_path, layer_paths, names, manifest)
+            # every layer first, then the records: a bad layer leaves no image half-loaded
+            # (the layers unpacked before it are unreferenced: the store's GC removes them)
+            ready = [(_layers(store, seen, cfg, layers), names, manifest)
+                     for cfg, layers, names, manifest in images]
+            loaded = []
+            for (config, descs), names, manifest in ready:
+                rec = _add_record(store, config, descs, names, manifest)
                 loaded += [_docker_name(n) for n in rec.names if n in names] or [rec.id]
             return loaded
     finally:
@@ -162,17 +168,30 @@ def _extract_archive(stream: BinaryIO, dest: Path) -> None:
     except tarfile.TarError as exc:
         raise UsageError(f"not a docker-archive or oci-archive tarball: {exc}") from None
     with tf:
-        for m in tf:
-            path = safe_join(dest, m.name)
-            if m.isdir():
-                path.mkdir(parents=True, exist_ok=True)
-            elif m.isreg():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                src = tf.extractfile(m)
-                assert src is not None
-                with open(path, "xb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-            # links and special files have no place in an image archive: ignored
+        try:
+            for m in tf:
+                try:
+                    _extract_member(tf, m, dest)
+                except OSError as exc:  # twice the same name, a file where a dir must be
+                    raise IntegrityError(f"archive entry {m.name!r}: "
+                                         f"{exc.strerror or exc}") from None
+        except (tarfile.TarError, EOFError) as exc:  # cut short, or not a tar after all
+            raise IntegrityError(f"the archive is truncated or corrupt: {exc}") from None
+
+
+def _extract_member(tf: tarfile.TarFile, m: tarfile.TarInfo, dest: Path) -> None:
+    if m.name.startswith("/"):
+        raise UnsafeArchive(f"archive entry {m.name!r} is an absolute path")
+    path = safe_join(dest, m.name)
+    if m.isdir():
+        path.mkdir(parents=True, exist_ok=True)
+    elif m.isreg():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        src = tf.extractfile(m)
+        assert src is not None
+        with open(path, "xb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+    # links and special files have no place in an image archive: ignored
 
 
 Image = tuple[Path, list[Path], list[str], bytes | None]
@@ -183,18 +202,47 @@ def _read_docker(root: Path) -> list[Image]:
         entries = json.loads((root / "manifest.json").read_bytes())
     except ValueError:
         raise IntegrityError("manifest.json of the archive is not JSON") from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise IntegrityError("manifest.json of the archive is not a list of images")
     out: list[Image] = []
     for e in entries:
-        names = [reference.parse(t).tagged for t in e.get("RepoTags") or []]
-        out.append((safe_join(root, e["Config"]), [safe_join(root, p) for p in e["Layers"]],
+        config, layers, tags = e.get("Config"), e.get("Layers"), e.get("RepoTags") or []
+        if not isinstance(config, str) or not isinstance(layers, list) or not all(
+                isinstance(x, str) for x in [*layers, *tags]):
+            raise IntegrityError("manifest.json of the archive: each image needs a Config "
+                                 "path, a list of Layers paths and a list of RepoTags")
+        names = [reference.parse(t).tagged for t in tags]
+        out.append((_archive_path(root, config), [_archive_path(root, p) for p in layers],
                     names, None))
     return out
+
+
+def _archive_path(root: Path, member: str) -> Path:
+    """A file manifest.json names: inside the archive, never an absolute path."""
+    if member.startswith("/"):
+        raise UnsafeArchive(f"manifest.json of the archive names an absolute path: {member!r}")
+    return safe_join(root, member)
+
+
+def _check_present(root: Path, files: list[Path]) -> None:
+    for path in files:
+        if not path.is_file() or path.is_symlink():
+            raise IntegrityError(f"the archive lacks {path.relative_to(root)}, which its "
+                                 "manifest names")
 
 
 def _read_oci(root: Path) -> list[Image]:
     if not (root / "index.json").is_file():
         raise UsageError("archive has neither manifest.json (docker-archive) nor index.json "
                          "(oci-archive)")
+    try:
+        return _read_index(root)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        what = exc.strerror if isinstance(exc, OSError) else exc
+        raise IntegrityError(f"the archive's OCI layout is not valid: {what}") from None
+
+
+def _read_index(root: Path) -> list[Image]:
     index = json.loads((root / "index.json").read_bytes())
     out: list[Image] = []
     for d in index.get("manifests", []):
@@ -220,20 +268,39 @@ def _blob_file(root: Path, digest: str) -> Path:
     return root / "blobs" / "sha256" / digests.hex_of(digest)
 
 
-def _ingest(store: ImageStore, seen: dict[Path, oci_image.Descriptor], config_path: Path,
-            layer_paths: list[Path], names: list[str],
-            manifest_raw: bytes | None) -> ImageRecord:
+def _layers(store: ImageStore, seen: dict[Path, oci_image.Descriptor], config_path: Path,
+            layer_paths: list[Path]) -> tuple[bytes, list[oci_image.Descriptor]]:
+    """Unpack an image's layers into the store: its raw config and the layer descriptors."""
     raw_cfg = config_path.read_bytes()
-    config = json.loads(raw_cfg)
-    diff_ids = config.get("rootfs", {}).get("diff_ids", [])
+    diff_ids = _diff_ids(raw_cfg, config_path.name)
     if len(diff_ids) != len(layer_paths):
         raise IntegrityError("archive: the config's layer count does not match its manifest")
-    cfg_digest = store.blobs.put_bytes(raw_cfg)
     descs = []
     for path, diff_id in zip(layer_paths, diff_ids, strict=True):
         if path not in seen:
             seen[path] = _ingest_layer(store, path, diff_id)
         descs.append(seen[path])
+    return raw_cfg, descs
+
+
+def _diff_ids(raw_cfg: bytes, name: str) -> list[str]:
+    try:
+        config = json.loads(raw_cfg)
+        diff_ids = config.get("rootfs", {}).get("diff_ids", [])
+        for d in diff_ids:
+            digests.validate(d)
+    except (ValueError, TypeError, AttributeError, PycError) as exc:
+        raise IntegrityError(f"archive: image config {name} is not valid: {exc}") from None
+    if not isinstance(diff_ids, list):
+        raise IntegrityError(f"archive: image config {name}: rootfs.diff_ids is not a list")
+    return list(diff_ids)
+
+
+def _add_record(store: ImageStore, raw_cfg: bytes, descs: list[oci_image.Descriptor],
+                names: list[str], manifest_raw: bytes | None) -> ImageRecord:
+    config = json.loads(raw_cfg)
+    diff_ids = config.get("rootfs", {}).get("diff_ids", [])
+    cfg_digest = store.blobs.put_bytes(raw_cfg)
     if manifest_raw is None:
         manifest_raw = oci_image.build_manifest(
             oci_image.Descriptor(mt.OCI_CONFIG, cfg_digest, len(raw_cfg)), descs)

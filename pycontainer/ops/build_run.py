@@ -75,12 +75,15 @@ def run_step(b: StoreBackend, state: State, req: RunRequest) -> Layer | None:
 
 def _spec(b: StoreBackend, state: State, req: RunRequest, work: Path,
           lowers: list[Path]) -> Any:
+    from pycontainer.ops import build_script
+
     cid = secrets.token_hex(32)
     image_cfg = dict(state.config.get("config") or {})
+    args, extra = build_script.deliver(list(req.args), list(req.env), work)
     cspec = convert.ContainerSpec(
-        image=state.id, command=list(req.args), entrypoint=[], env=list(req.env),
+        image=state.id, command=args, entrypoint=[], env=list(req.env),
         workdir=req.workdir, user=req.user or None, network=SPEC_NETWORK[req.network],
-        mounts=[_mount(b, m, req).to_dict() for m in req.mounts])
+        mounts=[m.to_dict() for m in [*(_mount(b, m, req) for m in req.mounts), *extra]])
     user = resolve_user(cspec, ImageInput(state.id, state.id, image_cfg, lowers))
     (work / "etc").mkdir()
     inputs = convert.SpecInputs(

@@ -174,12 +174,25 @@ def _claim_cidfile(path: str) -> int:
                          f"{path}") from None
 
 
+def _check_stop_signal(value: str | None) -> None:
+    """Docker refuses a bad --stop-signal at create, not when the container is stopped."""
+    if not value:
+        return
+    from pycontainer.linux import proc
+
+    try:
+        proc.parse_signal(value)
+    except UsageError:
+        raise UsageError(f"Invalid signal: {value}") from None
+
+
 def _create(paths: Paths, opts: CreateOptions) -> str:
     from pycontainer.ops import mounts, netsetup
 
     spec = opts.spec
     netsetup.validate(opts.network)  # bad flags fail before any pull
     mounts.validate(opts.volumes)
+    _check_stop_signal(spec.stop_signal)
     image = image_input(paths, opts)
     network = netsetup.plan(paths, opts.network or netsetup.NetworkRequest(
         networks=[] if spec.network == "private" else [spec.network]), spec, image.config)

@@ -21,7 +21,7 @@ from pycontainer import selfexec
 from pycontainer.containers import lifecycle
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
-from pycontainer.containers.store import ContainerStore
+from pycontainer.containers.store import BrokenRecord, ContainerStore
 from pycontainer.errors import Conflict, ContainerRuntimeError, PycError
 from pycontainer.linux import proc
 from pycontainer.ops import health, limits, restarts
@@ -377,7 +377,15 @@ def remove(paths: Paths, ref: str, force: bool = False, volumes: bool = False,
     store = store_for(paths)
     cid = store.resolve(ref)
     with store.lock(cid):
-        c = load_synced(store, cid)
+        try:
+            c = load_synced(store, cid)
+        except BrokenRecord:
+            if not force:  # its state is unknown: it may be running
+                raise
+            from pycontainer.ops import broken
+
+            hooks.removed(paths, broken.remove(paths, store, cid), volumes)
+            return cid
         if c.state.restarting:
             if not force:
                 raise Conflict(f"You cannot remove a restarting container {cid}. Stop the "

@@ -62,6 +62,10 @@ def parse_volume(text: str) -> dict[str, Any]:
     if not dst.startswith("/"):
         raise UsageError(f"invalid volume specification: '{text}': the container path must "
                          "be absolute")
+    if _clean(dst) == "/":
+        kind = "bind" if src.startswith(("/", ".", "~")) else "volume"
+        raise UsageError(f"invalid volume specification: '{text}': invalid mount config for "
+                         f"type \"{kind}\": invalid specification: destination can't be '/'")
     flags = [o for o in opts.split(",") if o]
     bad = [o for o in flags if o not in _VOLUME_FLAGS]
     if bad:
@@ -100,6 +104,10 @@ def parse_mount(text: str) -> dict[str, Any]:
     if out["kind"] == "bind":
         out["source"] = os.path.abspath(os.path.expanduser(out["source"]))
     out["destination"] = _clean(out["destination"])
+    if out["destination"] == "/":
+        raise UsageError(f"invalid argument \"{text}\" for \"--mount\" flag: invalid mount "
+                         f"config for type \"{out['kind']}\": invalid specification: "
+                         "destination can't be '/'")
     return out
 
 
@@ -184,7 +192,7 @@ def _realize(paths: Paths, w: dict[str, Any]) -> dict[str, Any]:
             if not w["create_source"]:
                 raise UsageError(f'invalid mount config for type "bind": bind source path '
                                  f"does not exist: {src}")
-            os.makedirs(src, 0o755, exist_ok=True)  # Docker's -v creates it
+            make_source(src)  # Docker's -v creates it
         return {"destination": w["destination"], "type": "bind", "source": src,
                 "options": ["rbind", *ro]}
     name = w["source"] or None
@@ -192,6 +200,28 @@ def _realize(paths: Paths, w: dict[str, Any]) -> dict[str, Any]:
     return {"destination": w["destination"], "type": "bind", "source": str(vol.mountpoint),
             "options": ["rbind", *ro], "volume": vol.name, "anonymous": vol.anonymous,
             "copy_up": bool(w["copy"])}
+
+
+def make_source(src: str) -> None:
+    """Create a missing `-v` host directory and its parents, as Docker does; on failure the
+    directories made so far are removed again and the error names the path, as Docker's."""
+    made: list[str] = []
+    missing: list[str] = []
+    path = src
+    while path != "/" and not os.path.lexists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    try:
+        for d in reversed(missing):
+            os.mkdir(d, 0o755)
+            made.append(d)
+    except OSError as exc:
+        for d in reversed(made):
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
+        reason = (exc.strerror or str(exc)).lower()
+        raise PycError(f"error while creating mount source path '{src}': mkdir "
+                       f"{exc.filename or src}: {reason}") from None
 
 
 def _volumes_from(paths: Paths, refs: list[str], taken: set[str]) -> list[dict[str, Any]]:

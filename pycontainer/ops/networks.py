@@ -24,7 +24,13 @@ import time
 from datetime import datetime
 from typing import Any
 
-from pycontainer.errors import Conflict, ContainerNotFound, NetworkNotFound, UsageError
+from pycontainer.errors import (
+    Conflict,
+    ContainerNotFound,
+    IntegrityError,
+    NetworkNotFound,
+    UsageError,
+)
 from pycontainer.network import bridge
 from pycontainer.network.ipam import Network, inspect_network
 from pycontainer.ops.volumes import natural_key, parse_filters
@@ -105,8 +111,8 @@ def usage(paths: Paths) -> dict[str, list[str]]:
     cstore = ContainerStore(paths)
     for cid in sorted(cstore.ids()):
         try:
-            config = cstore.load(cid).config
-        except (ContainerNotFound, OSError, ValueError, TypeError):
+            config = cstore.load_config(cid)  # its state may be broken: still a user
+        except (ContainerNotFound, IntegrityError, OSError, ValueError, TypeError):
             continue
         for name in networks_of(config.spec, config.network):
             ids = users.setdefault(name, [])

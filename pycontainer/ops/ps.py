@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pycontainer.containers.lifecycle import Status
-from pycontainer.containers.model import Container
-from pycontainer.containers.store import ContainerStore
+from pycontainer.containers.model import Container, ContainerConfig, ContainerState
+from pycontainer.containers.store import BrokenRecord, ContainerStore
 from pycontainer.errors import PycError, UsageError
 from pycontainer.ops import health, netviews
 from pycontainer.paths import Paths
@@ -45,6 +45,8 @@ class PsEntry:
     networks: str = ""  # the Networks column: slirp4netns, none, host or network names
     local_volumes: int = 0
     health: str = ""  # starting, healthy, unhealthy; "" without a healthcheck or not running
+    #: the record that does not parse, for a container listed as "dead" (docs/differences.md)
+    broken: str = ""
 
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
@@ -118,12 +120,16 @@ def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
     created = _reference_times(store, filters)
     entries = []
     for cid in store.ids():
+        broken = ""
         try:
             c = store.load(cid)
+        except BrokenRecord as exc:  # listed as Docker's "dead", so `rm -f` can be found
+            c, broken = _placeholder(store, cid), exc.path.name
         except PycError:
             continue  # removed while we listed
-        store.sync(c)  # read-only view: no lock, no save; the next locked op persists it
-        state = c.state.docker_status
+        if not broken:
+            store.sync(c)  # read-only view: no lock, no save; the next locked op persists it
+        state = "dead" if broken else c.state.docker_status
         # Docker lists paused containers too: they are running, only frozen
         shown = state in ("running", "paused", "restarting") or "status" in filters
         if not opts.all and opts.last < 0 and not shown:
@@ -131,10 +137,28 @@ def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
         if not _matches(c, state, filters, _ancestor_ids(paths, filters), created, store):
             continue
         entries.append(_entry(store, c, state, opts.size))
+        entries[-1].broken = broken
     entries.sort(key=lambda e: e.created, reverse=True)
     if opts.last >= 0:
         entries = entries[: opts.last]
     return entries
+
+
+def _placeholder(store: ContainerStore, cid: str) -> Container:
+    """What can be known of a container whose records do not parse: its config if that one
+    is intact, else its id, indexed name and directory's time."""
+    import time
+
+    try:
+        config = store.load_config(cid)
+    except PycError:
+        try:
+            mtime = os.stat(store.dir(cid)).st_mtime
+        except OSError:
+            mtime = 0.0
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))
+        config = ContainerConfig(cid, store.name_of(cid), created, "", "", {}, {})
+    return Container(config, ContainerState(status=Status.EXITED))
 
 
 def _ancestor_ids(paths: Paths, filters: dict[str, list[str]]) -> dict[str, str]:

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pycontainer.errors import ContainerNotFound, UsageError
+from pycontainer.errors import ContainerNotFound, IntegrityError, UsageError
 from pycontainer.paths import Paths
 from pycontainer.volumes.store import (
     Filters,
@@ -87,8 +87,8 @@ def usage(paths: Paths) -> dict[str, list[str]]:
     users: dict[str, list[str]] = {}
     for cid in sorted(cstore.ids()):
         try:
-            spec = cstore.load(cid).config.spec
-        except (ContainerNotFound, OSError, ValueError, TypeError):
+            spec = cstore.load_config(cid).spec  # its state may be broken: still a user
+        except (ContainerNotFound, IntegrityError, OSError, ValueError, TypeError):
             continue  # removed meanwhile, or half-written by a create in progress
         for name in volume_names_of(spec, paths.volumes):
             users.setdefault(name, []).append(cid)

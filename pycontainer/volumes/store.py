@@ -32,7 +32,10 @@ from pycontainer.linux.locks import FileLock
 
 DRIVER = "local"
 ANONYMOUS_LABEL = "com.docker.volume.anonymous"  # Docker >= 23 marks anonymous volumes so
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+#: a name is a directory name, and `.trash-<name>-<8 hex>` while it is removed: pyc refuses
+#: names longer than MAX_NAME (Docker sets no limit) rather than failing with ENAMETOOLONG
+MAX_NAME = 200
+_NAME = re.compile(rf"^[a-zA-Z0-9][a-zA-Z0-9_.-]{{1,{MAX_NAME - 1}}}$")
 #: the local driver's options (`--opt type=tmpfs --opt device=tmpfs --opt o=size=64m`)
 LOCAL_OPTIONS = frozenset({"type", "device", "o"})
 FILTERS = frozenset({"dangling", "name", "label", "driver"})
@@ -240,6 +243,9 @@ def check_name(name: str) -> None:
     if len(name) < 2 and _NAME.match(name + "x"):
         raise UsageError(f"create {name}: volume name is too short, names should be at least "
                          "two alphanumeric characters")
+    if len(name) > MAX_NAME:
+        raise UsageError(f"create {name}: volume name is too long, names are at most "
+                         f"{MAX_NAME} characters")
     if not _NAME.match(name):
         raise UsageError(f'create {name}: "{name}" includes invalid characters for a local '
                          'volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you '
