@@ -107,3 +107,46 @@ def test_export_and_commit_keep_links_as_links(shared_pyc, changed, host_dir: Pa
     res = shared_pyc.ok("run", "--rm", "symchanged:1", "sh", "-c",
                         "readlink /l; cat /a/file; ls /a")
     assert res.lines == [str(host_dir), "file"]
+
+
+def first_member(pyc, src: str) -> tarfile.TarInfo:
+    """The first entry of `pyc cp SRC -` (a tar stream on stdout)."""
+    import io
+    import subprocess
+
+    res = subprocess.run(pyc.argv("cp", src, "-"), env=pyc.env, capture_output=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    with tarfile.open(fileobj=io.BytesIO(res.stdout), mode="r|") as tar:
+        return next(iter(tar))
+
+
+def test_cp_follow_link_resolves_inside_the_container(shared_pyc, linked, host_dir: Path,
+                                                      tmp_path: Path) -> None:
+    # without -L the link itself is copied; with -L what it points at, in the container
+    shared_pyc.ok("cp", f"{linked}:/leak", str(tmp_path / "plain"))
+    assert (tmp_path / "plain").is_symlink()
+    shared_pyc.ok("cp", "-L", f"{linked}:/leak", str(tmp_path / "followed"))
+    followed = tmp_path / "followed"
+    assert not followed.is_symlink() and followed.read_text() == "CTR\n"
+    # a host link given as SRC with -L: its target's content goes in, as a regular file
+    (tmp_path / "target.txt").write_text("from the host\n")
+    (tmp_path / "hostlink").symlink_to(tmp_path / "target.txt")
+    shared_pyc.ok("cp", str(tmp_path / "hostlink"), f"{linked}:/as-link")
+    assert first_member(shared_pyc, f"{linked}:/as-link").issym()
+    shared_pyc.ok("cp", "-L", str(tmp_path / "hostlink"), f"{linked}:/copied")
+    member = first_member(shared_pyc, f"{linked}:/copied")
+    assert member.isfile() and member.size == len("from the host\n")
+
+
+def test_cp_archive_keeps_the_source_owner(shared_pyc, fixture_refs, tmp_path: Path) -> None:
+    src = tmp_path / "owned.txt"
+    src.write_text("x\n")
+    shared_pyc.ok("create", "--name", "cpowner", fixture_refs["busybox"], "true")
+    try:
+        shared_pyc.ok("cp", str(src), "cpowner:/as-root")
+        shared_pyc.ok("cp", "-a", str(src), "cpowner:/as-source")
+        assert first_member(shared_pyc, "cpowner:/as-root").uid == 0
+        assert first_member(shared_pyc, "cpowner:/as-source").uid == os.getuid()
+    finally:
+        shared_pyc("rm", "-f", "cpowner")
