@@ -33,8 +33,7 @@ def _state(pyc: Pyc, name: str) -> dict[str, Any]:
 
 # -- pull ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("after", "group"), [(0.1, True), (0.3, True), (0.6, True),
-                                             (0.5, False)])
+@pytest.mark.parametrize(("after", "group"), [(0.15, True), (0.6, True), (0.4, False)])
 def test_pull_killed_midway_leaves_no_half_image(pyc: Pyc, fixture_refs: dict[str, str],
                                                  registry: str, after: float,
                                                  group: bool) -> None:
@@ -85,8 +84,7 @@ def _kill_point(pyc: Pyc, point: str) -> Callable[[], bool]:
     return checks[point]
 
 
-@pytest.mark.parametrize("point", ["name", "records", "starting", "supervised", "0.05s",
-                                   "0.3s"])
+@pytest.mark.parametrize("point", ["name", "records", "starting", "supervised", "0.15s"])
 def test_run_detached_killed_midstart_is_consistent_and_removable(
         pyc: Pyc, bb: str, point: str) -> None:
     marker = f"probe-{secrets.token_hex(6)}"
@@ -130,7 +128,7 @@ def _cgroup_dirs(pyc: Pyc, cid: str) -> list[str]:
     return list((state.get("cgroup") or {}).get("dirs", {}).values())
 
 
-@pytest.mark.parametrize("after", [0.02, 0.08, 0.15])
+@pytest.mark.parametrize("after", [0.03, 0.1])
 def test_rm_force_killed_midway_is_finished_by_a_second_rm(
         pyc: Pyc, bb: str, after: float) -> None:
     marker = f"probe-{secrets.token_hex(6)}"
