@@ -8,6 +8,8 @@
                           /userdata/     hostname, hosts, resolv.conf, the log
     <data>/containers/names/<name>       a symlink to the id: os.symlink is the atomic
                                          "create if absent" that makes names unique
+    <data>/containers/names/.lock        serialises reclaiming the name of a killed create
+    <data>/containers/.new-<id>/         a new container's tree until its lock is held
     <runtime>/containers/<id>/           volatile: supervisor config, pid.json, exit.json,
                                          attach socket (gone after a reboot)
 """
