@@ -8,6 +8,8 @@
                           /userdata/     hostname, hosts, resolv.conf, the log
     <data>/containers/names/<name>       a symlink to the id: os.symlink is the atomic
                                          "create if absent" that makes names unique
+    <data>/containers/names/.lock        serialises reclaiming the name of a killed create
+    <data>/containers/.new-<id>/         a new container's tree until its lock is held
     <runtime>/containers/<id>/           volatile: supervisor config, pid.json, exit.json,
                                          attach socket (gone after a reboot)
 """
@@ -18,12 +20,20 @@ import contextlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 from pycontainer.containers.lifecycle import ACTIVE, Status
 from pycontainer.containers.model import Container, ContainerConfig, ContainerState
-from pycontainer.errors import Conflict, ContainerNotFound, IntegrityError, UsageError
+from pycontainer.errors import (
+    Conflict,
+    ContainerNotFound,
+    IntegrityError,
+    LockTimeout,
+    PycError,
+    UsageError,
+)
 from pycontainer.linux import proc
 from pycontainer.linux.locks import FileLock
 from pycontainer.paths import Paths
@@ -79,14 +89,86 @@ class ContainerStore:
             raise UsageError(f"Invalid container name ({name}): names are at most {MAX_LENGTH}"
                              " characters")
         link = self.root / NAMES / name
+        for _ in range(3):
+            try:
+                os.symlink(cid, link)
+                return
+            except FileExistsError:
+                owner = self._read_name(name)
+                if owner is not None and not self._reclaim(name, owner):
+                    break
+        raise Conflict(
+            f'Conflict. The container name "/{name}" is already in use by container '
+            f'"{self._read_name(name) or "?"}". You have to remove (or rename) that container '
+            "to be able to reuse that name.")
+
+    def _reclaim(self, name: str, owner: str) -> bool:
+        """Free `name` if its owner is a `create` that was killed before the container's
+        records existed (the name would be taken for good by nothing `ps` shows). A create
+        in progress holds its container's lock from before it takes the name until its
+        records are written (ops.create), so a lock that can be had means a dead creator.
+        Serialised by `names/.lock` (no valid name starts with a dot): two reclaimers must
+        not both unlink, the second one a name just taken anew. True: try again."""
+        with FileLock(self.root / NAMES / ".lock", timeout=10):
+            if self._read_name(name) != owner:
+                return True  # changed meanwhile
+            if not self._unfinished_and_dead(owner):
+                return False
+            self.remove_unfinished(owner)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.root / NAMES / name)
+        return True
+
+    def _unfinished_and_dead(self, cid: str) -> bool:
+        d = self.dir(cid)
+        if (d / "config.json").exists():
+            return False
+        lock = FileLock(d / "lock", timeout=0)
         try:
-            os.symlink(cid, link)
-        except FileExistsError:
-            owner = self._read_name(name) or "?"
-            raise Conflict(
-                f'Conflict. The container name "/{name}" is already in use by container '
-                f'"{owner}". You have to remove (or rename) that container to be able to '
-                "reuse that name.") from None
+            lock.acquire()
+        except FileNotFoundError:
+            return True  # no directory at all
+        except LockTimeout:
+            return False  # its create is running
+        lock.release()
+        return not (d / "config.json").exists()
+
+    def remove_unfinished(self, cid: str) -> None:
+        """Remove the directory of a container whose create died; its writable layer may
+        hold files of subordinate ids (vfs), removed inside the user namespace."""
+        d = self.dir(cid)
+        shutil.rmtree(d, ignore_errors=True)
+        if os.path.lexists(d) and os.getuid() != 0:
+            from pycontainer.linux import userns
+
+            def child() -> int:
+                shutil.rmtree(d, ignore_errors=True)
+                return 0
+
+            with contextlib.suppress(OSError, PycError):
+                userns.run_in_userns(child, userns.default_mapping())
+
+    def sweep_unfinished(self) -> list[str]:
+        """Remove what killed `create`s left (a directory without records, its name);
+        returns their ids. For `container prune`: `ps` and `run` do not look."""
+        try:
+            entries = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        gone = [e for e in entries if len(e) == 64 and self._unfinished_and_dead(e)]
+        for cid in gone:
+            self.remove_unfinished(cid)
+        # a `.new-` tree is locked a moment after it is made: only old ones are dead
+        old = time.time() - 60
+        for e in entries:
+            if e.startswith(".new-") and _older(self.root / e, old):
+                shutil.rmtree(self.root / e, ignore_errors=True)
+        names = self.root / NAMES
+        for name in os.listdir(names) if gone and names.is_dir() else []:
+            if self._read_name(name) in gone:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(names / name)
+        return gone
 
     def release_name(self, name: str, cid: str) -> None:
         if self._read_name(name) == cid:
@@ -136,14 +218,30 @@ class ContainerStore:
     def lock(self, cid: str, timeout: float = 60) -> FileLock:
         return FileLock(self.root / cid / "lock", timeout=timeout)
 
-    def make_dirs(self, cid: str) -> Path:
+    def make_dirs(self, cid: str, base: Path | None = None) -> Path:
         """The container's directory tree (before its records: create fills it first)."""
-        d = self.dir(cid)
+        d = base or self.dir(cid)
         d.mkdir(mode=0o700)
         for sub in ("bundle", "userdata"):
             (d / sub).mkdir(mode=0o700)
         (d / "bundle" / "rootfs").mkdir(mode=0o755)
         return d
+
+    def claim_dirs(self, cid: str) -> FileLock:
+        """The directory tree, appearing with its lock already held (returned): made and
+        locked under a temp name, then renamed. So a container directory without records
+        whose lock is free is a killed create's (see _reclaim, sweep_unfinished)."""
+        tmp = self.root / f".new-{cid}"
+        self.make_dirs(cid, tmp)
+        lock = FileLock(tmp / "lock")
+        lock.acquire()
+        try:
+            os.rename(tmp, self.dir(cid))
+        except BaseException:
+            lock.release()
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return lock
 
     def create(self, config: ContainerConfig, state: ContainerState) -> None:
         """Write the records; the container exists (for resolve and ps) from here on."""
@@ -230,6 +328,13 @@ class ContainerStore:
         st.exit_code = 255
         st.error = "the container's supervisor died"
         return True
+
+
+def _older(path: Path, than: float) -> bool:
+    try:
+        return path.stat().st_mtime < than
+    except OSError:
+        return False
 
 
 def _oom_killed(st: ContainerState) -> bool:

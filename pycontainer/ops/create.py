@@ -199,20 +199,27 @@ def _create(paths: Paths, opts: CreateOptions) -> str:
     store = ContainerStore(paths)
     store.ensure()
     cid = new_id()
-    name = spec.name or _free_name(store, cid)
-    if spec.name:
-        store.reserve_name(name, cid)
+    # The directory and its lock come before the name: a name whose container has no
+    # records and no lock holder is a killed create's, and the next create reclaims it.
+    lock = store.claim_dirs(cid)
+    name = ""
     try:
+        name = spec.name or _free_name(store, cid)
+        if spec.name:
+            store.reserve_name(name, cid)
         spec.mounts = list(spec.mounts) + mounts.plan(
             paths, opts.volumes or mounts.MountRequest(), image.config)
         return _create_records(paths, store, opts, image, cid, name, network)
     except BaseException:
         mounts.discard_anonymous(paths, spec.mounts)
-        store.release_name(name, cid)
+        if name:
+            store.release_name(name, cid)
         import shutil
 
         shutil.rmtree(store.dir(cid), ignore_errors=True)
         raise
+    finally:
+        lock.release()
 
 
 def _free_name(store: ContainerStore, cid: str) -> str:
@@ -250,7 +257,6 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
         gid_map=[[e.inner, e.outer, e.count] for e in mapping.gids],
         single_mapping=mapping.single, network=network,
     )
-    store.make_dirs(cid)
     userdata = store.userdata(cid)
     hostname = spec.hostname or cid[:12]
     inputs = convert.SpecInputs(

@@ -580,6 +580,7 @@ def prune(paths: Paths, filters: list[str] | None = None) -> list[str]:
     from pycontainer.ops.ps import PsOptions, list_containers
 
     removed = []
+    store_for(paths).sweep_unfinished()  # what killed creates left: never listed, not counted
     entries = list_containers(paths, PsOptions(all=True, filters=list(filters or [])))
     for e in entries:
         if e.state in ("exited", "created"):
