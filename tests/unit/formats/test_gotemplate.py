@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pycontainer.cli import template
-from pycontainer.cli.template import MISSING, go_json, go_sprintf, go_str, render
+from pycontainer.formats import gotemplate as template
+from pycontainer.formats.gotemplate import MISSING, go_json, go_sprintf, go_str, render
 from pycontainer.errors import UsageError
 
 INSPECT: dict[str, Any] = {
