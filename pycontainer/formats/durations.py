@@ -61,9 +61,10 @@ def _part(rest: str, text: str, invalid: UsageError) -> tuple[int, str]:
     if rest[i:i + 1] == ".":
         j = _span(rest, i + 1)
         has_frac = j > i + 1
-        for ch in rest[i + 1:j]:  # Go stops adding digits before its uint64 overflows
-            if frac <= (_LIMIT - 1) // 10 and frac * 10 + int(ch) <= _LIMIT:
-                frac, scale = frac * 10 + int(ch), scale * 10
+        for ch in rest[i + 1:j]:  # Go ignores the digits from the first that would overflow
+            if frac > (_LIMIT - 1) // 10 or frac * 10 + int(ch) > _LIMIT:
+                break
+            frac, scale = frac * 10 + int(ch), scale * 10
         i = j
     if not (has_whole or has_frac):
         raise invalid

@@ -113,7 +113,8 @@ def to_json(filters: Mapping[str, Iterable[str]]) -> str:
     import json
 
     body = {key: dict.fromkeys(values, True) for key, values in filters.items()}
-    return json.dumps(body, separators=(",", ":")) if body else ""
+    # Go's encoding/json writes map keys sorted
+    return json.dumps(body, separators=(",", ":"), sort_keys=True) if body else ""
 
 
 __all__ = ["Filters", "boolean", "check", "from_json", "labels_match", "match_label", "parse",

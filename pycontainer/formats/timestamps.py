@@ -32,8 +32,8 @@ _NS = 1_000_000_000
 _RFC3339 = (r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
             r"([Zz]|[+-]\d{2}:\d{2})?")
 # Docker's accepted layouts: a date, then optionally T15, T15:04, T15:04:05[.frac], then
-# optionally a zone (Z or +07:00)
-_PARTIAL = (r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?)?"
+# optionally a zone (Z or +07:00); Go's "15" reads one or two digits, the rest two
+_PARTIAL = (r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{1,2})(?::(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?)?"
             r"([Zz]|[+-]\d{2}:\d{2})?")
 _UNIX = r"([+-]?\d+)(?:\.([+-]?\d+))?"
 
@@ -45,7 +45,7 @@ def rfc3339(ns: int | None = None, *, digits: int = 9, fixed: bool = False,
     secs, frac = divmod(ns, _NS)
     tm = time.localtime(secs) if local else time.gmtime(secs)
     offset = tm.tm_gmtoff if local else 0
-    text = time.strftime("%Y-%m-%dT%H:%M:%S", tm)
+    text = f"{tm.tm_year:04d}" + time.strftime("-%m-%dT%H:%M:%S", tm)  # glibc's %Y: "1"
     if digits > 0:
         part = f"{frac:09d}"[:digits]
         part = part if fixed else part.rstrip("0")
@@ -149,9 +149,10 @@ def go_string(ns: int) -> str:
     secs, frac = divmod(ns, _NS)
     tm = time.localtime(secs)
     part = f"{frac:09d}".rstrip("0")
-    return (time.strftime("%Y-%m-%d %H:%M:%S", tm) + ("." + part if part else "")
-            + time.strftime(" %z %Z", tm))
+    fraction = "." + part if part else ""
+    return f"{tm.tm_year:04d}" + time.strftime("-%m-%d %H:%M:%S", tm) + fraction + \
+        time.strftime(" %z %Z", tm)
 
 
-__all__ = ["created_since", "epoch", "go_string", "get_timestamp", "parse_rfc3339", "parse_rfc3339_ns",
-           "rfc3339"]
+__all__ = ["created_since", "epoch", "get_timestamp", "go_string", "parse_rfc3339",
+           "parse_rfc3339_ns", "rfc3339"]
