@@ -82,7 +82,13 @@ def until(filters: Mapping[str, list[str]], now: float | None = None) -> float |
         return None
     from pycontainer.formats.timestamps import get_timestamp
 
-    return min(get_timestamp(v, now) for v in values)
+    def read(value: str) -> float:
+        try:
+            return get_timestamp(value, now)
+        except UsageError as exc:
+            raise UsageError(f"invalid filter 'until={value}': {exc}") from None
+
+    return min(read(v) for v in values)
 
 
 def from_json(text: str) -> Filters:
