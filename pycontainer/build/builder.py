@@ -15,7 +15,6 @@ Docker's classic builder: `STEP 2/5: RUN ...`, the command's own output, `--> Us
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -68,10 +67,11 @@ class _Out:
 
 
 def _timestamp(epoch: int | None) -> str:
-    when = _dt.datetime.fromtimestamp(epoch, _dt.UTC) if epoch is not None else \
-        _dt.datetime.now(_dt.UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if epoch is None else \
-        when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    from pycontainer.formats.timestamps import rfc3339
+
+    if epoch is None:
+        return rfc3339(digits=6, fixed=True)
+    return rfc3339(epoch * 1_000_000_000, digits=0)  # SOURCE_DATE_EPOCH: whole seconds
 
 
 def cache_key(parent: str, text: str, extra: str = "") -> str:

@@ -24,7 +24,6 @@ API:
         quotes are literal; in double quotes the escape only escapes " $ and itself.
         A heredoc body (COPY/ADD, unquoted delimiter) is expanded like a shell heredoc:
         only $ forms, quotes kept.
-    parse_duration(text) -> float                       # Go time.ParseDuration, seconds
     health_config(inst) -> dict                         # HEALTHCHECK -> image config
     parse_mount(spec) -> Mount                          # RUN --mount=...
 
@@ -697,8 +696,8 @@ def _health_flags(inst: Instruction) -> None:
     for name in ("interval", "timeout", "start-period", "start-interval"):
         value = inst.flag(name)
         if value:
-            seconds = _duration_or_error(value, name)
-            if 0 < seconds < 0.001:
+            nanos = _duration_or_error(value, name)
+            if 0 < nanos < 1_000_000:
                 raise _ParseError(f"{name} {value!r} cannot be less than 1ms")
     retries = inst.flag("retries")
     if retries:
@@ -1062,33 +1061,14 @@ def expand(
 # HEALTHCHECK and RUN --mount values
 
 
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
-                   "m": 60.0, "h": 3600.0}
-_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+def _duration_or_error(value: str, name: str) -> int:
+    """Go's time.ParseDuration, in nanoseconds; its message as the parse error."""
+    from pycontainer.errors import UsageError
+    from pycontainer.formats.durations import parse_duration
 
-
-def parse_duration(text: str) -> float:
-    """Go's time.ParseDuration ("1m30s", "300ms", "1.5h"), in seconds; ValueError if bad."""
-    body = text[1:] if text[:1] in "+-" else text
-    sign = -1.0 if text.startswith("-") else 1.0
-    if body == "0":
-        return 0.0
-    total, pos = 0.0, 0
-    while pos < len(body):
-        m = _DURATION_PART.match(body, pos)
-        if m is None:
-            raise ValueError(f'time: invalid duration "{text}"')
-        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-        pos = m.end()
-    if not body:
-        raise ValueError(f'time: invalid duration "{text}"')
-    return sign * total
-
-
-def _duration_or_error(value: str, name: str) -> float:
     try:
         return parse_duration(value)
-    except ValueError as exc:
+    except UsageError as exc:
         raise _ParseError(str(exc)) from None
 
 
@@ -1101,7 +1081,7 @@ def health_config(inst: Instruction) -> dict[str, Any]:
     for flag, key in names.items():
         value = inst.flag(flag)
         if value:
-            nanos = round(parse_duration(value) * 1e9)
+            nanos = _duration_or_error(value, flag)
             if nanos:
                 config[key] = nanos
     retries = inst.flag("retries")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import sys
 from typing import Any
+
+from pycontainer.errors import UsageError
 
 IMAGES_TABLE = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 IMAGES_DIGESTS = ("table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}"
@@ -18,81 +19,16 @@ HEADERS = {"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "Digest":
 
 
 def human_size(n: float) -> str:
-    """go-units HumanSizeWithPrecision(n, 3): decimal units, 3 significant digits."""
-    try:
-        from pycontainer.cli import output
+    """Docker's image sizes: go-units HumanSizeWithPrecision(n, 3) ("1.23kB")."""
+    from pycontainer.formats.units import human_size_with_precision
 
-        fn = getattr(output, "human_size", None)
-        if fn is not None:
-            return str(fn(n))
-    except ImportError:
-        pass
-    units = ["B", "kB", "MB", "GB", "TB", "PB"]
-    i = 0
-    while n >= 1000 and i < len(units) - 1:
-        n /= 1000.0
-        i += 1
-    return f"{n:.4g}{units[i]}" if n >= 100 else f"{float(f'{n:.3g}'):g}{units[i]}"
-
-
-def _parse_time(text: str) -> _dt.datetime | None:
-    if not text:
-        return None
-    t = text.strip().replace("Z", "+00:00")
-    if "." in t:  # Python < 3.11 fromisoformat is picky about fraction digits
-        head, _, rest = t.partition(".")
-        frac = "".join(c for c in rest if c.isdigit())
-        tz = rest[len(frac):]
-        t = f"{head}.{frac[:6].ljust(6, '0')}{tz}"
-    try:
-        dt = _dt.datetime.fromisoformat(t)
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=_dt.UTC)
+    return human_size_with_precision(n, 3)
 
 
 def created_since(created: str) -> str:
-    try:
-        from pycontainer.cli import output
+    from pycontainer.formats.timestamps import created_since as since
 
-        fn = getattr(output, "created_since", None)
-        if fn is not None:
-            return str(fn(created))
-    except ImportError:
-        pass
-    dt = _parse_time(created)
-    if dt is None:
-        return "N/A"
-    secs = (_dt.datetime.now(_dt.UTC) - dt).total_seconds()
-    return _human_duration(secs) + " ago"
-
-
-def _human_duration(secs: float) -> str:
-    """go-units HumanDuration."""
-    s = int(secs)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    m = s // 60
-    if m == 1:
-        return "About a minute"
-    if m < 60:
-        return f"{m} minutes"
-    h = round(s / 3600)
-    if h == 1:
-        return "About an hour"
-    if h < 48:
-        return f"{h} hours"
-    if h < 24 * 7 * 2:
-        return f"{h // 24} days"
-    if h < 24 * 30 * 2:
-        return f"{h // 24 // 7} weeks"
-    if h < 24 * 365 * 2:
-        return f"{h // 24 // 30} months"
-    return f"{h // 24 // 365} years"
+    return since(created)
 
 
 def _tabwrite(rows: list[list[str]]) -> str:
@@ -114,7 +50,7 @@ def _tabwrite(rows: list[list[str]]) -> str:
 def render_rows(items: list[dict[str, Any]], fmt: str | None, default: str,
                 headers: dict[str, str] | None = None) -> str:
     """`table ...` (with headers), `json` (one object per line) or a plain Go template."""
-    from pycontainer.cli import template
+    from pycontainer.formats import gotemplate as template
 
     fmt = fmt or default
     if fmt.strip() == "json":
@@ -154,17 +90,19 @@ def print_images(rows: list[Any], quiet: bool, digests: bool, no_trunc: bool,
 
 
 def _created_at(created: str) -> str:
-    dt = _parse_time(created)
-    if dt is None:
+    from pycontainer.formats.timestamps import go_string, parse_rfc3339_ns
+
+    try:  # Docker: time.Unix(created, 0).String(), whole seconds
+        return go_string(parse_rfc3339_ns(created) // 10**9 * 10**9)
+    except UsageError:
         return ""
-    return dt.astimezone().strftime("%Y-%m-%d %H:%M:%S %z %Z")
 
 
 def print_inspect(objs: list[dict[str, Any]], fmt: str | None) -> None:
     if not fmt or fmt.strip() == "json":
         sys.stdout.write(json.dumps(objs, indent=4) + "\n")
         return
-    from pycontainer.cli import template
+    from pycontainer.formats import gotemplate as template
 
     for o in objs:
         sys.stdout.write(template.render(fmt, o, strict=True) + "\n")

@@ -6,7 +6,6 @@ naming them.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -36,17 +35,13 @@ def _paths(ctx: typer.Context) -> Any:
 
 
 def go_time(stamp: str) -> str:
-    """Go's time.Time.String() in UTC, as `{{.CreatedAt}}` prints a network's creation."""
+    """Go's time.Time.String(), as `{{.CreatedAt}}` prints a network's creation."""
+    from pycontainer.formats.timestamps import go_string, parse_rfc3339_ns
+
     try:
-        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
+        return go_string(parse_rfc3339_ns(stamp))
+    except UsageError:
         return stamp
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    when = when.astimezone(UTC)
-    frac = f".{when.microsecond:06d}".rstrip("0").rstrip(".")
-    return (f"{when.year:04d}-{when.month:02d}-{when.day:02d} {when.hour:02d}:"
-            f"{when.minute:02d}:{when.second:02d}{frac} +0000 UTC")
 
 
 def _unsupported(given: dict[str, Any]) -> None:

@@ -23,27 +23,17 @@ API:
     tabwrite(text, minwidth=10, tabwidth=1, padding=3) -> str
         Go's text/tabwriter with Docker's settings (padchar ' ', left-aligned).
     header_name(field, headers) -> str
-    human_duration(seconds) -> str     # go-units HumanDuration: "About a minute", "3 weeks"
-    created_since(ts, now=None) -> str # "<HumanDuration> ago"; ts = epoch seconds,
-                                       # datetime or RFC 3339 text; "" for None
-    parse_timestamp(ts) -> float       # epoch seconds from any of those
-    human_size(n) -> str               # go-units HumanSizeWithPrecision(n, 3): "1.23kB"
-    parse_size(text) -> int            # go-units RAMInBytes: "512m" -> 536870912
 
-Errors (a bad template, a bad size) raise `UsageError` (exit 125).
+Sizes, durations and timestamps are `pycontainer.formats` (units, durations, timestamps).
+Errors (a bad template) raise `UsageError` (exit 125).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
-import time
-from datetime import UTC, datetime
 from typing import Any
-
-from pycontainer.errors import UsageError
 
 
 def print_json(obj: Any, indent: int | None = 4) -> None:
@@ -52,7 +42,7 @@ def print_json(obj: Any, indent: int | None = 4) -> None:
 
 def format_one(obj: Any, fmt: str) -> str:
     """Render one object with `--format` (`json`, or a Go template)."""
-    from pycontainer.cli import template  # lazily: most commands never format
+    from pycontainer.formats import gotemplate as template  # lazily: most commands never format
 
     if fmt.strip() == "json":
         return template.go_json(obj)
@@ -132,7 +122,7 @@ def render_table(
     strict: bool = False,
 ) -> str:
     """Docker's list output for `rows` (see the module docstring)."""
-    from pycontainer.cli import template
+    from pycontainer.formats import gotemplate as template
 
     fmt = fmt or default
     if fmt.strip() == "json":
@@ -147,92 +137,3 @@ def render_table(
         return lines
     header = tmpl.execute(template.HeaderContext(lambda f: header_name(f, headers)))
     return tabwrite(header + "\n" + lines)
-
-
-# ---------------------------------------------------------------------------------------------
-# go-units
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration."""
-    secs = int(seconds)
-    if secs < 1:
-        return "Less than a second"
-    if secs == 1:
-        return "1 second"
-    if secs < 60:
-        return f"{secs} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = math.floor(seconds / 3600 + 0.5)  # Go's math.Round, half away from zero
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
-
-
-_FRACTION = re.compile(r"(\.\d{1,6})\d*")
-
-
-def parse_timestamp(ts: float | int | str | datetime) -> float:
-    """Epoch seconds from epoch seconds, a datetime (naive = UTC) or RFC 3339 text."""
-    if isinstance(ts, datetime):
-        if ts.tzinfo is None:
-            ts = ts.replace(tzinfo=UTC)
-        return ts.timestamp()
-    if isinstance(ts, str):
-        text = _FRACTION.sub(r"\1", ts.strip(), count=1).replace("Z", "+00:00")
-        try:
-            return parse_timestamp(datetime.fromisoformat(text))
-        except ValueError:
-            raise UsageError(f"invalid timestamp: {ts!r}") from None
-    return float(ts)
-
-
-def created_since(ts: float | int | str | datetime | None, now: float | None = None) -> str:
-    """Docker's CREATED / CreatedSince text: "<HumanDuration> ago" ("" when unknown)."""
-    if ts is None or ts == "":
-        return ""
-    current = time.time() if now is None else now
-    return human_duration(current - parse_timestamp(ts)) + " ago"
-
-
-_DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
-
-
-def human_size(size: float) -> str:
-    """go-units HumanSizeWithPrecision(size, 3): decimal units, 3 significant digits."""
-    value, unit = float(size), 0
-    while value >= 1000.0 and unit < len(_DECIMAL_UNITS) - 1:
-        value /= 1000.0
-        unit += 1
-    # Python's %g matches Go's %.*g (same exponent rule and trailing-zero removal).
-    return f"{value:.3g}{_DECIMAL_UNITS[unit]}"
-
-
-_SIZE_RE = re.compile(r"^(\d+(\.\d+)*) ?([kmgtp])?i?b?$", re.IGNORECASE)
-_BINARY = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
-
-
-def parse_size(text: str) -> int:
-    """go-units RAMInBytes: "512m" -> 536870912; b/k/m/g/t/p, binary multiples, any case,
-    optional "i" and "b" suffixes; the value is truncated to whole bytes."""
-    m = _SIZE_RE.match(text)
-    try:
-        if m is None:
-            raise ValueError
-        value = float(m.group(1))
-    except ValueError:
-        raise UsageError(f"invalid size: '{text}'") from None
-    unit = (m.group(3) or "").lower()
-    return int(value * _BINARY.get(unit, 1))

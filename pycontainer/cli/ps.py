@@ -32,7 +32,8 @@ PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "Names": "NAMES",
 
 
 def _status(e: Any, now: float) -> str:
-    from pycontainer.cli.output import human_duration, parse_timestamp
+    from pycontainer.formats.durations import human_duration
+    from pycontainer.formats.timestamps import parse_rfc3339 as parse_timestamp
 
     if e.state == "running":
         health = {"": "", "starting": " (health: starting)"}.get(e.health, f" ({e.health})")
@@ -53,21 +54,22 @@ def _status(e: Any, now: float) -> str:
 
 
 def ps_row(e: Any, trunc: bool, now: float) -> dict[str, Any]:
-    import time
-
-    from pycontainer.cli.output import created_since, human_size, parse_timestamp
+    from pycontainer.formats.timestamps import created_since, go_string
+    from pycontainer.formats.timestamps import parse_rfc3339 as parse_timestamp
+    from pycontainer.formats.units import human_size_with_precision
 
     command = e.command
     if trunc and len(command) > 20:
         command = command[:19] + "…"
     created = parse_timestamp(e.created)
     labels = e.labels
-    size = "" if e.size_rw is None else f"{human_size(e.size_rw)} (virtual {human_size(e.size_rw)})"
+    shown = "" if e.size_rw is None else human_size_with_precision(e.size_rw, 3)
+    size = f"{shown} (virtual {shown})" if shown else ""
     return {
         "ID": e.id[:12] if trunc else e.id,
         "Image": e.image,
         "Command": '"' + command.replace('"', '\\"') + '"',
-        "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created)),
+        "CreatedAt": go_string(int(created) * 10**9),
         "RunningFor": created_since(created, now),
         "Ports": e.ports,
         "State": e.state,

@@ -394,9 +394,9 @@ def _namespace_options(spec: Any, params: dict[str, Any]) -> None:
             raise UsageError("conflicting options: hostname and the UTS mode")
         spec.hostname = os.uname().nodename  # for HOSTNAME, /etc/hostname and /etc/hosts
     if params["shm_size"]:
-        from pycontainer.cli.output import parse_size
+        from pycontainer.formats.units import ram_in_bytes
 
-        size = parse_size(params["shm_size"])
+        size = ram_in_bytes(params["shm_size"])
         if size < 0:
             raise UsageError("SHM size can not be less than 0")
         spec.shm_size = size or None

@@ -11,12 +11,13 @@ from typing import Any
 
 import typer
 
+from pycontainer.formats.units import bytes_size, human_size_with_precision
+
 STATS_DEFAULT = ("table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t"
                  "{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}")
 STATS_HEADERS = {"ID": "CONTAINER ID", "Name": "NAME", "Container": "CONTAINER",
                  "CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %",
                  "NetIO": "NET I/O", "BlockIO": "BLOCK I/O", "PIDs": "PIDS"}
-_BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
 
 
 
@@ -27,17 +28,9 @@ def _paths(ctx: typer.Context) -> Any:
     return paths.resolve(opts.root, opts.runroot)
 
 
-def bytes_size(n: float) -> str:
-    """go-units BytesSize: binary units, 4 significant digits ("1.5MiB")."""
-    value, unit = float(n), 0
-    while value >= 1024.0 and unit < len(_BINARY) - 1:
-        value /= 1024.0
-        unit += 1
-    return f"{value:.4g}{_BINARY[unit]}"
-
-
 def stats_row(e: Any, trunc: bool = True) -> dict[str, Any]:
-    from pycontainer.cli.output import human_size
+    def human_size(n: float) -> str:  # Docker's stats: HumanSizeWithPrecision(n, 3)
+        return human_size_with_precision(n, 3)
 
     cid = e.id[:12] if trunc else e.id
     if not e.running:  # Docker's figures for a stopped container

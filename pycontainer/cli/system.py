@@ -116,9 +116,16 @@ CACHE_HEADERS = {"ID": "CACHE ID", "CacheType": "CACHE TYPE", "Size": "SIZE",
 
 def go_size(n: float) -> str:
     """go-units HumanSize (4 significant digits): df's totals, `Total reclaimed space:`."""
-    from pycontainer.cli.volumes import human_size
+    from pycontainer.formats.units import human_size
 
     return human_size(n)
+
+
+def _cli_size(n: float) -> str:
+    """Docker's CLI size columns: go-units HumanSizeWithPrecision(n, 3)."""
+    from pycontainer.formats.units import human_size_with_precision
+
+    return human_size_with_precision(n, 3)
 
 
 def _reclaimable(total: int, reclaimable: int, percent: bool = True) -> str:
@@ -139,7 +146,7 @@ def _summary_rows(du: Any) -> list[dict[str, Any]]:
 
 
 def _image_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
-    from pycontainer.cli.output import created_since, human_size
+    from pycontainer.formats.timestamps import created_since
     from pycontainer.ops.images import display_name
 
     rows = []
@@ -152,7 +159,7 @@ def _image_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
         rows.append({
             "Repository": repo, "Tag": tag, "ID": hexid[:12] if trunc else img.id,
             "CreatedSince": created_since(img.created) or "N/A", "CreatedAt": img.created,
-            "Size": human_size(img.size), "SharedSize": go_size(img.shared_size),
+            "Size": _cli_size(img.size), "SharedSize": go_size(img.shared_size),
             "UniqueSize": go_size(img.size - img.shared_size),
             "Containers": str(img.containers), "Digest": "<none>",
         })
@@ -162,14 +169,13 @@ def _image_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
 def _container_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
     import time
 
-    from pycontainer.cli.output import human_size
     from pycontainer.cli.ps import ps_row
 
     now = time.time()
     rows = []
     for c in du.containers:
         row = {k: v for k, v in ps_row(c.entry, trunc, now).items() if not callable(v)}
-        row["Size"] = human_size(c.entry.size_rw or 0)
+        row["Size"] = _cli_size(c.entry.size_rw or 0)
         rows.append(row)
     return rows
 
@@ -182,20 +188,19 @@ def _volume_rows(du: Any) -> list[dict[str, Any]]:
 def _cache_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
     import time
 
-    from pycontainer.cli.output import created_since, human_size
+    from pycontainer.formats.timestamps import created_since, go_string
 
     now = time.time()
     rows = []
     for c in sorted(du.build_cache, key=lambda c: (c.last_used, c.id)):
         rows.append({
             "ID": c.id[:12] if trunc else c.id, "CacheType": c.type,
-            "Size": human_size(c.size), "CreatedSince": created_since(c.created, now),
+            "Size": _cli_size(c.size), "CreatedSince": created_since(c.created, now),
             "LastUsedSince": created_since(c.last_used, now), "UsageCount": "1",
             "Shared": str(c.shared).lower(), "InUse": "false", "Parent": "",
             "Description": c.description,
-            "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(c.created)),
-            "LastUsedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC",
-                                        time.gmtime(c.last_used)),
+            "CreatedAt": go_string(int(c.created) * 10**9),
+            "LastUsedAt": go_string(int(c.last_used) * 10**9),
         })
     return rows
 
@@ -237,7 +242,8 @@ def df(
 
 def prune_warning(all_: bool, volumes: bool, filters: list[str]) -> str:
     """Docker's confirmation text (cli/command/system/prune.go confirmationTemplate)."""
-    from pycontainer.ops.volumes import natural_key, parse_filters
+    from pycontainer.formats.filters import parse as parse_filters
+    from pycontainer.ops.volumes import natural_key
 
     warnings = ["all stopped containers", "all networks not used by at least one container"]
     if volumes:

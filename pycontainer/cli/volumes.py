@@ -51,16 +51,6 @@ def confirm(message: str) -> bool:
     return answer.strip().lower() == "y"
 
 
-def human_size(n: float) -> str:
-    """go-units HumanSize (4 significant digits), as `Total reclaimed space:` prints it."""
-    units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
-    value, unit = float(n), 0
-    while value >= 1000.0 and unit < len(units) - 1:
-        value /= 1000.0
-        unit += 1
-    return f"{value:.4g}{units[unit]}"
-
-
 def for_each(names: list[str], op: Callable[[str], Any]) -> tuple[list[Any], list[PycError]]:
     """Docker's many-names commands: run `op` on every name, keeping results and failures."""
     results, errors = [], []
@@ -85,7 +75,7 @@ def print_inspect(objs: list[dict[str, Any]], fmt: str | None) -> None:
     object (an empty line when nothing was found)."""
     import json
 
-    from pycontainer.cli import template
+    from pycontainer.formats import gotemplate as template
 
     if not fmt:
         text = json.dumps(objs, indent=4, ensure_ascii=False)
@@ -202,6 +192,8 @@ def prune(
     if report.removed:
         sys.stdout.write("Deleted Volumes:\n" + "".join(n + "\n" for n in report.removed)
                          + "\n")
+    from pycontainer.formats.units import human_size
+
     sys.stdout.write(f"Total reclaimed space: {human_size(report.reclaimed)}\n")
 
 

@@ -82,9 +82,10 @@ class ImageRecord:
 
 
 def now() -> str:
-    import datetime  # lazily: only writers need it, and `run` resolves images on its hot path
+    # lazily: only writers need it, and `run` resolves images on its hot path
+    from pycontainer.formats.timestamps import rfc3339
 
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return rfc3339(digits=6, fixed=True)  # fixed width: image lists sort by this text
 
 
 class ImageStore:

@@ -210,12 +210,3 @@ def _cpuset_files(lim: Limits) -> list[tuple[str, str, str]]:
     if lim.cpuset_mems is not None:
         out.append(("cpuset", "cpuset.mems", lim.cpuset_mems))
     return out
-
-
-def parse_size(text: str) -> int:
-    """Docker's RAMInBytes: `32m`, `1g`, `512k`, `100` (bytes); binary multiples."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?\s*", text.lower())
-    if not m:
-        raise UsageError(f"invalid size: {text!r}")
-    mult = 1024 ** "bkmgtp".index(m.group(2) or "b")
-    return int(float(m.group(1)) * mult)

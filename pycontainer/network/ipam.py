@@ -19,7 +19,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -315,4 +314,6 @@ def _veth_name(net: Network, container_id: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    from pycontainer.formats.timestamps import rfc3339
+
+    return rfc3339(digits=6, fixed=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,6 +16,7 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import ContainerConfig, ContainerState
 from pycontainer.containers.store import ContainerStore, write_replace
 from pycontainer.errors import HostError, PycError, UsageError
+from pycontainer.formats.timestamps import rfc3339
 from pycontainer.linux import caps, userns
 from pycontainer.network import etc_files
 from pycontainer.oci import convert
@@ -58,9 +58,8 @@ def new_id() -> str:
 
 
 def now_rfc3339() -> str:
-    ns = time.time_ns()
-    secs, frac = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
+    # fixed nine digits: `ps` sorts containers by this text
+    return rfc3339(fixed=True)
 
 
 def image_input(paths: Paths, opts: CreateOptions) -> ImageInput:

@@ -15,7 +15,6 @@ import os
 import signal
 import tempfile
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from pycontainer.containers.model import Container
@@ -33,26 +32,13 @@ STATUSES = ("starting", "healthy", "unhealthy", "none")
 
 
 def parse_duration(text: str, flag: str) -> int:
-    """Go's duration syntax for the --health-* flags ("1s", "1m30s", "500ms") -> ns."""
-    units = {"ns": 1, "us": 1000, "µs": 1000, "ms": 10**6, "s": SECOND, "m": 60 * SECOND,
-             "h": 3600 * SECOND}
-    rest, total = text.strip(), 0.0
-    if rest == "0":
-        return 0
-    if not rest:
-        raise UsageError(f"invalid argument \"{text}\" for \"{flag}\" flag")
-    while rest:
-        num = ""
-        while rest and (rest[0].isdigit() or rest[0] == "."):
-            num, rest = num + rest[0], rest[1:]
-        unit = ""
-        while rest and not (rest[0].isdigit() or rest[0] == "."):
-            unit, rest = unit + rest[0], rest[1:]
-        if not num or unit not in units:
-            raise UsageError(f"invalid argument \"{text}\" for \"{flag}\" flag: "
-                             f"time: invalid duration \"{text}\"")
-        total += float(num) * units[unit]
-    return int(total)
+    """Go's time.ParseDuration for the --health-* flags ("1s", "1m30s", "500ms") -> ns."""
+    from pycontainer.formats.durations import parse_duration as go_duration
+
+    try:
+        return go_duration(text.strip())
+    except UsageError as exc:  # pflag's wording
+        raise UsageError(f"invalid argument \"{text}\" for \"{flag}\" flag: {exc}") from None
 
 
 def flags_config(cmd: str | None, interval: str | None, timeout: str | None,
@@ -135,7 +121,9 @@ def ps_health(store: ContainerStore, c: Container) -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    from pycontainer.formats.timestamps import rfc3339
+
+    return rfc3339(digits=6, fixed=True)
 
 
 def _probe(paths: Paths, cid: str, test: list[str], timeout: float) -> tuple[int, str]:

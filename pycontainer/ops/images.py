@@ -303,9 +303,13 @@ class ImageRow:
 
 def list_rows(paths: Paths, repository: str | None = None, filters: list[str] | None = None,
               no_trunc: bool = False) -> list[ImageRow]:
-    name_preds = [_name_filter(f.partition("=")[2]) for f in filters or []
-                  if f.startswith("reference=")]
-    preds = [_filter(f, paths) for f in filters or [] if not f.startswith("reference=")]
+    from pycontainer.formats import filters as _filters
+
+    parsed = _filters.parse(filters or [])
+    _filters.validate(parsed, LIST_FILTERS)
+    name_preds = [_name_filter(v) for v in parsed.get("reference", [])]
+    preds = [_filter(key, v, paths) for key, values in parsed.items() if key != "reference"
+             for v in values]
     users = containers_using(paths)
     rows: list[ImageRow] = []
     for rec in sorted(list_images(paths), key=lambda r: r.created, reverse=True):
@@ -350,25 +354,20 @@ def _name_filter(pattern: str) -> Any:
     return match
 
 
-def _filter(text: str, paths: Paths) -> Any:
-    key, sep, value = text.partition("=")
-    if not sep:
-        raise UsageError(f"bad format of filter (expected name=value): {text}")
+#: `images --filter` keys
+LIST_FILTERS = frozenset({"dangling", "reference", "label", "before", "since"})
+
+
+def _filter(key: str, value: str, paths: Paths) -> Any:
+    from pycontainer.formats.filters import boolean, match_label
+
     if key == "dangling":
-        want = value.lower() in ("true", "1")
-        if value.lower() not in ("true", "false", "1", "0"):
-            raise UsageError(f"invalid filter 'dangling={value}'")
+        want = boolean(key, value)
         return lambda rec: (not rec.names) == want
-    if key == "reference":
-        match = _name_filter(value)
-        return lambda rec: any(match(n) for n in rec.names)
     if key == "label":
-        k, _, v = value.partition("=")
-        return lambda rec: k in ((rec.config.get("config") or {}).get("Labels") or {}) and \
-            (not v or rec.config["config"]["Labels"][k] == v)
-    if key in ("before", "since"):
-        pivot = resolve(paths, value).created
-        if key == "before":
-            return lambda rec: rec.created < pivot
-        return lambda rec: rec.created > pivot
-    raise UsageError(f"invalid filter '{key}'")
+        return lambda rec: match_label((rec.config.get("config") or {}).get("Labels") or {},
+                                       value)
+    pivot = resolve(paths, value).created  # before / since
+    if key == "before":
+        return lambda rec: rec.created < pivot
+    return lambda rec: rec.created > pivot

@@ -77,14 +77,14 @@ def parse(flags: LimitFlags) -> Limits:
 
 
 def _size(text: str | None, flag: str) -> int | None:
-    from pycontainer.linux.cgroup_limits import parse_size
+    from pycontainer.formats.units import ram_in_bytes
 
     if text is None or text == "":
         return None
     if text.strip() == "-1":
         return UNLIMITED  # --memory-swap -1: unlimited swap
     try:
-        return parse_size(text)
+        return ram_in_bytes(text)
     except UsageError:
         raise UsageError(f"invalid argument {text!r} for \"{flag}\" flag: invalid size: "
                          f"{text!r}") from None

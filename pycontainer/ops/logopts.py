@@ -18,15 +18,6 @@ OPTS: dict[str, tuple[str, ...]] = {
     "k8s-file": ROTATION,
     "none": (),
 }
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-
-
-def parse_size(value: str) -> int:
-    """Docker's units.RAMInBytes: 10m, 512k, 1g, 100 (binary units)."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgtb]?)(?:i?b)?\s*", value, re.IGNORECASE)
-    if not m:
-        raise UsageError(f"invalid size: '{value}'")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
 def parse(driver: str, items: list[str]) -> dict[str, str]:
@@ -59,7 +50,9 @@ _TAG_FIELDS = ("ID", "FullID", "Name", "ImageName", "ImageID", "ImageFullID", "D
 
 def rotation(opts: dict[str, str]) -> tuple[int, int, bool]:
     """(max size in bytes or 0 for none, max files, compress)."""
-    size = parse_size(opts["max-size"]) if opts.get("max-size") else 0
+    from pycontainer.formats.units import ram_in_bytes  # Docker: units.RAMInBytes
+
+    size = ram_in_bytes(opts["max-size"]) if opts.get("max-size") else 0
     if "max-size" in opts and size <= 0:
         raise UsageError("max-size must be a positive number")
     files = 1
@@ -81,13 +74,16 @@ def rotation(opts: dict[str, str]) -> tuple[int, int, bool]:
 
 
 def _tag(template: str, info: dict[str, str]) -> str:
-    def sub(m: re.Match[str]) -> str:
-        key = m.group(1)
-        if key not in info:
-            raise UsageError(f"invalid log tag template: unknown field .{key}")
-        return info[key]
+    """Docker's log tag: a Go template over the container's info (`{{.Name}}`, `{{.ID}}`)."""
+    from types import SimpleNamespace
 
-    return re.sub(r"\{\{\s*\.(\w+)\s*\}\}", sub, template)
+    from pycontainer.formats import gotemplate  # lazily: only with --log-opt tag=
+
+    try:  # a struct, as Docker's logger.Info: an unknown field is an error
+        return gotemplate.render(template, SimpleNamespace(**info))
+    except UsageError as exc:
+        detail = str(exc).removeprefix("template parsing error: ")
+        raise UsageError(f"invalid log tag template: {detail}") from None
 
 
 def attrs(opts: dict[str, str], labels: dict[str, str], env: list[str],
@@ -133,4 +129,4 @@ def supervisor_settings(cfg: Any) -> dict[str, Any]:
             "attrs": json.dumps(extra, separators=(",", ":")) if extra else ""}
 
 
-__all__ = ["DRIVERS", "attrs", "parse", "parse_size", "rotation", "supervisor_settings"]
+__all__ = ["DRIVERS", "attrs", "parse", "rotation", "supervisor_settings"]

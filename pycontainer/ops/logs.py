@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, BinaryIO
 from urllib.parse import quote_plus
 
@@ -40,49 +40,11 @@ class LogLine:
 
 def parse_time(value: str, now: datetime | None = None) -> float | None:
     """Docker's --since/--until: RFC 3339, a Unix timestamp, or a duration like 10m, 1h30m."""
+    from pycontainer.formats.timestamps import get_timestamp
+
     if not value:
         return None
-    now = now or datetime.now(UTC)
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    total, num = 0.0, ""
-    units = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-    i = 0
-    ok = bool(value)
-    while i < len(value):
-        ch = value[i]
-        if ch.isdigit() or ch == ".":
-            num += ch
-            i += 1
-            continue
-        unit = value[i : i + 2] if value[i : i + 2] in units else ch
-        if unit not in units or not num:
-            ok = False
-            break
-        total += float(num) * units[unit]
-        num = ""
-        i += len(unit)
-    if ok and not num:
-        return (now - timedelta(seconds=total)).timestamp()
-    return _rfc3339(value)
-
-
-def _rfc3339(value: str) -> float:
-    text = value.strip().replace("Z", "+00:00")
-    if "." in text:  # Python parses at most microseconds
-        head, _, rest = text.partition(".")
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        tz = rest[len(digits):]
-        text = f"{head}.{digits[:6]}{tz}"
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"invalid time value: {value}") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
+    return get_timestamp(value, now.timestamp() if now is not None else None)
 
 
 def parse_line(raw: bytes) -> LogLine | None:
@@ -228,12 +190,14 @@ def _running(store: ContainerStore, cid: str) -> bool:
 
 
 def _filter(lines: list[bytes], since: float | None, until: float | None) -> Iterator[LogLine]:
+    from pycontainer.formats.timestamps import parse_rfc3339
+
     for raw in lines:
         line = parse_line(raw)
         if line is None:
             continue
         if since is not None or until is not None:
-            ts = _rfc3339(line.time)
+            ts = parse_rfc3339(line.time)
             if (since is not None and ts < since) or (until is not None and ts > until):
                 continue
         yield line

@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-import time
-from datetime import datetime
 from typing import Any
 
 from pycontainer.errors import (
@@ -31,17 +29,16 @@ from pycontainer.errors import (
     NetworkNotFound,
     UsageError,
 )
+from pycontainer.formats import filters as _filters
 from pycontainer.network import bridge
 from pycontainer.network.ipam import Network, inspect_network
-from pycontainer.ops.volumes import natural_key, parse_filters
+from pycontainer.ops.volumes import natural_key
 from pycontainer.paths import Paths
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 BUILTIN_DRIVERS = {"bridge": "bridge", "host": "host", "none": "null"}
 LIST_FILTERS = frozenset({"driver", "id", "label", "name", "scope", "type", "dangling"})
 PRUNE_FILTERS = frozenset({"until", "label", "label!"})
-_DURATION = re.compile(r"^(\d+(\.\d*)?(ns|us|µs|ms|s|m|h))+$")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def builtin_id(name: str) -> str:
@@ -190,7 +187,7 @@ def exists(paths: Paths, ref: str) -> bool:
 
 def list_networks(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
     """`network ls`: inspect objects, pre-defined ones included, sorted by name."""
-    parsed = parse_filters(filters)
+    parsed = _filters.parse(filters)
     _check_list_filters(parsed)
     objs = [(_builtin(n), True) for n in BUILTIN_DRIVERS]
     objs += [(inspect_network(n), False) for n in bridge.store(paths).networks()]
@@ -202,14 +199,13 @@ def list_networks(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
 
 
 def _check_list_filters(parsed: dict[str, list[str]]) -> None:
+    _filters.validate(parsed, LIST_FILTERS)
     for key, values in parsed.items():
-        if key not in LIST_FILTERS:
-            raise UsageError(f"invalid filter '{key}'")
         for value in values:
             if key == "type" and value not in ("custom", "builtin"):
                 raise UsageError(f"invalid filter: 'type'='{value}'")
-            if key == "dangling" and value.lower() not in ("true", "false", "1", "0"):
-                raise UsageError(f"invalid filter 'dangling={value}'")
+            if key == "dangling":
+                _filters.boolean(key, value)
             if key in ("name", "id"):
                 _regex(value)
 
@@ -231,17 +227,12 @@ def _matches(obj: dict[str, Any], key: str, value: str, builtin: bool, used: boo
     if key == "scope":
         return bool(obj["Scope"] == value)
     if key == "label":
-        return _has_label(obj["Labels"] or {}, value)
+        return _filters.match_label(obj["Labels"] or {}, value)
     if key == "type":
         return builtin == (value == "builtin")
     # dangling: no container uses it; pre-defined networks are never dangling
     dangling = not builtin and not used
-    return dangling == (value.lower() in ("true", "1"))
-
-
-def _has_label(labels: dict[str, str], spec: str) -> bool:
-    key, eq, value = spec.partition("=")
-    return key in labels and (not eq or labels[key] == value)
+    return dangling == _filters.boolean(key, value)
 
 
 # --- rm / prune ----------------------------------------------------------------------------
@@ -268,20 +259,13 @@ def remove(paths: Paths, ref: str, force: bool = False) -> bool:
 
 def check_prune_filters(filters: list[str]) -> dict[str, list[str]]:
     """Validate `network prune --filter` values (before its prompt)."""
-    parsed = parse_filters(filters)
-    for key, values in parsed.items():
-        if key not in PRUNE_FILTERS:
-            raise UsageError(f"invalid filter '{key}'")
-        if key == "until":
-            for value in values:
-                parse_until(value)
-    return parsed
+    return _filters.check(filters, PRUNE_FILTERS)
 
 
 def prune(paths: Paths, filters: list[str]) -> list[str]:
     """`network prune [--filter until=|label=|label!=]`: names of the removed networks."""
     parsed = check_prune_filters(filters)
-    until = min((parse_until(v) for v in parsed.get("until", [])), default=None)
+    until = _filters.until(parsed)
     used = usage(paths)
     removed = []
     for net in sorted(bridge.store(paths).networks(), key=lambda n: natural_key(n.name)):
@@ -296,34 +280,8 @@ def prune(paths: Paths, filters: list[str]) -> list[str]:
 
 
 def _prunable(net: Network, parsed: dict[str, list[str]], until: float | None) -> bool:
-    if until is not None and _epoch(net.created) >= until:
+    from pycontainer.formats.timestamps import epoch
+
+    if until is not None and epoch(net.created, 0.0) >= until:
         return False
-    if any(not _has_label(net.labels, v) for v in parsed.get("label", [])):
-        return False
-    return not any(_has_label(net.labels, v) for v in parsed.get("label!", []))
-
-
-def _epoch(stamp: str) -> float:
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return 0.0
-
-
-def parse_until(value: str, now: float | None = None) -> float:
-    """Docker's `until=`: a Go duration before now ("10m", "1h30m"), Unix seconds, or an RFC
-    3339 date / date-time (local time when it has no offset). Returns epoch seconds."""
-    text = value.strip()
-    current = time.time() if now is None else now
-    if _DURATION.match(text):
-        parts = re.findall(r"(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)", text)
-        return current - sum(float(n) * _UNITS[u] for n, u in parts)
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise UsageError(f"invalid filter 'until={value}': not a duration, Unix time or "
-                         "RFC 3339 time") from None
+    return _filters.labels_match(net.labels, parsed)

@@ -50,22 +50,24 @@ class PsEntry:
 
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or key not in FILTERS:
-            raise UsageError(f"invalid filter '{item}'")
-        if key == "status" and value not in STATUSES:
+    from pycontainer.formats import filters
+
+    out = filters.parse(items)
+    filters.validate(out, FILTERS)
+    for value in out.get("status", []):
+        if value not in STATUSES:
             raise UsageError(f"invalid filter 'status={value}'")
-        if key == "health" and value not in health.STATUSES:
+    for value in out.get("health", []):
+        if value not in health.STATUSES:
             raise UsageError(f"Unrecognised filter value for health: {value}")
-        out.setdefault(key, []).append(value)
     return out
 
 
 def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[str, str],
              created: dict[str, float] | None = None,
              store: ContainerStore | None = None) -> bool:
+    from pycontainer.formats.filters import match_label
+
     created = created or {}
     mounts = c.config.spec.get("mounts") or []
     checks = {
@@ -73,7 +75,7 @@ def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[
         "name": lambda v: re.search(v, c.name) is not None,
         "id": lambda v: c.id.startswith(v),
         "exited": lambda v: state == "exited" and str(c.state.exit_code) == v,
-        "label": lambda v: _label_match(c.config.spec.get("labels") or {}, v),
+        "label": lambda v: match_label(c.config.spec.get("labels") or {}, v),
         "ancestor": lambda v: v in (c.config.image, c.config.image_id) or (
             image_ids.get(v, "-") == c.config.image_id) or c.config.image_id.startswith(
             "sha256:" + v),
@@ -92,12 +94,9 @@ def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[
 
 
 def _created(c: Container) -> float:
-    from datetime import datetime
+    from pycontainer.formats.timestamps import epoch
 
-    try:
-        return datetime.fromisoformat(c.config.created.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return 0.0
+    return epoch(c.config.created, 0.0)
 
 
 def _reference_times(store: ContainerStore, filters: dict[str, list[str]]) -> dict[str, float]:
@@ -107,11 +106,6 @@ def _reference_times(store: ContainerStore, filters: dict[str, list[str]]) -> di
         for ref in filters.get(key, []):
             out[ref] = _created(store.load(store.resolve(ref)))
     return out
-
-
-def _label_match(labels: dict[str, str], want: str) -> bool:
-    key, sep, value = want.partition("=")
-    return key in labels and (not sep or labels[key] == value)
 
 
 def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:

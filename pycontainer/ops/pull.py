@@ -237,9 +237,6 @@ def _repo_display(ref: reference.Reference) -> str:
 
 def _human(n: int) -> str:
     """Docker's progress sizes: 1.23MB (decimal units, 3 significant digits)."""
-    size = float(n)
-    for unit in ("B", "kB", "MB"):
-        if size < 1000:
-            return f"{n}B" if unit == "B" else f"{size:.3g}{unit}"
-        size /= 1000
-    return f"{size:.3g}GB"
+    from pycontainer.formats.units import human_size_with_precision
+
+    return human_size_with_precision(n, 3)

@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import time
-from datetime import datetime
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
@@ -63,14 +62,12 @@ def should_restart(c: Container) -> bool:
 
 
 def _seconds(ts: str) -> float | None:
-    with contextlib.suppress(ValueError, TypeError):
-        ts = ts.replace("Z", "+00:00")
-        if "." in ts:  # nanoseconds: Python parses up to microseconds
-            head, _, tail = ts.partition(".")
-            digits = "".join(ch for ch in tail if ch.isdigit())
-            ts = f"{head}.{digits[:6]}{tail[len(digits):]}"
-        return datetime.fromisoformat(ts).timestamp()
-    return None
+    from pycontainer.formats.timestamps import parse_rfc3339
+
+    try:
+        return parse_rfc3339(ts) if isinstance(ts, str) else None
+    except UsageError:
+        return None
 
 
 def mark(c: Container) -> float:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,16 +230,9 @@ class SystemPruneReport:
 
 def check_prune_filters(volumes: bool, filters: list[str]) -> dict[str, list[str]]:
     """Validate `system prune`'s flags before its prompt (Docker's errors)."""
-    from pycontainer.ops.networks import parse_until
-    from pycontainer.ops.volumes import parse_filters
+    from pycontainer.formats.filters import check
 
-    parsed = parse_filters(filters)
-    for key, values in parsed.items():
-        if key not in PRUNE_FILTERS:
-            raise UsageError(f"invalid filter '{key}'")
-        if key == "until":
-            for value in values:
-                parse_until(value)
+    parsed = check(filters, PRUNE_FILTERS)
     if volumes and "until" in parsed:
         raise UsageError('ERROR: The "until" filter is not supported with "--volumes"')
     return parsed
@@ -347,30 +339,19 @@ def _prune_images(paths: Paths, all_: bool, parsed: dict[str, list[str]]
 
 
 def _until(parsed: dict[str, list[str]]) -> float | None:
-    from pycontainer.ops.networks import parse_until
+    from pycontainer.formats.filters import until
 
-    return min((parse_until(v) for v in parsed.get("until", [])), default=None)
+    return until(parsed)
 
 
 def _labels_match(labels: dict[str, str], parsed: dict[str, list[str]]) -> bool:
-    def has(spec: str) -> bool:
-        key, eq, value = spec.partition("=")
-        return key in labels and (not eq or labels[key] == value)
+    from pycontainer.formats.filters import labels_match
 
-    if not all(has(v) for v in parsed.get("label", [])):
-        return False
-    return not any(has(v) for v in parsed.get("label!", []))
-
-
-_FRACTION = re.compile(r"(\.\d{1,6})\d*")
+    return labels_match(labels, parsed)
 
 
 def _epoch(stamp: str) -> float:
-    from datetime import datetime
+    from pycontainer.formats.timestamps import epoch
 
-    try:
-        text = _FRACTION.sub(r"\1", stamp.strip(), count=1).replace("Z", "+00:00")
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return time.time()
+    return epoch(stamp, time.time())
 

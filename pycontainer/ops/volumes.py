@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pycontainer.errors import ContainerNotFound, IntegrityError, UsageError
+from pycontainer.formats import filters as _filters
 from pycontainer.paths import Paths
 from pycontainer.volumes.store import (
     Filters,
@@ -39,17 +40,6 @@ def store(paths: Paths) -> VolumeStore:
 
 
 # --- filters -----------------------------------------------------------------------------
-
-
-def parse_filters(values: list[str] | tuple[str, ...]) -> Filters:
-    """Docker's repeated `--filter key=value` -> {"key": ["value", ...]}."""
-    out: Filters = {}
-    for item in values:
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip():
-            raise UsageError(f"bad format of filter (expected name=value): {item}")
-        out.setdefault(key.strip().lower(), []).append(value)
-    return out
 
 
 def natural_key(text: str) -> list[Any]:
@@ -115,7 +105,7 @@ def create(paths: Paths, name: str | None, labels: dict[str, str] | None = None,
 
 def list_volumes(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
     """`volume ls`: inspect objects of the matching volumes, in Docker's (natural) order."""
-    parsed = parse_filters(filters)
+    parsed = _filters.parse(filters)
     busy = usage(paths) if "dangling" in parsed else {}
     vols = store(paths).list(parsed, in_use=busy.__contains__)
     return [inspect_json(v) for v in sorted(vols, key=lambda v: natural_key(v.name))]
@@ -144,14 +134,11 @@ def remove(paths: Paths, name: str, force: bool = False) -> bool:
 
 def check_prune_filters(all_volumes: bool, filters: list[str]) -> tuple[bool, Filters]:
     """Validate `volume prune`'s flags (before its prompt): (all volumes?, other filters)."""
-    parsed = parse_filters(filters)
-    for key in parsed:
-        if key not in PRUNE_FILTERS:
-            raise UsageError(f"invalid filter '{key}'")
+    parsed = _filters.check(filters, PRUNE_FILTERS)
     if "all" in parsed:
         if all_volumes:
             raise UsageError("conflicting options: cannot specify both --all and --filter all=1")
-        all_volumes = _truth(parsed.pop("all"), "all")
+        all_volumes = _filters.boolean("all", parsed.pop("all")[-1])
     return all_volumes, parsed
 
 
@@ -163,19 +150,8 @@ def prune(paths: Paths, all_volumes: bool, filters: list[str]) -> PruneReport:
     vstore = store(paths)
     busy = set(usage(paths))
     if keep:
-        busy |= {v.name for v in vstore.list() if any(_has_label(v, spec) for spec in keep)}
+        busy |= {v.name for v in vstore.list()
+                 if any(_filters.match_label(v.labels, spec) for spec in keep)}
     return vstore.prune(busy, all_volumes=all_volumes, filters=parsed)
 
 
-def _has_label(vol: Volume, spec: str) -> bool:
-    key, eq, value = spec.partition("=")
-    return key in vol.labels and (not eq or vol.labels[key] == value)
-
-
-def _truth(values: list[str], key: str) -> bool:
-    value = values[-1].strip().lower()
-    if value in ("1", "true"):
-        return True
-    if value in ("0", "false"):
-        return False
-    raise UsageError(f"invalid filter '{key}={values[-1]}'")

@@ -12,17 +12,16 @@ k8s-file:  2026-01-02T03:04:05.123456789+00:00 stdout F hi     (P for a partial 
 from __future__ import annotations
 
 import os
-import time
 
+from pycontainer.formats.timestamps import rfc3339
 from pycontainer.supervisor.protocol import json_string
 
 MAX_LINE = 16 * 1024  # Docker splits longer lines into partial records
 
 
 def timestamp(ns: int | None = None) -> str:
-    ns = time.time_ns() if ns is None else ns
-    secs, frac = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
+    # fixed nine digits (Docker's RFC3339NanoFixed): log lines compare as text
+    return rfc3339(ns, fixed=True)
 
 
 class LogWriter:

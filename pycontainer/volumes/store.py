@@ -22,11 +22,12 @@ import re
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pycontainer.errors import Conflict, UsageError, VolumeNotFound
+from pycontainer.formats.filters import Filters, boolean, match_label, validate
+from pycontainer.formats.timestamps import rfc3339
 from pycontainer.linux import fs, userns
 from pycontainer.linux.locks import FileLock
 
@@ -40,7 +41,6 @@ _NAME = re.compile(rf"^[a-zA-Z0-9][a-zA-Z0-9_.-]{{1,{MAX_NAME - 1}}}$")
 LOCAL_OPTIONS = frozenset({"type", "device", "o"})
 FILTERS = frozenset({"dangling", "name", "label", "driver"})
 #: Docker's filter form: {"label": ["a=1", "b"], "dangling": ["true"]}
-Filters = dict[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -264,28 +264,19 @@ def _check_options(options: dict[str, str]) -> None:
 
 
 def check_filters(filters: Filters) -> None:
-    for key, values in filters.items():
-        if key not in FILTERS:
-            raise UsageError(f"invalid filter '{key}'")
-        if key == "dangling":
-            for value in values:
-                if value.lower() not in ("true", "false", "1", "0"):
-                    raise UsageError(f"invalid filter 'dangling={value}'")
+    validate(filters, FILTERS)
+    for value in filters.get("dangling", []):
+        boolean("dangling", value)
 
 
 def _matches(vol: Volume, filters: Filters, in_use: Callable[[str], bool]) -> bool:
     checks: dict[str, Callable[[str], bool]] = {
         "name": lambda v: v in vol.name,  # Docker: all or part of the name
         "driver": lambda v: v == DRIVER,
-        "label": lambda v: _label_matches(vol.labels, v),
-        "dangling": lambda v: (v.lower() in ("true", "1")) != in_use(vol.name),
+        "label": lambda v: match_label(vol.labels, v),
+        "dangling": lambda v: boolean("dangling", v) != in_use(vol.name),
     }
     return all(any(checks[key](v) for v in values) for key, values in filters.items() if values)
-
-
-def _label_matches(labels: dict[str, str], spec: str) -> bool:
-    key, eq, value = spec.partition("=")
-    return key in labels and (not eq or labels[key] == value)
 
 
 def _unused(name: str) -> bool:
@@ -294,8 +285,7 @@ def _unused(name: str) -> bool:
 
 def _now() -> str:
     # RFC 3339 with the local offset, as Docker prints CreatedAt ("Z" for UTC)
-    stamp = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
-    return stamp.replace("+00:00", "Z")
+    return rfc3339(digits=0, local=True)
 
 
 def _disk_usage(path: Path) -> int:

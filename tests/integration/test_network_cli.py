@@ -14,7 +14,7 @@ import pytest
 from pycontainer import paths as pyc_paths
 from pycontainer.network import bridge, rootlessns
 from pycontainer.network.ipam import NetworkStore
-from pycontainer.ops.networks import networks_of, parse_until
+from pycontainer.ops.networks import networks_of
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 BUILTIN_TABLE = [
@@ -253,11 +253,3 @@ def test_networks_of_a_container_config():
     assert networks_of({"network": "n1"}, {}) == ["n1"]
     assert networks_of({"network": "n1"}, {"networks": ["n1", "n2"]}) == ["n1", "n2"]
     assert networks_of({}, {"networks": {"n3": {"ip": "10.89.0.2"}}}) == ["n3"]
-
-
-def test_parse_until():
-    now = 1_700_000_000.0
-    assert parse_until("1h30m", now) == now - 5400
-    assert parse_until("90s", now) == now - 90
-    assert parse_until("1699999999", now) == 1699999999
-    assert parse_until("2023-11-14T22:13:20Z", now) == now

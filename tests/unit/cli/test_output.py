@@ -1,20 +1,15 @@
-"""Docker's tables, JSON lines and go-units texts, compared with what docker / Go print."""
+"""Docker's tables and JSON lines, compared with what docker / Go print (go-units texts:
+tests/unit/formats)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from pycontainer.cli.output import (
-    created_since,
     format_one,
     header_name,
-    human_duration,
-    human_size,
-    parse_size,
-    parse_timestamp,
     render_table,
     tabwrite,
 )
@@ -168,118 +163,6 @@ def test_tabwrite_parameters() -> None:
 )
 def test_header_name(field: str, expected: str) -> None:
     assert header_name(field, PS_HEADERS) == expected
-
-
-MIN, HOUR, DAY = 60, 3600, 86400
-WEEK, MONTH, YEAR = 7 * DAY, 30 * DAY, 365 * DAY
-
-
-@pytest.mark.parametrize(
-    ("seconds", "expected"),
-    [  # go-units duration_test.go
-        (0.45, "Less than a second"),
-        (-5, "Less than a second"),
-        (1, "1 second"),
-        (45, "45 seconds"),
-        (59, "59 seconds"),
-        (60, "About a minute"),
-        (3 * MIN, "3 minutes"),
-        (35 * MIN + 40, "35 minutes"),
-        (59 * MIN, "59 minutes"),
-        (HOUR, "About an hour"),
-        (HOUR + 29 * MIN, "About an hour"),
-        (HOUR + 31 * MIN, "2 hours"),
-        (3 * HOUR + 29 * MIN, "3 hours"),
-        (3 * HOUR + 31 * MIN, "4 hours"),
-        (24 * HOUR, "24 hours"),
-        (DAY + 12 * HOUR, "36 hours"),
-        (2 * DAY, "2 days"),
-        (7 * DAY, "7 days"),
-        (13 * DAY + 5 * HOUR, "13 days"),
-        (2 * WEEK, "2 weeks"),
-        (2 * WEEK + 4 * DAY, "2 weeks"),
-        (3 * WEEK, "3 weeks"),
-        (MONTH, "4 weeks"),
-        (MONTH + 2 * WEEK, "6 weeks"),
-        (2 * MONTH, "2 months"),
-        (3 * MONTH + WEEK, "3 months"),
-        (5 * MONTH + 2 * WEEK, "5 months"),
-        (13 * MONTH, "13 months"),
-        (24 * MONTH, "24 months"),
-        (24 * MONTH + 2 * WEEK, "2 years"),
-        (3 * YEAR + 2 * MONTH, "3 years"),
-    ],
-)
-def test_human_duration(seconds: float, expected: str) -> None:
-    assert human_duration(seconds) == expected
-
-
-def test_created_since() -> None:
-    now = datetime(2024, 1, 10, tzinfo=UTC).timestamp()
-    assert created_since(now - 3 * DAY, now=now) == "3 days ago"
-    assert created_since("2024-01-09T23:58:59.123456789Z", now=now) == "About a minute ago"
-    assert created_since("2024-01-10T00:00:00+01:00", now=now) == "About an hour ago"
-    assert created_since(datetime(2024, 1, 3), now=now) == "7 days ago"
-    assert created_since(None, now=now) == ""
-    with pytest.raises(UsageError):
-        parse_timestamp("yesterday")
-
-
-@pytest.mark.parametrize(
-    ("size", "expected"),
-    [  # go-units HumanSizeWithPrecision(size, 3)
-        (0, "0B"),
-        (1, "1B"),
-        (999, "999B"),
-        (1000, "1kB"),
-        (1024, "1.02kB"),
-        (1234, "1.23kB"),
-        (13256, "13.3kB"),
-        (5_600_000, "5.6MB"),
-        (999_999, "1e+03kB"),
-        (72_900_000, "72.9MB"),
-        (1.5e9, "1.5GB"),
-        (3.2e12, "3.2TB"),
-        (1e30, "1e+06YB"),
-    ],
-)
-def test_human_size(size: float, expected: str) -> None:
-    assert human_size(size) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [  # go-units RAMInBytes
-        ("32", 32),
-        ("32b", 32),
-        ("32B", 32),
-        ("32k", 32 * 1024),
-        ("32K", 32 * 1024),
-        ("32kb", 32 * 1024),
-        ("32Kb", 32 * 1024),
-        ("32KiB", 32 * 1024),
-        ("32 kb", 32 * 1024),
-        ("512m", 512 << 20),
-        ("32Mb", 32 << 20),
-        ("32Gb", 32 << 30),
-        ("32G", 32 << 30),
-        ("32Tb", 32 << 40),
-        ("32Pb", 32 << 50),
-        ("32.3", 32),
-        ("0.3MB", int(0.3 * (1 << 20))),
-        ("1.5k", 1536),
-    ],
-)
-def test_parse_size(text: str, expected: int) -> None:
-    assert parse_size(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text", ["", "hello", "-32", " 32 ", "32b ", "32 b ", "32bb", "32  b", "32m b", "1.2.3k", "32x"]
-)
-def test_parse_size_invalid(text: str) -> None:
-    with pytest.raises(UsageError, match="invalid size"):
-        parse_size(text)
 
 
 def test_format_one() -> None:

@@ -11,8 +11,9 @@ import pytest
 from pycontainer.cli import app as app_module
 from pycontainer.cli.app import main
 from pycontainer.cli.networks import go_time
-from pycontainer.cli.volumes import human_size, parse_key_values
+from pycontainer.cli.volumes import parse_key_values
 from pycontainer.errors import UsageError
+from pycontainer.formats.units import human_size
 from pycontainer.ops import networks as ops_networks
 from pycontainer.ops import volumes as ops_volumes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pycontainer.errors import UsageError
-from pycontainer.linux.cgroup_limits import Limits, cpu_weight, parse_size, v1_files, v2_files
+from pycontainer.linux.cgroup_limits import Limits, cpu_weight, v1_files, v2_files
 
 M = 1024 * 1024
 
@@ -109,16 +109,3 @@ def test_v2_files(limits: Limits, files: list[tuple[str, str, str]]) -> None:
 ])
 def test_cpu_weight_follows_runc(shares: int, weight: int) -> None:
     assert cpu_weight(shares) == weight
-
-
-@pytest.mark.parametrize(("text", "size"), [
-    ("100", 100), ("32m", 32 * M), ("1g", 1024 * M), ("512k", 512 * 1024), ("1.5m", 3 * M // 2),
-    ("64MB", 64 * M), ("2GiB", 2048 * M),
-])
-def test_parse_size(text: str, size: int) -> None:
-    assert parse_size(text) == size
-
-
-def test_parse_size_refuses_garbage() -> None:
-    with pytest.raises(UsageError):
-        parse_size("lots")

@@ -19,8 +19,12 @@ def test_parse_accepts_docker_json_file_opts():
     opts = logopts.parse("json-file", ["max-size=10m", "max-file=3", "compress=true",
                                        "labels=a,b", "env=X", "tag={{.Name}}"])
     assert logopts.rotation(opts) == (10 * 1024 * 1024, 3, True)
-    assert logopts.parse_size("512k") == 512 * 1024
-    assert logopts.parse_size("1GB") == 1024**3
+    assert logopts.rotation({"max-size": "512k"})[0] == 512 * 1024
+    assert logopts.rotation({"max-size": "1GB"})[0] == 1024**3
+    # a Go template: functions and pipelines too, not only {{.Field}}
+    attrs = logopts.attrs({"tag": "{{.Name | upper}}/{{printf \"%.3s\" .ID}}"}, {}, [],
+                          {"Name": "web", "ID": "abcdef"})
+    assert attrs == {"tag": "WEB/abc"}
 
 
 @pytest.mark.parametrize(("driver", "items", "message"), [
@@ -31,7 +35,7 @@ def test_parse_accepts_docker_json_file_opts():
     ("json-file", ["max-file=0"], "max-file cannot be less than 1"),
     ("json-file", ["max-file=2"], "max-file can only be set when max-size is set"),
     ("json-file", ["max-size=1m", "compress=true"], "compress cannot be true"),
-    ("json-file", ["tag={{.Nope}}"], "unknown field .Nope"),
+    ("json-file", ["tag={{.Nope}}"], "can't evaluate field Nope"),
     ("json-file", ["max-size"], "invalid log opt format"),
     ("syslog", [], "unsupported --log-driver syslog"),
 ])

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from pycontainer.cli import template
-from pycontainer.cli.template import MISSING, go_json, go_sprintf, go_str, render
 from pycontainer.errors import UsageError
+from pycontainer.formats import gotemplate as template
+from pycontainer.formats.gotemplate import MISSING, go_json, go_sprintf, go_str, render
 
 INSPECT: dict[str, Any] = {
     "Id": "4fa6e0f0c678",
