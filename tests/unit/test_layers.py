@@ -69,7 +69,8 @@ def imports_of(path: Path) -> set[str]:
             else:
                 mod = node.module or ""
             if mod == "pycontainer":  # `from pycontainer import x` names the submodule x
-                found.update(f"pycontainer.{a.name}" for a in node.names)
+                found.update(f"pycontainer.{a.name}" if a.name != "__version__"
+                             else "pycontainer" for a in node.names)
             elif mod.startswith("pycontainer"):
                 found.add(mod)
     return found
