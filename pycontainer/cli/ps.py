@@ -31,28 +31,6 @@ PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "Names": "NAMES",
               "CreatedAt": "CREATED AT", "LocalVolumes": "LOCAL VOLUMES"}
 
 
-def _status(e: Any, now: float) -> str:
-    from pycontainer.formats.durations import human_duration
-    from pycontainer.formats.timestamps import parse_rfc3339 as parse_timestamp
-
-    if e.state == "running":
-        health = {"": "", "starting": " (health: starting)"}.get(e.health, f" ({e.health})")
-        return "Up " + human_duration(now - parse_timestamp(e.started_at)) + health
-    if e.state == "paused":
-        return "Up " + human_duration(now - parse_timestamp(e.started_at)) + " (Paused)"
-    if e.state == "exited":
-        ago = human_duration(now - parse_timestamp(e.finished_at)) if e.finished_at else ""
-        return f"Exited ({e.exit_code}) {ago} ago" if ago else f"Exited ({e.exit_code})"
-    if e.state == "restarting":
-        ago = human_duration(now - parse_timestamp(e.finished_at)) if e.finished_at else ""
-        return f"Restarting ({e.exit_code}) {ago} ago" if ago else f"Restarting ({e.exit_code})"
-    if e.state == "removing":
-        return "Removal In Progress"
-    if e.state == "dead" and e.broken:
-        return f"Dead (corrupt {e.broken})"
-    return e.state.capitalize()
-
-
 def ps_row(e: Any, trunc: bool, now: float) -> dict[str, Any]:
     from pycontainer.formats.timestamps import created_since, go_string
     from pycontainer.formats.timestamps import parse_rfc3339 as parse_timestamp
@@ -73,7 +51,7 @@ def ps_row(e: Any, trunc: bool, now: float) -> dict[str, Any]:
         "RunningFor": created_since(created, now),
         "Ports": e.ports,
         "State": e.state,
-        "Status": _status(e, now),
+        "Status": e.status_text(now),
         "Size": size,
         "Names": e.name,
         "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),

@@ -48,6 +48,31 @@ class PsEntry:
     #: the record that does not parse, for a container listed as "dead" (docs/differences.md)
     broken: str = ""
 
+    def status_text(self, now: float) -> str:
+        """Docker's STATUS ("Up 5 minutes (healthy)", "Exited (0) 2 hours ago"): the same
+        text in `pyc ps` and in the Engine API's container list."""
+        from pycontainer.formats.durations import human_duration
+        from pycontainer.formats.timestamps import parse_rfc3339
+
+        def since(stamp: str) -> str:
+            return human_duration(now - parse_rfc3339(stamp)) if stamp else ""
+
+        if self.state == "running":
+            health = {"": "", "starting": " (health: starting)"}.get(self.health,
+                                                                    f" ({self.health})")
+            return "Up " + since(self.started_at) + health
+        if self.state == "paused":
+            return "Up " + since(self.started_at) + " (Paused)"
+        if self.state in ("exited", "restarting"):
+            ago = since(self.finished_at)
+            word = self.state.capitalize()
+            return f"{word} ({self.exit_code}) {ago} ago" if ago else f"{word} ({self.exit_code})"
+        if self.state == "removing":
+            return "Removal In Progress"
+        if self.state == "dead" and self.broken:
+            return f"Dead (corrupt {self.broken})"
+        return self.state.capitalize()
+
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
     from pycontainer.formats import filters
