@@ -179,7 +179,6 @@ def _claim_cidfile(path: str) -> int:
 def _create(paths: Paths, opts: CreateOptions) -> str:
     from pycontainer.ops import mounts, netsetup
 
-    spec = opts.spec
     netsetup.validate(opts.network)  # bad flags fail before any pull
     mounts.validate(opts.volumes)
     image, held = _held_image(paths, opts)
