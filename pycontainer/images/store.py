@@ -5,6 +5,8 @@
       index.lock          flock guarding read-modify-write of index.json
       gc.lock             shared while something is being added; exclusive for garbage
                           collection, which is skipped (not waited for) while it is busy
+      users.lock          shared while a container is created from an image; exclusive
+                          while rmi/prune choose the images no container uses and drop them
       blobs/sha256/<hex>  manifests, configs and compressed layers, verified before rename
       layers/<hex>/       the unpacked layer whose diff id is sha256:<hex> (overlay lower dir)
       layers/<hex>.json   {"diff_id", "size", "tar_size"}: written after the rename
@@ -112,6 +114,22 @@ class ImageStore:
         """Held (shared) while blobs/layers are added but not yet indexed: GC keeps off."""
         self.ensure()
         return FileLock(self.root / "gc.lock", shared=True, timeout=600)
+
+    def using(self) -> FileLock:
+        """Held (shared) by `create` from resolving its image until the container's record
+        is written: whoever deletes images (`deleting()`) then sees every container that
+        uses one, and a container never points at a deleted image."""
+        self.ensure()
+        return FileLock(self.root / "users.lock", shared=True, timeout=120)
+
+    def deleting(self) -> FileLock:
+        """The exclusive side of `using()`: held while deciding which images no container
+        uses and dropping them from the index (short: garbage collection comes after)."""
+        self.ensure()
+        return FileLock(self.root / "users.lock", timeout=120)
+
+    def has_id(self, image_id: str) -> bool:
+        return image_id in self._load()
 
     def layer_lock(self, diff_id: str) -> FileLock:
         self.ensure()

@@ -2,7 +2,8 @@
 
 Temporary files of one build live in `<data>/build/tmp-<pid>-<random>/` (upper dirs are
 owned by subordinate ids, so they are removed inside the user namespace); a build killed
-half-way leaves that directory, and the next build sweeps it when its pid is gone.
+half-way leaves that directory to its guard (`ops/build_guard.py`), which also kills the
+RUN step still running, and the next build sweeps it when its pid is gone.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pycontainer.network import slirp
 from pycontainer.oci.image import Platform
 from pycontainer.oci.runtime import Mount as SpecMount
 from pycontainer.ops import build_store
+from pycontainer.ops.build_guard import BuildGuard
 from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.storage.driver import RootfsPlan, remove_tree
 
@@ -46,6 +48,7 @@ class StoreBackend:
         self.hash_cache = HashCache(None)
         self._tmp: Path | None = None
         self._driver: str | None = None
+        self.guard = BuildGuard()
 
     def use_context(self, context_dir: str) -> None:
         """Remember file hashes per context directory (one small file per project)."""
@@ -61,6 +64,7 @@ class StoreBackend:
             self._sweep(base)
             self._tmp = base / f"tmp-{os.getpid()}-{secrets.token_hex(4)}"
             self._tmp.mkdir(mode=0o700)
+            self.guard.start(self._tmp, self.mapping)
         return str(self._tmp)
 
     def _sweep(self, base: Path) -> None:
@@ -82,6 +86,7 @@ class StoreBackend:
         if self._tmp is not None:
             remove_tree(self._tmp, self.mapping)
             self._tmp = None
+        self.guard.close()
 
     # -- images --------------------------------------------------------------------------
     def base(self, ref: str, platform: str | None, pull: str) -> State:

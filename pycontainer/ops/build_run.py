@@ -168,9 +168,12 @@ def _run(b: StoreBackend, work: Path, rootfs: dict[str, Any], spec: Any,
         for fd in (start_r, err_w, stdio.stdin):
             os.close(fd)
     status: int | None = None
+    step = (launched.launcher_pid, launched.pid, *launched.helper_pids)
+    b.guard.watch(*step)  # killed by the guard if the build is
     try:
         status = _start_and_wait(b, launched, start_w, err_r, spec, req, work)
     finally:
+        b.guard.forget(*step)
         if log is not None:
             _replay_on_failure(log, status)
     return status

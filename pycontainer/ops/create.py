@@ -18,6 +18,7 @@ from pycontainer.containers.store import ContainerStore, write_replace
 from pycontainer.errors import HostError, PycError, UsageError
 from pycontainer.formats.timestamps import rfc3339
 from pycontainer.linux import caps, userns
+from pycontainer.linux.locks import FileLock
 from pycontainer.network import etc_files
 from pycontainer.oci import convert
 from pycontainer.paths import Paths, ensure_runtime
@@ -188,11 +189,42 @@ def _check_stop_signal(value: str | None) -> None:
 def _create(paths: Paths, opts: CreateOptions) -> str:
     from pycontainer.ops import mounts, netsetup
 
-    spec = opts.spec
     netsetup.validate(opts.network)  # bad flags fail before any pull
     mounts.validate(opts.volumes)
-    _check_stop_signal(spec.stop_signal)
+    _check_stop_signal(opts.spec.stop_signal)
+    image, held = _held_image(paths, opts)
+    try:
+        return _create_from(paths, opts, image)
+    finally:
+        if held is not None:
+            held.release()
+
+
+def _held_image(paths: Paths, opts: CreateOptions) -> tuple[ImageInput, FileLock | None]:
+    """The image, held (the store's `using()` lock) until the record naming it is written,
+    so a concurrent `rmi -f` sees this container and keeps the image. Resolved (or pulled)
+    first without the lock; looked at again under it, as an rmi may have come between."""
     image = image_input(paths, opts)
+    if not image.image_id:
+        return image, None  # --rootfs: no image
+    from pycontainer.images.store import ImageStore
+
+    store = ImageStore(paths)
+    lock = store.using()
+    lock.acquire()
+    try:
+        if not store.has_id(image.image_id):
+            image = image_input(paths, opts)
+    except BaseException:
+        lock.release()
+        raise
+    return image, lock
+
+
+def _create_from(paths: Paths, opts: CreateOptions, image: ImageInput) -> str:
+    from pycontainer.ops import mounts, netsetup
+
+    spec = opts.spec
     network = netsetup.plan(paths, opts.network or netsetup.NetworkRequest(
         networks=[] if spec.network == "private" else [spec.network]), spec, image.config)
     store = ContainerStore(paths)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from pycontainer.errors import Conflict, ImageNotFound, InvalidReference, UsageError
+from pycontainer.errors import Conflict, ImageNotFound, InvalidReference, PycError, UsageError
 from pycontainer.images.store import ImageRecord, ImageStore, now
 from pycontainer.oci import reference
 from pycontainer.paths import Paths
@@ -209,19 +210,20 @@ def remove(paths: Paths, names: list[str], force: bool = False,
     s = store(paths)
     report = RemoveReport()
     errors: list[Exception] = []
-    users = containers_using(paths)
-    for name in names:
-        try:
-            _remove_one(s, name, force, users, report)
-        except (ImageNotFound, Conflict) as exc:
-            errors.append(exc)
+    with s.deleting():  # no container is being created from an image meanwhile
+        users = containers_using(paths)
+        for name in names:
+            try:
+                _remove_one(s, name, force, users, report, paths)
+            except (ImageNotFound, Conflict) as exc:
+                errors.append(exc)
     if report.deleted and prune:
         s.gc()
     return report, errors
 
 
 def _remove_one(s: ImageStore, name: str, force: bool, users: dict[str, list[str]],
-                report: RemoveReport) -> None:
+                report: RemoveReport, paths: Paths) -> None:
     rec = s.resolve(name)
     by_id = _is_id(rec, name)
     in_use = users.get(rec.id, [])
@@ -238,6 +240,10 @@ def _remove_one(s: ImageStore, name: str, force: bool, users: dict[str, list[str
             raise Conflict(f"conflict: unable to remove repository reference \"{name}\" "
                            f"(must force) - container {in_use[0][:12]} is using its "
                            f"referenced image {rec.short_id}")
+        running = _running_user(paths, in_use) if by_id else None
+        if running:  # Docker: a hard conflict, even forced
+            raise Conflict(f"conflict: unable to delete {rec.short_id} (cannot be forced) - "
+                           f"image is being used by running container {running[:12]}")
         for n in rec.names:  # forced: untag, keep the image for its containers
             s.untag(rec.id, n)
             report.untagged.append(display_name(n))
@@ -248,6 +254,18 @@ def _remove_one(s: ImageStore, name: str, force: bool, users: dict[str, list[str
                         for d in rec.repo_digests]
     if s.delete(rec.id):
         report.deleted.append(rec.id)
+
+
+def _running_user(paths: Paths, cids: list[str]) -> str | None:
+    from pycontainer.containers.lifecycle import ACTIVE
+    from pycontainer.containers.store import ContainerStore
+
+    cstore = ContainerStore(paths)
+    for cid in cids:
+        with contextlib.suppress(PycError):
+            if cstore.load(cid).state.status in ACTIVE:
+                return cid
+    return None
 
 
 def _is_id(rec: ImageRecord, name: str) -> bool:
@@ -267,13 +285,14 @@ def prune(paths: Paths, all_images: bool = False) -> tuple[list[str], int]:
     Returns (deleted ids, bytes reclaimed: the unpacked layers really removed, not those that
     another image or the build cache still holds)."""
     s = store(paths)
-    users = containers_using(paths)
     deleted = []
-    for rec in s.all():
-        if rec.id in users or (rec.names and not all_images):
-            continue
-        if s.delete(rec.id):
-            deleted.append(rec.id)
+    with s.deleting():  # no container is being created from an image meanwhile
+        users = containers_using(paths)
+        for rec in s.all():
+            if rec.id in users or (rec.names and not all_images):
+                continue
+            if s.delete(rec.id):
+                deleted.append(rec.id)
     lock = s.collecting(wait=True)
     try:
         lock.acquire()

@@ -340,11 +340,18 @@ def wait_exit(store: ContainerStore, cid: str, timeout: float | None) -> bool:
         if c.state.status not in lifecycle.ACTIVE:
             return True
         if (c.state.supervisor_pid and not proc.alive(c.state.supervisor_pid)
-                and not exit_path.exists()):
+                and not exit_path.exists() and not _lost_but_alive(c)):
             return True  # died without a record; sync will say so
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
     return True
+
+
+def _lost_but_alive(c: Container) -> bool:
+    """The supervisor was killed but the container's process runs on: nobody will write
+    its exit record, so waiting means watching the process itself (its start time guards
+    against a reused pid)."""
+    return bool(c.state.pid) and proc.alive(c.state.pid, c.state.pid_started)
 
 
 def wait(paths: Paths, ref: str) -> int:

@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -96,6 +97,53 @@ def _read_whole(path: str) -> bytes:
         return b""  # rotated away (or being compressed) meanwhile
 
 
+def _tail(path: str, live: _Follower, count: int) -> list[bytes]:
+    """The last `count` lines across the live file and the rotated ones, newest first until
+    there are enough: read backwards from each file's end, so a huge log costs only the
+    lines asked for (a compressed file is inflated as a stream, keeping `count` lines)."""
+    lines = live.tail(count)
+    if count <= 0:
+        return []
+    for old in reversed(rotated_files(path)):
+        if len(lines) >= count:
+            break
+        lines = _tail_rotated(old, count - len(lines)) + lines
+    return lines
+
+
+def _tail_rotated(path: str, count: int) -> list[bytes]:
+    try:
+        if path.endswith(".gz"):
+            with gzip.open(path, "rb") as g:
+                kept = deque(g, maxlen=count)  # iterates line by line
+            return [line.removesuffix(b"\n") for line in kept]
+        with open(path, "rb") as f:
+            lines, rest = _last_lines(f, os.fstat(f.fileno()).st_size, count)
+            return (lines + [rest])[-count:] if rest else lines
+    except (FileNotFoundError, EOFError, OSError):
+        return []  # rotated away (or being compressed) meanwhile
+
+
+def _last_lines(f: BinaryIO, end: int, count: int) -> tuple[list[bytes], bytes]:
+    """The last `count` complete lines before offset `end`, and what follows the last
+    newline (a line still being written), reading back from `end` in blocks."""
+    pos, blocks, newlines = end, [], 0
+    while pos > 0 and newlines <= count:
+        size = min(1 << 16, pos)
+        pos -= size
+        f.seek(pos)
+        block = f.read(size)
+        blocks.append(block)
+        newlines += block.count(b"\n")
+    data = b"".join(reversed(blocks))
+    cut = data.rfind(b"\n") + 1
+    complete, rest = data[:cut], data[cut:]
+    if pos > 0:  # the first block starts inside a line that is not wanted
+        complete = complete[complete.find(b"\n") + 1 :]
+    lines = complete.splitlines()
+    return lines[max(0, len(lines) - count) :], rest
+
+
 class _Follower:
     """The live log file, read by an open handle so a rotation (rename) loses nothing."""
 
@@ -125,6 +173,15 @@ class _Follower:
         end = data.rfind(b"\n") + 1
         self.rest = data[end:]
         return data[:end].splitlines()
+
+    def tail(self, count: int) -> list[bytes]:
+        """The last `count` complete lines; following goes on from the end."""
+        if self.f is None:
+            return []
+        end = os.fstat(self.f.fileno()).st_size
+        lines, self.rest = _last_lines(self.f, end, count)
+        self.f.seek(end)
+        return lines
 
     def rotated(self) -> bool:
         """Whether the path is another file now; then the old one's rest was read."""
@@ -161,13 +218,12 @@ def read(paths: Paths, ref: str, opts: LogsOptions) -> Iterator[LogLine]:
     since, until = parse_time(opts.since), parse_time(opts.until)
     live = _Follower(path)  # opened first: a rotation now shows as a duplicate, not a gap
     try:
-        lines: list[bytes] = []
-        for old in rotated_files(path):
-            lines.extend(_read_whole(old).splitlines())
-        lines.extend(live.read())
         if opts.tail >= 0:
-            lines = lines[max(0, len(lines) - opts.tail) :] if opts.tail else []
-        yield from _filter(lines, since, until)
+            yield from _filter(_tail(path, live, opts.tail), since, until)
+        else:
+            for old in rotated_files(path):  # one file at a time: memory is one file's
+                yield from _filter(_read_whole(old).splitlines(), since, until)
+            yield from _filter(live.read(), since, until)
         while opts.follow:
             running = _running(store, cid)
             lines = live.reopen() if live.rotated() else live.read()

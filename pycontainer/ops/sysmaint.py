@@ -313,18 +313,19 @@ def _prune_images(paths: Paths, all_: bool, parsed: dict[str, list[str]]
         return ops_images.prune(paths, all_)
     until = _until(parsed)
     s = ops_images.store(paths)
-    users = ops_images.containers_using(paths)
     deleted = []
-    for rec in s.all():
-        if rec.id in users or (rec.names and not all_):
-            continue
-        if until is not None and _epoch(rec.created) >= until:
-            continue
-        labels = (rec.config.get("config") or {}).get("Labels") or {}
-        if not _labels_match(labels, parsed):
-            continue
-        if s.delete(rec.id):
-            deleted.append(rec.id)
+    with s.deleting():  # no container is being created from an image meanwhile
+        users = ops_images.containers_using(paths)
+        for rec in s.all():
+            if rec.id in users or (rec.names and not all_):
+                continue
+            if until is not None and _epoch(rec.created) >= until:
+                continue
+            labels = (rec.config.get("config") or {}).get("Labels") or {}
+            if not _labels_match(labels, parsed):
+                continue
+            if s.delete(rec.id):
+                deleted.append(rec.id)
     if not deleted:
         return deleted, 0
     lock = s.collecting(wait=True)

@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from pycontainer.linux import signals, userns
 from pycontainer.linux import syscalls as sc
-from pycontainer.linux import userns
 from pycontainer.oci.runtime import Spec
 from pycontainer.runtime import base
 from pycontainer.runtime.base import ContainerError, Stdio
@@ -96,6 +96,7 @@ def _launcher(cfg: LaunchConfig, spec: Spec, stdio: Stdio, start_fd: int, error_
         stage = "create"
         runtime = base.get(cfg.runtime, cfg.runtime_root)
         confine = _confiner(cfg, spec)  # before create: the init's pivot_root moves our root
+        signals.reset()  # what runc (or the builtin init) and the container inherit
         pid = runtime.create(cfg.container_id, cfg.bundle, spec, stdio, start_fd, error_fd)
         stage = "cgroup"
         confine(pid)  # into its cgroup before it execs

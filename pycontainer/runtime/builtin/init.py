@@ -14,7 +14,7 @@ import resource
 import socket
 import sys
 
-from pycontainer.linux import caps, seccomp
+from pycontainer.linux import caps, seccomp, signals
 from pycontainer.linux import pty as ptys
 from pycontainer.linux import syscalls as sc
 from pycontainer.oci.runtime import Process, Spec
@@ -154,6 +154,9 @@ def execute(process: Process, error_fd: int) -> None:
     os.set_inheritable(error_fd, False)
     _close_other_fds(error_fd)
     sys.stdout.flush()
+    # last, so nothing above runs without Python's handlers; exec keeps ignored signals and
+    # the mask (the exec path comes here straight from the CLI's own signal state)
+    signals.reset()
     os.execvpe(process.args[0], process.args, env)
 
 
