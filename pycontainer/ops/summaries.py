@@ -1,0 +1,50 @@
+"""The Engine API's list shapes (Docker's ContainerSummary), made from the same records as
+`pyc ps` and `pyc inspect`, so `docker ps` over the API and `pyc ps` always agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycontainer.ops.ps import PsEntry
+from pycontainer.paths import Paths
+
+
+def container_summary(paths: Paths, entry: PsEntry, now: float) -> dict[str, Any]:
+    from pycontainer.formats.timestamps import parse_rfc3339
+    from pycontainer.ops.inspect import inspect_container
+
+    info = inspect_container(paths, entry.id, size=entry.size_rw is not None)
+    settings = info.get("NetworkSettings") or {}
+    out: dict[str, Any] = {
+        "Id": entry.id,
+        "Names": ["/" + entry.name],
+        "Image": entry.image,
+        "ImageID": info.get("Image", ""),
+        "Command": entry.command,
+        "Created": int(parse_rfc3339(entry.created)) if entry.created else 0,
+        "Ports": ports_list(settings.get("Ports") or {}),
+        "Labels": entry.labels,
+        "State": entry.state,
+        "Status": entry.status_text(now),
+        "HostConfig": {"NetworkMode": (info.get("HostConfig") or {}).get("NetworkMode", "")},
+        "NetworkSettings": {"Networks": settings.get("Networks") or {}},
+        "Mounts": info.get("Mounts") or [],
+    }
+    if entry.size_rw is not None:
+        out["SizeRw"] = info.get("SizeRw", entry.size_rw)
+        out["SizeRootFs"] = info.get("SizeRootFs", entry.size_rw)
+    return out
+
+
+def ports_list(ports: dict[str, Any]) -> list[dict[str, Any]]:
+    """inspect's `NetworkSettings.Ports` map as the list's `Ports` entries."""
+    out: list[dict[str, Any]] = []
+    for key, bindings in ports.items():
+        number, _, proto = key.partition("/")
+        if not bindings:
+            out.append({"PrivatePort": int(number), "Type": proto or "tcp"})
+            continue
+        for b in bindings:
+            out.append({"IP": b.get("HostIp") or "0.0.0.0", "PrivatePort": int(number),
+                        "PublicPort": int(b.get("HostPort") or 0), "Type": proto or "tcp"})
+    return out
