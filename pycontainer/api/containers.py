@@ -30,7 +30,7 @@ from pycontainer.ops import ps as ops_ps
 ID = r"/containers/(?P<id>[^/]+)"
 
 
-def _filters(request: Request) -> list[str]:
+def filter_items(request: Request) -> list[str]:
     """The API's JSON filters as the `--filter k=v` items ops reads."""
     raw = request.arg("filters")
     if not raw:
@@ -48,7 +48,7 @@ def _filters(request: Request) -> list[str]:
 def list_containers(request: Request) -> Response:
     paths = request.store
     opts = ops_ps.PsOptions(all=request.flag("all"), last=request.int_arg("limit", -1) or -1,
-                            filters=_filters(request), size=request.flag("size"))
+                            filters=filter_items(request), size=request.flag("size"))
     now = time.time()
     entries = ops_ps.list_containers(paths, opts)
     return JSON([summaries.container_summary(paths, e, now) for e in entries])

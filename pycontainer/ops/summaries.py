@@ -48,3 +48,33 @@ def ports_list(ports: dict[str, Any]) -> list[dict[str, Any]]:
             out.append({"IP": b.get("HostIp") or "0.0.0.0", "PrivatePort": int(number),
                         "PublicPort": int(b.get("HostPort") or 0), "Type": proto or "tcp"})
     return out
+
+
+def image_summaries(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
+    """Docker's ImageSummary list, one entry per image (its tags together), from the rows
+    `pyc images` prints."""
+    from pycontainer.formats.timestamps import parse_rfc3339
+    from pycontainer.oci import reference
+    from pycontainer.ops import images
+
+    by_id: dict[str, dict[str, Any]] = {}
+    records = {r.id: r for r in images.list_images(paths)}
+    for row in images.list_rows(paths, None, filters, no_trunc=True):
+        rec = records.get(row.id)
+        entry = by_id.get(row.id)
+        if entry is None:
+            entry = by_id[row.id] = {
+                "Id": row.id, "ParentId": "", "RepoTags": [], "RepoDigests": [],
+                "Created": int(parse_rfc3339(row.created)) if row.created else 0,
+                "Size": row.size, "VirtualSize": row.size, "SharedSize": -1,
+                "Labels": row.labels or {}, "Containers": row.containers,
+            }
+            if rec is not None:
+                entry["RepoDigests"] = [reference.familiar(d.split("@")[0]) + "@"
+                                        + d.split("@")[1] for d in rec.repo_digests]
+        if row.repository != "<none>":
+            entry["RepoTags"].append(f"{row.repository}:{row.tag}")
+    out = list(by_id.values())
+    for entry in out:  # API 1.41: a dangling image's RepoTags is ["<none>:<none>"]
+        entry["RepoTags"] = entry["RepoTags"] or ["<none>:<none>"]
+    return out
