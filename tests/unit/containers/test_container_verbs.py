@@ -173,7 +173,7 @@ def test_noop_leaves_the_state_alone(store: ContainerStore) -> None:
     """A refused or no-op verb must not have moved the container to another state."""
     _add(store, _state("running"))
     assert _run(store, "start") == NOOP
-    assert _run(store, "unpause") == "Container {cid} is not paused".format(cid=CID)
+    assert _run(store, "unpause") == f"Container {CID} is not paused"
     assert store.load(CID).state.status == Status.RUNNING
 
 

@@ -62,4 +62,4 @@ def test_docker_shows_its_own_state_names(status, docker):
 
 
 def test_active_states_are_those_with_a_process():
-    assert ACTIVE == {S.CREATED, S.RUNNING, S.PAUSED, S.STOPPING}
+    assert frozenset({S.CREATED, S.RUNNING, S.PAUSED, S.STOPPING}) == ACTIVE
