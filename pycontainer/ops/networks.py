@@ -192,10 +192,15 @@ def list_networks(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
     objs = [(_builtin(n), True) for n in BUILTIN_DRIVERS]
     objs += [(inspect_network(n), False) for n in bridge.store(paths).networks()]
     used = usage(paths) if "dangling" in parsed else {}
-    out = [obj for obj, builtin in objs
-           if all(any(_matches(obj, key, v, builtin, obj["Name"] in used) for v in values)
-                  for key, values in parsed.items())]
+    out = [obj for obj, builtin in objs if _selected(obj, parsed, builtin, obj["Name"] in used)]
     return sorted(out, key=lambda o: natural_key(o["Name"]))
+
+
+def _selected(obj: dict[str, Any], parsed: dict[str, list[str]], builtin: bool,
+              used: bool) -> bool:
+    """Every key holds, each through any one of its values."""
+    return all(any(_matches(obj, key, v, builtin, used) for v in values)
+               for key, values in parsed.items())
 
 
 def _check_list_filters(parsed: dict[str, list[str]]) -> None:
