@@ -62,7 +62,7 @@ def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
         if store.sync(c):
             store.save(cid, c.state)
         if not c.state.running:
-            raise Conflict(f"container {cid} is not running")
+            raise Conflict(f"Container {cid} is not running")
         if c.state.status == Status.PAUSED:
             raise Conflict(f"Container {cid} is paused, unpause the container before exec")
         pid, cgroup = c.state.pid, c.state.cgroup

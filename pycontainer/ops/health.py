@@ -46,7 +46,8 @@ def flags_config(cmd: str | None, interval: str | None, timeout: str | None,
     """The --health-* flags as a (partial) Docker Healthcheck config."""
     out: dict[str, Any] = {}
     if disabled:
-        if cmd:
+        # docker/cli: any --health-* setting beside --no-healthcheck is an error
+        if cmd or any(v is not None for v in (interval, timeout, retries, start_period)):
             raise UsageError("--no-healthcheck conflicts with --health-* options")
         return {"Test": ["NONE"]}
     if cmd:

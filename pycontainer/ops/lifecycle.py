@@ -94,6 +94,8 @@ def start(paths: Paths, ref: str, req: StartRequest | None = None) -> Started:
         c = load_synced(store, cid)
         if req.restart_by and not (c.state.restarting and c.state.restart_pid == req.restart_by):
             return Started(cid, 0)
+        if c.state.status == Status.PAUSED and not req.restart_by:
+            raise Conflict("cannot start a paused container, try unpause instead")
         if c.state.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED):
             return Started(cid, c.state.pid)
         if c.state.restarting:  # a user's start ends the wait
@@ -399,6 +401,9 @@ def remove(paths: Paths, ref: str, force: bool = False, volumes: bool = False,
                                "container before attempting removal or force remove")
             restarts.cancel(c)
             store.save(cid, c.state)
+        if c.state.status == Status.PAUSED and not force:
+            raise Conflict(f"You cannot remove a paused container {cid}. Unpause and then "
+                           "stop the container before attempting removal or force remove")
         if c.state.running or c.state.status == Status.CREATED:
             if not force:
                 raise Conflict(f"You cannot remove a running container {cid}. Stop the "

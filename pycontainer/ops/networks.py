@@ -198,8 +198,10 @@ def list_networks(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
 
 def _selected(obj: dict[str, Any], parsed: dict[str, list[str]], builtin: bool,
               used: bool) -> bool:
-    """Every key holds, each through any one of its values."""
-    return all(any(_matches(obj, key, v, builtin, used) for v in values)
+    """Every key holds, each through any one of its values; every label= must hold
+    (Docker's MatchKVList)."""
+    return all((all if key == "label" else any)(_matches(obj, key, v, builtin, used)
+                                                 for v in values)
                for key, values in parsed.items())
 
 

@@ -113,7 +113,9 @@ def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[
         "health": lambda v: store is not None and (health.ps_health(store, c) or "none") == v,
     }
     for key, values in f.items():
-        if key in checks and not any(checks[key](v) for v in values):
+        # Docker: the values of one key are ORed, but every label= must hold (MatchKVList)
+        combine = all if key == "label" else any
+        if key in checks and not combine(checks[key](v) for v in values):
             return False
     return True
 

@@ -78,6 +78,9 @@ def pause(paths: Paths, ref: str) -> str:
         c = load_synced(store, cid)
         if c.state.status == Status.PAUSED:
             raise Conflict(f"Container {cid} is already paused")
+        if c.state.restarting:
+            raise Conflict(f"Container {cid} is restarting, wait until the container is "
+                           "running")
         if c.state.status != Status.RUNNING:
             raise Conflict(f"Container {cid} is not running")
         lifecycle.transition(c.name, c.state.status, Status.PAUSED, "pause")

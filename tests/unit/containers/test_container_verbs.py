@@ -80,14 +80,6 @@ TABLE: dict[tuple[str, str], str] = {
     ("created", "exec"): NOT_RUNNING, ("exited", "exec"): NOT_RUNNING,
 }
 
-#: where pyc does not (yet) do what Docker does: strict, so a fix shows up as XPASS
-DIFFERS = {
-    ("paused", "start"): "pyc: start of a paused container is a no-op",
-    ("restarting", "pause"): "pyc: 'Container ... is not running'",
-    ("paused", "rm"): "pyc: 'You cannot remove a running container ...' for a paused one",
-    ("created", "exec"): "pyc: 'container ... is not running' (lower case)",
-    ("exited", "exec"): "pyc: 'container ... is not running' (lower case)",
-}
 
 
 class Acted(Exception):
@@ -156,9 +148,7 @@ def _run(store: ContainerStore, verb: str) -> str:
     return NOOP
 
 
-ROWS = [pytest.param(state, verb, expected, id=f"{verb}:{state}",
-                     marks=[pytest.mark.xfail(strict=True, reason=DIFFERS[(state, verb)])]
-                     if (state, verb) in DIFFERS else [])
+ROWS = [pytest.param(state, verb, expected, id=f"{verb}:{state}")
         for (state, verb), expected in TABLE.items()]
 
 

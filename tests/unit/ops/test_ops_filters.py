@@ -73,11 +73,7 @@ def test_ps_matches(state: str, filters: dict[str, list[str]], expected: bool) -
 
 
 #: Docker's MatchKVList: every label= must hold, unlike the other keys' OR (moby#40286,
-#: docker/cli#6918); pyc's ps and network ls OR them
-LABELS_ARE_ORED = pytest.mark.xfail(strict=True, reason="pyc ORs label= values")
-
-
-@LABELS_ARE_ORED
+#: docker/cli#6918)
 def test_ps_label_needs_every_label() -> None:
     f = {"label": ["app=web", "tier"]}
     assert ps._matches(WEB, "running", f, {}) is True
@@ -291,7 +287,6 @@ def test_network_ls_combines_keys_and_values(parsed: dict[str, list[str]],
     assert networks._selected(APPNET, parsed, False, False) is expected
 
 
-@LABELS_ARE_ORED
 def test_network_label_needs_every_label() -> None:
     assert networks._selected(APPNET, {"label": ["env=prod"]}, False, False) is True
     assert networks._selected(APPNET, {"label": ["env=prod", "zone"]}, False, False) is False
