@@ -130,9 +130,12 @@ def remove(request: Request) -> Response:
         raise ApiError(409, f"You cannot remove a running container {ref}. Stop the "
                             "container before attempting removal or force remove")
     try:
-        lifecycle.remove(request.store, ref, force=force, volumes=request.flag("v"))
+        cid = lifecycle.remove(request.store, ref, force=force, volumes=request.flag("v"))
     except Conflict as exc:
         raise ApiError(409, exc.message) from None
+    from pycontainer.ops import execs
+
+    execs.remove_for(request.store, cid)
     return Empty(204)
 
 

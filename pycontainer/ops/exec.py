@@ -51,8 +51,31 @@ def _process(spec: Spec, opts: ExecOptions) -> Process:
     return proc
 
 
+@dataclass
+class Spawned:
+    """A started exec: the middle process (its exit status is the command's) and, with a
+    terminal, the pty master."""
+
+    container_id: str
+    mid: int
+    master: int = -1
+
+    def wait(self) -> int:
+        _, status = os.waitpid(self.mid, 0)
+        return os.waitstatus_to_exitcode(status)
+
+
 def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
     """Returns the command's exit status (None when detached)."""
+    started = spawn(paths, ref, opts)
+    if opts.detach:
+        return None
+    if started.master >= 0:
+        _pump_pty(started.master, opts.interactive)
+    return started.wait()
+
+
+def _running_container(paths: Paths, ref: str) -> tuple[str, int, dict | None, Spec]:
     # Not through ops.lifecycle: its start/stop hooks (networks, volumes, cgroups) cost
     # `exec` ~20 ms of imports it never uses.
     store = ContainerStore(paths)
@@ -68,20 +91,36 @@ def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
         pid, cgroup = c.state.pid, c.state.cgroup
     with open(store.bundle(cid) / "config.json", "rb") as f:
         spec = Spec.from_json(f.read())
+    return cid, pid, cgroup, spec
+
+
+def spawn(paths: Paths, ref: str, opts: ExecOptions, stdin: int = 0, stdout: int = 1,
+          stderr: int = 2) -> Spawned:
+    """Start the command; without a terminal its stdio are the fds given (the CLI's own;
+    the Engine API's pipes), with one the pty master comes back in `Spawned`."""
+    cid, pid, cgroup, spec = _running_container(paths, ref)
     process = _process(spec, opts)
     err_r, err_w = os.pipe()
     console = None
+    ours = []  # opened here for the child: closed once it has them (the service lives on)
     if opts.tty:
         parent, child = socket.socketpair()
         console = parent
         stdio = Stdio(-1, -1, -1, console_socket=child.detach())
     elif opts.detach:
         null = os.open(os.devnull, os.O_RDWR)
+        ours.append(null)
         stdio = Stdio(null, null, null)
     else:
-        stdin = 0 if opts.interactive else os.open(os.devnull, os.O_RDONLY)
-        stdio = Stdio(stdin, 1, 2)
-    mid = rexec.spawn(pid, spec, process, stdio, err_w, opts.detach, opts.user, cgroup)
+        if not opts.interactive:
+            stdin = os.open(os.devnull, os.O_RDONLY)
+            ours.append(stdin)
+        stdio = Stdio(stdin, stdout, stderr)
+    try:
+        mid = rexec.spawn(pid, spec, process, stdio, err_w, opts.detach, opts.user, cgroup)
+    finally:
+        for fd in ours:
+            os.close(fd)
     os.close(err_w)
     if stdio.console_socket >= 0:
         os.close(stdio.console_socket)
@@ -92,12 +131,7 @@ def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
         if master >= 0:
             os.close(master)
         raise error.to_exception(opts.command[0])
-    if opts.detach:
-        return None
-    if master >= 0:
-        _pump_pty(master, opts.interactive)
-    _, status = os.waitpid(mid, 0)
-    return os.waitstatus_to_exitcode(status)
+    return Spawned(cid, mid, master)
 
 
 def _receive_master(sock: socket.socket) -> int:
