@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource  # not lazily: after setns(mnt) the host's modules are out of sight
 from typing import Any
 
 from pycontainer.linux import syscalls as sc
@@ -56,7 +57,9 @@ def spawn(pid: int, spec: Spec, process: Process, stdio: Stdio, error_fd: int,
             child = os.fork()
             if child == 0:
                 _exec_main(spec, process, stdio, error_fd, user)
-            os.close(error_fd)
+            # hold nothing of the caller's: a long-lived caller (the API service) passes
+            # pipe ends whose EOF the command and the caller wait for
+            os.closerange(3, _fd_limit())
             _, status = os.waitpid(child, 0)
             code = os.waitstatus_to_exitcode(status)
             code = 128 - code if code < 0 else code
@@ -67,6 +70,11 @@ def spawn(pid: int, spec: Spec, process: Process, stdio: Stdio, error_fd: int,
     for _, fd in namespaces:
         os.close(fd)
     return mid
+
+
+def _fd_limit() -> int:
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return soft if 0 < soft < (1 << 20) else 1 << 20
 
 
 def _exec_main(spec: Spec, process: Process, stdio: Stdio, error_fd: int,
