@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pycontainer.containers.lifecycle import DOCKER_STATE, Status
+from pycontainer.oci.convert import ContainerSpec
 
 
 @dataclass
@@ -15,8 +16,8 @@ class ContainerConfig:
     created: str  # RFC 3339
     image: str  # as the user named it
     image_id: str
-    #: oci.convert.ContainerSpec as a dict: what the user asked for
-    spec: dict[str, Any]
+    #: what the user asked for
+    spec: ContainerSpec
     #: storage.driver.RootfsPlan as a dict
     rootfs: dict[str, Any]
     runtime: str = "builtin"
@@ -39,6 +40,7 @@ class ContainerConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ContainerConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known["spec"] = ContainerSpec.from_dict(known.get("spec") or {})
         return cls(**known)
 
 

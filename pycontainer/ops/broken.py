@@ -16,6 +16,7 @@ from pycontainer.containers.model import Container, ContainerConfig, ContainerSt
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import PycError
 from pycontainer.linux import proc
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.paths import Paths
 
 
@@ -27,7 +28,8 @@ def remove(paths: Paths, store: ContainerStore, cid: str) -> Container:
     _kill(store, cid)
     with contextlib.suppress(PycError, OSError):
         netsetup.teardown(paths, store, cid)
-    c = Container(config or ContainerConfig(cid, store.name_of(cid), "", "", "", {}, {}),
+    c = Container(config or ContainerConfig(cid, store.name_of(cid), "", "", "",
+                                          ContainerSpec(), {}),
                   ContainerState(status=Status.EXITED))
     if config is not None:
         from pycontainer.ops import limits

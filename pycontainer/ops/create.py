@@ -249,7 +249,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
     args = convert.command_args(spec, image.config)  # fails early: no command
     config = ContainerConfig(
         id=cid, name=name, created=now_rfc3339(), image=image.ref, image_id=image.image_id,
-        spec=_spec_dict(spec), rootfs={}, runtime=opts.runtime or "builtin",
+        spec=spec, rootfs={}, runtime=opts.runtime or "builtin",
         path=args[0], args=args[1:], image_config=image.config, log_driver=opts.log_driver,
         log_opts=dict(opts.log_opts),
         uid_map=[[e.inner, e.outer, e.count] for e in mapping.uids],
@@ -293,9 +293,3 @@ def _mapping(spec: convert.ContainerSpec) -> userns.IdMapping:
     if spec.userns not in ("", "host", "private"):
         raise UsageError(f"--userns={spec.userns} is not supported (use keep-id)")
     return base
-
-
-def _spec_dict(spec: convert.ContainerSpec) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(spec)

@@ -119,12 +119,12 @@ def supervisor_settings(cfg: Any) -> dict[str, Any]:
     if not opts:
         return {}
     size, files, compress = rotation(opts)
-    spec = cfg.spec or {}
-    env = [*(cfg.image_config.get("Env") or []), *(spec.get("env") or [])]
+    spec = cfg.spec
+    env = [*(cfg.image_config.get("Env") or []), *spec.env]
     info = {"ID": cfg.id[:12], "FullID": cfg.id, "Name": cfg.name, "ImageName": cfg.image,
             "ImageID": cfg.image_id.split(":")[-1][:12], "ImageFullID": cfg.image_id,
             "DaemonName": "pyc"}
-    extra = attrs(opts, dict(spec.get("labels") or {}), env, info)
+    extra = attrs(opts, dict(spec.labels), env, info)
     return {"max_size": size, "max_file": files, "compress": compress,
             "attrs": json.dumps(extra, separators=(",", ":")) if extra else ""}
 

@@ -26,7 +26,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore, write_replace
@@ -36,6 +36,9 @@ from pycontainer.network.mode import CONTAINER, HOST, NONE, SLIRP, USER, Network
 from pycontainer.network.mode import parse_network_mode as _parse_mode
 from pycontainer.ops.netetc import mode_of, write_etc, write_in_place
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.oci.convert import ContainerSpec
 
 STATE_FILE = "network.json"
 
@@ -97,7 +100,7 @@ def _exposed(image_config: dict[str, Any], expose: list[str]) -> list[str]:
     return found
 
 
-def plan(paths: Paths, req: NetworkRequest, spec: Any, image_config: dict[str, Any]
+def plan(paths: Paths, req: NetworkRequest, spec: ContainerSpec, image_config: dict[str, Any]
          ) -> dict[str, Any]:
     """Check the request and return `ContainerConfig.network`; sets `spec.network`."""
     from pycontainer.network import slirp
@@ -226,7 +229,7 @@ class Starter:
         try:
             addresses, peers = self._connect(pid)
             self._save()
-            hostname = self.c.config.spec.get("hostname") or self.c.id[:12]
+            hostname = self.c.config.spec.hostname or self.c.id[:12]
             write_etc(self.paths, self.store.userdata(self.c.id), self.net,
                       self.c.config.spec, hostname, addresses, peers)
             os.write(self.go_w, b"1")
@@ -402,7 +405,7 @@ def refresh_peer_hosts(paths: Paths, store: ContainerStore, networks: list[str],
             other = store.load(cid)
             mine = [n for n in records if cid in n.endpoints]
             addresses = [n.endpoints[cid].ip for n in mine]
-            hostname = other.config.spec.get("hostname") or cid[:12]
+            hostname = other.config.spec.hostname or cid[:12]
             write_etc(paths, store.userdata(cid), other.config.network or {},
                       other.config.spec, hostname, addresses, ipam.peer_hosts(mine, cid))
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore, write_replace
 from pycontainer.errors import Conflict, UsageError
+
+if TYPE_CHECKING:
+    from pycontainer.oci.convert import ContainerSpec
 
 #: spec field -> (runtime-spec namespace type, /proc/PID/ns name, what Docker calls it)
 KINDS = {"pid": ("pid", "pid", "PID"), "ipc": ("ipc", "ipc", "IPC")}
@@ -32,11 +35,11 @@ def _set_shm(data: dict[str, Any], source: str) -> None:
             m.update(type="bind", source=source, options=["rbind", "nosuid", "noexec", "nodev"])
 
 
-def joins(spec: dict[str, Any]) -> dict[str, str]:
+def joins(spec: ContainerSpec) -> dict[str, str]:
     """{"pid"|"ipc": container ref} of the namespaces this container joins."""
     out = {}
     for key in KINDS:
-        mode = spec.get(key) or ""
+        mode: str = getattr(spec, key) or ""
         if mode.startswith("container:"):
             out[key] = mode[len("container:"):]
     return out
@@ -49,7 +52,7 @@ def prepare(store: ContainerStore, c: Container) -> str:
     userns_path = ""
     config_json = store.bundle(c.id) / "config.json"
     data = json.loads(config_json.read_bytes())
-    if c.config.spec.get("ipc") == "shareable":
+    if c.config.spec.ipc == "shareable":
         # a tmpfs would live in this container's mount namespace, out of others' reach: a
         # directory of the container's is what joiners can bind
         shm = _shm_dir(store, c.id)
@@ -68,7 +71,7 @@ def prepare(store: ContainerStore, c: Container) -> str:
         if other.config.uid_map != c.config.uid_map or other.config.gid_map != c.config.gid_map:
             raise UsageError(f"cannot join the {label} namespace of container {other.name}: "
                              "its user namespace maps other ids (--userns differs)")
-        if other.config.spec.get(key) == "host":
+        if getattr(other.config.spec, key) == "host":
             raise UsageError(f"cannot join the {label} namespace of container {other.name}: "
                              f"it uses the host's (use --{key} host)")
         pid = other.state.pid
@@ -81,7 +84,7 @@ def prepare(store: ContainerStore, c: Container) -> str:
             if ns.get("type") == ns_type:
                 ns["path"] = f"/proc/{pid}/ns/{proc_name}"
         if key == "ipc":
-            if other.config.spec.get("ipc") != "shareable":
+            if other.config.spec.ipc != "shareable":
                 raise UsageError(f"cannot join IPC of container {other.name}: non-shareable "
                                  "IPC (hint: use --ipc shareable for the donor container)")
             _set_shm(data, _shm_dir(store, other.id))

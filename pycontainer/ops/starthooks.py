@@ -19,12 +19,12 @@ class StartPlan(netsetup.Starter):
 
 def prepare_start(paths: Paths, store: ContainerStore, c: Container) -> StartPlan:
     """Before the supervisor exists: bind sources checked, ports allocated, pipes made."""
-    spec_mounts = list(c.config.spec.get("mounts") or [])
+    spec_mounts = list(c.config.spec.mounts)
     mounts.check_sources(spec_mounts)
     plan = StartPlan(paths, store, c)
     plan.copy_up = mounts.copy_up_list(paths, spec_mounts)
-    if c.config.spec.get("pid") or c.config.spec.get("ipc") == "shareable" or \
-            (c.config.spec.get("ipc") or "").startswith("container:"):
+    if c.config.spec.pid or c.config.spec.ipc == "shareable" or \
+            (c.config.spec.ipc or "").startswith("container:"):
         from pycontainer.ops import nsjoin
 
         joined = nsjoin.prepare(store, c)  # --pid/--ipc container:NAME, checked first
@@ -55,7 +55,7 @@ def started(paths: Paths, c: Container, plan: StartPlan) -> None:
     if plan.go_w >= 0:
         plan.setup(c.state.pid)
     if plan.copy_up:
-        mounts.mark_copied(paths, list(c.config.spec.get("mounts") or []), plan.copy_up)
+        mounts.mark_copied(paths, list(c.config.spec.mounts), plan.copy_up)
 
 
 def teardown(paths: Paths, store: ContainerStore, c: Container) -> None:
@@ -64,8 +64,8 @@ def teardown(paths: Paths, store: ContainerStore, c: Container) -> None:
 
 def removed(paths: Paths, c: Container, volumes: bool) -> None:
     """After `rm`: anonymous volumes go with `rm -v` and with `--rm` (as in Docker)."""
-    if volumes or c.config.spec.get("auto_remove"):
-        mounts.discard_anonymous(paths, list(c.config.spec.get("mounts") or []))
+    if volumes or c.config.spec.auto_remove:
+        mounts.discard_anonymous(paths, list(c.config.spec.mounts))
 
 
 def exit_command(paths: Paths, c: Container) -> list[str]:

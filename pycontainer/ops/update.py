@@ -35,7 +35,7 @@ def update(paths: Paths, ref: str, flags: limits.LimitFlags) -> str:
         new.validate()
         if c.state.status in ACTIVE:
             _cgroup(c, "updating limits").update(replace(new, oom_score_adj=None))
-        c.config.spec["limits"] = limits.as_record(new)
+        c.config.spec.limits = limits.as_record(new)
         _store_resources(store, c, limits.to_resources(new))
     return cid
 
@@ -55,7 +55,7 @@ def merge(old: Limits, update: Limits) -> Limits:
 
 def _store_resources(store: ContainerStore, c: Container, resources: dict[str, object]) -> None:
     """The record and the bundle's config.json, so that the next start keeps the limits."""
-    c.config.spec["resources"] = resources
+    c.config.spec.resources = resources
     write_replace(store.dir(c.id) / "config.json", json.dumps(c.config.to_dict()).encode())
     bundle = store.bundle(c.id) / "config.json"
     spec = Spec.from_json(bundle.read_bytes())
