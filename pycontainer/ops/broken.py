@@ -76,14 +76,12 @@ def _remove_tree(store: ContainerStore, c: Container, known: bool) -> None:
     import shutil
 
     from pycontainer.linux import userns
-    from pycontainer.runtime.launch import LaunchConfig
     from pycontainer.storage import driver as drivers
 
     d = store.dir(c.id)
     with contextlib.suppress(OSError, PycError):
         if known and c.config.rootfs:
-            mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
-                                   c.config.single_mapping).mapping()
+            mapping = c.config.id_mapping()
             drivers.driver(c.config.rootfs.get("driver", "vfs")).remove(d / "storage", mapping)
         drivers.remove_tree(d, userns.default_mapping())
     shutil.rmtree(store.run_dir(c.id), ignore_errors=True)

@@ -433,11 +433,9 @@ def _discard(paths: Paths, store: ContainerStore, c: Container) -> None:
 
 
 def _delete_trash(paths: Paths, c: Container, trash: Any) -> None:
-    from pycontainer.runtime.launch import LaunchConfig
     from pycontainer.storage import driver as drivers
 
-    mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
-                           c.config.single_mapping).mapping()
+    mapping = c.config.id_mapping()
     name = c.config.rootfs.get("driver", "vfs") if c.config.rootfs else "vfs"
     with contextlib.suppress(OSError, PycError):
         drivers.driver(name).remove(trash / "storage", mapping)
@@ -486,11 +484,9 @@ def _wait_gone(pid: int, timeout: float = 5.0) -> None:
 
 
 def _remove_storage(paths: Paths, store: ContainerStore, c: Container) -> None:
-    from pycontainer.runtime.launch import LaunchConfig
     from pycontainer.storage import driver as drivers
 
-    mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
-                           c.config.single_mapping).mapping()
+    mapping = c.config.id_mapping()
     name = c.config.rootfs.get("driver", "vfs") if c.config.rootfs else "vfs"
     with contextlib.suppress(OSError, PycError):
         drivers.driver(name).remove(store.dir(c.id) / "storage", mapping)
@@ -590,7 +586,6 @@ def prune(paths: Paths, filters: list[str] | None = None) -> list[str]:
 
 
 def rename(paths: Paths, ref: str, new_name: str) -> None:
-    from pycontainer.containers.store import write_replace
 
     store = store_for(paths)
     cid = store.resolve(ref)
@@ -601,7 +596,7 @@ def rename(paths: Paths, ref: str, new_name: str) -> None:
         store.reserve_name(new_name.lstrip("/"), cid)
         old = c.name
         c.config.name = new_name.lstrip("/")
-        write_replace(store.dir(cid) / "config.json", json.dumps(c.config.to_dict()).encode())
+        store.save_config(c.config)
         store.release_name(old, cid)
 
 

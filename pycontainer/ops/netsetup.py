@@ -22,14 +22,12 @@ supervisor on every path, SIGKILL included. What was set up is kept in
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.model import Container
-from pycontainer.containers.store import ContainerStore, write_replace
+from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, PycError, UsageError
 from pycontainer.network import ports
 from pycontainer.network.mode import CONTAINER, HOST, NONE, SLIRP, USER, NetworkMode
@@ -204,7 +202,7 @@ class Starter:
                              "namespace maps other ids (--userns differs)")
         pid = other.state.pid
         self.userns_path = f"/proc/{pid}/ns/user"
-        _set_netns_path(self.store.bundle(self.c.id) / "config.json", f"/proc/{pid}/ns/net")
+        _set_netns_path(self.store, self.c.id, f"/proc/{pid}/ns/net")
         mine, theirs = self.store.userdata(self.c.id), self.store.userdata(other.id)
         for name in ("hosts", "resolv.conf"):
             with contextlib.suppress(OSError):
@@ -287,7 +285,7 @@ class Starter:
         return [nets[n]["ip"] for n in self.mode.networks], peers
 
     def _save(self) -> None:
-        write_replace(self.store.dir(self.c.id) / STATE_FILE, json.dumps(self.state).encode())
+        self.store.write_extra(self.c.id, STATE_FILE, self.state)
 
     def close(self) -> None:
         if self.users_lock is not None:
@@ -301,12 +299,10 @@ class Starter:
                 setattr(self, name, -1)
 
 
-def _set_netns_path(config_json: Path, ns_path: str) -> None:
-    data = json.loads(config_json.read_bytes())
-    for ns in data.get("linux", {}).get("namespaces", []):
-        if ns.get("type") == "network":
-            ns["path"] = ns_path
-    write_replace(config_json, json.dumps(data).encode(), 0o644)
+def _set_netns_path(store: ContainerStore, cid: str, ns_path: str) -> None:
+    spec = store.load_bundle_spec(cid)
+    spec.linux.set_ns_path("network", ns_path)
+    store.save_bundle_spec(cid, spec, 0o644)
 
 
 def loopback_up(pid: int) -> None:
@@ -346,11 +342,7 @@ def _enter_and_lo_up(pid: int) -> None:  # pragma: no cover - runs in a forked c
 
 
 def load_state(store: ContainerStore, cid: str) -> dict[str, Any]:
-    try:
-        data = json.loads((store.dir(cid) / STATE_FILE).read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return store.read_extra(cid, STATE_FILE)
 
 
 def teardown(paths: Paths, store: ContainerStore, cid: str) -> None:

@@ -10,16 +10,16 @@ directory of its own (`userdata/shm`) instead of a tmpfs, which a joiner can bin
 
 from __future__ import annotations
 
-import json
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pycontainer.containers.model import Container
-from pycontainer.containers.store import ContainerStore, write_replace
+from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, UsageError
 
 if TYPE_CHECKING:
     from pycontainer.oci.convert import ContainerSpec
+    from pycontainer.oci.runtime import Spec
 
 #: spec field -> (runtime-spec namespace type, /proc/PID/ns name, what Docker calls it)
 KINDS = {"pid": ("pid", "pid", "PID"), "ipc": ("ipc", "ipc", "IPC")}
@@ -29,10 +29,10 @@ def _shm_dir(store: ContainerStore, cid: str) -> str:
     return str(store.userdata(cid) / "shm")
 
 
-def _set_shm(data: dict[str, Any], source: str) -> None:
-    for m in data.get("mounts", []):
-        if m.get("destination") == "/dev/shm":
-            m.update(type="bind", source=source, options=["rbind", "nosuid", "noexec", "nodev"])
+def _set_shm(spec: Spec, source: str) -> None:
+    for m in spec.mounts:
+        if m.destination == "/dev/shm":
+            m.type, m.source, m.options = "bind", source, ["rbind", "nosuid", "noexec", "nodev"]
 
 
 def joins(spec: ContainerSpec) -> dict[str, str]:
@@ -50,16 +50,14 @@ def prepare(store: ContainerStore, c: Container) -> str:
     launcher must join ("" when nothing is joined, else that container's)."""
     wanted = joins(c.config.spec)
     userns_path = ""
-    config_json = store.bundle(c.id) / "config.json"
-    data = json.loads(config_json.read_bytes())
+    spec = store.load_bundle_spec(c.id)
     if c.config.spec.ipc == "shareable":
         # a tmpfs would live in this container's mount namespace, out of others' reach: a
         # directory of the container's is what joiners can bind
         shm = _shm_dir(store, c.id)
         os.makedirs(shm, exist_ok=True)
         os.chmod(shm, 0o1777)
-        _set_shm(data, shm)
-    linux = data.setdefault("linux", {})
+        _set_shm(spec, shm)
     for key, ref in wanted.items():
         ns_type, proc_name, label = KINDS[key]
         other = store.load(store.resolve(ref))
@@ -80,15 +78,13 @@ def prepare(store: ContainerStore, c: Container) -> str:
             raise UsageError(f"cannot join the {label} namespace of container {other.name}: "
                              "it is in another user namespace than the other joined one")
         userns_path = theirs
-        for ns in linux.get("namespaces", []):
-            if ns.get("type") == ns_type:
-                ns["path"] = f"/proc/{pid}/ns/{proc_name}"
+        spec.linux.set_ns_path(ns_type, f"/proc/{pid}/ns/{proc_name}")
         if key == "ipc":
             if other.config.spec.ipc != "shareable":
                 raise UsageError(f"cannot join IPC of container {other.name}: non-shareable "
                                  "IPC (hint: use --ipc shareable for the donor container)")
-            _set_shm(data, _shm_dir(store, other.id))
-    write_replace(config_json, json.dumps(data).encode(), 0o644)
+            _set_shm(spec, _shm_dir(store, other.id))
+    store.save_bundle_spec(c.id, spec, 0o644)
     return userns_path
 
 
