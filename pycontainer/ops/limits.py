@@ -207,7 +207,7 @@ def setup(paths: Paths, c: Container) -> dict[str, Any]:
     return cg.to_dict() if cg.enabled else {}
 
 
-def _detect(engine: Any, cgroup_parent: str) -> cgroups.CgroupInfo:
+def _detect(engine: config.EngineConfig, cgroup_parent: str) -> cgroups.CgroupInfo:
     """`--cgroup-parent` replaces `[engine] cgroup_parent` (a relative path is taken from
     the hierarchy's root, as Docker's cgroupfs driver does); it must be delegated to us."""
     if not cgroup_parent:

@@ -36,6 +36,7 @@ from pycontainer.ops.netetc import mode_of, write_etc, write_in_place
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
+    from pycontainer.linux.locks import FileLock
     from pycontainer.oci.convert import ContainerSpec
 
 STATE_FILE = "network.json"
@@ -161,7 +162,7 @@ class Starter:
         self.userns_path = ""
         self.go_r = self.go_w = self.exit_r = self.exit_w = -1
         self.state: dict[str, Any] = {"kind": self.mode.kind}
-        self.users_lock: Any = None
+        self.users_lock: FileLock | None = None
 
     @property
     def needed(self) -> bool:
@@ -373,7 +374,7 @@ def _teardown_bridges(paths: Paths, cid: str, state: dict[str, Any]) -> None:
         bridge.release(paths)
 
 
-def users_lock(paths: Paths, shared: bool) -> Any:
+def users_lock(paths: Paths, shared: bool) -> FileLock:
     """Starting containers hold it shared while they join the rootless network namespace;
     stopping that namespace takes it exclusively."""
     from pycontainer.linux.locks import FileLock

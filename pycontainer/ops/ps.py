@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container, ContainerConfig, ContainerState
@@ -190,7 +189,7 @@ def _entry(store: ContainerStore, c: Container, state: str, size: bool) -> PsEnt
     )
 
 
-def dir_size(path: Any) -> int:
+def dir_size(path: str | os.PathLike[str]) -> int:
     total = 0
     for root, _dirs, files in os.walk(path):
         for name in files:

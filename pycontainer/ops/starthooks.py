@@ -3,12 +3,15 @@ volumes: one line each there, the logic in `ops.netsetup` and `ops.mounts`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.ops import mounts, netsetup
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.supervisor.protocol import SupervisorConfig
 
 
 class StartPlan(netsetup.Starter):
@@ -40,8 +43,8 @@ def prepare_start(paths: Paths, store: ContainerStore, c: Container) -> StartPla
     return plan
 
 
-def configure(plan: StartPlan, cfg: Any) -> None:
-    """Fill the supervisor's config (an `sp.SupervisorConfig`) from the plan."""
+def configure(plan: StartPlan, cfg: SupervisorConfig) -> None:
+    """Fill the supervisor's config from the plan."""
     fds = plan.supervisor_fds()
     cfg.go_fd, cfg.hold_fd = fds["go_fd"], fds["hold_fd"]
     if plan.userns_path:
