@@ -8,11 +8,14 @@ nothing here (--rm, --force-rm, --progress, --load) are accepted.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from pycontainer.errors import UsageError
+
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
 UNSUPPORTED_VALUE = ("--secret", "--ssh", "--cache-from", "--cache-to", "--output",
                      "--add-host", "--cpu-shares", "--cpu-period", "--cpu-quota",
@@ -23,7 +26,7 @@ UNSUPPORTED_VALUE = ("--secret", "--ssh", "--cache-from", "--cache-to", "--outpu
 UNSUPPORTED_FLAG = ("--squash", "--push", "--compress")
 
 
-def _paths(ctx: typer.Context) -> Any:
+def _paths(ctx: typer.Context) -> Paths:
     from pycontainer import paths
 
     opts = ctx.find_root().obj

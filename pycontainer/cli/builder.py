@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from pycontainer.errors import UsageError
 
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
-def _paths(ctx: typer.Context) -> Any:
+
+def _paths(ctx: typer.Context) -> Paths:
     from pycontainer import paths
 
     opts = ctx.find_root().obj

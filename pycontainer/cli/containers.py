@@ -10,14 +10,17 @@ one of several containers are printed and make the exit status 1 (Docker's behav
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from pycontainer.errors import ContainerExit, UsageError
 
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
-def _paths(ctx: typer.Context) -> Any:
+
+def _paths(ctx: typer.Context) -> "Paths":
     from pycontainer import paths
 
     opts = ctx.find_root().obj

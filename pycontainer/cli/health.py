@@ -4,9 +4,12 @@ State.Health. The supervisor runs it every interval."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
 
 def healthcheck_run(
@@ -23,7 +26,7 @@ def healthcheck_run(
         raise typer.Exit(1)
 
 
-def _paths(ctx: typer.Context) -> Any:
+def _paths(ctx: typer.Context) -> Paths:
     from pycontainer import paths
 
     opts = ctx.find_root().obj

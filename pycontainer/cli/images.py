@@ -7,16 +7,19 @@ Imports of ops happen inside the commands: `pyc run` must not pay for them at st
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pycontainer.errors import UsageError
 
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
+
 TLS_HELP = "Require HTTPS and verify certificates (false: allow plain HTTP / self-signed)."
 
 
-def _paths(ctx: typer.Context) -> Any:
+def _paths(ctx: typer.Context) -> Paths:
     from pycontainer import paths
 
     opts = ctx.find_root().obj

@@ -6,7 +6,7 @@ naming them.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -19,6 +19,9 @@ from pycontainer.cli.volumes import (
 )
 from pycontainer.errors import UsageError
 
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
+
 NETWORK_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
 NETWORK_HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE",
                    "IPv4": "IPV4", "IPv6": "IPV6", "Internal": "INTERNAL", "Labels": "LABELS",
@@ -27,7 +30,7 @@ PRUNE_WARNING = ("WARNING! This will remove all custom networks not used by at l
                  "container.\nAre you sure you want to continue?")
 
 
-def _paths(ctx: typer.Context) -> Any:
+def _paths(ctx: typer.Context) -> Paths:
     from pycontainer import paths
 
     opts = ctx.find_root().obj

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.cli.flags import BOOL, INT, LIST, STR, Arg, Flag, GlobalOptions, typer_command
 from pycontainer.errors import UsageError
+
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
 RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"],
                "max_content_width": 100}
@@ -28,7 +31,7 @@ UNSUPPORTED = {
 }
 
 
-def _paths(gopts: GlobalOptions) -> Any:
+def _paths(gopts: GlobalOptions) -> Paths:
     from pycontainer import paths
 
     return paths.resolve(gopts.root, gopts.runroot)

@@ -7,11 +7,14 @@ MEM %, NET I/O, BLOCK I/O, PIDS) once with `--no-stream`, else redraws it every 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pycontainer.formats.units import bytes_size, human_size_with_precision
+
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
 STATS_DEFAULT = ("table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t"
                  "{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}")
@@ -21,7 +24,7 @@ STATS_HEADERS = {"ID": "CONTAINER ID", "Name": "NAME", "Container": "CONTAINER",
 
 
 
-def _paths(ctx: typer.Context) -> Any:
+def _paths(ctx: typer.Context) -> Paths:
     from pycontainer import paths
 
     opts = ctx.find_root().obj

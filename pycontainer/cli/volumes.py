@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pycontainer.errors import PycError, UsageError
+
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
 VOLUME_TABLE = "table {{.Driver}}\t{{.Name}}"
 VOLUME_HEADERS = {"Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE",
@@ -25,7 +28,7 @@ PRUNE_ALL_WARNING = ("WARNING! This will remove all local volumes not used by at
                      "container.\nAre you sure you want to continue?")
 
 
-def _paths(ctx: typer.Context) -> Any:
+def _paths(ctx: typer.Context) -> Paths:
     from pycontainer import paths
 
     opts = ctx.find_root().obj

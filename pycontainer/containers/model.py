@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.lifecycle import DOCKER_STATE, Status
+from pycontainer.oci.convert import ContainerSpec
+
+if TYPE_CHECKING:
+    from pycontainer.linux.userns import IdMapping
 
 
 @dataclass
@@ -15,8 +19,8 @@ class ContainerConfig:
     created: str  # RFC 3339
     image: str  # as the user named it
     image_id: str
-    #: oci.convert.ContainerSpec as a dict: what the user asked for
-    spec: dict[str, Any]
+    #: what the user asked for
+    spec: ContainerSpec
     #: storage.driver.RootfsPlan as a dict
     rootfs: dict[str, Any]
     runtime: str = "builtin"
@@ -26,7 +30,8 @@ class ContainerConfig:
     log_driver: str = "json-file"
     #: --log-opt KEY=VALUE (ops.logopts)
     log_opts: dict[str, str] = field(default_factory=dict)
-    #: runtime.launch.LaunchConfig fields for the id mapping
+    #: the id mapping (`id_mapping()`), stored as runtime.launch.LaunchConfig has it:
+    #: [[inner, outer, count], ...]
     uid_map: list[list[int]] = field(default_factory=list)
     gid_map: list[list[int]] = field(default_factory=list)
     single_mapping: bool = False
@@ -36,9 +41,24 @@ class ContainerConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def id_mapping(self) -> IdMapping:
+        """The container's user namespace mapping."""
+        from pycontainer.linux.userns import IdMapEntry, IdMapping
+
+        def entries(rows: list[list[int]]) -> tuple[IdMapEntry, ...]:
+            return tuple(IdMapEntry(*r) for r in rows)
+
+        return IdMapping(entries(self.uid_map), entries(self.gid_map), self.single_mapping)
+
+    def set_id_mapping(self, mapping: IdMapping) -> None:
+        self.uid_map = [[e.inner, e.outer, e.count] for e in mapping.uids]
+        self.gid_map = [[e.inner, e.outer, e.count] for e in mapping.gids]
+        self.single_mapping = mapping.single
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ContainerConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known["spec"] = ContainerSpec.from_dict(known.get("spec") or {})
         return cls(**known)
 
 

@@ -21,8 +21,9 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pycontainer.containers.lifecycle import ACTIVE, Status
 from pycontainer.containers.model import Container, ContainerConfig, ContainerState
@@ -38,7 +39,12 @@ from pycontainer.linux import proc
 from pycontainer.linux.locks import FileLock
 from pycontainer.paths import Paths
 
+if TYPE_CHECKING:
+    from pycontainer.oci.runtime import Spec
+
 NAMES = "names"
+
+_R = TypeVar("_R")
 
 
 class BrokenRecord(IntegrityError):
@@ -256,7 +262,7 @@ class ContainerStore:
     def load_config(self, cid: str) -> ContainerConfig:
         return self._record(cid, "config.json", ContainerConfig.from_dict)
 
-    def _record(self, cid: str, name: str, build: Any) -> Any:
+    def _record(self, cid: str, name: str, build: Callable[[dict[str, Any]], _R]) -> _R:
         """One record, parsed; BrokenRecord (naming the file) when it does not parse."""
         path = self.dir(cid) / name
         try:
@@ -282,6 +288,28 @@ class ContainerStore:
 
     def save(self, cid: str, state: ContainerState) -> None:
         write_replace(self.dir(cid) / "state.json", json.dumps(state.to_dict()).encode())
+
+    def save_config(self, config: ContainerConfig) -> None:
+        """Rewrite config.json (rename, network connect/disconnect, update)."""
+        write_replace(self.dir(config.id) / "config.json", json.dumps(config.to_dict()).encode())
+
+    def load_bundle_spec(self, cid: str) -> Spec:
+        """The bundle's runtime config.json, which start-time edits go through."""
+        from pycontainer.oci.runtime import Spec
+
+        return Spec.from_json((self.bundle(cid) / "config.json").read_bytes())
+
+    def save_bundle_spec(self, cid: str, spec: Spec, mode: int = 0o600) -> None:
+        write_replace(self.bundle(cid) / "config.json", spec.to_json(), mode)
+
+    def read_extra(self, cid: str, name: str) -> dict[str, Any]:
+        """A record other layers keep beside config.json (e.g. the network's
+        `network.json`); {} when it is missing or unreadable."""
+        data = _read(self.dir(cid) / name)
+        return data if data is not None else {}
+
+    def write_extra(self, cid: str, name: str, data: dict[str, Any]) -> None:
+        write_replace(self.dir(cid) / name, json.dumps(data).encode())
 
     def trash_dir(self, cid: str) -> Path:
         """Where a removed container's directory waits for its deletion (same file system:

@@ -25,9 +25,14 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import Conflict, HostError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pycontainer.network.ports import PortMapping
 
 BINARY = "slirp4netns"
 DEFAULT_MTU = 65520
@@ -558,7 +563,7 @@ def list_forwards(api_socket: str) -> list[dict[str, Any]]:
     return list(answer.get("entries", []))
 
 
-def check_mappings(mappings: Any) -> None:
+def check_mappings(mappings: Iterable[PortMapping]) -> None:
     """Refuse, before anything is created, what slirp4netns cannot forward (IPv6 host
     addresses, SCTP)."""
     for m in mappings:
@@ -570,7 +575,7 @@ def check_mappings(mappings: Any) -> None:
                              "addresses only")
 
 
-def forward_ports(slirp: Slirp, mappings: Any) -> list[int]:
+def forward_ports(slirp: Slirp, mappings: Iterable[PortMapping]) -> list[int]:
     """Add a forward per `ports.PortMapping`; on failure remove those added, then raise."""
     added: list[int] = []
     try:

@@ -8,7 +8,8 @@ WorkingDir; capabilities are Docker's default set adjusted by --cap-add/--cap-dr
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from pycontainer.errors import UsageError
@@ -77,8 +78,9 @@ class ContainerSpec:
     mounts: list[dict[str, Any]] = field(default_factory=list)
     #: cgroup limits in runtime-spec form (the cgroups issue)
     resources: dict[str, Any] = field(default_factory=dict)
-    #: the limit flags as given (ops.limits.as_record); `resources` is what they mean
-    limits: dict[str, Any] = field(default_factory=dict)
+    #: the limit flags as given (ops.limits.as_record); `resources` is what they mean;
+    #: None in a record older than the flags (its `resources` are all there is)
+    limits: dict[str, Any] | None = field(default_factory=dict)
     #: --annotation KEY=VALUE: the runtime spec's annotations
     annotations: dict[str, str] = field(default_factory=dict)
     oom_score_adj: int | None = None
@@ -102,6 +104,25 @@ class ContainerSpec:
     #: --health-*: Docker's Healthcheck config ({"Test": ["NONE"]}: --no-healthcheck);
     #: merged over the image's HEALTHCHECK
     healthcheck: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ContainerSpec:
+        """A stored record (`ContainerConfig.spec`), written by this version or an older one:
+        unknown keys are ignored, missing ones take their defaults, and a `null` where a
+        list or dict belongs reads as empty."""
+        known: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in d:
+                continue
+            value = d[f.name]
+            if value is None and f.default_factory is not MISSING and f.name != "limits":
+                continue
+            known[f.name] = value
+        known.setdefault("limits", None)  # absent: a record from before the limit flags
+        return cls(**known)
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,12 @@ class Linux:
     def has_ns(self, kind: str) -> bool:
         return any(ns.type == kind for ns in self.namespaces)
 
+    def set_ns_path(self, kind: str, path: str) -> None:
+        """Join an existing namespace (`kind` as the spec names it) instead of a new one."""
+        for ns in self.namespaces:
+            if ns.type == kind:
+                ns.path = path
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "namespaces": [n.to_dict() for n in self.namespaces],

@@ -16,6 +16,7 @@ from pycontainer.containers.model import Container, ContainerConfig, ContainerSt
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import PycError
 from pycontainer.linux import proc
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.paths import Paths
 
 
@@ -27,7 +28,8 @@ def remove(paths: Paths, store: ContainerStore, cid: str) -> Container:
     _kill(store, cid)
     with contextlib.suppress(PycError, OSError):
         netsetup.teardown(paths, store, cid)
-    c = Container(config or ContainerConfig(cid, store.name_of(cid), "", "", "", {}, {}),
+    c = Container(config or ContainerConfig(cid, store.name_of(cid), "", "", "",
+                                          ContainerSpec(), {}),
                   ContainerState(status=Status.EXITED))
     if config is not None:
         from pycontainer.ops import limits
@@ -74,14 +76,12 @@ def _remove_tree(store: ContainerStore, c: Container, known: bool) -> None:
     import shutil
 
     from pycontainer.linux import userns
-    from pycontainer.runtime.launch import LaunchConfig
     from pycontainer.storage import driver as drivers
 
     d = store.dir(c.id)
     with contextlib.suppress(OSError, PycError):
         if known and c.config.rootfs:
-            mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
-                                   c.config.single_mapping).mapping()
+            mapping = c.config.id_mapping()
             drivers.driver(c.config.rootfs.get("driver", "vfs")).remove(d / "storage", mapping)
         drivers.remove_tree(d, userns.default_mapping())
     shutil.rmtree(store.run_dir(c.id), ignore_errors=True)

@@ -31,14 +31,6 @@ _OPAQUE = ("user.overlay.opaque", "trusted.overlay.opaque")
 
 # -- running code inside the container's file system view ----------------------------------
 
-def _mapping(c: Container) -> userns.IdMapping:
-    def entries(rows: list[list[int]]) -> tuple[userns.IdMapEntry, ...]:
-        return tuple(userns.IdMapEntry(*r) for r in rows)
-
-    return userns.IdMapping(entries(c.config.uid_map), entries(c.config.gid_map),
-                            c.config.single_mapping)
-
-
 def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
                 host_view: bool = False) -> int:
     """Fork a child that runs fn(root) with the container's files at `root`; its pid.
@@ -81,7 +73,7 @@ def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
             sc.umount2(target, 0)
         return 0
 
-    return userns.fork_in_userns(child, _mapping(c), sc.CLONE_NEWNS)
+    return userns.fork_in_userns(child, c.config.id_mapping(), sc.CLONE_NEWNS)
 
 
 def _spawn_as_container_root(c: Container, fn: Callable[[], None]) -> int:
@@ -92,7 +84,7 @@ def _spawn_as_container_root(c: Container, fn: Callable[[], None]) -> int:
             fn()
             return 0
 
-        return userns.fork_in_userns(child, _mapping(c))
+        return userns.fork_in_userns(child, c.config.id_mapping())
     ctr_pid = c.state.pid
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child

@@ -10,11 +10,11 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import ContainerConfig, ContainerState
-from pycontainer.containers.store import ContainerStore, write_replace
+from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import HostError, PycError, UsageError
 from pycontainer.formats.timestamps import rfc3339
 from pycontainer.linux import caps, userns
@@ -22,6 +22,10 @@ from pycontainer.linux.locks import FileLock
 from pycontainer.network import etc_files
 from pycontainer.oci import convert
 from pycontainer.paths import Paths, ensure_runtime
+
+if TYPE_CHECKING:  # not at run time: `run` imports them only when it needs them
+    from pycontainer.ops.mounts import MountRequest
+    from pycontainer.ops.netsetup import NetworkRequest
 
 
 @dataclass
@@ -36,10 +40,10 @@ class CreateOptions:
     log_opts: dict[str, str] = field(default_factory=dict)
     #: where pull progress goes (stderr), or None
     progress: TextIO | None = None
-    #: --network, -p, --dns... (ops.netsetup.NetworkRequest); None: the defaults
-    network: Any = None
-    #: -v, --mount, --volumes-from (ops.mounts.MountRequest); None: none
-    volumes: Any = None
+    #: --network, -p, --dns...; None: the defaults
+    network: NetworkRequest | None = None
+    #: -v, --mount, --volumes-from; None: none
+    volumes: MountRequest | None = None
     #: --platform: the image must be of it (pulled for it when the stored one is not)
     platform: str = ""
     #: --cidfile: claimed before anything is made, the id written once the container exists
@@ -281,13 +285,11 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
     args = convert.command_args(spec, image.config)  # fails early: no command
     config = ContainerConfig(
         id=cid, name=name, created=now_rfc3339(), image=image.ref, image_id=image.image_id,
-        spec=_spec_dict(spec), rootfs={}, runtime=opts.runtime or "builtin",
+        spec=spec, rootfs={}, runtime=opts.runtime or "builtin",
         path=args[0], args=args[1:], image_config=image.config, log_driver=opts.log_driver,
-        log_opts=dict(opts.log_opts),
-        uid_map=[[e.inner, e.outer, e.count] for e in mapping.uids],
-        gid_map=[[e.inner, e.outer, e.count] for e in mapping.gids],
-        single_mapping=mapping.single, network=network,
+        log_opts=dict(opts.log_opts), network=network,
     )
+    config.set_id_mapping(mapping)
     userdata = store.userdata(cid)
     hostname = spec.hostname or cid[:12]
     inputs = convert.SpecInputs(
@@ -306,7 +308,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
     driver = drivers.driver(choice.name)
     plan = driver.prepare(store.dir(cid) / "storage", image.lowers)
     config.rootfs = plan.to_dict()
-    write_replace(store.bundle(cid) / "config.json", runtime_spec.to_json())
+    store.save_bundle_spec(cid, runtime_spec)
     store.create(config, ContainerState(Status.CONFIGURED))
     return cid
 
@@ -325,9 +327,3 @@ def _mapping(spec: convert.ContainerSpec) -> userns.IdMapping:
     if spec.userns not in ("", "host", "private"):
         raise UsageError(f"--userns={spec.userns} is not supported (use keep-id)")
     return base
-
-
-def _spec_dict(spec: convert.ContainerSpec) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(spec)

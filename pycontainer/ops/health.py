@@ -70,7 +70,7 @@ def flags_config(cmd: str | None, interval: str | None, timeout: str | None,
 def config_of(c: Container) -> dict[str, Any]:
     """The effective Healthcheck (flags over the image's); {} when there is none."""
     image = dict(c.config.image_config.get("Healthcheck") or {})
-    flags = dict(c.config.spec.get("healthcheck") or {})
+    flags = dict(c.config.spec.healthcheck)
     merged = {**image, **{k: v for k, v in flags.items() if v}}
     test = merged.get("Test") or []
     if not test or test[0] == "NONE":

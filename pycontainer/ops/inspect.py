@@ -65,55 +65,55 @@ def _state(c: Container) -> dict[str, Any]:
 def _config(c: Container) -> dict[str, Any]:
     spec, img = c.config.spec, c.config.image_config
     env = list(img.get("Env") or [])
-    for item in spec.get("env") or []:
+    for item in spec.env:
         key = item.split("=", 1)[0]
         env = [e for e in env if e.split("=", 1)[0] != key] + [item]
-    entry = spec.get("entrypoint")
+    entry = spec.entrypoint
     return {
-        "Hostname": spec.get("hostname") or c.id[:12],
+        "Hostname": spec.hostname or c.id[:12],
         "Domainname": "",
-        "User": spec.get("user") or img.get("User") or "",
-        "AttachStdin": bool(spec.get("interactive")),
+        "User": spec.user or img.get("User") or "",
+        "AttachStdin": bool(spec.interactive),
         "AttachStdout": True,
         "AttachStderr": True,
         "ExposedPorts": img.get("ExposedPorts"),
-        "Tty": bool(spec.get("tty")),
-        "OpenStdin": bool(spec.get("interactive")),
-        "StdinOnce": bool(spec.get("interactive")),
+        "Tty": bool(spec.tty),
+        "OpenStdin": bool(spec.interactive),
+        "StdinOnce": bool(spec.interactive),
         "Env": env,
-        "Cmd": spec.get("command") or (img.get("Cmd") if entry is None else None),
+        "Cmd": spec.command or (img.get("Cmd") if entry is None else None),
         "Image": c.config.image,
         "Volumes": img.get("Volumes"),
-        "WorkingDir": spec.get("workdir") or img.get("WorkingDir") or "",
+        "WorkingDir": spec.workdir or img.get("WorkingDir") or "",
         "Entrypoint": entry if entry is not None else img.get("Entrypoint"),
         "OnBuild": None,
-        "Labels": {**(img.get("Labels") or {}), **(spec.get("labels") or {})},
-        "StopSignal": spec.get("stop_signal") or img.get("StopSignal") or "SIGTERM",
-        "StopTimeout": spec.get("stop_timeout"),
+        "Labels": {**(img.get("Labels") or {}), **spec.labels},
+        "StopSignal": spec.stop_signal or img.get("StopSignal") or "SIGTERM",
+        "StopTimeout": spec.stop_timeout,
         **({"Healthcheck": hc} if (hc := health.config_of(c)) else {}),
     }
 
 
 def _host_config(c: Container) -> dict[str, Any]:
     spec = c.config.spec
-    network = spec.get("network") or "private"
+    network = spec.network or "private"
     return {
         "NetworkMode": _network_mode(c, network),
-        "AutoRemove": bool(spec.get("auto_remove")),
-        "Privileged": bool(spec.get("privileged")),
-        "ReadonlyRootfs": bool(spec.get("read_only")),
-        "CapAdd": spec.get("cap_add") or None,
-        "CapDrop": spec.get("cap_drop") or None,
-        "GroupAdd": spec.get("group_add") or None,
+        "AutoRemove": bool(spec.auto_remove),
+        "Privileged": bool(spec.privileged),
+        "ReadonlyRootfs": bool(spec.read_only),
+        "CapAdd": spec.cap_add or None,
+        "CapDrop": spec.cap_drop or None,
+        "GroupAdd": spec.group_add or None,
         "SecurityOpt": None,
-        "Tmpfs": spec.get("tmpfs") or None,
-        "Init": bool(spec.get("init")),
-        "UsernsMode": spec.get("userns") or "",
+        "Tmpfs": spec.tmpfs or None,
+        "Init": bool(spec.init),
+        "UsernsMode": spec.userns or "",
         "Runtime": c.config.runtime,
         "LogConfig": {"Type": c.config.log_driver, "Config": dict(c.config.log_opts)},
         "RestartPolicy": dict(zip(("Name", "MaximumRetryCount"), restarts.policy_of(c),
                                   strict=True)),
-        "Binds": binds(spec.get("mounts") or []),
+        "Binds": binds(spec.mounts),
         "PortBindings": netviews.port_bindings(c.config.network or {}),
         "Dns": (c.config.network or {}).get("dns") or [],
         "DnsSearch": (c.config.network or {}).get("dns_search") or [],
@@ -121,17 +121,17 @@ def _host_config(c: Container) -> dict[str, Any]:
         "ExtraHosts": [f"{n}:{ip}" for n, ip in (c.config.network or {}).get("add_hosts")
                        or []] or None,
         "PublishAllPorts": bool((c.config.network or {}).get("publish_all")),
-        "Ulimits": [_ulimit(u) for u in spec.get("ulimits") or []] or None,
-        "ShmSize": spec.get("shm_size") or 64 << 20,
-        "PidMode": spec.get("pid") or "",
-        "IpcMode": spec.get("ipc") or "private",
-        "UTSMode": spec.get("uts") or "",
-        "CgroupParent": spec.get("cgroup_parent") or "",
+        "Ulimits": [_ulimit(u) for u in spec.ulimits] or None,
+        "ShmSize": spec.shm_size or 64 << 20,
+        "PidMode": spec.pid or "",
+        "IpcMode": spec.ipc or "private",
+        "UTSMode": spec.uts or "",
+        "CgroupParent": spec.cgroup_parent or "",
         "Devices": [{"PathOnHost": d["path"], "PathInContainer": d["dest"],
                      "CgroupPermissions": d.get("perms", "rwm")}
-                    for d in spec.get("devices") or []],
-        **({"Sysctls": spec["sysctls"]} if spec.get("sysctls") else {}),
-        **({"Annotations": spec["annotations"]} if spec.get("annotations") else {}),
+                    for d in spec.devices],
+        **({"Sysctls": spec.sysctls} if spec.sysctls else {}),
+        **({"Annotations": spec.annotations} if spec.annotations else {}),
         "VolumeDriver": "",
         "Isolation": "",
         **limits.host_config(spec),
@@ -183,7 +183,7 @@ def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[s
             "UpperDir": plan.get("upper") or plan.get("source") or "",
             "WorkDir": plan.get("work") or "",
         }},
-        "Mounts": inspect_mounts(cfg.spec.get("mounts") or []),
+        "Mounts": inspect_mounts(cfg.spec.mounts),
         "Config": _config(c),
         "NetworkSettings": netviews.inspect_settings(store, c),
     }

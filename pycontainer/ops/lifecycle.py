@@ -145,12 +145,12 @@ def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_di
         container_id=cfg.id, bundle=str(store.bundle(cfg.id)), rootfs=cfg.rootfs,
         uid_map=cfg.uid_map, gid_map=cfg.gid_map, single_mapping=cfg.single_mapping,
         runtime=cfg.runtime, runtime_root=runtime_root, cgroup=c.state.cgroup)
-    auto_remove = bool(spec.get("auto_remove"))
+    auto_remove = bool(spec.auto_remove)
     return sp.SupervisorConfig(
         container_id=cfg.id, launch=launch.__dict__, run_dir=run_dir,
         log_path=str(store.log_path(cfg.id)), log_driver=cfg.log_driver,
         log_opts=logopts.supervisor_settings(cfg),
-        tty=bool(spec.get("tty")), stdin=bool(spec.get("interactive")),
+        tty=bool(spec.tty), stdin=bool(spec.interactive),
         wait_attach=req.attach, auto_remove=auto_remove,
         exit_command=req.exit_command or (exit_command(paths, cfg.id, True) if auto_remove
                                           else hooks.exit_command(paths, c)
@@ -311,8 +311,8 @@ def stop(paths: Paths, ref: str, timeout: float | None = None, sig: str | None =
             return cid  # Docker: stopping a stopped container is not an error
         limits.thaw(c)  # Docker unpauses a paused container to stop it
         spec = c.config.spec
-        timeout = timeout if timeout is not None else (spec.get("stop_timeout") or 10)
-        number = proc.parse_signal(sig or spec.get("stop_signal")
+        timeout = timeout if timeout is not None else (spec.stop_timeout or 10)
+        number = proc.parse_signal(sig or spec.stop_signal
                                    or c.config.image_config.get("StopSignal") or "TERM")
         lifecycle.transition(c.name, c.state.status, Status.STOPPING, "stop")
         c.state.status = Status.STOPPING
@@ -445,11 +445,9 @@ def _discard(paths: Paths, store: ContainerStore, c: Container) -> None:
 
 
 def _delete_trash(paths: Paths, c: Container, trash: Any) -> None:
-    from pycontainer.runtime.launch import LaunchConfig
     from pycontainer.storage import driver as drivers
 
-    mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
-                           c.config.single_mapping).mapping()
+    mapping = c.config.id_mapping()
     name = c.config.rootfs.get("driver", "vfs") if c.config.rootfs else "vfs"
     with contextlib.suppress(OSError, PycError):
         drivers.driver(name).remove(trash / "storage", mapping)
@@ -498,11 +496,9 @@ def _wait_gone(pid: int, timeout: float = 5.0) -> None:
 
 
 def _remove_storage(paths: Paths, store: ContainerStore, c: Container) -> None:
-    from pycontainer.runtime.launch import LaunchConfig
     from pycontainer.storage import driver as drivers
 
-    mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
-                           c.config.single_mapping).mapping()
+    mapping = c.config.id_mapping()
     name = c.config.rootfs.get("driver", "vfs") if c.config.rootfs else "vfs"
     with contextlib.suppress(OSError, PycError):
         drivers.driver(name).remove(store.dir(c.id) / "storage", mapping)
@@ -545,12 +541,12 @@ def start_attached(paths: Paths, ref: str, interactive: bool, detach_keys: str) 
     store = store_for(paths)
     cid = store.resolve(ref)
     spec = store.load(cid).config.spec
-    tty = bool(spec.get("tty"))
+    tty = bool(spec.tty)
     size = _terminal_size() if tty else None
     started = start(paths, cid, StartRequest(attach=True, mode="fork", tty_size=size))
     if started.sock is None:  # it was already running: attach like `pyc attach`
         return attach_running(paths, cid, interactive, detach_keys, True)
-    opts = attach.AttachOptions(stdin=interactive and bool(spec.get("interactive")), tty=tty,
+    opts = attach.AttachOptions(stdin=interactive and bool(spec.interactive), tty=tty,
                                 detach_keys=detach_keys)
     return attach.pump(started.sock, opts, _signaller(started.pid))
 
@@ -566,8 +562,8 @@ def attach_running(paths: Paths, ref: str, stdin: bool, detach_keys: str,
     if not c.state.running:
         raise Conflict("You cannot attach to a stopped container, start it first")
     spec = c.config.spec
-    opts = attach.AttachOptions(stdin=stdin and bool(spec.get("interactive")),
-                                tty=bool(spec.get("tty")), detach_keys=detach_keys,
+    opts = attach.AttachOptions(stdin=stdin and bool(spec.interactive),
+                                tty=bool(spec.tty), detach_keys=detach_keys,
                                 sig_proxy=sig_proxy)
     sock = attach.connect(str(store.run_dir(cid)))
     attach.hello(sock, opts)
@@ -602,7 +598,6 @@ def prune(paths: Paths, filters: list[str] | None = None) -> list[str]:
 
 
 def rename(paths: Paths, ref: str, new_name: str) -> None:
-    from pycontainer.containers.store import write_replace
 
     store = store_for(paths)
     cid = store.resolve(ref)
@@ -613,7 +608,7 @@ def rename(paths: Paths, ref: str, new_name: str) -> None:
         store.reserve_name(new_name.lstrip("/"), cid)
         old = c.name
         c.config.name = new_name.lstrip("/")
-        write_replace(store.dir(cid) / "config.json", json.dumps(c.config.to_dict()).encode())
+        store.save_config(c.config)
         store.release_name(old, cid)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer import config
 from pycontainer.containers.model import Container
@@ -25,6 +25,9 @@ from pycontainer.errors import PycError, UsageError
 from pycontainer.linux import cgroups
 from pycontainer.linux.cgroup_limits import CFS_PERIOD_US, UNLIMITED, Limits, cfs, memsw
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.oci.convert import ContainerSpec
 
 
 @dataclass
@@ -161,7 +164,7 @@ def as_record(lim: Limits) -> dict[str, Any]:
     return {k: v for k, v in asdict(lim).items() if v is not None and k != "oom_score_adj"}
 
 
-def host_config(spec: dict[str, Any]) -> dict[str, Any]:
+def host_config(spec: ContainerSpec) -> dict[str, Any]:
     """The limits as Docker's inspect shows them in HostConfig (0 / "" / null when unset)."""
     lim = _limits_of_spec(spec)
     return {
@@ -185,10 +188,10 @@ def limits_of(c: Container) -> Limits:
     return _limits_of_spec(c.config.spec)
 
 
-def _limits_of_spec(spec: dict[str, Any]) -> Limits:
-    if spec.get("limits") is not None:  # as given; older records have resources only
-        return Limits(**spec["limits"], oom_score_adj=spec.get("oom_score_adj"))
-    return from_resources(spec.get("resources") or {}, spec.get("oom_score_adj"))
+def _limits_of_spec(spec: ContainerSpec) -> Limits:
+    if spec.limits is not None:  # as given; older records have resources only
+        return Limits(**spec.limits, oom_score_adj=spec.oom_score_adj)
+    return from_resources(spec.resources, spec.oom_score_adj)
 
 
 def setup(paths: Paths, c: Container) -> dict[str, Any]:
@@ -197,14 +200,14 @@ def setup(paths: Paths, c: Container) -> dict[str, Any]:
     A HostError here means nothing was started."""
     release(c.state.cgroup)
     engine = config.load_engine(paths.config)
-    info = _detect(engine, c.config.spec.get("cgroup_parent") or "")
+    info = _detect(engine, c.config.spec.cgroup_parent or "")
     lim = limits_of(c)
     # oom_score_adj is a process attribute: the runtime writes it, not the cgroup
     cg = cgroups.create(info, c.id, replace(lim, oom_score_adj=None), engine.cgroup_limits)
     return cg.to_dict() if cg.enabled else {}
 
 
-def _detect(engine: Any, cgroup_parent: str) -> cgroups.CgroupInfo:
+def _detect(engine: config.EngineConfig, cgroup_parent: str) -> cgroups.CgroupInfo:
     """`--cgroup-parent` replaces `[engine] cgroup_parent` (a relative path is taken from
     the hierarchy's root, as Docker's cgroupfs driver does); it must be delegated to us."""
     if not cgroup_parent:

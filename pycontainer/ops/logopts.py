@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.config import LOG_DRIVERS
 from pycontainer.errors import UsageError
+
+if TYPE_CHECKING:
+    from pycontainer.containers.model import ContainerConfig
 
 DRIVERS = LOG_DRIVERS
 ROTATION = ("max-size", "max-file", "compress")
@@ -112,19 +115,19 @@ def attrs(opts: dict[str, str], labels: dict[str, str], env: list[str],
     return out
 
 
-def supervisor_settings(cfg: Any) -> dict[str, Any]:
+def supervisor_settings(cfg: ContainerConfig) -> dict[str, Any]:
     """The supervisor's log_opts from a containers.model.ContainerConfig: rotation numbers and
     the attrs as a ready JSON fragment (the supervisor imports no json)."""
     opts: dict[str, str] = dict(getattr(cfg, "log_opts", None) or {})
     if not opts:
         return {}
     size, files, compress = rotation(opts)
-    spec = cfg.spec or {}
-    env = [*(cfg.image_config.get("Env") or []), *(spec.get("env") or [])]
+    spec = cfg.spec
+    env = [*(cfg.image_config.get("Env") or []), *spec.env]
     info = {"ID": cfg.id[:12], "FullID": cfg.id, "Name": cfg.name, "ImageName": cfg.image,
             "ImageID": cfg.image_id.split(":")[-1][:12], "ImageFullID": cfg.image_id,
             "DaemonName": "pyc"}
-    extra = attrs(opts, dict(spec.get("labels") or {}), env, info)
+    extra = attrs(opts, dict(spec.labels), env, info)
     return {"max_size": size, "max_file": files, "compress": compress,
             "attrs": json.dumps(extra, separators=(",", ":")) if extra else ""}
 

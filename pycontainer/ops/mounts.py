@@ -1,7 +1,7 @@
 """Volumes and bind mounts of a container: `-v`, `--mount`, `--volumes-from`, image VOLUMEs.
 
 At create, `plan` turns the options into OCI mount dicts kept in the container's
-`spec["mounts"]` (so `ops.volumes.users_of` sees them) with a few extra keys the runtime
+`spec.mounts` (so `ops.volumes.users_of` sees them) with a few extra keys the runtime
 ignores:
 
     "volume": NAME        a named or anonymous volume (source is its `_data` directory)
@@ -234,7 +234,7 @@ def _volumes_from(paths: Paths, refs: list[str], taken: set[str]) -> list[dict[s
         if mode not in ("", "ro", "rw", "z", "Z"):
             raise UsageError(f"invalid --volumes-from {ref}: mode must be ro or rw")
         other = cstore.load(cstore.resolve(name)).config.spec
-        for m in other.get("mounts") or []:
+        for m in other.mounts:
             if m.get("type") != "bind" or m["destination"] in taken:
                 continue
             opts = [o for o in m.get("options") or [] if o not in ("ro", "rw")]

@@ -7,11 +7,10 @@ network namespace's user namespace: true for containers started on a user-define
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pycontainer.containers.model import Container
-from pycontainer.containers.store import ContainerStore, write_replace
+from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, UsageError
 from pycontainer.network.mode import SLIRP, USER
 from pycontainer.ops import netsetup
@@ -19,7 +18,7 @@ from pycontainer.paths import Paths
 
 
 def _save_config(store: ContainerStore, c: Container) -> None:
-    write_replace(store.dir(c.id) / "config.json", json.dumps(c.config.to_dict()).encode())
+    store.save_config(c.config)
 
 
 def _user_networks(c: Container) -> list[str]:
@@ -64,7 +63,7 @@ def _connect_running(paths: Paths, store: ContainerStore, c: Container, name: st
     addr, mac = bridge.connect(paths, c.id, c.name, c.state.pid, name, aliases, ip)
     state = netsetup.load_state(store, c.id)
     state.setdefault("networks", {})[name] = {"ip": addr, "mac": mac}
-    write_replace(store.dir(c.id) / netsetup.STATE_FILE, json.dumps(state).encode())
+    store.write_extra(c.id, netsetup.STATE_FILE, state)
     _refresh(paths, store, c, [*_user_networks(c), name])
 
 
@@ -90,7 +89,7 @@ def disconnect(paths: Paths, network: str, ref: str, force: bool = False) -> Non
             bridge.disconnect(paths, c.id, name)
             state = netsetup.load_state(store, c.id)
             state.get("networks", {}).pop(name, None)
-            write_replace(store.dir(c.id) / netsetup.STATE_FILE, json.dumps(state).encode())
+            store.write_extra(c.id, netsetup.STATE_FILE, state)
             _refresh(paths, store, c, current)
         left = [n for n in current if n != name]
         net: dict[str, Any] = dict(c.config.network or {})

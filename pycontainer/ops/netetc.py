@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.network import etc_files
 from pycontainer.network.mode import CONTAINER, HOST, SLIRP, USER, NetworkMode, parse_network_mode
 from pycontainer.paths import Paths
 
+if TYPE_CHECKING:
+    from pycontainer.oci.convert import ContainerSpec
 
-def mode_of(net: dict[str, Any], spec: dict[str, Any]) -> NetworkMode:
+
+def mode_of(net: dict[str, Any], spec: ContainerSpec) -> NetworkMode:
     if net.get("values") is not None or net.get("kind"):
         return parse_network_mode(net.get("values") or [])
     # a container created before networking existed: what spec.network said
-    old = spec.get("network") or "private"
+    old = spec.network or "private"
     return parse_network_mode(["none" if old == "private" else old])
 
 
@@ -75,7 +78,7 @@ def write_in_place(path: Path, text: str) -> None:
         os.close(fd)
 
 
-def write_etc(paths: Paths, userdata: Path, net: dict[str, Any], spec: dict[str, Any],
+def write_etc(paths: Paths, userdata: Path, net: dict[str, Any], spec: ContainerSpec,
               hostname: str, addresses: list[str] | None = None,
               peers: list[tuple[str, list[str]]] | None = None) -> None:
     """At create (no address yet) and at start (with the container's addresses)."""

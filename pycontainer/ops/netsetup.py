@@ -22,20 +22,22 @@ supervisor on every path, SIGKILL included. What was set up is kept in
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.model import Container
-from pycontainer.containers.store import ContainerStore, write_replace
+from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, PycError, UsageError
 from pycontainer.network import ports
 from pycontainer.network.mode import CONTAINER, HOST, NONE, SLIRP, USER, NetworkMode
 from pycontainer.network.mode import parse_network_mode as _parse_mode
 from pycontainer.ops.netetc import mode_of, write_etc, write_in_place
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.linux.locks import FileLock
+    from pycontainer.oci.convert import ContainerSpec
 
 STATE_FILE = "network.json"
 
@@ -97,7 +99,7 @@ def _exposed(image_config: dict[str, Any], expose: list[str]) -> list[str]:
     return found
 
 
-def plan(paths: Paths, req: NetworkRequest, spec: Any, image_config: dict[str, Any]
+def plan(paths: Paths, req: NetworkRequest, spec: ContainerSpec, image_config: dict[str, Any]
          ) -> dict[str, Any]:
     """Check the request and return `ContainerConfig.network`; sets `spec.network`."""
     from pycontainer.network import slirp
@@ -160,7 +162,7 @@ class Starter:
         self.userns_path = ""
         self.go_r = self.go_w = self.exit_r = self.exit_w = -1
         self.state: dict[str, Any] = {"kind": self.mode.kind}
-        self.users_lock: Any = None
+        self.users_lock: FileLock | None = None
 
     @property
     def needed(self) -> bool:
@@ -201,7 +203,7 @@ class Starter:
                              "namespace maps other ids (--userns differs)")
         pid = other.state.pid
         self.userns_path = f"/proc/{pid}/ns/user"
-        _set_netns_path(self.store.bundle(self.c.id) / "config.json", f"/proc/{pid}/ns/net")
+        _set_netns_path(self.store, self.c.id, f"/proc/{pid}/ns/net")
         mine, theirs = self.store.userdata(self.c.id), self.store.userdata(other.id)
         for name in ("hosts", "resolv.conf"):
             with contextlib.suppress(OSError):
@@ -226,7 +228,7 @@ class Starter:
         try:
             addresses, peers = self._connect(pid)
             self._save()
-            hostname = self.c.config.spec.get("hostname") or self.c.id[:12]
+            hostname = self.c.config.spec.hostname or self.c.id[:12]
             write_etc(self.paths, self.store.userdata(self.c.id), self.net,
                       self.c.config.spec, hostname, addresses, peers)
             os.write(self.go_w, b"1")
@@ -284,7 +286,7 @@ class Starter:
         return [nets[n]["ip"] for n in self.mode.networks], peers
 
     def _save(self) -> None:
-        write_replace(self.store.dir(self.c.id) / STATE_FILE, json.dumps(self.state).encode())
+        self.store.write_extra(self.c.id, STATE_FILE, self.state)
 
     def close(self) -> None:
         if self.users_lock is not None:
@@ -298,12 +300,10 @@ class Starter:
                 setattr(self, name, -1)
 
 
-def _set_netns_path(config_json: Path, ns_path: str) -> None:
-    data = json.loads(config_json.read_bytes())
-    for ns in data.get("linux", {}).get("namespaces", []):
-        if ns.get("type") == "network":
-            ns["path"] = ns_path
-    write_replace(config_json, json.dumps(data).encode(), 0o644)
+def _set_netns_path(store: ContainerStore, cid: str, ns_path: str) -> None:
+    spec = store.load_bundle_spec(cid)
+    spec.linux.set_ns_path("network", ns_path)
+    store.save_bundle_spec(cid, spec, 0o644)
 
 
 def loopback_up(pid: int) -> None:
@@ -343,11 +343,7 @@ def _enter_and_lo_up(pid: int) -> None:  # pragma: no cover - runs in a forked c
 
 
 def load_state(store: ContainerStore, cid: str) -> dict[str, Any]:
-    try:
-        data = json.loads((store.dir(cid) / STATE_FILE).read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return store.read_extra(cid, STATE_FILE)
 
 
 def teardown(paths: Paths, store: ContainerStore, cid: str) -> None:
@@ -378,7 +374,7 @@ def _teardown_bridges(paths: Paths, cid: str, state: dict[str, Any]) -> None:
         bridge.release(paths)
 
 
-def users_lock(paths: Paths, shared: bool) -> Any:
+def users_lock(paths: Paths, shared: bool) -> FileLock:
     """Starting containers hold it shared while they join the rootless network namespace;
     stopping that namespace takes it exclusively."""
     from pycontainer.linux.locks import FileLock
@@ -402,7 +398,7 @@ def refresh_peer_hosts(paths: Paths, store: ContainerStore, networks: list[str],
             other = store.load(cid)
             mine = [n for n in records if cid in n.endpoints]
             addresses = [n.endpoints[cid].ip for n in mine]
-            hostname = other.config.spec.get("hostname") or cid[:12]
+            hostname = other.config.spec.hostname or cid[:12]
             write_etc(paths, store.userdata(cid), other.config.network or {},
                       other.config.spec, hostname, addresses, ipam.peer_hosts(mine, cid))
 

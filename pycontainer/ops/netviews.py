@@ -35,7 +35,7 @@ def ps_networks(c: Container) -> str:
         return ",".join(net.get("networks") or [])
     if net.get("kind"):
         return str(parse_network_mode(net.get("values") or []).docker_name)
-    return str(c.config.spec.get("network") or "")
+    return str(c.config.spec.network or "")
 
 
 def port_lines(paths: Paths, ref: str, port_filter: str | None = None) -> list[str]:

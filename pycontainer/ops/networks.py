@@ -9,7 +9,7 @@ fixed (sha256 of "pycontainer/network/NAME") and their `Created` is Go's zero ti
 
 In use: a user-defined network is in use while a container is connected (an endpoint in its
 record, `network.ipam`) or while any container's config names it: `config.network["networks"]`
-(a list of names, or a dict keyed by name) or a user-network value of `spec["network"]`
+(a list of names, or a dict keyed by name) or a user-network value of `spec.network`
 (`network.mode.parse_network_mode`). Like Podman (Docker removes it and the stopped
 container's next start fails), `rm` and `prune` leave a network alone while a stopped container
 would still need it. `users_of(paths, name)` is that rule, in one place.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import (
     Conflict,
@@ -34,6 +34,9 @@ from pycontainer.network import bridge
 from pycontainer.network.ipam import Network, inspect_network
 from pycontainer.ops.volumes import natural_key
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.oci.convert import ContainerSpec
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 BUILTIN_DRIVERS = {"bridge": "bridge", "host": "host", "none": "null"}
@@ -82,12 +85,12 @@ def _get(paths: Paths, ref: str) -> Network:
 # --- in use --------------------------------------------------------------------------------
 
 
-def networks_of(spec: dict[str, Any], network: dict[str, Any]) -> list[str]:
+def networks_of(spec: ContainerSpec, network: dict[str, Any]) -> list[str]:
     """The user-defined networks a container's config names (see the module docstring)."""
     from pycontainer.network.mode import USER, parse_network_mode
 
     names: list[str] = list(network.get("networks") or [])
-    value = spec.get("network")
+    value = spec.network
     if isinstance(value, str) and value and value != "private":
         try:
             mode = parse_network_mode([value])

@@ -10,13 +10,16 @@ directory of its own (`userdata/shm`) instead of a tmpfs, which a joiner can bin
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.containers.model import Container
-from pycontainer.containers.store import ContainerStore, write_replace
+from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, UsageError
+
+if TYPE_CHECKING:
+    from pycontainer.oci.convert import ContainerSpec
+    from pycontainer.oci.runtime import Spec
 
 #: spec field -> (runtime-spec namespace type, /proc/PID/ns name, what Docker calls it)
 KINDS = {"pid": ("pid", "pid", "PID"), "ipc": ("ipc", "ipc", "IPC")}
@@ -26,17 +29,17 @@ def _shm_dir(store: ContainerStore, cid: str) -> str:
     return str(store.userdata(cid) / "shm")
 
 
-def _set_shm(data: dict[str, Any], source: str) -> None:
-    for m in data.get("mounts", []):
-        if m.get("destination") == "/dev/shm":
-            m.update(type="bind", source=source, options=["rbind", "nosuid", "noexec", "nodev"])
+def _set_shm(spec: Spec, source: str) -> None:
+    for m in spec.mounts:
+        if m.destination == "/dev/shm":
+            m.type, m.source, m.options = "bind", source, ["rbind", "nosuid", "noexec", "nodev"]
 
 
-def joins(spec: dict[str, Any]) -> dict[str, str]:
+def joins(spec: ContainerSpec) -> dict[str, str]:
     """{"pid"|"ipc": container ref} of the namespaces this container joins."""
     out = {}
     for key in KINDS:
-        mode = spec.get(key) or ""
+        mode: str = getattr(spec, key) or ""
         if mode.startswith("container:"):
             out[key] = mode[len("container:"):]
     return out
@@ -47,16 +50,14 @@ def prepare(store: ContainerStore, c: Container) -> str:
     launcher must join ("" when nothing is joined, else that container's)."""
     wanted = joins(c.config.spec)
     userns_path = ""
-    config_json = store.bundle(c.id) / "config.json"
-    data = json.loads(config_json.read_bytes())
-    if c.config.spec.get("ipc") == "shareable":
+    spec = store.load_bundle_spec(c.id)
+    if c.config.spec.ipc == "shareable":
         # a tmpfs would live in this container's mount namespace, out of others' reach: a
         # directory of the container's is what joiners can bind
         shm = _shm_dir(store, c.id)
         os.makedirs(shm, exist_ok=True)
         os.chmod(shm, 0o1777)
-        _set_shm(data, shm)
-    linux = data.setdefault("linux", {})
+        _set_shm(spec, shm)
     for key, ref in wanted.items():
         ns_type, proc_name, label = KINDS[key]
         other = store.load(store.resolve(ref))
@@ -68,7 +69,7 @@ def prepare(store: ContainerStore, c: Container) -> str:
         if other.config.uid_map != c.config.uid_map or other.config.gid_map != c.config.gid_map:
             raise UsageError(f"cannot join the {label} namespace of container {other.name}: "
                              "its user namespace maps other ids (--userns differs)")
-        if other.config.spec.get(key) == "host":
+        if getattr(other.config.spec, key) == "host":
             raise UsageError(f"cannot join the {label} namespace of container {other.name}: "
                              f"it uses the host's (use --{key} host)")
         pid = other.state.pid
@@ -77,15 +78,13 @@ def prepare(store: ContainerStore, c: Container) -> str:
             raise UsageError(f"cannot join the {label} namespace of container {other.name}: "
                              "it is in another user namespace than the other joined one")
         userns_path = theirs
-        for ns in linux.get("namespaces", []):
-            if ns.get("type") == ns_type:
-                ns["path"] = f"/proc/{pid}/ns/{proc_name}"
+        spec.linux.set_ns_path(ns_type, f"/proc/{pid}/ns/{proc_name}")
         if key == "ipc":
-            if other.config.spec.get("ipc") != "shareable":
+            if other.config.spec.ipc != "shareable":
                 raise UsageError(f"cannot join IPC of container {other.name}: non-shareable "
                                  "IPC (hint: use --ipc shareable for the donor container)")
-            _set_shm(data, _shm_dir(store, other.id))
-    write_replace(config_json, json.dumps(data).encode(), 0o644)
+            _set_shm(spec, _shm_dir(store, other.id))
+    store.save_bundle_spec(c.id, spec, 0o644)
     return userns_path
 
 

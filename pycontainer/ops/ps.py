@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container, ContainerConfig, ContainerState
 from pycontainer.containers.store import BrokenRecord, ContainerStore
 from pycontainer.errors import PycError, UsageError
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.ops import health, netviews
 from pycontainer.paths import Paths
 
@@ -94,13 +94,13 @@ def _matches(c: Container, state: str, f: dict[str, list[str]], image_ids: dict[
     from pycontainer.formats.filters import match_label
 
     created = created or {}
-    mounts = c.config.spec.get("mounts") or []
+    mounts = c.config.spec.mounts
     checks = {
         "status": lambda v: state == v,
         "name": lambda v: re.search(v, c.name) is not None,
         "id": lambda v: c.id.startswith(v),
         "exited": lambda v: state == "exited" and str(c.state.exit_code) == v,
-        "label": lambda v: match_label(c.config.spec.get("labels") or {}, v),
+        "label": lambda v: match_label(c.config.spec.labels, v),
         "ancestor": lambda v: v in (c.config.image, c.config.image_id) or (
             image_ids.get(v, "-") == c.config.image_id) or c.config.image_id.startswith(
             "sha256:" + v),
@@ -178,7 +178,7 @@ def _placeholder(store: ContainerStore, cid: str) -> Container:
         except OSError:
             mtime = 0.0
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))
-        config = ContainerConfig(cid, store.name_of(cid), created, "", "", {}, {})
+        config = ContainerConfig(cid, store.name_of(cid), created, "", "", ContainerSpec(), {})
     return Container(config, ContainerState(status=Status.EXITED))
 
 
@@ -206,17 +206,17 @@ def _entry(store: ContainerStore, c: Container, state: str, size: bool) -> PsEnt
     return PsEntry(
         id=c.id, name=c.name, image=cfg.image, command=command, created=cfg.created,
         state=state, exit_code=c.state.exit_code, started_at=c.state.started_at,
-        finished_at=c.state.finished_at, labels=dict(cfg.spec.get("labels") or {}),
+        finished_at=c.state.finished_at, labels=dict(cfg.spec.labels),
         size_rw=dir_size(store.dir(c.id) / "storage" / "diff") if size else None,
         ports=netviews.ps_ports(store, c), networks=netviews.ps_networks(c),
-        local_volumes=sum(1 for m in cfg.spec.get("mounts") or [] if m.get("volume")),
+        local_volumes=sum(1 for m in cfg.spec.mounts if m.get("volume")),
         health=health.ps_health(store, c),
         mounts=",".join(m.get("volume") or m.get("source") or ""
-                        for m in cfg.spec.get("mounts") or [] if m.get("type") == "bind"),
+                        for m in cfg.spec.mounts if m.get("type") == "bind"),
     )
 
 
-def dir_size(path: Any) -> int:
+def dir_size(path: str | os.PathLike[str]) -> int:
     total = 0
     for root, _dirs, files in os.walk(path):
         for name in files:

@@ -46,7 +46,7 @@ def parse_policy(text: str | None) -> tuple[str, int]:
 
 def policy_of(c: Container) -> tuple[str, int]:
     try:
-        return parse_policy(c.config.spec.get("restart"))
+        return parse_policy(c.config.spec.restart)
     except UsageError:
         return "no", 0
 

@@ -3,12 +3,15 @@ volumes: one line each there, the logic in `ops.netsetup` and `ops.mounts`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.ops import mounts, netsetup
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.supervisor.protocol import SupervisorConfig
 
 
 class StartPlan(netsetup.Starter):
@@ -19,12 +22,12 @@ class StartPlan(netsetup.Starter):
 
 def prepare_start(paths: Paths, store: ContainerStore, c: Container) -> StartPlan:
     """Before the supervisor exists: bind sources checked, ports allocated, pipes made."""
-    spec_mounts = list(c.config.spec.get("mounts") or [])
+    spec_mounts = list(c.config.spec.mounts)
     mounts.check_sources(spec_mounts)
     plan = StartPlan(paths, store, c)
     plan.copy_up = mounts.copy_up_list(paths, spec_mounts)
-    if c.config.spec.get("pid") or c.config.spec.get("ipc") == "shareable" or \
-            (c.config.spec.get("ipc") or "").startswith("container:"):
+    if c.config.spec.pid or c.config.spec.ipc == "shareable" or \
+            (c.config.spec.ipc or "").startswith("container:"):
         from pycontainer.ops import nsjoin
 
         joined = nsjoin.prepare(store, c)  # --pid/--ipc container:NAME, checked first
@@ -40,8 +43,8 @@ def prepare_start(paths: Paths, store: ContainerStore, c: Container) -> StartPla
     return plan
 
 
-def configure(plan: StartPlan, cfg: Any) -> None:
-    """Fill the supervisor's config (an `sp.SupervisorConfig`) from the plan."""
+def configure(plan: StartPlan, cfg: SupervisorConfig) -> None:
+    """Fill the supervisor's config from the plan."""
     fds = plan.supervisor_fds()
     cfg.go_fd, cfg.hold_fd = fds["go_fd"], fds["hold_fd"]
     if plan.userns_path:
@@ -55,7 +58,7 @@ def started(paths: Paths, c: Container, plan: StartPlan) -> None:
     if plan.go_w >= 0:
         plan.setup(c.state.pid)
     if plan.copy_up:
-        mounts.mark_copied(paths, list(c.config.spec.get("mounts") or []), plan.copy_up)
+        mounts.mark_copied(paths, list(c.config.spec.mounts), plan.copy_up)
 
 
 def teardown(paths: Paths, store: ContainerStore, c: Container) -> None:
@@ -64,8 +67,8 @@ def teardown(paths: Paths, store: ContainerStore, c: Container) -> None:
 
 def removed(paths: Paths, c: Container, volumes: bool) -> None:
     """After `rm`: anonymous volumes go with `rm -v` and with `--rm` (as in Docker)."""
-    if volumes or c.config.spec.get("auto_remove"):
-        mounts.discard_anonymous(paths, list(c.config.spec.get("mounts") or []))
+    if volumes or c.config.spec.auto_remove:
+        mounts.discard_anonymous(paths, list(c.config.spec.mounts))
 
 
 def exit_command(paths: Paths, c: Container) -> list[str]:

@@ -21,10 +21,13 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import PycError, UsageError
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.ops.ps import PsEntry
 
 #: the filters `system prune` accepts (Docker's: until, label, label!)
 PRUNE_FILTERS = frozenset({"until", "label", "label!"})
@@ -42,7 +45,7 @@ class ImageUsage:
 
 @dataclass
 class ContainerUsage:
-    entry: Any  # ops.ps.PsEntry (size_rw filled in)
+    entry: PsEntry  # size_rw filled in
 
 
 @dataclass

@@ -6,17 +6,15 @@ Each runs lock -> sync -> check the state -> act on the cgroup -> save, like eve
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 from pycontainer.containers import lifecycle
 from pycontainer.containers.lifecycle import ACTIVE, Status
 from pycontainer.containers.model import Container
-from pycontainer.containers.store import ContainerStore, write_replace
+from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, HostError
 from pycontainer.linux.cgroup_container import ContainerCgroup
 from pycontainer.linux.cgroup_limits import Limits
-from pycontainer.oci.runtime import Spec
 from pycontainer.ops import limits
 from pycontainer.ops.lifecycle import load_synced
 from pycontainer.paths import Paths
@@ -35,7 +33,7 @@ def update(paths: Paths, ref: str, flags: limits.LimitFlags) -> str:
         new.validate()
         if c.state.status in ACTIVE:
             _cgroup(c, "updating limits").update(replace(new, oom_score_adj=None))
-        c.config.spec["limits"] = limits.as_record(new)
+        c.config.spec.limits = limits.as_record(new)
         _store_resources(store, c, limits.to_resources(new))
     return cid
 
@@ -55,12 +53,11 @@ def merge(old: Limits, update: Limits) -> Limits:
 
 def _store_resources(store: ContainerStore, c: Container, resources: dict[str, object]) -> None:
     """The record and the bundle's config.json, so that the next start keeps the limits."""
-    c.config.spec["resources"] = resources
-    write_replace(store.dir(c.id) / "config.json", json.dumps(c.config.to_dict()).encode())
-    bundle = store.bundle(c.id) / "config.json"
-    spec = Spec.from_json(bundle.read_bytes())
+    c.config.spec.resources = resources
+    store.save_config(c.config)
+    spec = store.load_bundle_spec(c.id)
     spec.linux.resources = dict(resources)
-    write_replace(bundle, spec.to_json())
+    store.save_bundle_spec(c.id, spec)
 
 
 def _cgroup(c: Container, action: str) -> ContainerCgroup:

@@ -1,8 +1,8 @@
 """`pyc volume create|ls|inspect|rm|prune|exists`, and which containers use a volume.
 
 In use (Docker refuses `volume rm` and skips the volume in `prune` while any container, running
-or not, mounts it): a container uses volume NAME when an entry of its config's `spec["mounts"]`
-(`containers.model.ContainerConfig.spec`, the `oci.convert.ContainerSpec` dict; each entry an
+or not, mounts it): a container uses volume NAME when an entry of its config's `spec.mounts`
+(`containers.model.ContainerConfig.spec`, an `oci.convert.ContainerSpec`; each entry an
 OCI mount dict: destination, type, source, options) either
 
   * has `"source"` equal to, or inside, the volume's directory `<data>/volumes/NAME` (the
@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import ContainerNotFound, IntegrityError, UsageError
 from pycontainer.formats import filters as _filters
@@ -30,6 +30,9 @@ from pycontainer.volumes.store import (
     VolumeStore,
     inspect_json,
 )
+
+if TYPE_CHECKING:
+    from pycontainer.oci.convert import ContainerSpec
 
 #: the filters `volume prune` accepts (Docker >= 23: `all` is `--all`)
 PRUNE_FILTERS = frozenset({"label", "label!", "all"})
@@ -50,11 +53,11 @@ def natural_key(text: str) -> list[Any]:
 # --- in use --------------------------------------------------------------------------------
 
 
-def volume_names_of(spec: dict[str, Any], volumes_root: Path) -> set[str]:
-    """The volumes a container spec (dict) mounts (see the module docstring)."""
+def volume_names_of(spec: ContainerSpec, volumes_root: Path) -> set[str]:
+    """The volumes a container spec mounts (see the module docstring)."""
     names: set[str] = set()
     root = os.path.normpath(str(volumes_root))
-    for m in spec.get("mounts") or []:
+    for m in spec.mounts:
         if not isinstance(m, dict):
             continue
         if isinstance(m.get("volume"), str) and m["volume"]:

@@ -14,6 +14,7 @@ import pytest
 from pycontainer import paths as pyc_paths
 from pycontainer.network import bridge, rootlessns
 from pycontainer.network.ipam import NetworkStore
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.ops.networks import networks_of
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -245,11 +246,15 @@ def test_prune_filters(npyc):
 # --- the in-use rule and `until`, as functions ----------------------------------------------
 
 
+def _spec(d):
+    return ContainerSpec.from_dict(d)
+
+
 def test_networks_of_a_container_config():
-    assert networks_of({"network": "private"}, {}) == []
-    assert networks_of({"network": "host"}, {}) == []
-    assert networks_of({"network": "slirp4netns:mtu=1500"}, {}) == []
-    assert networks_of({"network": "container:abc"}, {}) == []
-    assert networks_of({"network": "n1"}, {}) == ["n1"]
-    assert networks_of({"network": "n1"}, {"networks": ["n1", "n2"]}) == ["n1", "n2"]
-    assert networks_of({}, {"networks": {"n3": {"ip": "10.89.0.2"}}}) == ["n3"]
+    assert networks_of(_spec({"network": "private"}), {}) == []
+    assert networks_of(_spec({"network": "host"}), {}) == []
+    assert networks_of(_spec({"network": "slirp4netns:mtu=1500"}), {}) == []
+    assert networks_of(_spec({"network": "container:abc"}), {}) == []
+    assert networks_of(_spec({"network": "n1"}), {}) == ["n1"]
+    assert networks_of(_spec({"network": "n1"}), {"networks": ["n1", "n2"]}) == ["n1", "n2"]
+    assert networks_of(_spec({}), {"networks": {"n3": {"ip": "10.89.0.2"}}}) == ["n3"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.ops.volumes import volume_names_of
 from pycontainer.volumes.store import ANONYMOUS_LABEL, VolumeStore
 
@@ -235,5 +236,5 @@ def test_volume_names_of_a_container_spec(tmp_path):
         {"destination": "/e", "type": "tmpfs", "source": "tmpfs"},
         {"destination": "/f", "type": "bind", "source": "/x", "volume": "three"},
     ]}
-    assert volume_names_of(spec, root) == {"one", "two", "three"}
-    assert volume_names_of({}, root) == set()
+    assert volume_names_of(ContainerSpec.from_dict(spec), root) == {"one", "two", "three"}
+    assert volume_names_of(ContainerSpec(), root) == set()

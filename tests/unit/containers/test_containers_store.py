@@ -13,6 +13,7 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import ContainerConfig, ContainerState
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, ContainerNotFound, UsageError
+from pycontainer.oci.convert import ContainerSpec
 
 
 @pytest.fixture
@@ -25,7 +26,8 @@ def store(tmp_path: Path) -> ContainerStore:
 def _add(store: ContainerStore, cid: str, name: str, state: ContainerState | None = None) -> None:
     store.reserve_name(name, cid)
     store.make_dirs(cid)
-    cfg = ContainerConfig(cid, name, "2026-01-01T00:00:00Z", "img", "sha256:x", {}, {})
+    cfg = ContainerConfig(cid, name, "2026-01-01T00:00:00Z", "img", "sha256:x", ContainerSpec(),
+                          {})
     store.create(cfg, state or ContainerState())
 
 

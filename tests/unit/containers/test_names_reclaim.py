@@ -12,6 +12,7 @@ from pycontainer import paths as paths_mod
 from pycontainer.containers.model import ContainerConfig, ContainerState
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict
+from pycontainer.oci.convert import ContainerSpec
 
 A, B = "a" * 64, "b" * 64
 
@@ -47,7 +48,8 @@ def test_a_name_whose_create_is_running_is_taken(store: ContainerStore) -> None:
 def test_a_created_containers_name_is_taken(store: ContainerStore) -> None:
     lock = store.claim_dirs(A)
     store.reserve_name("web", A)
-    store.create(ContainerConfig(A, "web", "2026-01-01T00:00:00Z", "img", "sha256:x", {}, {}),
+    store.create(ContainerConfig(A, "web", "2026-01-01T00:00:00Z", "img", "sha256:x",
+                                 ContainerSpec(), {}),
                  ContainerState())
     lock.release()
     with pytest.raises(Conflict):

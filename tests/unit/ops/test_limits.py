@@ -9,6 +9,7 @@ from pycontainer import config
 from pycontainer.cli.stats import bytes_size, stats_row
 from pycontainer.errors import UsageError
 from pycontainer.linux.cgroup_limits import Limits
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.ops import limits
 from pycontainer.ops.stats import StatsEntry
 from pycontainer.ops.update import merge
@@ -51,7 +52,7 @@ def test_cfs_flags_and_inspect_tell_cpus_from_a_quota(
     lim = limits.parse(flags)
     assert limits.to_resources(lim) == resources
     spec = {"resources": resources, "limits": limits.as_record(lim)}
-    host = limits.host_config(spec)
+    host = limits.host_config(ContainerSpec.from_dict(spec))
     assert {k: host[k] for k in shown} == shown
 
 
