@@ -19,6 +19,7 @@ from pycontainer.errors import HostError, PycError, UsageError
 from pycontainer.formats.timestamps import rfc3339
 from pycontainer.linux import caps, userns
 from pycontainer.network import etc_files
+from pycontainer.ops import events
 from pycontainer.oci import convert
 from pycontainer.paths import Paths, ensure_runtime
 
@@ -276,6 +277,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
     config.rootfs = plan.to_dict()
     write_replace(store.bundle(cid) / "config.json", runtime_spec.to_json())
     store.create(config, ContainerState(Status.CONFIGURED))
+    events.container(paths, config, "create")
     return cid
 
 
