@@ -19,8 +19,8 @@ from pycontainer.errors import HostError, PycError, UsageError
 from pycontainer.formats.timestamps import rfc3339
 from pycontainer.linux import caps, userns
 from pycontainer.network import etc_files
-from pycontainer.ops import events
 from pycontainer.oci import convert
+from pycontainer.ops import events
 from pycontainer.paths import Paths, ensure_runtime
 
 

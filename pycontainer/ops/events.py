@@ -6,7 +6,10 @@ Emitting (one line in each ops function, after the change succeeded; never raise
     container(paths, c, action, **extra)     # attributes: labels, image, name, + extra
     by_id(paths, cid, action, **extra)       # the same, the record read from the store
     started(paths, c, attached)              # attach (when attached), start
+    exec_event(paths, c, action, command, exec_id="") -> exec id   # exec_create/exec_start
     image(paths, action, actor_id, name="")  # attributes: name (when given)
+    image_ref(paths, action, ref)            # pull / push of a reference
+    image_removed(paths, image_id, untagged, deleted)   # rmi's untag / delete
     network(paths, action, net_id, name, driver, **extra)
     volume(paths, action, name, driver="local", **extra)
     supervisor_settings(paths, c) -> dict    # what the supervisor needs to log die / oom
@@ -35,6 +38,7 @@ from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
     from pycontainer.containers.model import Container, ContainerConfig
+    from pycontainer.oci.reference import Reference
 
 FILTERS = ("container", "event", "image", "label", "type", "volume", "network", "scope")
 #: how often a follower looks for new lines: events show within this (plus a write)
@@ -65,16 +69,22 @@ def emit(paths: Paths, type_: str, action: str, actor_id: str, attrs: dict[str, 
 
 def container_attributes(c: Container | ContainerConfig) -> dict[str, str]:
     """Docker's: the container's labels (the image's under its own), image, name."""
-    cfg = getattr(c, "config", c)
+    cfg = _config_of(c)
     attrs = {**(cfg.image_config.get("Labels") or {}), **(cfg.spec.get("labels") or {})}
     attrs["image"] = cfg.image
     attrs["name"] = cfg.name
     return {str(k): str(v) for k, v in attrs.items()}
 
 
+def _config_of(c: Container | ContainerConfig) -> ContainerConfig:
+    from pycontainer.containers.model import ContainerConfig
+
+    return c if isinstance(c, ContainerConfig) else c.config
+
+
 def container(paths: Paths, c: Container | ContainerConfig, action: str, **extra: str) -> None:
     """A container event; `c` is the record or its config (at create)."""
-    cfg = getattr(c, "config", c)
+    cfg = _config_of(c)
     emit(paths, "container", action, cfg.id, {**container_attributes(cfg), **extra})
 
 
@@ -94,12 +104,33 @@ def started(paths: Paths, c: Container, attached: bool) -> None:
     """Docker's order: `attach` (a client connected before the start), then `start`."""
     if attached:
         container(paths, c, "attach")
+    for m in c.config.spec.get("mounts") or []:  # dockerd: one `mount` per volume at start
+        if isinstance(m, dict) and m.get("volume"):
+            ro = "ro" in (m.get("options") or [])
+            volume(paths, "mount", str(m["volume"]), container=c.id,
+                   destination=str(m.get("destination", "")), propagation="",
+                   **{"read/write": "false" if ro else "true"})
     container(paths, c, "start")
 
 
 def image(paths: Paths, action: str, actor_id: str, name: str = "") -> None:
     """dockerd's LogImageEvent: pull/push name the reference, the others the image id."""
     emit(paths, "image", action, actor_id, {"name": name} if name else {})
+
+
+def image_ref(paths: Paths, action: str, ref: Reference) -> None:
+    """pull / push: the actor is the reference ("busybox:latest"), name its repository."""
+    from pycontainer.oci.reference import familiar
+
+    image(paths, action, familiar(str(ref)), ref.familiar_name)
+
+
+def image_removed(paths: Paths, image_id: str, untagged: int, deleted: bool) -> None:
+    """rmi: dockerd names the image by its id in `untag` and `delete` alike."""
+    for _ in range(untagged):
+        image(paths, "untag", image_id, image_id)
+    if deleted:
+        image(paths, "delete", image_id, image_id)
 
 
 def network(paths: Paths, action: str, net_id: str, name: str, driver: str = "bridge",
@@ -109,6 +140,15 @@ def network(paths: Paths, action: str, net_id: str, name: str, driver: str = "br
 
 def volume(paths: Paths, action: str, name: str, driver: str = "local", **extra: str) -> None:
     emit(paths, "volume", action, name, {"driver": driver, **extra})
+
+
+def exec_event(paths: Paths, c: Container, action: str, command: list[str],
+               exec_id: str = "") -> str:
+    """Docker's `exec_create: CMD ARGS` / `exec_start: ...` with the exec's id (made here
+    for exec_create); returns that id."""
+    exec_id = exec_id or os.urandom(32).hex()
+    container(paths, c, f"{action}: {' '.join(command)}", execID=exec_id)
+    return exec_id
 
 
 def supervisor_settings(paths: Paths, c: Container) -> dict[str, Any]:
@@ -293,5 +333,6 @@ def _parse(data: bytes) -> Iterator[dict[str, Any]]:
             yield event
 
 
-__all__ = ["FILTERS", "by_id", "container", "container_attributes", "emit", "image", "matches",
-           "network", "pretty", "read", "started", "supervisor_settings", "validate", "volume"]
+__all__ = ["FILTERS", "by_id", "container", "container_attributes", "emit", "exec_event",
+           "image", "image_ref", "image_removed", "matches", "network", "pretty", "read",
+           "started", "supervisor_settings", "validate", "volume"]

@@ -15,6 +15,7 @@ from pycontainer.errors import Conflict
 from pycontainer.linux import caps
 from pycontainer.linux import pty as ptys
 from pycontainer.oci.runtime import Process, Spec
+from pycontainer.ops import events
 from pycontainer.paths import Paths
 from pycontainer.runtime.base import Stdio
 from pycontainer.runtime.builtin import exec as rexec
@@ -69,6 +70,7 @@ def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
     with open(store.bundle(cid) / "config.json", "rb") as f:
         spec = Spec.from_json(f.read())
     process = _process(spec, opts)
+    exec_id = events.exec_event(paths, c, "exec_create", opts.command)
     err_r, err_w = os.pipe()
     console = None
     if opts.tty:
@@ -92,12 +94,15 @@ def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
         if master >= 0:
             os.close(master)
         raise error.to_exception(opts.command[0])
+    events.exec_event(paths, c, "exec_start", opts.command, exec_id)
     if opts.detach:
         return None
     if master >= 0:
         _pump_pty(master, opts.interactive)
     _, status = os.waitpid(mid, 0)
-    return os.waitstatus_to_exitcode(status)
+    code = os.waitstatus_to_exitcode(status)
+    events.container(paths, c, "exec_die", execID=exec_id, exitCode=str(code))
+    return code
 
 
 def _receive_master(sock: socket.socket) -> int:

@@ -14,7 +14,7 @@ from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore, write_replace
 from pycontainer.errors import Conflict, UsageError
 from pycontainer.network.mode import SLIRP, USER
-from pycontainer.ops import netsetup
+from pycontainer.ops import events, netsetup
 from pycontainer.paths import Paths
 
 
@@ -52,6 +52,7 @@ def connect(paths: Paths, network: str, ref: str, aliases: list[str] | None = No
             net["aliases"] = list(dict.fromkeys([*(net.get("aliases") or []), *aliases]))
         c.config.network = net
         _save_config(store, c)
+    events.network(paths, "connect", bridge.store(paths).get(name).id, name, container=cid)
 
 
 def _connect_running(paths: Paths, store: ContainerStore, c: Container, name: str, kind: str,
@@ -100,3 +101,4 @@ def disconnect(paths: Paths, network: str, ref: str, force: bool = False) -> Non
             net.update(kind="none", networks=[], values=["none"])
         c.config.network = net
         _save_config(store, c)
+    events.network(paths, "disconnect", bridge.store(paths).get(name).id, name, container=cid)
