@@ -82,10 +82,7 @@ def resize(request: Request) -> Response:
     h, w = request.int_arg("h", 0) or 0, request.int_arg("w", 0) or 0
     master = _masters.get(r.id)
     if master is not None:
-        from pycontainer.linux import pty
-
-        with contextlib.suppress(OSError):
-            pty.set_size(master, h, w)
+        ops_exec.set_size(master, h, w)
     elif not r.running:  # before the process exists: applied when it starts
         r.size = [h, w]
         execs.save(request.store, r)
@@ -102,7 +99,8 @@ def start(request: Request) -> Response:
         record.tty = bool(body["Tty"])
     paths = request.store
     if body.get("Detach") or request.flag("detach"):
-        spawned = ops_exec.spawn(paths, record.container_id, record.options(detach=True))
+        spawned = ops_exec.spawn(paths, record.container_id, record.options(detach=True),
+                                 exec_id=record.id)
         record.running, record.pid = True, spawned.mid
         execs.save(paths, record)
         return Empty(200)
@@ -136,7 +134,7 @@ def _with_pipes(paths: Any, record: execs.ExecRecord, sock: socket.socket,
     err_r, err_w = os.pipe()
     try:
         spawned = ops_exec.spawn(paths, record.container_id, record.options(),
-                                 stdin=in_r, stdout=out_w, stderr=err_w)
+                                 stdin=in_r, stdout=out_w, stderr=err_w, exec_id=record.id)
     finally:
         for fd in (in_r, out_w, err_w):
             if fd >= 0:
@@ -189,13 +187,10 @@ def _drain(sock: socket.socket, streams: dict[int, int]) -> None:
 
 def _with_tty(paths: Any, record: execs.ExecRecord, sock: socket.socket,
               already: bytes) -> int:
-    from pycontainer.linux import pty
-
-    spawned = ops_exec.spawn(paths, record.container_id, record.options())
+    spawned = ops_exec.spawn(paths, record.container_id, record.options(), exec_id=record.id)
     master = spawned.master
     if record.size:
-        with contextlib.suppress(OSError):
-            pty.set_size(master, *record.size)
+        ops_exec.set_size(master, *record.size)
     _masters[record.id] = master
     record.running, record.pid = True, spawned.mid
     execs.save(paths, record)

@@ -27,7 +27,7 @@ GROUPS = {
 }
 
 MODULES = ("system", "images", "build", "builder", "containers", "stats", "unshare", "volumes",
-           "networks", "health", "service")
+           "networks", "health", "service", "events")
 
 _C, _I = ("containers",), ("images",)
 INDEX: dict[str, tuple[str, ...]] = {
@@ -44,7 +44,8 @@ INDEX: dict[str, tuple[str, ...]] = {
     "image": ("images", "build"),
     "info": ("system",),
     "version": ("system",),
-    "system": ("system", "service"),
+    "system": ("system", "service", "events"),
+    "events": ("events",),
     "network": ("networks",),
     "volume": ("volumes",),
     "unshare": ("unshare",),

@@ -188,4 +188,7 @@ def run_build(paths: Paths, opts: BuildOptions, out: TextIO | None) -> BuildRepo
     if opts.iidfile:
         Path(opts.iidfile).write_text(result.image_id)
     names = [reference.parse(t).tagged for t in opts.tags]
+    from pycontainer.ops import events
+
+    events.image(paths, "build", result.image_id, reference.familiar(names[0]) if names else "")
     return BuildReport(result.image_id, names, result.cached_steps, result.run_steps)

@@ -21,6 +21,7 @@ from pycontainer.linux import caps, userns
 from pycontainer.linux.locks import FileLock
 from pycontainer.network import etc_files
 from pycontainer.oci import convert
+from pycontainer.ops import events
 from pycontainer.paths import Paths, ensure_runtime
 
 if TYPE_CHECKING:  # not at run time: `run` imports them only when it needs them
@@ -310,6 +311,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
     config.rootfs = plan.to_dict()
     store.save_bundle_spec(cid, runtime_spec)
     store.create(config, ContainerState(Status.CONFIGURED))
+    events.container(paths, config, "create")
     return cid
 
 

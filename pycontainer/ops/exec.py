@@ -10,11 +10,13 @@ import socket
 from dataclasses import dataclass, field
 
 from pycontainer.containers.lifecycle import Status
+from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict
 from pycontainer.linux import caps
 from pycontainer.linux import pty as ptys
 from pycontainer.oci.runtime import Process, Spec
+from pycontainer.ops import events
 from pycontainer.paths import Paths
 from pycontainer.runtime.base import Stdio
 from pycontainer.runtime.builtin import exec as rexec
@@ -59,10 +61,18 @@ class Spawned:
     container_id: str
     mid: int
     master: int = -1
+    paths: Paths | None = None
+    container: Container | None = None
+    exec_id: str = ""
 
     def wait(self) -> int:
+        """The command's exit status (and Docker's exec_die event)."""
         _, status = os.waitpid(self.mid, 0)
-        return os.waitstatus_to_exitcode(status)
+        code = os.waitstatus_to_exitcode(status)
+        if self.paths is not None and self.container is not None:
+            events.container(self.paths, self.container, "exec_die", execID=self.exec_id,
+                             exitCode=str(code))
+        return code
 
 
 def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
@@ -75,7 +85,7 @@ def exec_in(paths: Paths, ref: str, opts: ExecOptions) -> int | None:
     return started.wait()
 
 
-def _running_container(paths: Paths, ref: str) -> tuple[str, int, dict | None, Spec]:
+def _running_container(paths: Paths, ref: str) -> tuple[Container, Spec]:
     # Not through ops.lifecycle: its start/stop hooks (networks, volumes, cgroups) cost
     # `exec` ~20 ms of imports it never uses.
     store = ContainerStore(paths)
@@ -88,18 +98,21 @@ def _running_container(paths: Paths, ref: str) -> tuple[str, int, dict | None, S
             raise Conflict(f"Container {cid} is not running")
         if c.state.status == Status.PAUSED:
             raise Conflict(f"Container {cid} is paused, unpause the container before exec")
-        pid, cgroup = c.state.pid, c.state.cgroup
     with open(store.bundle(cid) / "config.json", "rb") as f:
         spec = Spec.from_json(f.read())
-    return cid, pid, cgroup, spec
+    return c, spec
 
 
 def spawn(paths: Paths, ref: str, opts: ExecOptions, stdin: int = 0, stdout: int = 1,
-          stderr: int = 2) -> Spawned:
+          stderr: int = 2, exec_id: str = "") -> Spawned:
     """Start the command; without a terminal its stdio are the fds given (the CLI's own;
-    the Engine API's pipes), with one the pty master comes back in `Spawned`."""
-    cid, pid, cgroup, spec = _running_container(paths, ref)
+    the Engine API's pipes), with one the pty master comes back in `Spawned`. `exec_id`:
+    an exec instance the API created (its exec_create event is out already)."""
+    c, spec = _running_container(paths, ref)
+    cid, pid, cgroup = c.id, c.state.pid, c.state.cgroup
     process = _process(spec, opts)
+    if not exec_id:
+        exec_id = events.exec_event(paths, c, "exec_create", opts.command)
     err_r, err_w = os.pipe()
     console = None
     ours = []  # opened here for the child: closed once it has them (the service lives on)
@@ -131,7 +144,13 @@ def spawn(paths: Paths, ref: str, opts: ExecOptions, stdin: int = 0, stdout: int
         if master >= 0:
             os.close(master)
         raise error.to_exception(opts.command[0])
-    return Spawned(cid, mid, master)
+    events.exec_event(paths, c, "exec_start", opts.command, exec_id)
+    return Spawned(cid, mid, master, paths, c, exec_id)
+
+
+def set_size(master: int, rows: int, cols: int) -> None:
+    """Resize an exec's terminal (the Engine API's /exec/{id}/resize)."""
+    ptys.set_size(master, rows, cols)
 
 
 def _receive_master(sock: socket.socket) -> int:

@@ -56,14 +56,16 @@ def _dir(paths: Paths) -> Path:
 
 def create(paths: Paths, ref: str, record: ExecRecord) -> ExecRecord:
     from pycontainer.containers.store import ContainerStore
+    from pycontainer.ops import events
 
     store = ContainerStore(paths)
     record.container_id = store.resolve(ref)
-    if not store.load(record.container_id).state.running:
+    c = store.load(record.container_id)
+    if not c.state.running:
         from pycontainer.errors import Conflict
 
         raise Conflict(f"Container {record.container_id} is not running")
-    record.id = os.urandom(32).hex()
+    record.id = events.exec_event(paths, c, "exec_create", record.command)
     save(paths, record)
     return record
 

@@ -22,6 +22,7 @@ from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, PycError, UsageError
 from pycontainer.linux.fs import atomic_write_json
 from pycontainer.linux.locks import FileLock
+from pycontainer.ops import events
 from pycontainer.paths import Paths
 
 SECOND = 1_000_000_000
@@ -199,6 +200,7 @@ def run(paths: Paths, ref: str) -> str:
                 health = dict(json.load(f))
         except (OSError, ValueError):
             health = {"Status": "starting", "FailingStreak": 0, "Log": []}
+        previous = health.get("Status")
         if code == 0:
             health["Status"], health["FailingStreak"] = "healthy", 0
         elif not _in_start_period(c, cfg):
@@ -207,4 +209,6 @@ def run(paths: Paths, ref: str) -> str:
                 health["Status"] = "unhealthy"
         health["Log"] = (list(health.get("Log") or []) + [entry])[-KEEP:]
         atomic_write_json(path, health, 0o600)
+    if health["Status"] != previous:  # Docker logs the changes only
+        events.container(paths, c, f"health_status: {health['Status']}")
     return str(health["Status"])

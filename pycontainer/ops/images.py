@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 from pycontainer.errors import Conflict, ImageNotFound, InvalidReference, PycError, UsageError
 from pycontainer.images.store import ImageRecord, ImageStore, now
 from pycontainer.oci import reference
+from pycontainer.ops import events
 from pycontainer.paths import Paths
 
 
@@ -50,7 +51,9 @@ def import_image(paths: Paths, opts: ImportOptions) -> ImageRecord:
     if opts.message:
         config["comment"] = opts.message
     layer = DecompressingReader(opts.source)
-    return store(paths).commit_layer_image(layer, config, names, None, history)
+    record = store(paths).commit_layer_image(layer, config, names, None, history)
+    events.image(paths, "import", record.id, record.id)
+    return record
 
 
 # -- queries -----------------------------------------------------------------------------------
@@ -146,6 +149,8 @@ def history(paths: Paths, name: str) -> list[dict[str, Any]]:
 
 def tag(paths: Paths, source: str, target: str) -> None:
     store(paths).tag(source, target)
+    events.image(paths, "tag", resolve(paths, target).id, display_name(reference.parse(
+        target).tagged or target))
 
 
 @dataclass
@@ -214,7 +219,10 @@ def remove(paths: Paths, names: list[str], force: bool = False,
         users = containers_using(paths)
         for name in names:
             try:
-                _remove_one(s, name, force, users, report, paths)
+                before, gone = len(report.untagged), len(report.deleted)
+                image_id = _remove_one(s, name, force, users, report, paths)
+                events.image_removed(paths, image_id, len(report.untagged) - before,
+                                     len(report.deleted) > gone)
             except (ImageNotFound, Conflict) as exc:
                 errors.append(exc)
     if report.deleted and prune:
@@ -223,7 +231,8 @@ def remove(paths: Paths, names: list[str], force: bool = False,
 
 
 def _remove_one(s: ImageStore, name: str, force: bool, users: dict[str, list[str]],
-                report: RemoveReport, paths: Paths) -> None:
+                report: RemoveReport, paths: Paths) -> str:
+    """Untag or delete one image; returns its id."""
     rec = s.resolve(name)
     by_id = _is_id(rec, name)
     in_use = users.get(rec.id, [])
@@ -231,7 +240,7 @@ def _remove_one(s: ImageStore, name: str, force: bool, users: dict[str, list[str
         tagged = reference.parse(name).tagged
         s.untag(rec.id, tagged)
         report.untagged.append(display_name(tagged))
-        return
+        return rec.id
     if by_id and len(rec.names) > 1 and not force:
         raise Conflict(f"conflict: unable to delete {rec.short_id} (must be forced) - image "
                        "is referenced in multiple repositories")
@@ -247,13 +256,14 @@ def _remove_one(s: ImageStore, name: str, force: bool, users: dict[str, list[str
         for n in rec.names:  # forced: untag, keep the image for its containers
             s.untag(rec.id, n)
             report.untagged.append(display_name(n))
-        return
+        return rec.id
     for n in rec.names:
         report.untagged.append(display_name(n))
     report.untagged += [reference.familiar(d.split("@")[0]) + "@" + d.split("@")[1]
                         for d in rec.repo_digests]
     if s.delete(rec.id):
         report.deleted.append(rec.id)
+    return rec.id
 
 
 def _running_user(paths: Paths, cids: list[str]) -> str | None:

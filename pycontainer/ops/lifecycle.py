@@ -24,7 +24,7 @@ from pycontainer.containers.model import Container
 from pycontainer.containers.store import BrokenRecord, ContainerStore
 from pycontainer.errors import Conflict, ContainerRuntimeError, PycError
 from pycontainer.linux import proc
-from pycontainer.ops import health, limits, restarts
+from pycontainer.ops import events, health, limits, restarts
 from pycontainer.ops import starthooks as hooks
 from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.runtime.base import ContainerError
@@ -157,6 +157,7 @@ def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_di
                                           or _restart_command(paths, c)),
         record_path=str(store.dir(cfg.id) / "config.json"),
         health=health.supervisor_settings(paths, c),
+        events=events.supervisor_settings(paths, c),
     )
 
 
@@ -264,6 +265,7 @@ def _await_start(store: ContainerStore, c: Container, sync_r: int, run_dir: str,
     c.state.error = ""
     c.state.stopped_by_user = False
     store.save(c.id, c.state)
+    events.started(store.paths, c, req.attach)
     return Started(c.id, c.state.pid, sock)
 
 
@@ -297,6 +299,7 @@ def kill(paths: Paths, ref: str, sig: str | int = "KILL") -> str:
             c.state.stopped_by_user = True
             store.save(cid, c.state)
         proc.kill(c.state.pid, number, c.state.pid_started)
+        events.container(paths, c, "kill", signal=str(number))
     return cid
 
 
@@ -320,13 +323,16 @@ def stop(paths: Paths, ref: str, timeout: float | None = None, sig: str | None =
         store.save(cid, c.state)
         pid, started = c.state.pid, c.state.pid_started
     proc.kill(pid, number, started)
+    events.container(paths, c, "kill", signal=str(number))  # Docker: kill, die, stop
     if not wait_exit(store, cid, float(timeout)):
         proc.kill(pid, signal.SIGKILL, started)
+        events.container(paths, c, "kill", signal=str(int(signal.SIGKILL)))
         wait_exit(store, cid, 10.0)
     with store.lock(cid):
         c = load_synced(store, cid)
         if c.state.status == Status.EXITED:
             hooks.teardown(paths, store, c)  # Docker frees addresses and ports at stop
+    events.container(paths, c, "stop")
     return cid
 
 
@@ -374,6 +380,7 @@ def wait(paths: Paths, ref: str) -> int:
 def restart(paths: Paths, ref: str, timeout: float | None = None) -> str:
     cid = stop(paths, ref, timeout)
     start(paths, cid)
+    events.by_id(paths, cid, "restart")
     return cid
 
 
@@ -425,6 +432,7 @@ def remove(paths: Paths, ref: str, force: bool = False, volumes: bool = False,
             _remove_storage(paths, store, c)
             store.remove_records(c)
     hooks.removed(paths, c, volumes)
+    events.container(paths, c, "destroy")
     return cid
 
 
@@ -610,6 +618,7 @@ def rename(paths: Paths, ref: str, new_name: str) -> None:
         c.config.name = new_name.lstrip("/")
         store.save_config(c.config)
         store.release_name(old, cid)
+    events.container(paths, c, "rename", oldName=old)
 
 
 def top(paths: Paths, ref: str, ps_args: list[str]) -> str:

@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from pycontainer.errors import PycError, UsageError, VolumeNotFound
+from pycontainer.ops import events
 from pycontainer.paths import Paths
 from pycontainer.volumes.store import VolumeStore
 
@@ -197,6 +198,7 @@ def _realize(paths: Paths, w: dict[str, Any]) -> dict[str, Any]:
                 "options": ["rbind", *ro]}
     name = w["source"] or None
     vol = store(paths).create(name)
+    events.volume(paths, "create", vol.name)
     return {"destination": w["destination"], "type": "bind", "source": str(vol.mountpoint),
             "options": ["rbind", *ro], "volume": vol.name, "anonymous": vol.anonymous,
             "copy_up": bool(w["copy"])}

@@ -13,7 +13,7 @@ from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, UsageError
 from pycontainer.network.mode import SLIRP, USER
-from pycontainer.ops import netsetup
+from pycontainer.ops import events, netsetup
 from pycontainer.paths import Paths
 
 
@@ -51,6 +51,7 @@ def connect(paths: Paths, network: str, ref: str, aliases: list[str] | None = No
             net["aliases"] = list(dict.fromkeys([*(net.get("aliases") or []), *aliases]))
         c.config.network = net
         _save_config(store, c)
+    events.network(paths, "connect", bridge.store(paths).get(name).id, name, container=cid)
 
 
 def _connect_running(paths: Paths, store: ContainerStore, c: Container, name: str, kind: str,
@@ -99,3 +100,4 @@ def disconnect(paths: Paths, network: str, ref: str, force: bool = False) -> Non
             net.update(kind="none", networks=[], values=["none"])
         c.config.network = net
         _save_config(store, c)
+    events.network(paths, "disconnect", bridge.store(paths).get(name).id, name, container=cid)

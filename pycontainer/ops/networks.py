@@ -32,6 +32,7 @@ from pycontainer.errors import (
 from pycontainer.formats import filters as _filters
 from pycontainer.network import bridge
 from pycontainer.network.ipam import Network, inspect_network
+from pycontainer.ops import events
 from pycontainer.ops.volumes import natural_key
 from pycontainer.paths import Paths
 
@@ -144,6 +145,7 @@ def create(paths: Paths, name: str, subnet: str | None = None, gateway: str | No
     net = bridge.create_network(paths, name, subnet, internal, labels)
     if gateway and gateway != net.gateway:
         net = _set_gateway(paths, net.name, gateway)
+    events.network(paths, "create", net.id, net.name)
     return inspect_network(net)
 
 
@@ -264,6 +266,7 @@ def remove(paths: Paths, ref: str, force: bool = False) -> bool:
         raise Conflict(f"error while removing network: network {net.name} id {net.id} has "
                        f"active endpoints ({', '.join(u[:12] for u in users)})")
     bridge.remove_network(paths, net.name)
+    events.network(paths, "destroy", net.id, net.name)
     return True
 
 

@@ -12,6 +12,7 @@ from pycontainer.errors import ImageNotFound, RegistryError, RegistryNotFound, U
 from pycontainer.images.store import ImageRecord, ImageStore
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import reference
+from pycontainer.ops import events
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
@@ -155,6 +156,7 @@ def _pull_one(paths: Paths, ref: reference.Reference, opts: PullOptions,
             store.gc()
             raise
         show.done(resolved.top_digest, existed)
+        events.image_ref(paths, "pull", ref)
         return record
     assert last is not None
     raise _not_found(ref, last)

@@ -16,6 +16,7 @@ from pycontainer.images.store import ImageRecord, ImageStore
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import mediatypes as mt
 from pycontainer.oci import reference
+from pycontainer.ops import events
 from pycontainer.ops.registries import client_for
 from pycontainer.paths import Paths
 from pycontainer.registry.client import RegistryClient
@@ -53,7 +54,10 @@ def push(paths: Paths, opts: PushOptions, out: TextIO | None = None) -> list[str
     client = client_for(paths, dest.registry, dest.repository, opts.tls_verify, opts.authfile)
     if out:
         out.write(f"The push refers to repository [{dest.familiar_name}]\n")
-    return [_push_one(store, rec, client, t, out) for rec, t in pairs]
+    digests = [_push_one(store, rec, client, t, out) for rec, t in pairs]
+    for _, pushed in pairs:
+        events.image_ref(paths, "push", pushed)
+    return digests
 
 
 def _push_one(store: ImageStore, rec: ImageRecord, client: RegistryClient,

@@ -12,6 +12,7 @@ from pycontainer.images import saveload
 from pycontainer.images.store import ImageStore
 from pycontainer.linux.fs import fsync_dir
 from pycontainer.oci import reference
+from pycontainer.ops import events
 from pycontainer.paths import Paths
 
 FORMATS = ("docker-archive", "oci-archive")
@@ -30,6 +31,7 @@ def save(paths: Paths, names: list[str], output: str | None,
     if output is None:
         saveload.save(store, items, sys.stdout.buffer, fmt == "oci-archive")
         sys.stdout.buffer.flush()
+        _saved(paths, items)
         return
     tmp = f"{output}.tmp-{os.getpid()}"
     try:
@@ -41,6 +43,12 @@ def save(paths: Paths, names: list[str], output: str | None,
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    _saved(paths, items)
+
+
+def _saved(paths: Paths, items: list[saveload.SaveItem]) -> None:
+    for item in items:  # dockerd: LogImageEvent(id, id, "save")
+        events.image(paths, "save", item.record.id, item.record.id)
 
 
 def _tag_of(name: str, names: list[str]) -> str:
@@ -60,9 +68,20 @@ def load(paths: Paths, input_path: str | None, stream: BinaryIO | None = None) -
         except OSError as exc:
             raise UsageError(f"open {input_path}: {exc.strerror}") from None
         with f:
-            return saveload.load(store, f)
+            return _loaded(paths, store, saveload.load(store, f))
     if stream is None:
         if sys.stdin.isatty():
             raise UsageError("requested load from stdin, but stdin is empty")
         stream = sys.stdin.buffer
-    return saveload.load(store, stream)
+    return _loaded(paths, store, saveload.load(store, stream))
+
+
+def _loaded(paths: Paths, store: ImageStore, names: list[str]) -> list[str]:
+    """dockerd's `load` event names the image by its id, once per image."""
+    ids = []
+    for name in names:
+        with contextlib.suppress(Exception):
+            ids.append(store.resolve(name).id)
+    for image_id in dict.fromkeys(ids):
+        events.image(paths, "load", image_id, image_id)
+    return names

@@ -15,7 +15,7 @@ from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, HostError
 from pycontainer.linux.cgroup_container import ContainerCgroup
 from pycontainer.linux.cgroup_limits import Limits
-from pycontainer.ops import limits
+from pycontainer.ops import events, limits
 from pycontainer.ops.lifecycle import load_synced
 from pycontainer.paths import Paths
 
@@ -84,6 +84,7 @@ def pause(paths: Paths, ref: str) -> str:
         _cgroup(c, "pausing").freeze()
         c.state.status = Status.PAUSED
         store.save(cid, c.state)
+    events.container(paths, c, "pause")
     return cid
 
 
@@ -98,4 +99,5 @@ def unpause(paths: Paths, ref: str) -> str:
         _cgroup(c, "unpausing").thaw()
         c.state.status = Status.RUNNING
         store.save(cid, c.state)
+    events.container(paths, c, "unpause")
     return cid

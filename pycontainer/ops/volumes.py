@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import ContainerNotFound, IntegrityError, UsageError
 from pycontainer.formats import filters as _filters
+from pycontainer.ops import events
 from pycontainer.paths import Paths
 from pycontainer.volumes.store import (
     Filters,
@@ -103,7 +104,9 @@ def create(paths: Paths, name: str | None, labels: dict[str, str] | None = None,
     Without NAME Docker makes a named volume with a random 64-hex name, not an anonymous one
     (only volumes a container creates for `-v /path` are anonymous).
     """
-    return store(paths).create(name or os.urandom(32).hex(), labels, options, driver)
+    volume = store(paths).create(name or os.urandom(32).hex(), labels, options, driver)
+    events.volume(paths, "create", volume.name, driver)
+    return volume
 
 
 def list_volumes(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
@@ -132,6 +135,7 @@ def remove(paths: Paths, name: str, force: bool = False) -> bool:
         return False
     users = users_of(paths, name)
     vstore.remove(name, users=users, force=force)
+    events.volume(paths, "destroy", name)
     return True
 
 

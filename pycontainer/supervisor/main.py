@@ -13,6 +13,7 @@ import select
 import struct
 import time
 
+from pycontainer import eventlog
 from pycontainer.supervisor import protocol as p
 from pycontainer.supervisor.logfile import LogWriter, timestamp
 from pycontainer.supervisor.stdio import HeldStdio, make
@@ -55,6 +56,7 @@ class Supervisor:
         #: the healthcheck helper running now (0: none) and when the next one is due
         self.health_pid = 0
         self.health_due: float | None = None
+        self.started_at = 0.0  # monotonic, for the die event's execDuration
 
     # -- reporting to the CLI that started us -------------------------------------------
     def sync(self, msg: dict[str, Any]) -> None:
@@ -111,6 +113,7 @@ class Supervisor:
             e = ContainerErrorRecord(error)
             return self._failed({"stage": e[0], "errno": e[1], "msg": e[2]})
         started = timestamp()
+        self.started_at = time.monotonic()
         p.write_replace(p.pid_file(cfg.run_dir), p.dumps({
             "pid": self.pid, "started": _start_time(self.pid), "supervisor": os.getpid(),
             "startedAt": started}).encode())
@@ -391,6 +394,7 @@ class Supervisor:
         self.log.close()
         self._kill_helpers()
         self._write_exit(code)
+        self._exit_events(code)  # before the exit status: `run --rm` then logs destroy
         self._broadcast(p.encode(p.EXIT, str(code).encode()))
         removers = [c for c in self.clients.values() if c.removes]
         if self.listener is not None:
@@ -401,6 +405,26 @@ class Supervisor:
         if not removers:  # a client that got the exit status removes the container itself
             self._exit_command()
         return 0
+
+    def _exit_events(self, code: int) -> None:
+        """Docker's `oom` (the memory limit killed it) and `die` with its exit code."""
+        settings = self.cfg.events
+        if not settings:
+            return
+        if code == 137 and self.cfg.launch.get("cgroup"):
+            from pycontainer.linux.cgroup_container import ContainerCgroup
+
+            with p.suppress(Exception):
+                if ContainerCgroup.from_dict(self.cfg.launch["cgroup"]).oom_killed():
+                    self._event("oom", {})
+        duration = int(time.monotonic() - self.started_at) if self.started_at else 0
+        self._event("die", {"exitCode": str(code), "execDuration": str(duration)})
+
+    def _event(self, action: str, extra: dict[str, str]) -> None:
+        settings = self.cfg.events
+        attrs = {**settings["attrs"], **extra}
+        msg = eventlog.message("container", action, settings["id"], attrs)
+        eventlog.append(settings["path"], (p.dumps(msg) + "\n").encode())
 
     def _wait_removers(self, removers: list[Client]) -> None:
         """A foreground `run --rm` removes the container itself; give it the time to."""

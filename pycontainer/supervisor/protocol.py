@@ -69,6 +69,9 @@ class SupervisorConfig:
         #: ID` helper, "interval": seconds}; the supervisor spawns it every interval, one at
         #: a time. {}: none
         "health": None,
+        #: the event log (ops.events.supervisor_settings): {"path", "id", "attrs": the
+        #: container's actor attributes}; the supervisor appends `die` (and `oom`). {}: none
+        "events": None,
     }
 
     def __init__(self, **values: Any) -> None:
@@ -78,8 +81,8 @@ class SupervisorConfig:
         for key, default in self.FIELDS.items():
             value = values.get(key, default)
             if value is None and key in ("launch", "exit_command", "cgroup_procs", "log_opts",
-                                         "health"):
-                value = {} if key in ("launch", "log_opts", "health") else []
+                                         "health", "events"):
+                value = {} if key in ("launch", "log_opts", "health", "events") else []
             setattr(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +113,7 @@ class SupervisorConfig:
     hold_fd: int
     cgroup_procs: list[str]
     health: dict[str, Any]
+    events: dict[str, Any]
 
 
 def pid_file(run_dir: str) -> str:

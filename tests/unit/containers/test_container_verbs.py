@@ -26,6 +26,7 @@ from pycontainer.containers.model import ContainerConfig, ContainerState
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict
 from pycontainer.linux import proc
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.ops import exec as ops_exec
 from pycontainer.ops import lifecycle as ops_lifecycle
 from pycontainer.ops import limits, update
@@ -120,7 +121,8 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ContainerStore:
 def _add(store: ContainerStore, state: ContainerState) -> None:
     store.reserve_name(NAME, CID)
     store.make_dirs(CID)
-    cfg = ContainerConfig(CID, NAME, "2026-01-01T00:00:00Z", "img", "sha256:x", {}, {})
+    cfg = ContainerConfig(CID, NAME, "2026-01-01T00:00:00Z", "img", "sha256:x",
+                          ContainerSpec(), {})
     store.create(cfg, state)
     bundle = store.bundle(CID)
     bundle.mkdir(parents=True, exist_ok=True)

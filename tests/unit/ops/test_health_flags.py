@@ -10,6 +10,7 @@ import pytest
 
 from pycontainer.containers.model import Container, ContainerConfig, ContainerState
 from pycontainer.errors import UsageError
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.ops import health
 
 S = 1_000_000_000
@@ -86,7 +87,8 @@ def test_no_healthcheck_conflicts_with_every_health_flag(kwargs: dict[str, Any])
 def _container(image: dict[str, Any] | None, flags: dict[str, Any] | None) -> Container:
     spec = {"healthcheck": flags} if flags is not None else {}
     image_config = {"Healthcheck": image} if image is not None else {}
-    cfg = ContainerConfig("a" * 64, "web", "2026-01-01T00:00:00Z", "img", "sha256:x", spec, {},
+    cfg = ContainerConfig("a" * 64, "web", "2026-01-01T00:00:00Z", "img", "sha256:x",
+                          ContainerSpec.from_dict(spec), {},
                           image_config=image_config)
     return Container(cfg, ContainerState())
 

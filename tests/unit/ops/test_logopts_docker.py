@@ -16,6 +16,7 @@ import pytest
 
 from pycontainer.containers.model import ContainerConfig
 from pycontainer.errors import UsageError
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.ops import logopts
 
 CID = "0123456789ab" + "c" * 52
@@ -95,8 +96,8 @@ def test_attrs_only_what_was_asked_for() -> None:
 
 def _config(log_opts: dict[str, str], **spec: object) -> ContainerConfig:
     return ContainerConfig(CID, "web", "2026-01-01T00:00:00Z", "docker.io/library/busybox",
-                           IMAGE_ID, dict(spec), {}, image_config={"Env": ["A=image", "B=1"]},
-                           log_opts=log_opts)
+                           IMAGE_ID, ContainerSpec.from_dict(dict(spec)), {},
+                           image_config={"Env": ["A=image", "B=1"]}, log_opts=log_opts)
 
 
 @pytest.mark.parametrize(("template", "tag"), [

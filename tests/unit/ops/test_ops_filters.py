@@ -18,6 +18,7 @@ from pycontainer.errors import UsageError
 from pycontainer.formats.timestamps import parse_rfc3339
 from pycontainer.images.store import ImageRecord
 from pycontainer.network.ipam import Network
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.ops import images, networks, ps, volumes
 
 IMG = "sha256:" + "1" * 64
@@ -26,7 +27,7 @@ OTHER_IMG = "sha256:" + "2" * 64
 
 def _container(cid: str, name: str, created: str = "2026-01-01T00:00:00Z",
                **spec: Any) -> Container:
-    cfg = ContainerConfig(cid, name, created, "busybox", IMG, spec, {})
+    cfg = ContainerConfig(cid, name, created, "busybox", IMG, ContainerSpec.from_dict(spec), {})
     return Container(cfg, ContainerState(exit_code=3))
 
 

@@ -17,12 +17,14 @@ import pytest
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container, ContainerConfig, ContainerState
 from pycontainer.errors import UsageError
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.ops import restarts
 
 
 def _container(policy: str | None, **state: object) -> Container:
     spec = {} if policy is None else {"restart": policy}
-    cfg = ContainerConfig("a" * 64, "web", "2026-01-01T00:00:00Z", "img", "sha256:x", spec, {})
+    cfg = ContainerConfig("a" * 64, "web", "2026-01-01T00:00:00Z", "img", "sha256:x",
+                          ContainerSpec.from_dict(spec), {})
     return Container(cfg, ContainerState(**state))  # type: ignore[arg-type]
 
 
