@@ -37,7 +37,14 @@ def _load() -> None:
     if _loaded:
         return
     # each module registers its routes when imported
-    from pycontainer.api import containers, execs, images, system, unsupported  # noqa: F401
+    from pycontainer.api import (  # noqa: F401
+        containers,
+        events,
+        execs,
+        images,
+        system,
+        unsupported,
+    )
 
     _loaded = True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 import sys
 import threading
@@ -228,6 +229,15 @@ class Connection:
         self.paths = paths
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=64 << 10)
 
+    def client_gone(self) -> bool:
+        """The client closed its end (a follower streaming to nobody must end): its
+        socket reads EOF, or fails, without blocking."""
+        try:
+            ready, _, _ = select.select([self.sock], [], [], 0)
+            return bool(ready) and self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (OSError, ValueError):
+            return True
+
     def next_event(self) -> Any:
         while True:
             event = self.h11.next_event()
@@ -273,6 +283,7 @@ class Connection:
         """Handle one request; False when the connection must close (a hijack ended it)."""
         request = _request(event, _Body(self))
         request.paths = self.paths
+        request.client_gone = self.client_gone
         try:
             response = routes.dispatch(request)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response

@@ -48,6 +48,8 @@ class Request:
     params: dict[str, str] = field(default_factory=dict)
     #: the store this service serves (--root / --runroot of `pyc system service`)
     paths: Paths | None = None
+    #: True once the client has closed its connection (a follower asks while idle)
+    client_gone: Callable[[], bool] = lambda: False
 
     @property
     def store(self) -> Paths:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pycontainer import eventlog
@@ -232,16 +232,17 @@ def pretty(event: Mapping[str, Any]) -> str:
 # -- reading -------------------------------------------------------------------------------
 
 def read(paths: Paths | str, since: float | None = None, until: float | None = None,
-         filters: Mapping[str, list[str]] | None = None,
-         follow: bool = False) -> Iterator[dict[str, Any]]:
-    """The events in the window that match `filters` (see the module docstring)."""
+         filters: Mapping[str, list[str]] | None = None, follow: bool = False,
+         stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
+    """The events in the window that match `filters` (see the module docstring). `stop`:
+    asked while following and idle; True ends it (the API's client went away)."""
     path = paths if isinstance(paths, str) else log_path(paths)
     window = (None if since is None else int(since * _NS),
               None if until is None else int(until * _NS))
     history = since is not None or until is not None or not follow
     follow = follow and (until is None or until > time.time())
     wanted = filters or {}
-    for event in _events(path, history, follow, until):
+    for event in _events(path, history, follow, until, stop):
         ns = int(event.get("timeNano") or 0)
         if window[0] is not None and ns < window[0]:
             continue
@@ -253,8 +254,8 @@ def read(paths: Paths | str, since: float | None = None, until: float | None = N
             yield event
 
 
-def _events(path: str, history: bool, follow: bool,
-            until: float | None) -> Iterator[dict[str, Any]]:
+def _events(path: str, history: bool, follow: bool, until: float | None,
+            stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
     """Parsed lines: the rotated file and the current one (history), then new lines."""
     current = _open(path)  # before the rotated file: a rotation meanwhile loses nothing
     if history:
@@ -269,11 +270,12 @@ def _events(path: str, history: bool, follow: bool,
             with current:
                 yield from _parse(_whole_lines(current.read()))
         return
-    yield from _follow(path, current, until)
+    yield from _follow(path, current, until, stop)
 
 
-def _follow(path: str, f: Any, until: float | None) -> Iterator[dict[str, Any]]:
-    """Tail the log across rotations until `until` (never, when None)."""
+def _follow(path: str, f: Any, until: float | None,
+            stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
+    """Tail the log across rotations until `until` (never, when None) or `stop()`."""
     pending = b""
     try:
         while True:
@@ -284,6 +286,8 @@ def _follow(path: str, f: Any, until: float | None) -> Iterator[dict[str, Any]]:
                 yield from _parse(lines)
                 continue
             if until is not None and time.time() > until:
+                return
+            if stop is not None and stop():
                 return
             newer = _reopened(path, f)
             if newer is not None:
