@@ -31,7 +31,7 @@ def test_docker_py_follows_events_while_a_container_runs(api: Service,
     reader = threading.Thread(target=collect, daemon=True)
     reader.start()
     time.sleep(0.5)
-    api.pyc.ok("run", "--rm", "--name", "evt", bb, "sh", "-c", "exit 3")
+    assert api.pyc("run", "--rm", "--name", "evt", bb, "sh", "-c", "exit 3").rc == 3
     reader.join(20)
     stream.close()
     actions = [e["Action"] for e in seen]
@@ -48,7 +48,7 @@ def test_docker_cli_events_window_and_filters(api: Service, fixture_refs: dict[s
                                               docker_env: dict[str, str]) -> None:
     bb = fixture_refs["busybox"]
     api.pyc.ok("pull", "-q", bb)
-    api.pyc.ok("run", "--rm", bb, "sh", "-c", "exit 5")
+    assert api.pyc("run", "--rm", bb, "sh", "-c", "exit 5").rc == 5
     for cli in dockers:
         out = dock(cli, docker_env, "events", "--since", "1m", "--until", "0s",
                    "--filter", "type=container", "--filter", "event=die",
