@@ -49,6 +49,9 @@ def test_docker_cli_events_window_and_filters(api: Service, fixture_refs: dict[s
     bb = fixture_refs["busybox"]
     api.pyc.ok("pull", "-q", bb)
     assert api.pyc("run", "--rm", bb, "sh", "-c", "exit 5").rc == 5
+    # the docker CLI sends `--until 0s` as now in whole seconds (timetypes.GetTimestamp), so
+    # what happened in the current second comes after it, as with dockerd
+    time.sleep(1.1)
     for cli in dockers:
         out = dock(cli, docker_env, "events", "--since", "1m", "--until", "0s",
                    "--filter", "type=container", "--filter", "event=die",
