@@ -75,7 +75,8 @@ def _remove_tree(store: ContainerStore, c: Container, known: bool) -> None:
 
     from pycontainer.linux import userns
     from pycontainer.runtime.launch import LaunchConfig
-    from pycontainer.storage import driver as drivers
+    from pycontainer.storage import driver as trees
+    from pycontainer.storage import select as drivers
 
     d = store.dir(c.id)
     with contextlib.suppress(OSError, PycError):
@@ -83,6 +84,6 @@ def _remove_tree(store: ContainerStore, c: Container, known: bool) -> None:
             mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
                                    c.config.single_mapping).mapping()
             drivers.driver(c.config.rootfs.get("driver", "vfs")).remove(d / "storage", mapping)
-        drivers.remove_tree(d, userns.default_mapping())
+        trees.remove_tree(d, userns.default_mapping())
     shutil.rmtree(store.run_dir(c.id), ignore_errors=True)
     shutil.rmtree(d, ignore_errors=True)

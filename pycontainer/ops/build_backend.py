@@ -120,7 +120,7 @@ class StoreBackend:
         return out
 
     def prepare_rootfs(self, storage: Path, lowers: list[Path]) -> RootfsPlan:
-        from pycontainer.storage import driver, select
+        from pycontainer.storage import select
 
         if self._driver is None:
             ensure_runtime(self.paths)  # 0700, like every way in to the runtime dir
@@ -133,7 +133,7 @@ class StoreBackend:
             empty.mkdir(exist_ok=True)
             lowers = [empty]
         storage.mkdir(parents=True, exist_ok=True)
-        return driver.driver(self._driver).prepare(storage, lowers)
+        return select.driver(self._driver).prepare(storage, lowers)
 
     def stage_mount(self, state: State, source: str, target: str) -> SpecMount:
         """RUN --mount=type=bind,from=STAGE: the stage's layers (below `source`) as a

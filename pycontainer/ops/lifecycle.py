@@ -12,7 +12,6 @@ import select
 import shutil
 import signal
 import socket
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from pycontainer.ops import health, limits, restarts
 from pycontainer.ops import starthooks as hooks
 from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.runtime.base import ContainerError
+from pycontainer.selfexec import exit_command
 from pycontainer.supervisor import protocol as sp
 
 START_TIMEOUT = 60.0
@@ -65,23 +65,6 @@ def load_synced(store: ContainerStore, cid: str) -> Container:
     if store.sync(c):
         store.save(cid, c.state)
     return c
-
-
-def self_argv() -> list[str]:
-    """argv that re-runs this pyc (console script, zipapp or `python -m pycontainer`)."""
-    python = [sys.executable, *(["-S"] if sys.flags.no_site else [])]
-    script = sys.argv[0] if sys.argv else ""
-    if not script or script.endswith(os.path.join("pycontainer", "__main__.py")):
-        return [*python, "-m", "pycontainer"]
-    if os.path.exists(script):  # the console script, or the .pyz itself
-        return [*python, os.path.abspath(script)]
-    return [*python, "-m", "pycontainer"]
-
-
-def exit_command(paths: Paths, cid: str, remove: bool) -> list[str]:
-    argv = self_argv() + ["--root", str(paths.data), "--runroot", str(paths.runtime),
-                          "container", "cleanup"]
-    return argv + (["--rm"] if remove else []) + [cid]
 
 
 # -- start ---------------------------------------------------------------------------------
@@ -441,7 +424,7 @@ def _discard(paths: Paths, store: ContainerStore, c: Container) -> None:
 
 def _delete_trash(paths: Paths, c: Container, trash: Any) -> None:
     from pycontainer.runtime.launch import LaunchConfig
-    from pycontainer.storage import driver as drivers
+    from pycontainer.storage import select as drivers
 
     mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
                            c.config.single_mapping).mapping()
@@ -494,7 +477,7 @@ def _wait_gone(pid: int, timeout: float = 5.0) -> None:
 
 def _remove_storage(paths: Paths, store: ContainerStore, c: Container) -> None:
     from pycontainer.runtime.launch import LaunchConfig
-    from pycontainer.storage import driver as drivers
+    from pycontainer.storage import select as drivers
 
     mapping = LaunchConfig(c.id, "", {}, c.config.uid_map, c.config.gid_map,
                            c.config.single_mapping).mapping()
@@ -529,122 +512,3 @@ def cleanup(paths: Paths, ref: str, remove_it: bool = False) -> None:
         restarts.sleep(delay)
         with contextlib.suppress(PycError):
             start(paths, cid, StartRequest(restart_by=os.getpid()))
-
-
-# -- attach, prune, rename, top ------------------------------------------------------------
-
-def start_attached(paths: Paths, ref: str, interactive: bool, detach_keys: str) -> int | None:
-    """`start -a [-i]`: start with a client attached before the container execs."""
-    from pycontainer.ops import attach
-
-    store = store_for(paths)
-    cid = store.resolve(ref)
-    spec = store.load(cid).config.spec
-    tty = bool(spec.get("tty"))
-    size = _terminal_size() if tty else None
-    started = start(paths, cid, StartRequest(attach=True, mode="fork", tty_size=size))
-    if started.sock is None:  # it was already running: attach like `pyc attach`
-        return attach_running(paths, cid, interactive, detach_keys, True)
-    opts = attach.AttachOptions(stdin=interactive and bool(spec.get("interactive")), tty=tty,
-                                detach_keys=detach_keys)
-    return attach.pump(started.sock, opts, _signaller(started.pid))
-
-
-def attach_running(paths: Paths, ref: str, stdin: bool, detach_keys: str,
-                   sig_proxy: bool) -> int | None:
-    from pycontainer.ops import attach
-
-    store = store_for(paths)
-    cid = store.resolve(ref)
-    with store.lock(cid):
-        c = load_synced(store, cid)
-    if not c.state.running:
-        raise Conflict("You cannot attach to a stopped container, start it first")
-    spec = c.config.spec
-    opts = attach.AttachOptions(stdin=stdin and bool(spec.get("interactive")),
-                                tty=bool(spec.get("tty")), detach_keys=detach_keys,
-                                sig_proxy=sig_proxy)
-    sock = attach.connect(str(store.run_dir(cid)))
-    attach.hello(sock, opts)
-    return attach.pump(sock, opts, _signaller(c.state.pid))
-
-
-def _signaller(pid: int) -> Any:
-    def send(sig: int) -> None:
-        with contextlib.suppress(OSError):
-            os.kill(pid, sig)
-
-    return send
-
-
-def _terminal_size() -> tuple[int, int]:
-    from pycontainer.linux import pty
-
-    return pty.get_size(0) or pty.get_size(1) or (24, 80)
-
-
-def prune(paths: Paths, filters: list[str] | None = None) -> list[str]:
-    from pycontainer.ops.ps import PsOptions, list_containers
-
-    removed = []
-    store_for(paths).sweep_unfinished()  # what killed creates left: never listed, not counted
-    entries = list_containers(paths, PsOptions(all=True, filters=list(filters or [])))
-    for e in entries:
-        if e.state in ("exited", "created"):
-            with contextlib.suppress(PycError):
-                removed.append(remove(paths, e.id))
-    return removed
-
-
-def rename(paths: Paths, ref: str, new_name: str) -> None:
-    from pycontainer.containers.store import write_replace
-
-    store = store_for(paths)
-    cid = store.resolve(ref)
-    with store.lock(cid):
-        c = store.load(cid)
-        if new_name.lstrip("/") == c.name:
-            raise Conflict("Renaming a container with the same name as its current name")
-        store.reserve_name(new_name.lstrip("/"), cid)
-        old = c.name
-        c.config.name = new_name.lstrip("/")
-        write_replace(store.dir(cid) / "config.json", json.dumps(c.config.to_dict()).encode())
-        store.release_name(old, cid)
-
-
-def top(paths: Paths, ref: str, ps_args: list[str]) -> str:
-    """Docker's way: run the host's `ps` and keep the container's processes."""
-    import subprocess
-
-    store = store_for(paths)
-    cid = store.resolve(ref)
-    with store.lock(cid):
-        c = load_synced(store, cid)
-    if not c.state.running:
-        raise Conflict(f"container {cid} is not running")
-    pids = set(_pids_in_pidns(c.state.pid))
-    res = subprocess.run(["ps", *(ps_args or ["-ef"])], capture_output=True, text=True)
-    if res.returncode != 0:
-        raise ContainerRuntimeError(f"ps failed: {res.stderr.strip()}")
-    lines = res.stdout.splitlines()
-    if not lines:
-        return ""
-    header = lines[0].split()
-    col = header.index("PID") if "PID" in header else 1
-    keep = [ln for ln in lines[1:] if len(ln.split()) > col and ln.split()[col].isdigit()
-            and int(ln.split()[col]) in pids]
-    return "\n".join([lines[0], *keep]) + "\n"
-
-
-def _pids_in_pidns(pid: int) -> list[int]:
-    try:
-        target = os.stat(f"/proc/{pid}/ns/pid").st_ino
-    except OSError:
-        return []
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                if os.stat(f"/proc/{entry}/ns/pid").st_ino == target:
-                    out.append(int(entry))
-    return out

@@ -73,13 +73,3 @@ class OCIRuntime(Protocol):
         """Let the created container exec (the builtin runtime's process reads `start_fd`
         itself; an external runtime waits for it here and runs `RUNTIME start`)."""
         ...
-
-
-def get(name: str, state_dir: str = "") -> OCIRuntime:
-    if name in ("", "builtin", "pyc"):
-        from pycontainer.runtime.builtin.create import BuiltinRuntime
-
-        return BuiltinRuntime()
-    from pycontainer.runtime.external import ExternalRuntime
-
-    return ExternalRuntime(name, state_dir)
