@@ -17,7 +17,7 @@ blob and layer it needs is in place; index.json itself is replaced atomically.
 
 Garbage collection keeps what an image refers to, and also what a *keep file* refers to: a
 JSON object in one of `KEEP_DIRS` (`<data>/build-cache/steps/*.json`, the build cache's
-steps, written by `ops.build_store`) of the form
+steps, written by `ops.build.store`) of the form
 
     {"layers": [{"digest": "sha256:..."}, ...],      blobs to keep
      "diff_ids": ["sha256:...", ...],                  unpacked layers to keep

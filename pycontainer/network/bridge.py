@@ -27,8 +27,8 @@ from typing import Any
 from pycontainer.errors import Conflict, HostError, NetworkNotFound
 from pycontainer.network import rootlessns
 from pycontainer.network.ipam import Endpoint, Network, NetworkStore
-from pycontainer.network.slirp import ResolvConfig
-from pycontainer.network.slirp import resolv_config as slirp_resolv_config
+from pycontainer.network.resolv import ResolvConfig
+from pycontainer.network.resolv import resolv_config as slirp_resolv_config
 from pycontainer.paths import Paths
 
 # As on tap0. With 1500, slirp4netns relays published-port traffic in 1460-byte segments:

@@ -2,7 +2,7 @@
 
 Temporary files of one build live in `<data>/build/tmp-<pid>-<random>/` (upper dirs are
 owned by subordinate ids, so they are removed inside the user namespace); a build killed
-half-way leaves that directory to its guard (`ops/build_guard.py`), which also kills the
+half-way leaves that directory to its guard (`ops/build/guard.py`), which also kills the
 RUN step still running, and the next build sweeps it when its pid is gone.
 """
 
@@ -26,14 +26,12 @@ from pycontainer.linux import userns
 from pycontainer.network import slirp
 from pycontainer.oci.image import Platform
 from pycontainer.oci.runtime import Mount as SpecMount
-from pycontainer.ops import build_store
-from pycontainer.ops.build_guard import BuildGuard
+from pycontainer.ops.build import store as build_store
+from pycontainer.ops.build.fs import HOST_ROOTLESS, fs_step
+from pycontainer.ops.build.guard import BuildGuard
+from pycontainer.ops.build.run import run_step
 from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.storage.driver import RootfsPlan, remove_tree
-
-#: rootless on the host: the overlays a build mounts in its user namespace need `userxattr`
-#: (decided here, in the CLI process: inside the namespace getuid() is always 0)
-HOST_ROOTLESS = os.getuid() != 0
 
 
 class StoreBackend:
@@ -151,13 +149,9 @@ class StoreBackend:
 
     # -- steps ---------------------------------------------------------------------------
     def run(self, state: State, req: RunRequest) -> Layer | None:
-        from pycontainer.ops.build_run import run_step
-
         return run_step(self, state, req)
 
     def fs(self, state: State, op: FsOp, source: State | None) -> Layer | None:
-        from pycontainer.ops.build_fs import fs_step
-
         return fs_step(self, state, op, source)
 
     def start_network(self, pid: int, work: Path) -> slirp.Slirp:
