@@ -26,11 +26,11 @@ steps, written by `ops.build.store`) of the form
 Any other keys are ignored; an unreadable file keeps nothing. Whoever removes keep files
 holds `collecting()` while doing it (`pyc builder prune`), so no build is using them.
 
-Adding an image from a new layer (`commit_layer_image`): for `pyc commit`, `pyc import` and
-builds. Give it the layer as an uncompressed tar stream, the image config (without rootfs:
-it is filled in), an optional base image whose layers come first, and the names to tag. It
-gzips the layer into a blob, unpacks it into a layer dir, writes config and manifest blobs,
-and indexes the image.
+Adding an image from a new layer (`images.commit.commit_layer_image`): for `pyc commit`,
+`pyc import` and builds. Give it the layer as an uncompressed tar stream, the image config
+(without rootfs: it is filled in), an optional base image whose layers come first, and the
+names to tag. It gzips the layer into a blob, unpacks it into a layer dir, writes config and
+manifest blobs, and indexes the image.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ from pycontainer.linux.locks import FileLock
 from pycontainer.oci import digest as digests
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import reference
-from pycontainer.oci.digest import Readable
 from pycontainer.paths import Paths
 
 _HEX = re.compile(r"^[0-9a-f]{4,64}$")
@@ -298,14 +297,6 @@ class ImageStore:
                                      "from the store; pull the image again")
             out.append(path)
         return out
-
-    def commit_layer_image(self, layer: Readable, config: dict[str, Any], names: list[str],
-                           base: ImageRecord | None = None,
-                           history: dict[str, Any] | None = None) -> ImageRecord:
-        """Make an image: `base`'s layers plus the uncompressed tar `layer` (see module doc)."""
-        from pycontainer.images import commit
-
-        return commit.commit_layer_image(self, layer, config, names, base, history)
 
     # -- garbage collection ------------------------------------------------------------------
 

@@ -50,7 +50,9 @@ def import_image(paths: Paths, opts: ImportOptions) -> ImageRecord:
     if opts.message:
         config["comment"] = opts.message
     layer = DecompressingReader(opts.source)
-    return store(paths).commit_layer_image(layer, config, names, None, history)
+    from pycontainer.images.commit import commit_layer_image
+
+    return commit_layer_image(store(paths), layer, config, names, None, history)
 
 
 # -- queries -----------------------------------------------------------------------------------
