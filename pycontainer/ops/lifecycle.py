@@ -14,14 +14,14 @@ import signal
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from pycontainer import selfexec
 from pycontainer.containers import lifecycle
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import BrokenRecord, ContainerStore
-from pycontainer.errors import Conflict, ContainerRuntimeError, PycError
+from pycontainer.errors import Conflict, ContainerRuntimeError, PycError, recorded_status
 from pycontainer.linux import proc
 from pycontainer.ops import health, limits, restarts
 from pycontainer.ops import starthooks as hooks
@@ -252,7 +252,7 @@ def _record_failure(store: ContainerStore, c: Container, err: dict[str, Any]) ->
     error = ContainerError(str(err.get("stage")), int(err.get("errno", 0)), str(err.get("msg")))
     exc = error.to_exception(c.config.path)
     c.state.status = Status.EXITED
-    c.state.exit_code = exc.exit_code if exc.exit_code != 125 else 128
+    c.state.exit_code = recorded_status(exc.exit_code)
     c.state.error = exc.message
     c.state.pid = 0
     store.save(c.id, c.state)
@@ -506,9 +506,27 @@ def cleanup(paths: Paths, ref: str, remove_it: bool = False) -> None:
             c.state.restart_count += 1
             store.save(cid, c.state)
     if remove_it and c.state.status == Status.EXITED:
-        with contextlib.suppress(PycError):
+        try:
             remove(paths, cid, force=True)
+        except PycError as exc:
+            _failed_unwatched(store, cid, "cannot remove the container", exc)
     if delay is not None:
         restarts.sleep(delay)
-        with contextlib.suppress(PycError):
+        try:
             start(paths, cid, StartRequest(restart_by=os.getpid()))
+        except PycError as exc:
+            _failed_unwatched(store, cid, "cannot restart the container", exc)
+
+
+def _failed_unwatched(store: ContainerStore, cid: str, what: str, exc: PycError) -> NoReturn:
+    """A failure of the exit command, which nobody waits for: kept in the container's
+    State.Error (inspect) and raised, so that the CLI writes it to the exit command's log
+    (`cleanup.log` in the run dir, where the supervisor sends its stderr)."""
+    text = f"{what}: {exc.message}"
+    with contextlib.suppress(PycError, OSError):
+        if store.dir(cid).is_dir():  # else it is gone after all: no record to keep it in
+            with store.lock(cid):
+                c = store.load(cid)
+                c.state.error = text
+                store.save(cid, c.state)
+    raise ContainerRuntimeError(text) from exc

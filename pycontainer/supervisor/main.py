@@ -161,7 +161,9 @@ class Supervisor:
                 os.kill(self.pid, _signal.SIGKILL)
         self._wait_all(2.0)
         self._kill_helpers()
-        code = 127 if stage == "exec" and errno_ == 2 else (126 if stage == "exec" else 125)
+        from pycontainer import errors  # the one errno -> status table (no imports of its own)
+
+        code = errors.recorded_status(errors.exec_status(stage, errno_))
         self._write_exit(code, str(msg))
         return 0
 
@@ -419,9 +421,19 @@ class Supervisor:
             return  # already removed by the CLI that ran it
         import subprocess
 
-        subprocess.Popen(cfg.exit_command, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        # its failures (a restart or an --rm removal that did not happen) are kept in a log
+        # beside the exit record, not thrown away; the container's State.Error names them
+        try:
+            log = os.open(p.cleanup_log(cfg.run_dir), os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                          | os.O_CLOEXEC, 0o600)
+        except OSError:
+            log = subprocess.DEVNULL
+        try:
+            subprocess.Popen(cfg.exit_command, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+        finally:
+            if log >= 0:
+                os.close(log)
 
 
 def ContainerErrorRecord(raw: bytes) -> tuple[str, int, str]:  # noqa: N802
