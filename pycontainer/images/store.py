@@ -44,7 +44,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pycontainer.errors import Conflict, ImageNotFound, IntegrityError, InvalidReference
+from pycontainer.errors import (
+    Conflict,
+    ImageNotFound,
+    IntegrityError,
+    InvalidReference,
+    LockTimeout,
+)
 from pycontainer.images.blobs import BlobStore
 from pycontainer.images.layers import LayerStore
 from pycontainer.linux.fs import atomic_write_json, read_json
@@ -313,7 +319,7 @@ class ImageStore:
         lock = self.collecting(wait)
         try:
             lock.acquire()
-        except Exception:  # noqa: BLE001 - LockTimeout: someone is adding; next time
+        except LockTimeout:  # someone is adding; next time
             return False
         try:
             self.collect()

@@ -24,7 +24,7 @@ import ipaddress
 import os
 from typing import Any
 
-from pycontainer.errors import Conflict, HostError, NetworkNotFound
+from pycontainer.errors import Conflict, HostError, NetworkNotFound, PycError
 from pycontainer.network import rootlessns
 from pycontainer.network.ipam import Endpoint, Network, NetworkStore
 from pycontainer.network.resolv import ResolvConfig
@@ -79,7 +79,7 @@ def connect(paths: Paths, container_id: str, container_name: str, netns_pid: int
         rootlessns.run_inside(holder, lambda: _plug(net, ep, fd))
     except BaseException:
         store(paths).detach(network, container_id)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(OSError, PycError):  # the first failure is what counts
             rootlessns.run_inside(holder, lambda: _delete_link(ep.veth))
         raise
     finally:

@@ -7,7 +7,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from pycontainer.errors import Conflict, ImageNotFound, InvalidReference, PycError, UsageError
+from pycontainer.errors import (
+    Conflict,
+    ImageNotFound,
+    InvalidReference,
+    LockTimeout,
+    PycError,
+    UsageError,
+)
 from pycontainer.images.store import ImageRecord, ImageStore, now
 from pycontainer.oci import reference
 from pycontainer.paths import Paths
@@ -298,7 +305,7 @@ def prune(paths: Paths, all_images: bool = False) -> tuple[list[str], int]:
     lock = s.collecting(wait=True)
     try:
         lock.acquire()
-    except Exception:  # noqa: BLE001 - LockTimeout: collected by a later rmi or prune
+    except LockTimeout:  # collected by a later rmi or prune
         return deleted, 0
     try:
         return deleted, s.collect()[1]

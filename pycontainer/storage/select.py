@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pycontainer.errors import PycError
 from pycontainer.linux import syscalls, userns
 from pycontainer.storage.overlay import overlay_options
 
@@ -60,7 +61,7 @@ def probe_native_overlay(mapping: userns.IdMapping | None = None) -> str | None:
         if status >= 100:
             return f"mount failed: {os.strerror(status - 100)}"
         return f"probe exited with status {status}"
-    except Exception as exc:  # noqa: BLE001 - any failure means "not usable", with the reason
+    except (OSError, PycError) as exc:  # any failure means "not usable", with the reason
         return str(exc)
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from pycontainer.build.backend import Layer, RunRequest, State
 from pycontainer.build.copier import FsOp, HashCache, url_name
-from pycontainer.errors import BuildError, HostError, IntegrityError
+from pycontainer.errors import BuildError, HostError, IntegrityError, PycError
 from pycontainer.images.store import ImageStore
 from pycontainer.linux import userns
 from pycontainer.network import slirp
@@ -100,7 +100,7 @@ class StoreBackend:
         from pycontainer.ops import pull as ops_pull
 
         if pull != "always":
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(PycError):  # not here, or no usable platform: pull
                 record = self.store.resolve(ref)
                 if Platform(record.config.get("os", ""), record.config.get(
                         "architecture", "")).architecture == Platform.parse(
