@@ -9,6 +9,8 @@ code object compiling the same text gives; a missing, unreadable or foreign cach
 compiling as usual, and `save` writes what was new (write-then-rename).
 
 Only the CLI's entry point installs it; importing pycontainer as a library changes nothing.
+`PYC_NO_CODE_CACHE=1` turns it off, and so does a dataclasses module that no longer calls a
+global `exec` (how it compiles is CPython's private business): then nothing is redirected.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def install(path: str | None = None) -> None:
     global _path
     import dataclasses
 
+    if os.environ.get("PYC_NO_CODE_CACHE") == "1" or not _compiles_with_exec(dataclasses):
+        return
     _path = path or cache_file()
     try:
         with open(_path, "rb") as f:
@@ -52,6 +56,20 @@ def install(path: str | None = None) -> None:
     except (OSError, ValueError, EOFError, TypeError):
         pass
     dataclasses.exec = _exec  # type: ignore[attr-defined]
+
+
+def _compiles_with_exec(module: Any) -> bool:
+    """Whether dataclasses' code maker (`_create_fn` up to 3.12, `_FuncBuilder` after) looks
+    `exec` up as a global, which is what `install` redirects."""
+    for name in ("_create_fn", "_FuncBuilder"):
+        obj = getattr(module, name, None)
+        if obj is None:
+            continue
+        funcs = [obj] if hasattr(obj, "__code__") else list(vars(obj).values())
+        codes = [f.__code__ for f in funcs if hasattr(f, "__code__")]
+        if any("exec" in code.co_names for code in codes):
+            return True
+    return False
 
 
 def _trusted(st: os.stat_result) -> bool:

@@ -26,15 +26,40 @@ This module imports nothing from pycontainer so every layer may use it.
     └── CommandNotFound           127  the container's command does not exist
 
 `ContainerExit` is not an error: it carries a container's own exit status to the CLI.
+
+The statuses of a container command that could not be started are decided here too, once for
+the CLI, the runtimes and the supervisor (which imports this module and nothing else of pyc's
+error handling): `exec_status` and `recorded_status`.
 """
 
 from __future__ import annotations
+
+ENGINE_ERROR, CANNOT_INVOKE, NOT_FOUND = 125, 126, 127
+#: State.ExitCode of a container whose start failed for a reason of pyc's own (Docker's
+#: `exitUnknown`); the CLI still exits 125
+START_FAILED = 128
+
+#: errno of a failed execve(2) of the container's command -> Docker's status: 127 for a
+#: command not found (ENOENT, ENOTDIR on its path), 126 for one found but that cannot be
+#: invoked (EACCES, EPERM, ENOEXEC, EISDIR); any other errno is an engine error (125)
+EXEC_ERRNO_STATUS = {2: NOT_FOUND, 20: NOT_FOUND, 13: CANNOT_INVOKE, 1: CANNOT_INVOKE,
+                     8: CANNOT_INVOKE, 21: CANNOT_INVOKE}
+
+
+def exec_status(stage: str, errno: int) -> int:
+    """The exit status for a container process that failed at `stage` with `errno`."""
+    return EXEC_ERRNO_STATUS.get(errno, ENGINE_ERROR) if stage == "exec" else ENGINE_ERROR
+
+
+def recorded_status(status: int) -> int:
+    """What a container's record keeps for a start that failed with exit `status`."""
+    return START_FAILED if status == ENGINE_ERROR else status
 
 
 class PycError(Exception):
     """Base of every error pyc reports to its user."""
 
-    exit_code = 125
+    exit_code = ENGINE_ERROR
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -121,11 +146,11 @@ class BuildError(PycError):
 
 
 class CannotInvoke(PycError):
-    exit_code = 126
+    exit_code = CANNOT_INVOKE
 
 
 class CommandNotFound(PycError):
-    exit_code = 127
+    exit_code = NOT_FOUND
 
 
 class ExitStatus(Exception):  # noqa: N818 - not an error, a result

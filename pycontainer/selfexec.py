@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
 
 def package_root() -> str:
@@ -49,3 +53,12 @@ def self_argv() -> list[str]:
     if os.path.exists(script):  # the console script, or the .pyz itself
         return [*python, os.path.abspath(script)]
     return [*python, "-m", "pycontainer"]
+
+
+def exit_command(paths: Paths, cid: str, remove: bool) -> list[str]:
+    """The supervisor's exit command: `pyc container cleanup [--rm] ID` on these stores
+    (here, not in ops.lifecycle, so that the ops modules building it need not import the
+    lifecycle that imports them)."""
+    argv = self_argv() + ["--root", str(paths.data), "--runroot", str(paths.runtime),
+                          "container", "cleanup"]
+    return argv + (["--rm"] if remove else []) + [cid]

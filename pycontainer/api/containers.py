@@ -118,7 +118,9 @@ def rename(request: Request) -> Response:
     name = request.arg("name")
     if not name:
         raise ApiError(400, "name is required")
-    lifecycle.rename(request.store, request.params["id"], name)
+    from pycontainer.ops import rename as ops_rename
+
+    ops_rename.rename(request.store, request.params["id"], name)
     return Empty(204)
 
 
@@ -142,7 +144,9 @@ def remove(request: Request) -> Response:
 @route("GET", ID + r"/top")
 def top(request: Request) -> Response:
     args = (request.arg("ps_args") or "-ef").split()
-    text = lifecycle.top(request.store, request.params["id"], args)
+    from pycontainer.ops import top as ops_top
+
+    text = ops_top.top(request.store, request.params["id"], args)
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         return JSON({"Titles": [], "Processes": []})

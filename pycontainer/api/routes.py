@@ -1,6 +1,8 @@
-"""The route table: every route is served with a `/vX.Y` prefix (any version, as Podman
-does) and without one. Handlers are looked up by method and a regular expression on the
-path; `{name}` segments of image routes may contain slashes (`/images/a/b:c/json`)."""
+"""The route table: the registry only (`endpoints` imports the modules that fill it).
+
+Every route is served with a `/vX.Y` prefix (any version, as Podman does) and without one.
+Handlers are looked up by method and a regular expression on the path; `{name}` segments
+of image routes may contain slashes (`/images/a/b:c/json`)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ Handler = Callable[[Request], Response]
 
 _VERSION = re.compile(r"^/v([0-9][0-9A-Za-z.-]*)(/.*)$")
 _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
-_loaded = False
 
 
 def split_version(path: str) -> tuple[str, str]:
@@ -32,25 +33,7 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def _load() -> None:
-    global _loaded
-    if _loaded:
-        return
-    # each module registers its routes when imported
-    from pycontainer.api import (  # noqa: F401
-        containers,
-        events,
-        execs,
-        images,
-        system,
-        unsupported,
-    )
-
-    _loaded = True
-
-
 def dispatch(request: Request) -> Response:
-    _load()
     allowed = []
     for method, pattern, handler in _ROUTES:
         m = pattern.match(request.path)
@@ -63,9 +46,3 @@ def dispatch(request: Request) -> Response:
     if allowed:
         raise ApiError(405, f"method {request.method} not allowed for {request.path}")
     raise ApiError(404, "page not found")
-
-
-def routes() -> list[tuple[str, str]]:
-    """(method, pattern) of every route, for the docs and tests."""
-    _load()
-    return [(m, p.pattern) for m, p, _ in _ROUTES]

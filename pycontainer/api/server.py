@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import h11
 
 from pycontainer import __version__
-from pycontainer.api import API_VERSION, errors, routes
+from pycontainer.api import API_VERSION, endpoints, errors, routes
 from pycontainer.api.wire import (
     JSON,
     ApiError,
@@ -285,7 +285,7 @@ class Connection:
         request.paths = self.paths
         request.client_gone = self.client_gone
         try:
-            response = routes.dispatch(request)
+            response = endpoints.dispatch(request)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
             response = errors.response_for(exc)
             if response.status >= 500:

@@ -68,11 +68,11 @@ def command_name(argv: list[str]) -> str | None:
 
 
 def register(app: typer.Typer, name: str | None = None) -> None:
-    from pycontainer.cli import app as app_module
-
+    # the root command's settings (app.CONTEXT), read off `app`: cli.app imports this module
     groups = {
         group: typer.Typer(
-            name=group, help=text, no_args_is_help=True, context_settings=app_module.CONTEXT
+            name=group, help=text, no_args_is_help=True,
+            context_settings=app.info.context_settings,
         )
         for group, text in GROUPS.items()
     }

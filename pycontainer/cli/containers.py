@@ -87,7 +87,7 @@ def prune(
     filter_: list[str] = typer.Option([], "--filter", help="Filter (label=...)."),
 ) -> None:
     """Remove all stopped containers."""
-    from pycontainer.ops import lifecycle
+    from pycontainer.ops import prune as ops_prune
 
     if not force:
         sys.stdout.write("WARNING! This will remove all stopped containers.\n"
@@ -95,7 +95,7 @@ def prune(
         sys.stdout.flush()
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             return
-    removed = lifecycle.prune(_paths(ctx), filter_)
+    removed = ops_prune.prune(_paths(ctx), filter_)
     sys.stdout.write("Deleted Containers:\n" if removed else "")
     sys.stdout.write("".join(cid + "\n" for cid in removed))
     sys.stdout.write("\nTotal reclaimed space: 0B\n")
@@ -107,9 +107,9 @@ def rename(
     new_name: str = typer.Argument(..., metavar="NEW_NAME"),
 ) -> None:
     """Rename a container."""
-    from pycontainer.ops import lifecycle
+    from pycontainer.ops import rename as ops_rename
 
-    lifecycle.rename(_paths(ctx), container, new_name)
+    ops_rename.rename(_paths(ctx), container, new_name)
 
 
 # -- exec / attach -------------------------------------------------------------------------
@@ -122,9 +122,9 @@ def attach(
     detach_keys: str = typer.Option("ctrl-p,ctrl-q", "--detach-keys", help="Detach keys."),
 ) -> None:
     """Attach to a running container's input and output."""
-    from pycontainer.ops import lifecycle
+    from pycontainer.ops import attaching
 
-    code = lifecycle.attach_running(_paths(ctx), container, not no_stdin, detach_keys,
+    code = attaching.attach_running(_paths(ctx), container, not no_stdin, detach_keys,
                                     sig_proxy)
     if code is not None:
         raise ContainerExit(code)
@@ -150,9 +150,9 @@ def top(
     ps_args: list[str] = typer.Argument(None, metavar="[ps OPTIONS]"),
 ) -> None:
     """Display the running processes of a container."""
-    from pycontainer.ops import lifecycle
+    from pycontainer.ops import top as ops_top
 
-    sys.stdout.write(lifecycle.top(_paths(ctx), container, ps_args or []))
+    sys.stdout.write(ops_top.top(_paths(ctx), container, ps_args or []))
 
 
 def port(

@@ -58,7 +58,9 @@ def exit_now(code: int) -> NoReturn:
     dccache.save()
     others = [t for t in threading.enumerate()
               if t is not threading.main_thread() and not t.daemon]
-    if atexit._ncallbacks() == 0 and not others:
+    # atexit._ncallbacks is CPython's private count; without it, assume handlers wait
+    pending = getattr(atexit, "_ncallbacks", lambda: 1)()
+    if pending == 0 and not others:
         try:
             sys.stdout.flush()
             sys.stderr.flush()

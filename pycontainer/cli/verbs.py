@@ -101,7 +101,9 @@ def _start(paths: Any, refs: list[str], p: dict[str, Any]) -> None:
     if p["attach"] or p["interactive"]:
         if len(refs) != 1:
             raise UsageError("you cannot start and attach multiple containers at once")
-        code = lifecycle.start_attached(paths, refs[0], p["interactive"], p["detach_keys"])
+        from pycontainer.ops import attaching
+
+        code = attaching.start_attached(paths, refs[0], p["interactive"], p["detach_keys"])
         if code is not None:
             raise ContainerExit(code)
         return

@@ -16,13 +16,14 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from pycontainer.images.layers import Unpacker
+from pycontainer.images.store import ImageRecord, now
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import mediatypes as mt
 from pycontainer.oci import reference
 from pycontainer.oci.digest import Readable
 
 if TYPE_CHECKING:
-    from pycontainer.images.store import ImageRecord, ImageStore
+    from pycontainer.images.store import ImageStore
 
 #: zlib level 1: several times faster than the default and only a little larger; commit and
 #: import are interactive, and registries accept any valid gzip.
@@ -32,8 +33,6 @@ GZIP_LEVEL = 1
 def commit_layer_image(store: ImageStore, layer: Readable, config: dict[str, Any],
                        names: list[str], base: ImageRecord | None = None,
                        history: dict[str, Any] | None = None) -> ImageRecord:
-    from pycontainer.images.store import ImageRecord, now
-
     store.ensure()
     with store.adding():
         diff_id, files_size, blob = _ingest_layer(store, layer)

@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from pycontainer.errors import IntegrityError, PycError, UnsafeArchive, UsageError
+from pycontainer.errors import (
+    IntegrityError,
+    InvalidReference,
+    PycError,
+    UnsafeArchive,
+    UsageError,
+)
 from pycontainer.images.commit import commit_unpacked
 from pycontainer.images.compression import DecompressingReader
 from pycontainer.images.layers import Unpacker, mapping
@@ -257,7 +263,7 @@ def _read_index(root: Path) -> list[Image]:
         name = ann.get("io.containerd.image.name") or ann.get("org.opencontainers.image.ref.name")
         names = []
         if name and (":" in name or "/" in name):
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(InvalidReference):
                 names = [reference.parse(name).tagged]
         out.append((_blob_file(root, parsed.config.digest),
                     [_blob_file(root, x.digest) for x in parsed.layers], names, raw))

@@ -17,7 +17,7 @@ blob and layer it needs is in place; index.json itself is replaced atomically.
 
 Garbage collection keeps what an image refers to, and also what a *keep file* refers to: a
 JSON object in one of `KEEP_DIRS` (`<data>/build-cache/steps/*.json`, the build cache's
-steps, written by `ops.build_store`) of the form
+steps, written by `ops.build.store`) of the form
 
     {"layers": [{"digest": "sha256:..."}, ...],      blobs to keep
      "diff_ids": ["sha256:...", ...],                  unpacked layers to keep
@@ -26,11 +26,11 @@ steps, written by `ops.build_store`) of the form
 Any other keys are ignored; an unreadable file keeps nothing. Whoever removes keep files
 holds `collecting()` while doing it (`pyc builder prune`), so no build is using them.
 
-Adding an image from a new layer (`commit_layer_image`): for `pyc commit`, `pyc import` and
-builds. Give it the layer as an uncompressed tar stream, the image config (without rootfs:
-it is filled in), an optional base image whose layers come first, and the names to tag. It
-gzips the layer into a blob, unpacks it into a layer dir, writes config and manifest blobs,
-and indexes the image.
+Adding an image from a new layer (`images.commit.commit_layer_image`): for `pyc commit`,
+`pyc import` and builds. Give it the layer as an uncompressed tar stream, the image config
+(without rootfs: it is filled in), an optional base image whose layers come first, and the
+names to tag. It gzips the layer into a blob, unpacks it into a layer dir, writes config and
+manifest blobs, and indexes the image.
 """
 
 from __future__ import annotations
@@ -44,7 +44,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pycontainer.errors import Conflict, ImageNotFound, IntegrityError, InvalidReference
+from pycontainer.errors import (
+    Conflict,
+    ImageNotFound,
+    IntegrityError,
+    InvalidReference,
+    LockTimeout,
+)
 from pycontainer.images.blobs import BlobStore
 from pycontainer.images.layers import LayerStore
 from pycontainer.linux.fs import atomic_write_json, read_json
@@ -52,7 +58,6 @@ from pycontainer.linux.locks import FileLock
 from pycontainer.oci import digest as digests
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import reference
-from pycontainer.oci.digest import Readable
 from pycontainer.paths import Paths
 
 _HEX = re.compile(r"^[0-9a-f]{4,64}$")
@@ -299,14 +304,6 @@ class ImageStore:
             out.append(path)
         return out
 
-    def commit_layer_image(self, layer: Readable, config: dict[str, Any], names: list[str],
-                           base: ImageRecord | None = None,
-                           history: dict[str, Any] | None = None) -> ImageRecord:
-        """Make an image: `base`'s layers plus the uncompressed tar `layer` (see module doc)."""
-        from pycontainer.images import commit
-
-        return commit.commit_layer_image(self, layer, config, names, base, history)
-
     # -- garbage collection ------------------------------------------------------------------
 
     def collecting(self, wait: bool = False) -> FileLock:
@@ -322,7 +319,7 @@ class ImageStore:
         lock = self.collecting(wait)
         try:
             lock.acquire()
-        except Exception:  # noqa: BLE001 - LockTimeout: someone is adding; next time
+        except LockTimeout:  # someone is adding; next time
             return False
         try:
             self.collect()

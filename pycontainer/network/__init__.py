@@ -5,7 +5,8 @@ pyroute2 is imported only inside the functions that build bridges and veths.
 
 Modules
     ports       `-p`/`-P` parsing, host-port allocation (bind test), PORTS / inspect / `port`
-    slirp       slirp4netns for one network namespace: start, forwards, stop; resolv.conf
+    slirp       slirp4netns for one network namespace: start, forwards, stop
+    resolv      resolv.conf on slirp4netns and user-defined networks (pure)
     mode        `--network` values -> NetworkMode (none, host, slirp4netns, container:, NAME)
     ipam        network records (<data>/networks/NAME.json) and address management
     rootlessns  the per-user rootless network namespace holder (bridges live there)
@@ -17,7 +18,7 @@ How a container start uses them (default `--network slirp4netns`)
         mode = mode.parse_network_mode(opts.network)
         maps = ports.parse_publish_all(opts.publish) (+ ports.publish_exposed(...) for -P)
         slirp.check_mappings(maps); maps = ports.allocate(maps)   # Conflict / HostError
-        conf = slirp.resolv_config(mode.slirp, dns, dns_search, dns_option, host_text)
+        conf = resolv.resolv_config(mode.slirp, dns, dns_search, dns_option, host_text)
     before spawning the supervisor:
         read_end, write_end = slirp.exit_pipe()     # supervisor gets write_end (pass_fds)
     once the container's init exists (pid known), ideally before it execs the user process:

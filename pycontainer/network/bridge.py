@@ -24,11 +24,11 @@ import ipaddress
 import os
 from typing import Any
 
-from pycontainer.errors import Conflict, HostError, NetworkNotFound
+from pycontainer.errors import Conflict, HostError, NetworkNotFound, PycError
 from pycontainer.network import rootlessns
 from pycontainer.network.ipam import Endpoint, Network, NetworkStore
-from pycontainer.network.slirp import ResolvConfig
-from pycontainer.network.slirp import resolv_config as slirp_resolv_config
+from pycontainer.network.resolv import ResolvConfig
+from pycontainer.network.resolv import resolv_config as slirp_resolv_config
 from pycontainer.paths import Paths
 
 # As on tap0. With 1500, slirp4netns relays published-port traffic in 1460-byte segments:
@@ -79,7 +79,7 @@ def connect(paths: Paths, container_id: str, container_name: str, netns_pid: int
         rootlessns.run_inside(holder, lambda: _plug(net, ep, fd))
     except BaseException:
         store(paths).detach(network, container_id)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(OSError, PycError):  # the first failure is what counts
             rootlessns.run_inside(holder, lambda: _delete_link(ep.veth))
         raise
     finally:

@@ -335,6 +335,8 @@ def holder_main(run_dir: str, data_dir: str, ready_fd: int) -> int:  # pragma: n
 def _prepare_namespace() -> None:
     import subprocess
 
+    from pycontainer.linux import netif
+
     with open("/proc/sys/net/ipv4/ip_forward", "w") as f:
         f.write("1")
     # With br_netfilter, bridged frames would also pass the IP forward hook (as from and to
@@ -343,7 +345,7 @@ def _prepare_namespace() -> None:
         with contextlib.suppress(OSError), open(f"/proc/sys/net/bridge/bridge-nf-call-{table}",
                                                 "w") as f:
             f.write("0")
-    _loopback_up()
+    netif.loopback_up()
     from pycontainer import binaries
 
     nft = subprocess.run([binaries.find("nft") or "nft", "-f", "-"], input=NFT_RULES,
@@ -369,18 +371,6 @@ def nft(command: str) -> None:
             "networks need it", hint="apt-get install nftables / dnf install nftables") from None
     if res.returncode != 0:
         raise HostError(f"nft {command}: {res.stderr.strip()}")
-
-
-def _loopback_up() -> None:
-    import fcntl
-    import socket
-    import struct
-
-    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        req = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(s, siocgifflags, req))[1]
-        fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -175,7 +175,7 @@ def pump(sock: socket.socket, opts: AttachOptions,
         for signum, handler in restore:
             signal.signal(signum, handler)
         sock.close()
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stdout
             sys.stdout.flush()
 
 

@@ -76,13 +76,14 @@ def _remove_tree(store: ContainerStore, c: Container, known: bool) -> None:
     import shutil
 
     from pycontainer.linux import userns
-    from pycontainer.storage import driver as drivers
+    from pycontainer.storage import driver as trees
+    from pycontainer.storage import select as drivers
 
     d = store.dir(c.id)
     with contextlib.suppress(OSError, PycError):
         if known and c.config.rootfs:
             mapping = c.config.id_mapping()
             drivers.driver(c.config.rootfs.get("driver", "vfs")).remove(d / "storage", mapping)
-        drivers.remove_tree(d, userns.default_mapping())
+        trees.remove_tree(d, userns.default_mapping())
     shutil.rmtree(store.run_dir(c.id), ignore_errors=True)
     shutil.rmtree(d, ignore_errors=True)

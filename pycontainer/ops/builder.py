@@ -1,4 +1,4 @@
-"""`pyc builder prune`: remove the build cache (`<data>/build-cache`, see `ops.build_store`).
+"""`pyc builder prune`: remove the build cache (`<data>/build-cache`, see `ops.build.store`).
 
 Without `all_`, only the dangling cache goes: step entries that keep blobs or layers no image
 uses (the steps of stages that are in no image, of images since removed) and entries that

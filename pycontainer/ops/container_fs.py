@@ -290,6 +290,7 @@ class CommitOptions:
 
 def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
     """`pyc commit`: a new image from the container's writable layer; returns its id."""
+    from pycontainer.images.commit import commit_layer_image
     from pycontainer.images.store import ImageStore
     from pycontainer.ops import changes as image_changes
     from pycontainer.ops.inspect import to_docker
@@ -317,8 +318,8 @@ def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
         {"comment": opts.message} if opts.message else {})}
     try:
         with os.fdopen(r, "rb") as layer:
-            record = images.commit_layer_image(layer, config, [opts.name] if opts.name else [],
-                                               base, history)
+            record = commit_layer_image(images, layer, config,
+                                        [opts.name] if opts.name else [], base, history)
     finally:
         status = wait(pid)
     if status != 0:

@@ -275,7 +275,6 @@ def _free_name(store: ContainerStore, cid: str) -> str:
 
 def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
                     image: ImageInput, cid: str, name: str, network: dict[str, Any]) -> str:
-    from pycontainer.storage import driver as drivers
     from pycontainer.storage import select
 
     spec = opts.spec
@@ -306,7 +305,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
     runtime_spec = convert.to_spec(spec, image.config, inputs)
     ensure_runtime(paths)  # 0700: mkdir would make it 0755 and expose its state
     choice = select.choose(paths.runtime)
-    driver = drivers.driver(choice.name)
+    driver = select.driver(choice.name)
     plan = driver.prepare(store.dir(cid) / "storage", image.lowers)
     config.rootfs = plan.to_dict()
     store.save_bundle_spec(cid, runtime_spec)

@@ -92,7 +92,7 @@ def supervisor_settings(paths: Paths, c: Container) -> dict[str, Any]:
     cfg = effective(c)
     if not cfg:
         return {}
-    from pycontainer.ops.lifecycle import self_argv
+    from pycontainer.selfexec import self_argv
 
     argv = self_argv() + ["--root", str(paths.data), "--runroot", str(paths.runtime),
                           "healthcheck", "run", c.id]

@@ -7,7 +7,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from pycontainer.errors import Conflict, ImageNotFound, InvalidReference, PycError, UsageError
+from pycontainer.errors import (
+    Conflict,
+    ImageNotFound,
+    InvalidReference,
+    LockTimeout,
+    PycError,
+    UsageError,
+)
 from pycontainer.images.store import ImageRecord, ImageStore, now
 from pycontainer.oci import reference
 from pycontainer.ops import events
@@ -51,7 +58,9 @@ def import_image(paths: Paths, opts: ImportOptions) -> ImageRecord:
     if opts.message:
         config["comment"] = opts.message
     layer = DecompressingReader(opts.source)
-    record = store(paths).commit_layer_image(layer, config, names, None, history)
+    from pycontainer.images.commit import commit_layer_image
+
+    record = commit_layer_image(store(paths), layer, config, names, None, history)
     events.image(paths, "import", record.id, record.id)
     return record
 
@@ -306,7 +315,7 @@ def prune(paths: Paths, all_images: bool = False) -> tuple[list[str], int]:
     lock = s.collecting(wait=True)
     try:
         lock.acquire()
-    except Exception:  # noqa: BLE001 - LockTimeout: collected by a later rmi or prune
+    except LockTimeout:  # collected by a later rmi or prune
         return deleted, 0
     try:
         return deleted, s.collect()[1]

@@ -12,22 +12,22 @@ import select
 import shutil
 import signal
 import socket
-import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from pycontainer import selfexec
 from pycontainer.containers import lifecycle
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import BrokenRecord, ContainerStore
-from pycontainer.errors import Conflict, ContainerRuntimeError, PycError
+from pycontainer.errors import Conflict, ContainerRuntimeError, PycError, recorded_status
 from pycontainer.linux import proc
 from pycontainer.ops import events, health, limits, restarts
 from pycontainer.ops import starthooks as hooks
 from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.runtime.base import ContainerError
+from pycontainer.selfexec import exit_command
 from pycontainer.supervisor import protocol as sp
 
 START_TIMEOUT = 60.0
@@ -65,23 +65,6 @@ def load_synced(store: ContainerStore, cid: str) -> Container:
     if store.sync(c):
         store.save(cid, c.state)
     return c
-
-
-def self_argv() -> list[str]:
-    """argv that re-runs this pyc (console script, zipapp or `python -m pycontainer`)."""
-    python = [sys.executable, *(["-S"] if sys.flags.no_site else [])]
-    script = sys.argv[0] if sys.argv else ""
-    if not script or script.endswith(os.path.join("pycontainer", "__main__.py")):
-        return [*python, "-m", "pycontainer"]
-    if os.path.exists(script):  # the console script, or the .pyz itself
-        return [*python, os.path.abspath(script)]
-    return [*python, "-m", "pycontainer"]
-
-
-def exit_command(paths: Paths, cid: str, remove: bool) -> list[str]:
-    argv = self_argv() + ["--root", str(paths.data), "--runroot", str(paths.runtime),
-                          "container", "cleanup"]
-    return argv + (["--rm"] if remove else []) + [cid]
 
 
 # -- start ---------------------------------------------------------------------------------
@@ -273,7 +256,7 @@ def _record_failure(store: ContainerStore, c: Container, err: dict[str, Any]) ->
     error = ContainerError(str(err.get("stage")), int(err.get("errno", 0)), str(err.get("msg")))
     exc = error.to_exception(c.config.path)
     c.state.status = Status.EXITED
-    c.state.exit_code = exc.exit_code if exc.exit_code != 125 else 128
+    c.state.exit_code = recorded_status(exc.exit_code)
     c.state.error = exc.message
     c.state.pid = 0
     store.save(c.id, c.state)
@@ -453,7 +436,7 @@ def _discard(paths: Paths, store: ContainerStore, c: Container) -> None:
 
 
 def _delete_trash(paths: Paths, c: Container, trash: Any) -> None:
-    from pycontainer.storage import driver as drivers
+    from pycontainer.storage import select as drivers
 
     mapping = c.config.id_mapping()
     name = c.config.rootfs.get("driver", "vfs") if c.config.rootfs else "vfs"
@@ -504,7 +487,7 @@ def _wait_gone(pid: int, timeout: float = 5.0) -> None:
 
 
 def _remove_storage(paths: Paths, store: ContainerStore, c: Container) -> None:
-    from pycontainer.storage import driver as drivers
+    from pycontainer.storage import select as drivers
 
     mapping = c.config.id_mapping()
     name = c.config.rootfs.get("driver", "vfs") if c.config.rootfs else "vfs"
@@ -532,128 +515,27 @@ def cleanup(paths: Paths, ref: str, remove_it: bool = False) -> None:
             c.state.restart_count += 1
             store.save(cid, c.state)
     if remove_it and c.state.status == Status.EXITED:
-        with contextlib.suppress(PycError):
+        try:
             remove(paths, cid, force=True)
+        except PycError as exc:
+            _failed_unwatched(store, cid, "cannot remove the container", exc)
     if delay is not None:
         restarts.sleep(delay)
-        with contextlib.suppress(PycError):
+        try:
             start(paths, cid, StartRequest(restart_by=os.getpid()))
+        except PycError as exc:
+            _failed_unwatched(store, cid, "cannot restart the container", exc)
 
 
-# -- attach, prune, rename, top ------------------------------------------------------------
-
-def start_attached(paths: Paths, ref: str, interactive: bool, detach_keys: str) -> int | None:
-    """`start -a [-i]`: start with a client attached before the container execs."""
-    from pycontainer.ops import attach
-
-    store = store_for(paths)
-    cid = store.resolve(ref)
-    spec = store.load(cid).config.spec
-    tty = bool(spec.tty)
-    size = _terminal_size() if tty else None
-    started = start(paths, cid, StartRequest(attach=True, mode="fork", tty_size=size))
-    if started.sock is None:  # it was already running: attach like `pyc attach`
-        return attach_running(paths, cid, interactive, detach_keys, True)
-    opts = attach.AttachOptions(stdin=interactive and bool(spec.interactive), tty=tty,
-                                detach_keys=detach_keys)
-    return attach.pump(started.sock, opts, _signaller(started.pid))
-
-
-def attach_running(paths: Paths, ref: str, stdin: bool, detach_keys: str,
-                   sig_proxy: bool) -> int | None:
-    from pycontainer.ops import attach
-
-    store = store_for(paths)
-    cid = store.resolve(ref)
-    with store.lock(cid):
-        c = load_synced(store, cid)
-    if not c.state.running:
-        raise Conflict("You cannot attach to a stopped container, start it first")
-    spec = c.config.spec
-    opts = attach.AttachOptions(stdin=stdin and bool(spec.interactive),
-                                tty=bool(spec.tty), detach_keys=detach_keys,
-                                sig_proxy=sig_proxy)
-    sock = attach.connect(str(store.run_dir(cid)))
-    attach.hello(sock, opts)
-    return attach.pump(sock, opts, _signaller(c.state.pid))
-
-
-def _signaller(pid: int) -> Any:
-    def send(sig: int) -> None:
-        with contextlib.suppress(OSError):
-            os.kill(pid, sig)
-
-    return send
-
-
-def _terminal_size() -> tuple[int, int]:
-    from pycontainer.linux import pty
-
-    return pty.get_size(0) or pty.get_size(1) or (24, 80)
-
-
-def prune(paths: Paths, filters: list[str] | None = None) -> list[str]:
-    from pycontainer.ops.ps import PsOptions, list_containers
-
-    removed = []
-    store_for(paths).sweep_unfinished()  # what killed creates left: never listed, not counted
-    entries = list_containers(paths, PsOptions(all=True, filters=list(filters or [])))
-    for e in entries:
-        if e.state in ("exited", "created"):
-            with contextlib.suppress(PycError):
-                removed.append(remove(paths, e.id))
-    return removed
-
-
-def rename(paths: Paths, ref: str, new_name: str) -> None:
-
-    store = store_for(paths)
-    cid = store.resolve(ref)
-    with store.lock(cid):
-        c = store.load(cid)
-        if new_name.lstrip("/") == c.name:
-            raise Conflict("Renaming a container with the same name as its current name")
-        store.reserve_name(new_name.lstrip("/"), cid)
-        old = c.name
-        c.config.name = new_name.lstrip("/")
-        store.save_config(c.config)
-        store.release_name(old, cid)
-    events.container(paths, c, "rename", oldName=old)
-
-
-def top(paths: Paths, ref: str, ps_args: list[str]) -> str:
-    """Docker's way: run the host's `ps` and keep the container's processes."""
-    import subprocess
-
-    store = store_for(paths)
-    cid = store.resolve(ref)
-    with store.lock(cid):
-        c = load_synced(store, cid)
-    if not c.state.running:
-        raise Conflict(f"container {cid} is not running")
-    pids = set(_pids_in_pidns(c.state.pid))
-    res = subprocess.run(["ps", *(ps_args or ["-ef"])], capture_output=True, text=True)
-    if res.returncode != 0:
-        raise ContainerRuntimeError(f"ps failed: {res.stderr.strip()}")
-    lines = res.stdout.splitlines()
-    if not lines:
-        return ""
-    header = lines[0].split()
-    col = header.index("PID") if "PID" in header else 1
-    keep = [ln for ln in lines[1:] if len(ln.split()) > col and ln.split()[col].isdigit()
-            and int(ln.split()[col]) in pids]
-    return "\n".join([lines[0], *keep]) + "\n"
-
-
-def _pids_in_pidns(pid: int) -> list[int]:
-    try:
-        target = os.stat(f"/proc/{pid}/ns/pid").st_ino
-    except OSError:
-        return []
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                if os.stat(f"/proc/{entry}/ns/pid").st_ino == target:
-                    out.append(int(entry))
-    return out
+def _failed_unwatched(store: ContainerStore, cid: str, what: str, exc: PycError) -> NoReturn:
+    """A failure of the exit command, which nobody waits for: kept in the container's
+    State.Error (inspect) and raised, so that the CLI writes it to the exit command's log
+    (`cleanup.log` in the run dir, where the supervisor sends its stderr)."""
+    text = f"{what}: {exc.message}"
+    with contextlib.suppress(PycError, OSError):
+        if store.dir(cid).is_dir():  # else it is gone after all: no record to keep it in
+            with store.lock(cid):
+                c = store.load(cid)
+                c.state.error = text
+                store.save(cid, c.state)
+    raise ContainerRuntimeError(text) from exc

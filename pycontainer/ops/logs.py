@@ -16,7 +16,7 @@ from urllib.parse import quote_plus
 
 from pycontainer.containers.lifecycle import ACTIVE
 from pycontainer.containers.store import ContainerStore
-from pycontainer.errors import UsageError
+from pycontainer.errors import PycError, UsageError
 from pycontainer.paths import Paths
 
 
@@ -210,7 +210,7 @@ def read(paths: Paths, ref: str, opts: LogsOptions) -> Iterator[LogLine]:
     cid = store.resolve(ref)
     try:
         driver = store.load(cid).config.log_driver
-    except Exception:  # noqa: BLE001 - the record is read again below when following
+    except (PycError, OSError):  # unreadable now: read again below when following
         driver = "json-file"
     if driver == "none":
         raise UsageError('configured logging driver does not support reading')
@@ -239,7 +239,7 @@ def read(paths: Paths, ref: str, opts: LogsOptions) -> Iterator[LogLine]:
 def _running(store: ContainerStore, cid: str) -> bool:
     try:
         c = store.load(cid)
-    except Exception:  # noqa: BLE001 - removed: nothing more will come
+    except (PycError, OSError):  # removed (or its record broken): nothing more will come
         return False
     store.sync(c)
     return c.state.status in ACTIVE

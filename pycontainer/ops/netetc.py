@@ -34,7 +34,7 @@ def _host_text(path: str) -> str:
 def etc_texts(paths: Paths, net: dict[str, Any], mode: NetworkMode, hostname: str,
               addresses: list[str], peers: list[tuple[str, list[str]]]) -> dict[str, str]:
     """/etc/hosts and /etc/resolv.conf for the container (Docker's forms)."""
-    from pycontainer.network import slirp
+    from pycontainer.network.resolv import resolv_config
 
     extra = [(n, ip) for n, ip in net.get("add_hosts") or []]
     extra += [(" ".join(names), ip) for ip, names in peers]
@@ -45,8 +45,7 @@ def etc_texts(paths: Paths, net: dict[str, Any], mode: NetworkMode, hostname: st
     host_resolv = _host_text("/etc/resolv.conf")
     hosts = etc_files.hosts_file(req, _host_text("/etc/hosts") if mode.kind == HOST else "")
     if mode.kind == SLIRP:
-        rc = slirp.resolv_config(mode.slirp, req.dns, req.dns_search, req.dns_options,
-                                 host_resolv)
+        rc = resolv_config(mode.slirp, req.dns, req.dns_search, req.dns_options, host_resolv)
         resolv = _resolv_text(rc)
     elif mode.kind == USER:
         from pycontainer.network import bridge  # with its ipam and rootlessns

@@ -325,18 +325,11 @@ def loopback_up(pid: int) -> None:
 
 
 def _enter_and_lo_up(pid: int) -> None:  # pragma: no cover - runs in a forked child
-    import fcntl
-    import socket
-    import struct
-
-    from pycontainer.linux import syscalls
+    from pycontainer.linux import netif, syscalls
 
     syscalls.join_ns_of(pid, "user", syscalls.CLONE_NEWUSER)
     syscalls.join_ns_of(pid, "net", syscalls.CLONE_NEWNET)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        req = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(s, 0x8913, req))[1]
-        fcntl.ioctl(s, 0x8914, struct.pack("16sH14x", b"lo", flags | 0x1))
+    netif.loopback_up()
 
 
 # --- teardown --------------------------------------------------------------------------------

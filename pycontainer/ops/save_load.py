@@ -7,7 +7,7 @@ import os
 import sys
 from typing import BinaryIO
 
-from pycontainer.errors import UsageError
+from pycontainer.errors import InvalidReference, UsageError
 from pycontainer.images import saveload
 from pycontainer.images.store import ImageStore
 from pycontainer.linux.fs import fsync_dir
@@ -55,7 +55,7 @@ def _tag_of(name: str, names: list[str]) -> str:
     """The store name `name` refers to, when it was given as a name (not an id)."""
     try:
         tagged = reference.parse(name).tagged
-    except Exception:  # noqa: BLE001 - an id
+    except InvalidReference:  # an id
         return ""
     return tagged if tagged in names else ""
 

@@ -76,6 +76,6 @@ def exit_command(paths: Paths, c: Container) -> list[str]:
     leaves something outside the container to free (user-defined networks)."""
     if not netsetup.needs_cleanup(c):
         return []
-    from pycontainer.ops.lifecycle import exit_command as command
+    from pycontainer.selfexec import exit_command as command
 
     return command(paths, c.id, False)

@@ -285,9 +285,9 @@ def _familiar(name: str) -> str:
 
 
 def _prune_containers(paths: Paths, parsed: dict[str, list[str]]) -> tuple[list[str], int]:
-    """`container prune` (ops.lifecycle.prune) on the stopped containers the filters select;
+    """`container prune` (ops.prune.prune) on the stopped containers the filters select;
     returns the removed ids and their writable layers' size."""
-    from pycontainer.ops import lifecycle
+    from pycontainer.ops import prune
     from pycontainer.ops.ps import PsOptions, list_containers
 
     until = _until(parsed)
@@ -302,7 +302,7 @@ def _prune_containers(paths: Paths, parsed: dict[str, list[str]]) -> tuple[list[
         chosen[e.id] = e.size_rw or 0
     if not chosen:
         return [], 0
-    removed = lifecycle.prune(paths, [f"id={cid}" for cid in chosen])
+    removed = prune.prune(paths, [f"id={cid}" for cid in chosen])
     return removed, sum(chosen.get(cid, 0) for cid in removed)
 
 

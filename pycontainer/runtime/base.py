@@ -12,11 +12,9 @@ import os
 from dataclasses import dataclass
 from typing import Protocol
 
+from pycontainer import errors
 from pycontainer.errors import CannotInvoke, CommandNotFound, ContainerRuntimeError, PycError
 from pycontainer.oci.runtime import Spec
-
-#: errno values that mean "found but cannot be executed" (Docker's 126)
-CANNOT_INVOKE = {13, 1, 8, 21, 20}  # EACCES EPERM ENOEXEC EISDIR ENOTDIR
 
 
 @dataclass
@@ -49,10 +47,11 @@ class ContainerError(Exception):  # noqa: N818 - a record that travels between p
         return cls(stage, int(errno), msg)
 
     def to_exception(self, command: str) -> PycError:
-        if self.stage == "exec" and self.errno == 2:
+        status = errors.exec_status(self.stage, self.errno)  # the one errno table
+        if status == errors.NOT_FOUND:
             return CommandNotFound(
                 f"container command {command!r} not found or does not exist")
-        if self.stage == "exec" and self.errno in CANNOT_INVOKE:
+        if status == errors.CANNOT_INVOKE:
             return CannotInvoke(f"container command {command!r} could not be invoked: "
                                 f"{os.strerror(self.errno)}")
         return ContainerRuntimeError(f"{self.stage}: {self.message}")
@@ -73,13 +72,3 @@ class OCIRuntime(Protocol):
         """Let the created container exec (the builtin runtime's process reads `start_fd`
         itself; an external runtime waits for it here and runs `RUNTIME start`)."""
         ...
-
-
-def get(name: str, state_dir: str = "") -> OCIRuntime:
-    if name in ("", "builtin", "pyc"):
-        from pycontainer.runtime.builtin.create import BuiltinRuntime
-
-        return BuiltinRuntime()
-    from pycontainer.runtime.external import ExternalRuntime
-
-    return ExternalRuntime(name, state_dir)

@@ -16,7 +16,7 @@ from typing import Any
 from pycontainer.linux import signals, userns
 from pycontainer.linux import syscalls as sc
 from pycontainer.oci.runtime import Spec
-from pycontainer.runtime import base
+from pycontainer.runtime import select as runtimes
 from pycontainer.runtime.base import ContainerError, Stdio
 from pycontainer.storage.driver import RootfsPlan
 
@@ -94,7 +94,7 @@ def _launcher(cfg: LaunchConfig, spec: Spec, stdio: Stdio, start_fd: int, error_
         stage = "copy-up"
         copy_up(target, cfg.copy_up)
         stage = "create"
-        runtime = base.get(cfg.runtime, cfg.runtime_root)
+        runtime = runtimes.get(cfg.runtime, cfg.runtime_root)
         confine = _confiner(cfg, spec)  # before create: the init's pivot_root moves our root
         signals.reset()  # what runc (or the builtin init) and the container inherit
         pid = runtime.create(cfg.container_id, cfg.bundle, spec, stdio, start_fd, error_fd)

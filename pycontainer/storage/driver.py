@@ -73,17 +73,3 @@ def _chmod_retry(func: Any, path: str, exc_info: Any) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             os.unlink(path)
-
-
-def driver(name: str) -> Driver:
-    if name == "overlay":
-        from pycontainer.storage.overlay import OverlayDriver
-
-        return OverlayDriver()
-    if name == "fuse-overlayfs":
-        from pycontainer.storage.fuse_overlay import FuseOverlayDriver
-
-        return FuseOverlayDriver()
-    from pycontainer.storage.vfs import VfsDriver
-
-    return VfsDriver()

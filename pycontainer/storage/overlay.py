@@ -8,11 +8,26 @@ from pathlib import Path
 from pycontainer.errors import ContainerRuntimeError
 from pycontainer.linux import syscalls, userns
 from pycontainer.storage.driver import RootfsPlan, remove_tree
-from pycontainer.storage.select import overlay_options
 
 # mount(2) data is limited to one page; longer lowerdir lists are passed relative to a
 # common parent (the layer store), which the mounter chdirs into.
 _PAGE = 4096
+
+
+def overlay_options(lower: str, upper: str, work: str) -> str:
+    opts = f"lowerdir={lower},upperdir={upper},workdir={work}"
+    return opts + ",userxattr" if in_user_namespace() else opts
+
+
+def in_user_namespace() -> bool:
+    """True inside a user namespace (the mounter is uid 0 there, so getuid() cannot tell):
+    overlay must then use user.overlay.* xattrs (`userxattr`), which layers unpacked in the
+    namespace carry (opaque directories, redirects)."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            return f.read().split() != ["0", "0", "4294967295"]
+    except OSError:
+        return os.getuid() != 0
 
 
 class OverlayDriver:

@@ -13,8 +13,14 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from pycontainer.errors import PycError
 from pycontainer.linux import syscalls, userns
+from pycontainer.storage.overlay import overlay_options
+
+if TYPE_CHECKING:
+    from pycontainer.storage.driver import Driver
 
 DRIVERS = ("overlay", "fuse-overlayfs", "vfs")
 
@@ -23,22 +29,6 @@ DRIVERS = ("overlay", "fuse-overlayfs", "vfs")
 class DriverChoice:
     name: str
     reason: str
-
-
-def overlay_options(lower: str, upper: str, work: str) -> str:
-    opts = f"lowerdir={lower},upperdir={upper},workdir={work}"
-    return opts + ",userxattr" if in_user_namespace() else opts
-
-
-def in_user_namespace() -> bool:
-    """True inside a user namespace (the mounter is uid 0 there, so getuid() cannot tell):
-    overlay must then use user.overlay.* xattrs (`userxattr`), which layers unpacked in the
-    namespace carry (opaque directories, redirects)."""
-    try:
-        with open("/proc/self/uid_map") as f:
-            return f.read().split() != ["0", "0", "4294967295"]
-    except OSError:
-        return os.getuid() != 0
 
 
 def probe_native_overlay(mapping: userns.IdMapping | None = None) -> str | None:
@@ -71,7 +61,7 @@ def probe_native_overlay(mapping: userns.IdMapping | None = None) -> str | None:
         if status >= 100:
             return f"mount failed: {os.strerror(status - 100)}"
         return f"probe exited with status {status}"
-    except Exception as exc:  # noqa: BLE001 - any failure means "not usable", with the reason
+    except (OSError, PycError) as exc:  # any failure means "not usable", with the reason
         return str(exc)
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -128,3 +118,19 @@ def _probe_choice() -> DriverChoice:
     if fuse is None:
         return DriverChoice("fuse-overlayfs", f"native overlay unavailable ({native})")
     return DriverChoice("vfs", f"native overlay unavailable ({native}); {fuse}")
+
+
+def driver(name: str) -> Driver:
+    """The driver named in a container's rootfs plan (here, beside the choice, not in
+    `driver`, which the drivers themselves import)."""
+    if name == "overlay":
+        from pycontainer.storage.overlay import OverlayDriver
+
+        return OverlayDriver()
+    if name == "fuse-overlayfs":
+        from pycontainer.storage.fuse_overlay import FuseOverlayDriver
+
+        return FuseOverlayDriver()
+    from pycontainer.storage.vfs import VfsDriver
+
+    return VfsDriver()

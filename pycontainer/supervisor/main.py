@@ -164,7 +164,9 @@ class Supervisor:
                 os.kill(self.pid, _signal.SIGKILL)
         self._wait_all(2.0)
         self._kill_helpers()
-        code = 127 if stage == "exec" and errno_ == 2 else (126 if stage == "exec" else 125)
+        from pycontainer import errors  # the one errno -> status table (no imports of its own)
+
+        code = errors.recorded_status(errors.exec_status(stage, errno_))
         self._write_exit(code, str(msg))
         return 0
 
@@ -443,9 +445,19 @@ class Supervisor:
             return  # already removed by the CLI that ran it
         import subprocess
 
-        subprocess.Popen(cfg.exit_command, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        # its failures (a restart or an --rm removal that did not happen) are kept in a log
+        # beside the exit record, not thrown away; the container's State.Error names them
+        try:
+            log = os.open(p.cleanup_log(cfg.run_dir), os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                          | os.O_CLOEXEC, 0o600)
+        except OSError:
+            log = subprocess.DEVNULL
+        try:
+            subprocess.Popen(cfg.exit_command, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+        finally:
+            if log >= 0:
+                os.close(log)
 
 
 def ContainerErrorRecord(raw: bytes) -> tuple[str, int, str]:  # noqa: N802
@@ -456,7 +468,20 @@ def ContainerErrorRecord(raw: bytes) -> tuple[str, int, str]:  # noqa: N802
 
 def _prctl(option: int, value: int) -> None:
     """prctl(2) through the bare _ctypes module: `ctypes` itself costs the supervisor a
-    megabyte of memory for this one call."""
+    megabyte of memory for this one call. _ctypes's names are CPython's private API: where
+    they are not what this expects, the public ctypes does it (the memory is then spent)."""
+    try:
+        prctl = _bare_prctl()
+    except (ImportError, AttributeError, TypeError):
+        from pycontainer.linux import syscalls
+
+        syscalls.prctl(option, value)
+        return
+    if prctl(option, value, 0, 0, 0) != 0:
+        raise OSError("prctl failed")
+
+
+def _bare_prctl() -> Any:
     import _ctypes
 
     class _Int(_ctypes._SimpleCData):
@@ -466,9 +491,7 @@ def _prctl(option: int, value: int) -> None:
         _flags_ = _ctypes.FUNCFLAG_CDECL
         _restype_ = _Int
 
-    prctl = _Func(_ctypes.dlsym(_ctypes.dlopen(None), "prctl"))  # type: ignore[arg-type]
-    if prctl(option, value, 0, 0, 0) != 0:
-        raise OSError("prctl failed")
+    return _Func(_ctypes.dlsym(_ctypes.dlopen(None), "prctl"))  # type: ignore[arg-type]
 
 
 def _children() -> list[int]:
@@ -479,7 +502,20 @@ def _children() -> list[int]:
 
 
 def _accept(listener: _socket.socket) -> _socket.socket:
-    fd, _ = listener._accept()  # type: ignore[attr-defined]
+    """accept(2) on the bare C socket: `_accept` is its private name for what the `socket`
+    module (~0.5 MB here) wraps; without it, that module does it on the same descriptor."""
+    accept = getattr(listener, "_accept", None)
+    if accept is None:
+        import socket
+
+        public = socket.socket(listener.family, listener.type, 0, listener.fileno())
+        try:
+            conn, _ = public.accept()
+        finally:
+            public.detach()  # the descriptor stays the listener's
+        fd = conn.detach()
+    else:
+        fd, _ = accept()
     return _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, fd)
 
 

@@ -124,6 +124,11 @@ def exit_file(run_dir: str) -> str:
     return os.path.join(run_dir, "exit.json")
 
 
+def cleanup_log(run_dir: str) -> str:
+    """The exit command's stderr (`pyc container cleanup`: restarts, --rm removal)."""
+    return os.path.join(run_dir, "cleanup.log")
+
+
 def attach_path(run_dir: str) -> str:
     return os.path.join(run_dir, "attach")
 

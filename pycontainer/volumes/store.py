@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pycontainer.errors import Conflict, UsageError, VolumeNotFound
+from pycontainer.errors import Conflict, PycError, UsageError, VolumeNotFound
 from pycontainer.formats.filters import Filters, boolean, match_label, validate
 from pycontainer.formats.timestamps import rfc3339
 from pycontainer.linux import fs, userns
@@ -192,7 +192,7 @@ class VolumeStore:
             return 0
 
         mapping = self._mapping or userns.default_mapping()
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(OSError, PycError):  # what is left is removed below
             userns.run_in_userns(child, mapping)
         shutil.rmtree(path, ignore_errors=True)
 

@@ -243,7 +243,7 @@ def test_disconnect_all_and_prune(net_paths: Paths, containers: Callable[[], Net
 
 
 def _host_nameserver() -> str:
-    from pycontainer.network.slirp import parse_resolv_conf
+    from pycontainer.network.resolv import parse_resolv_conf
 
     return parse_resolv_conf(Path("/etc/resolv.conf").read_text()).nameservers[0]
 

@@ -18,7 +18,7 @@ import pytest
 from netns_support import TCP_PORT, UDP_PORT, NetnsServer, slirp_pids, wait_until
 
 from pycontainer.errors import Conflict, HostError
-from pycontainer.network import dns, ports, slirp
+from pycontainer.network import dns, ports, resolv, slirp
 from pycontainer.network.ports import PortMapping
 
 
@@ -234,7 +234,7 @@ def test_a_dead_namespace_pid_fails_clearly() -> None:
 def test_dns_through_slirp(netns_server: NetnsServer, running: slirp.Slirp) -> None:
     # 10.0.2.3 relays to the host's resolver even with the sandbox on: same answer as asking
     # the host's resolver directly.
-    host_ns = slirp.parse_resolv_conf(Path("/etc/resolv.conf").read_text()).nameservers[0]
+    host_ns = resolv.parse_resolv_conf(Path("/etc/resolv.conf").read_text()).nameservers[0]
     expected = dns.query(host_ns, "nonexistent.invalid")
     ask = ("import sys; from pycontainer.network import dns; "
            "print(dns.query('10.0.2.3', 'nonexistent.invalid', timeout=6))")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pycontainer.errors import UsageError
-from pycontainer.network import slirp
+from pycontainer.network import resolv, slirp
 from pycontainer.network.slirp import SlirpOptions
 
 OPTIONS_OK = [
@@ -92,18 +92,18 @@ options edns0 trust-ad
 
 
 def test_resolv_config_points_at_slirp_dns() -> None:
-    got = slirp.resolv_config(host_resolv=HOST)
-    assert got == slirp.ResolvConfig(("10.0.2.3",), ("corp.example", "lab.example"),
-                                     ("edns0", "trust-ad"))
+    got = resolv.resolv_config(host_resolv=HOST)
+    assert got == resolv.ResolvConfig(("10.0.2.3",), ("corp.example", "lab.example"),
+                                      ("edns0", "trust-ad"))
 
 
 def test_resolv_config_honours_dns_flags() -> None:
-    got = slirp.resolv_config(SlirpOptions(cidr="10.5.0.0/24"), dns=["1.1.1.1", "9.9.9.9"],
-                              dns_search=["example.org"], dns_option=["ndots:2"],
-                              host_resolv=HOST)
-    assert got == slirp.ResolvConfig(("1.1.1.1", "9.9.9.9"), ("example.org",), ("ndots:2",))
-    assert slirp.resolv_config(dns_search=["."], host_resolv=HOST).search == ()
-    assert slirp.resolv_config(SlirpOptions(cidr="10.5.0.0/24")).nameservers == ("10.5.0.3",)
+    got = resolv.resolv_config(SlirpOptions(cidr="10.5.0.0/24"), dns=["1.1.1.1", "9.9.9.9"],
+                               dns_search=["example.org"], dns_option=["ndots:2"],
+                               host_resolv=HOST)
+    assert got == resolv.ResolvConfig(("1.1.1.1", "9.9.9.9"), ("example.org",), ("ndots:2",))
+    assert resolv.resolv_config(dns_search=["."], host_resolv=HOST).search == ()
+    assert resolv.resolv_config(SlirpOptions(cidr="10.5.0.0/24")).nameservers == ("10.5.0.3",)
 
 
 def test_api_socket_path_stays_under_sun_path(tmp_path: Path) -> None:

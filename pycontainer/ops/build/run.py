@@ -30,14 +30,14 @@ from pycontainer.linux import syscalls as sc
 from pycontainer.linux.locks import FileLock
 from pycontainer.network import etc_files
 from pycontainer.oci import convert
-from pycontainer.ops.build_store import ingest
+from pycontainer.ops.build.store import ingest
 from pycontainer.ops.create import ImageInput, resolve_user
 from pycontainer.runtime.base import ContainerError, Stdio
 from pycontainer.runtime.launch import LaunchConfig, launch
 from pycontainer.storage.diff import DiffOptions, stream_upper
 
 if TYPE_CHECKING:
-    from pycontainer.ops.build_backend import StoreBackend
+    from pycontainer.ops.build.backend import StoreBackend
 
 SPEC_NETWORK = {"default": "private", "none": "none", "host": "host"}
 
@@ -75,7 +75,7 @@ def run_step(b: StoreBackend, state: State, req: RunRequest) -> Layer | None:
 
 def _spec(b: StoreBackend, state: State, req: RunRequest, work: Path,
           lowers: list[Path]) -> Any:
-    from pycontainer.ops import build_script
+    from pycontainer.ops.build import script as build_script
 
     cid = secrets.token_hex(32)
     image_cfg = dict(state.config.get("config") or {})

@@ -2,7 +2,7 @@
 
 Temporary files of one build live in `<data>/build/tmp-<pid>-<random>/` (upper dirs are
 owned by subordinate ids, so they are removed inside the user namespace); a build killed
-half-way leaves that directory to its guard (`ops/build_guard.py`), which also kills the
+half-way leaves that directory to its guard (`ops/build/guard.py`), which also kills the
 RUN step still running, and the next build sweeps it when its pid is gone.
 """
 
@@ -20,20 +20,18 @@ from typing import Any, TextIO
 
 from pycontainer.build.backend import Layer, RunRequest, State
 from pycontainer.build.copier import FsOp, HashCache, url_name
-from pycontainer.errors import BuildError, HostError, IntegrityError
+from pycontainer.errors import BuildError, HostError, IntegrityError, PycError
 from pycontainer.images.store import ImageStore
 from pycontainer.linux import userns
 from pycontainer.network import slirp
 from pycontainer.oci.image import Platform
 from pycontainer.oci.runtime import Mount as SpecMount
-from pycontainer.ops import build_store
-from pycontainer.ops.build_guard import BuildGuard
+from pycontainer.ops.build import store as build_store
+from pycontainer.ops.build.fs import HOST_ROOTLESS, fs_step
+from pycontainer.ops.build.guard import BuildGuard
+from pycontainer.ops.build.run import run_step
 from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.storage.driver import RootfsPlan, remove_tree
-
-#: rootless on the host: the overlays a build mounts in its user namespace need `userxattr`
-#: (decided here, in the CLI process: inside the namespace getuid() is always 0)
-HOST_ROOTLESS = os.getuid() != 0
 
 
 class StoreBackend:
@@ -102,7 +100,7 @@ class StoreBackend:
         from pycontainer.ops import pull as ops_pull
 
         if pull != "always":
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(PycError):  # not here, or no usable platform: pull
                 record = self.store.resolve(ref)
                 if Platform(record.config.get("os", ""), record.config.get(
                         "architecture", "")).architecture == Platform.parse(
@@ -120,7 +118,7 @@ class StoreBackend:
         return out
 
     def prepare_rootfs(self, storage: Path, lowers: list[Path]) -> RootfsPlan:
-        from pycontainer.storage import driver, select
+        from pycontainer.storage import select
 
         if self._driver is None:
             ensure_runtime(self.paths)  # 0700, like every way in to the runtime dir
@@ -133,7 +131,7 @@ class StoreBackend:
             empty.mkdir(exist_ok=True)
             lowers = [empty]
         storage.mkdir(parents=True, exist_ok=True)
-        return driver.driver(self._driver).prepare(storage, lowers)
+        return select.driver(self._driver).prepare(storage, lowers)
 
     def stage_mount(self, state: State, source: str, target: str) -> SpecMount:
         """RUN --mount=type=bind,from=STAGE: the stage's layers (below `source`) as a
@@ -151,13 +149,9 @@ class StoreBackend:
 
     # -- steps ---------------------------------------------------------------------------
     def run(self, state: State, req: RunRequest) -> Layer | None:
-        from pycontainer.ops.build_run import run_step
-
         return run_step(self, state, req)
 
     def fs(self, state: State, op: FsOp, source: State | None) -> Layer | None:
-        from pycontainer.ops.build_fs import fs_step
-
         return fs_step(self, state, op, source)
 
     def start_network(self, pid: int, work: Path) -> slirp.Slirp:

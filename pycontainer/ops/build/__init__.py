@@ -24,7 +24,7 @@ from pycontainer.build.builder import BuildRequest, BuildResult, build
 from pycontainer.build.copier import extract_tar
 from pycontainer.build.dockerfile import parse
 from pycontainer.errors import BuildError, UsageError
-from pycontainer.ops.build_backend import StoreBackend
+from pycontainer.ops.build.backend import StoreBackend
 from pycontainer.paths import Paths
 
 

@@ -20,14 +20,17 @@ from pycontainer.build.copier import FsOp
 from pycontainer.errors import BuildError, PycError
 from pycontainer.linux import syscalls as sc
 from pycontainer.linux import userns
-from pycontainer.ops.build_backend import HOST_ROOTLESS
-from pycontainer.ops.build_store import ingest
+from pycontainer.ops.build.store import ingest
 from pycontainer.storage import overlay
 from pycontainer.storage.diff import LayerStream, write_tar
 from pycontainer.storage.driver import RootfsPlan
 
 if TYPE_CHECKING:
-    from pycontainer.ops.build_backend import StoreBackend
+    from pycontainer.ops.build.backend import StoreBackend
+
+#: rootless on the host: the overlays a build mounts in its user namespace need `userxattr`
+#: (decided here, in the CLI process: inside the namespace getuid() is always 0)
+HOST_ROOTLESS = os.getuid() != 0
 
 
 def fs_step(b: StoreBackend, state: State, op: FsOp, source: State | None) -> Layer | None:
