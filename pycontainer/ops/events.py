@@ -100,8 +100,10 @@ def by_id(paths: Paths, cid: str, action: str, **extra: str) -> None:
     container(paths, c, action, **extra)
 
 
-def started(paths: Paths, c: Container, attached: bool) -> None:
-    """Docker's order: `attach` (a client connected before the start), then `start`."""
+def starting(paths: Paths, c: Container, attached: bool) -> None:
+    """Docker's order: `attach` (a client connected before the start), the volumes'
+    `mount`, then `start`, which the supervisor writes when the command runs: a command
+    that exits at once must not log its `die` before its `start`."""
     if attached:
         container(paths, c, "attach")
     for m in c.config.spec.mounts:  # dockerd: one `mount` per volume at start
@@ -110,7 +112,6 @@ def started(paths: Paths, c: Container, attached: bool) -> None:
             volume(paths, "mount", str(m["volume"]), container=c.id,
                    destination=str(m.get("destination", "")), propagation="",
                    **{"read/write": "false" if ro else "true"})
-    container(paths, c, "start")
 
 
 def image(paths: Paths, action: str, actor_id: str, name: str = "") -> None:
@@ -339,4 +340,4 @@ def _parse(data: bytes) -> Iterator[dict[str, Any]]:
 
 __all__ = ["FILTERS", "by_id", "container", "container_attributes", "emit", "exec_event",
            "image", "image_ref", "image_removed", "matches", "network", "pretty", "read",
-           "started", "supervisor_settings", "validate", "volume"]
+           "starting", "supervisor_settings", "validate", "volume"]

@@ -228,6 +228,7 @@ def _await_start(store: ContainerStore, c: Container, sync_r: int, run_dir: str,
     sock = None
     if "pid" in msg:
         c.state.pid = int(msg["pid"])
+        events.starting(store.paths, c, req.attach)  # attach, mount; start is the supervisor's
         hooks.started(store.paths, c, net)  # network, then the supervisor's go byte
         if req.attach:
             from pycontainer.ops import attach
@@ -248,7 +249,6 @@ def _await_start(store: ContainerStore, c: Container, sync_r: int, run_dir: str,
     c.state.error = ""
     c.state.stopped_by_user = False
     store.save(c.id, c.state)
-    events.started(store.paths, c, req.attach)
     return Started(c.id, c.state.pid, sock)
 
 

@@ -114,6 +114,8 @@ class Supervisor:
             return self._failed({"stage": e[0], "errno": e[1], "msg": e[2]})
         started = timestamp()
         self.started_at = time.monotonic()
+        if self.cfg.events:  # here, before any `die` this process may write
+            self._event("start", {})
         p.write_replace(p.pid_file(cfg.run_dir), p.dumps({
             "pid": self.pid, "started": _start_time(self.pid), "supervisor": os.getpid(),
             "startedAt": started}).encode())
