@@ -36,7 +36,7 @@ INDEX: dict[str, tuple[str, ...]] = {
          "port", "ps", "rename", "restart", "rm", "run", "start", "stop", "top", "wait"), _C),
     **dict.fromkeys(
         ("history", "images", "import", "load", "login", "logout", "pull", "push", "rmi",
-         "save", "tag"), _I),
+         "save", "tag", "untag"), _I),
     **dict.fromkeys(("pause", "unpause", "stats", "update"), ("stats",)),
     "build": ("build",),
     "builder": ("builder",),
