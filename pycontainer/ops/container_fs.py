@@ -39,6 +39,11 @@ def _mapping(c: Container) -> userns.IdMapping:
                             c.config.single_mapping)
 
 
+class ReportedByParent(Exception):  # noqa: N818 - a signal to the forked child's wrapper
+    """Raised by fn in a child of `spawn_in_fs`: exit 3 quietly, the parent says why (one
+    line of error, not one from each process)."""
+
+
 def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
                 host_view: bool = False) -> int:
     """Fork a child that runs fn(root) with the container's files at `root`; its pid.
@@ -58,6 +63,8 @@ def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
                 sc.join_ns_of(ctr_pid, "mnt")
                 fn("/")
                 code = 0
+            except ReportedByParent:
+                code = 3
             except BaseException as exc:  # noqa: BLE001
                 os.write(2, f"Error: {exc}\n".encode())
             finally:
@@ -74,6 +81,8 @@ def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
         helpers = mount_rootfs(plan, target)
         try:
             fn(target)
+        except ReportedByParent:
+            return 3
         finally:
             for h in helpers:
                 os.kill(h, 15)
@@ -364,10 +373,18 @@ def cp(paths: Paths, src: str, dest: str, stdin: IO[bytes], stdout: IO[bytes],
     opts = opts or CopyOptions()
     src_ctr, src_path = _split(src)
     dst_ctr, dst_path = _split(dest)
-    if (src_ctr is None) == (dst_ctr is None):
-        raise UsageError("copying between containers or between host paths is not supported: "
-                         "one of SRC and DEST must be CONTAINER:PATH")
-    if src_ctr is not None:
+    if src_ctr is None and dst_ctr is None:
+        raise UsageError("copying between host paths is not supported: one of SRC and DEST "
+                         "must be CONTAINER:PATH")
+    if src_ctr is not None and dst_ctr is not None:  # Podman: through a tar in between
+        import tempfile
+
+        with tempfile.TemporaryFile() as tmp:
+            _copy_out(paths, src_ctr, src_path, "-", tmp, opts)
+            tmp.seek(0)
+            _copy_in(paths, "-", dst_ctr, dst_path, tmp,
+                     opts, name=os.path.basename(src_path.rstrip("/")) or None)
+    elif src_ctr is not None:
         _copy_out(paths, src_ctr, src_path, dst_path, stdout, opts)
     else:
         assert dst_ctr is not None
@@ -385,7 +402,7 @@ def _copy_out(paths: Paths, ref: str, src: str, dest: str, stdout: IO[bytes],
         with entered_root(root):
             path = "/" + src.lstrip("/")
             if not os.path.lexists(path):
-                raise FileNotFoundError(f"Could not find the file {src} in container {ref}")
+                raise ReportedByParent()
             if opts.follow_link:  # chrooted: the link resolves inside the container
                 path = os.path.realpath(path)
             with os.fdopen(w, "wb") as out, tarfile.open(fileobj=out, mode="w|") as tar:
@@ -416,6 +433,9 @@ def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -
                 parts = rel.split("/", 1)
                 rel = os.path.basename(dest) + ("/" + parts[1] if len(parts) > 1 else "")
             target = os.path.abspath(os.path.join(base, rel))
+            if target == top and member.isdir() and os.path.lexists(top) \
+                    and not os.path.isdir(top):
+                raise UsageError(f"cannot overwrite non-directory {dest!r} with a directory")
             if not _inside(base, target) or not _lands_inside(base, target):
                 raise UsageError(f"refusing to write outside {dest}: {member.name}")
             member.name = target.lstrip("/")
@@ -445,12 +465,14 @@ def _lands_inside(base: str, target: str) -> bool:
 
 
 def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes],
-             opts: CopyOptions) -> None:
+             opts: CopyOptions, name: str | None = None) -> None:
+    """`name`: the tar on `stdin` holds that one entry (a copy from another container),
+    placed by Docker's rule like a host SRC, not extracted into DEST as a user's stream."""
     store, c = _container(paths, ref)
     if src != "-" and not os.path.lexists(src):
         raise UsageError(f"no such file or directory: {src}")
     r, w = os.pipe()
-    name = None if src == "-" else os.path.basename(src.rstrip("/"))
+    name = name if src == "-" else os.path.basename(src.rstrip("/"))
 
     def child(root: str) -> None:
         os.close(w)

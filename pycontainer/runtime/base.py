@@ -50,11 +50,13 @@ class ContainerError(Exception):  # noqa: N818 - a record that travels between p
 
     def to_exception(self, command: str) -> PycError:
         if self.stage == "exec" and self.errno == 2:
+            # runc's lower-case wording after the colon: scripts grep for it
             return CommandNotFound(
-                f"container command {command!r} not found or does not exist")
+                f"container command {command!r} not found or does not exist: exec: "
+                f"{command}: no such file or directory")
         if self.stage == "exec" and self.errno in CANNOT_INVOKE:
             return CannotInvoke(f"container command {command!r} could not be invoked: "
-                                f"{os.strerror(self.errno)}")
+                                f"exec: {command}: {os.strerror(self.errno).lower()}")
         return ContainerRuntimeError(f"{self.stage}: {self.message}")
 
 
