@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from pycontainer.errors import UsageError
 from pycontainer.images import saveload
-from pycontainer.images.store import ImageStore
+from pycontainer.images.store import ImageRecord, ImageStore
 from pycontainer.linux.fs import fsync_dir
 from pycontainer.oci import reference
 from pycontainer.paths import Paths
@@ -26,7 +26,9 @@ def save(paths: Paths, names: list[str], output: str | None,
     for n in names:
         rec = store.resolve(n)
         by_name = _tag_of(n, rec.names)
-        items.append(saveload.SaveItem(rec, [by_name] if by_name else list(rec.names)))
+        # Docker: an image saved by its id carries no repository tags (loads as <none>)
+        tags = [by_name] if by_name else [] if _by_id(rec, n) else list(rec.names)
+        items.append(saveload.SaveItem(rec, tags))
     if output is None:
         saveload.save(store, items, sys.stdout.buffer, fmt == "oci-archive")
         sys.stdout.buffer.flush()
@@ -41,6 +43,12 @@ def save(paths: Paths, names: list[str], output: str | None,
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _by_id(rec: ImageRecord, name: str) -> bool:
+    from pycontainer.ops.images import _is_id
+
+    return _is_id(rec, name)
 
 
 def _tag_of(name: str, names: list[str]) -> str:
