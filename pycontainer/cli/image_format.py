@@ -132,5 +132,8 @@ def print_history(rows: list[dict[str, Any]], human: bool, no_trunc: bool, quiet
             "CreatedSince": created_since(r["created"]) if human else r["created"],
             "CreatedAt": r["created"], "CreatedBy": by,
             "Size": human_size(r["size"]) if human else str(r["size"]),
-            "Comment": r["comment"]})
+            "Comment": r["comment"],
+            # Podman's fields, next to Docker's: the full id, the time and the size as data
+            "id": r["id"].removeprefix("sha256:"), "created": r["created"],
+            "Created": r["created"], "size": r["size"]})
     sys.stdout.write(render_rows(items, fmt, HISTORY_TABLE, {"ID": "IMAGE"}))

@@ -88,7 +88,9 @@ def inspect_record(s: ImageStore, rec: ImageRecord) -> dict[str, Any]:
     c.setdefault("OnBuild", None)
     c.setdefault("Labels", None)
     layers = [str(s.layers.path(d)) for d in rec.diff_ids]
-    return {
+    from pycontainer.ops.podman_fields import add_missing, image_extras
+
+    return add_missing({
         "Id": rec.id,
         "RepoTags": [display_name(n) for n in rec.names],
         "RepoDigests": [reference.familiar(d.split("@")[0]) + "@" + d.split("@")[1]
@@ -111,7 +113,7 @@ def inspect_record(s: ImageStore, rec: ImageRecord) -> dict[str, Any]:
         "Metadata": {"LastTagTime": rec.tagged_at or "0001-01-01T00:00:00Z"},
         "Digest": rec.digest,
         "History": cfg.get("history", []),
-    }
+    }, image_extras(rec))
 
 
 def display_name(name: str) -> str:

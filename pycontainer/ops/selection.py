@@ -8,6 +8,7 @@ filters over all containers, the same state rule applied. Ids come newest first,
 
 from __future__ import annotations
 
+from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import PycError
 from pycontainer.paths import Paths
@@ -59,17 +60,23 @@ def _needs(store: ContainerStore) -> dict[str, set[str]]:
             c = store.load(cid)
         except PycError:
             continue  # removed meanwhile, or a broken record (it joins nothing we can read)
-        refs = [c.config.network.get("container") or ""]
-        refs += [str(c.config.spec.get(k) or "") for k in ("pid", "ipc")]
-        wanted = set()
-        for ref in refs:
-            ref = ref[len("container:"):] if ref.startswith("container:") else ref
-            if not ref or ref in ("host", "private", "shareable", "none"):
-                continue
-            try:
-                wanted.add(store.resolve(ref))
-            except PycError:
-                continue
+        wanted = joined(store, c)
         if wanted:
             out[cid] = wanted
     return out
+
+
+def joined(store: ContainerStore, c: Container) -> set[str]:
+    """The ids of the containers `c` joins (`inspect`'s Dependencies, as Podman's)."""
+    refs = [c.config.network.get("container") or ""]  # an id already, when set
+    for key in ("pid", "ipc"):
+        mode = str(c.config.spec.get(key) or "")
+        if mode.startswith("container:"):
+            refs.append(mode[len("container:"):])
+    wanted = set()
+    for ref in filter(None, refs):
+        try:
+            wanted.add(store.resolve(ref))
+        except PycError:
+            continue  # gone: nothing to depend on
+    return wanted
