@@ -8,6 +8,7 @@ removing every container, so the order of the tests does not matter.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,3 +172,32 @@ def test_ps_and_images_noheading_and_sort(both: tuple[Pyc, pm.Podman],
                                                                "bogus").err
     for engine in both:
         engine.ok("untag", image, f"{registry}/srt/b:1", f"{registry}/srt/a:2")
+
+
+def test_diff_json_commit_quiet_history_and_inspect_fields(
+        both: tuple[Pyc, pm.Podman], fixture_refs: dict[str, str]) -> None:
+    image = fixture_refs["busybox"]
+    for engine in both:
+        engine.ok("run", "--name", "dc", image, "sh", "-c",
+                  "echo x > /etc/newf; rm /etc/group; mkdir /tmp/dd")
+    assert json.loads(_same(both, "diff", "--format", "json", "dc").out) == {
+        "changed": ["/etc", "/tmp"], "added": ["/etc/newf", "/tmp/dd"],
+        "deleted": ["/etc/group"]}
+    assert pm.shape(_same(both, "commit", "-q", "dc", "cimg").out) == "<ID>\n"
+    pyc, podman = both
+    ours = json.loads(pyc.ok("history", "--format", "json", image).lines[0])
+    theirs = json.loads(podman.ok("history", "--format", "json", image).out)[0]
+    assert set(theirs) <= set(ours), (ours, theirs)
+    # sizes differ by nature: Podman counts the layer tar, Docker (and pyc) the files
+    assert ours["id"] == theirs["id"] and isinstance(ours["size"], int)
+    fields = "{{.ImageName}} {{.ImageDigest}} {{.OCIRuntime}}|{{.Pod}}|{{.Namespace}}|"
+    ours_c = pyc.ok("container", "inspect", "--format", fields, "dc").out
+    theirs_c = podman.ok("container", "inspect", "--format", fields, "dc").out
+    assert ours_c.replace("builtin", "runc") == theirs_c
+    fields = "{{.ManifestType}} {{.User}} {{.Digest}} {{json .Annotations}}"
+    _same(both, "image", "inspect", "--format", fields, image)
+    assert _same(both, "image", "inspect", "--format", "{{index .NamesHistory 0}}",
+                 image).out == image + "\n"
+    for engine in both:
+        engine.ok("rm", "dc")
+        engine.ok("rmi", "cimg")
