@@ -356,13 +356,18 @@ def _name_filter(pattern: str) -> Any:
     return match
 
 
-#: `images --filter` keys
-LIST_FILTERS = frozenset({"dangling", "reference", "label", "before", "since"})
+#: `images --filter` keys: Docker's, then Podman's (ops/image_names.py)
+LIST_FILTERS = frozenset({"dangling", "reference", "label", "before", "since", "after",
+                          "readonly", "id", "digest", "intermediate"})
 
 
 def _filter(key: str, value: str, paths: Paths) -> Any:
     from pycontainer.formats.filters import boolean, match_label
+    from pycontainer.ops.image_names import podman_filter
 
+    if (pred := podman_filter(key, value)) is not None:
+        return pred
+    key = "since" if key == "after" else key  # Podman's other name for it
     if key == "dangling":
         want = boolean(key, value)
         return lambda rec: (not rec.names) == want
