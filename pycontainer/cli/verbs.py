@@ -169,12 +169,12 @@ def _with_dependents(paths: Any, refs: list[str], selection: Any) -> list[str]:
 
 
 def _stop_quietly(paths: Any, ref: str, timeout: int) -> None:
+    import contextlib
+
     from pycontainer.ops import lifecycle
 
-    try:
+    with contextlib.suppress(PycError):  # the removal reports what is wrong with it
         lifecycle.stop(paths, ref, timeout)
-    except PycError:
-        pass  # the removal reports what is wrong with it
 
 
 def _start(paths: Any, refs: list[str], p: dict[str, Any]) -> None:
