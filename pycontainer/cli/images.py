@@ -271,11 +271,20 @@ def save(
     names: list[str] = typer.Argument(..., metavar="IMAGE..."),
     output: str = typer.Option(None, "--output", "-o", help="Write to a file, not stdout."),
     fmt: str = typer.Option("docker-archive", "--format",
-                            help="docker-archive (default) or oci-archive."),
+                            help="docker-archive (default), oci-archive, oci-dir or "
+                                 "docker-dir (Podman's directories, with -o)."),
+    multi: bool = typer.Option(False, "--multi-image-archive", "-m",
+                               help="(Podman; always: one archive holds every image)"),
+    uncompressed: bool = typer.Option(False, "--uncompressed",
+                                      help="(Podman; always: layers are not compressed)"),
+    compress: bool = typer.Option(False, "--compress", hidden=True),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="(accepted: nothing is printed)"),
 ) -> None:
     """Save one or more images to a tar archive (streamed to STDOUT by default)."""
     from pycontainer.ops import save_load
 
+    if compress:
+        raise UsageError("--compress is not supported: pyc writes layers uncompressed")
     if output is None and sys.stdout.isatty():
         raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or "
                          "redirect")

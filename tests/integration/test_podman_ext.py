@@ -224,3 +224,40 @@ def test_images_filter_takes_podmans_keys(both: tuple[Pyc, pm.Podman],
     assert pyc.ok("images", "--filter", f"id={image_id[7:19]}", *fmt).lines == [image]
     for engine in both:
         engine.ok("rmi", newer[0])
+
+
+def _listing(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_save_directory_formats_and_load_them_both_ways(
+        both: tuple[Pyc, pm.Podman], fixture_refs: dict[str, str], tmp_path: Path) -> None:
+    image = fixture_refs["busybox"]
+    pyc, podman = both
+    image_id = pyc.ok("inspect", "-f", "{{.Id}}", image).out.strip()
+    for fmt in ("oci-dir", "docker-dir"):
+        ours, theirs = tmp_path / f"pyc-{fmt}", tmp_path / f"podman-{fmt}"
+        pm.same(pyc("save", "--format", fmt, "-o", str(ours), image),
+                podman("save", "--format", fmt, "-o", str(theirs), image))
+        if fmt == "docker-dir":  # the same files, named by digest
+            assert _listing(ours) == _listing(theirs)
+        else:  # Podman gzips an oci-dir's layers (unless --uncompressed): other digests
+            assert [p.name for p in sorted(ours.iterdir())] == ["blobs", "index.json",
+                                                                 "oci-layout"]
+            assert len(_listing(ours)) == len(_listing(theirs))
+        assert podman.ok("load", "-i", str(ours)).rc == 0  # Podman reads pyc's
+        pyc.ok("rmi", "-f", image)
+        loaded = pyc.ok("load", "-i", str(theirs)).out  # and pyc Podman's
+        assert image_id in loaded or image in loaded, loaded
+        assert pyc.ok("inspect", "-f", "{{.Id}}", image_id).out.strip() == image_id
+        pyc.ok("tag", image_id, image)
+        if fmt == "docker-dir":  # a directory with other files in it: refused by both
+            pm.same(pyc("save", "--format", fmt, "-o", str(tmp_path), image),
+                    podman("save", "--format", fmt, "-o", str(tmp_path), image))
+    for args in (("-m",), ("--uncompressed", "--format", "oci-dir")):
+        out = tmp_path / "-".join(args)
+        pm.same(pyc("save", *args, "-o", str(out) + ".pyc", image),
+                podman("save", *args, "-o", str(out) + ".podman", image))
+        pyc.ok("rmi", "-f", image)
+        pyc.ok("load", "-i", str(out) + ".pyc")
+        pyc.ok("tag", image_id, image)
