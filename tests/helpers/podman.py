@@ -52,8 +52,9 @@ class Podman:
                               stdin=None if input is not None else subprocess.DEVNULL)
         return Result(proc.returncode, proc.stdout, _NOISE.sub("", proc.stderr))
 
-    def ok(self, *args: str, **kw: object) -> Result:
-        res = self(*args, **kw)  # type: ignore[arg-type]
+    def ok(self, *args: str, input: str | None = None, timeout: float = 120,
+           cwd: str | None = None) -> Result:
+        res = self(*args, input=input, timeout=timeout, cwd=cwd)
         assert res.rc == 0, f"$ podman {shlex.join(args)}: {res.rc}\n{res.out}{res.err}"
         return res
 

@@ -41,11 +41,12 @@ def both(engines: tuple[Pyc, pm.Podman]) -> tuple[Pyc, pm.Podman]:
     return engines
 
 
-def _same(both: tuple[Pyc, pm.Podman], *args: str, stderr: bool = False) -> Result:
+def _same(both: tuple[Pyc, pm.Podman], *args: str, stderr: bool = False,
+          stdout: bool = True) -> Result:
     """Run the line with both; the same exit status and shaped stdout (and stderr)."""
     pyc, podman = both
     ours, theirs = pyc(*args), podman(*args)
-    pm.same(ours, theirs)
+    pm.same(ours, theirs, stdout)
     if stderr:  # the message (podman adds a line of help after a usage error)
         assert ours.err.split("\n")[0] == theirs.err.split("\n")[0], (ours, theirs)
     return ours
@@ -261,3 +262,40 @@ def test_save_directory_formats_and_load_them_both_ways(
         pyc.ok("rmi", "-f", image)
         pyc.ok("load", "-i", str(out) + ".pyc")
         pyc.ok("tag", image_id, image)
+
+
+def test_build_containerfile_relative_file_pull_format_and_buildx(
+        both: tuple[Pyc, pm.Podman], fixture_refs: dict[str, str], tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    (ctx / "sub").mkdir(parents=True)
+    base = fixture_refs["busybox"]
+    (ctx / "Containerfile").write_text(f"FROM {base}\nCOPY . /ctx\n")
+    (ctx / ".containerignore").write_text("secret\n")
+    (ctx / "secret").write_text("not copied\n")
+    (ctx / "sub" / "Other").write_text(f"FROM {base}\nCMD [\"echo\", \"other\"]\n")
+    (tmp_path / "missing").mkdir()
+    (tmp_path / "missing" / "Dockerfile").write_text("FROM 127.0.0.1:5000/ext/nosuch:1\n")
+    pyc, podman = both
+    # -f sub/Other: not in the working directory (pytest's, or tmp_path), so the context's
+    docker_format = ("build", "-q", "--format", "docker", "-f", "sub/Other", "-t", "cf2",
+                     str(ctx))
+    pyc.ok("build", "-q", "-t", "cf1", str(ctx))
+    pyc.ok(*docker_format)
+    podman.ok("build", "-q", "-t", "cf1", str(ctx), cwd=str(tmp_path))
+    podman.ok(*docker_format, cwd=str(tmp_path))
+    assert _same(both, "run", "--rm", "cf1", "ls", "-A", "/ctx").lines == [
+        ".containerignore", "Containerfile", "sub"]
+    assert _same(both, "run", "--rm", "cf2").out == "other\n"
+    assert _same(both, "image", "inspect", "--format", "{{.ManifestType}}", "cf2").out == (
+        "application/vnd.docker.distribution.manifest.v2+json\n")
+    _same(both, "build", "-q", "--pull=never", str(tmp_path / "missing"), stdout=False)
+    _same(both, "build", "-q", "--pull-never", str(tmp_path / "missing"), stdout=False)
+    ours = _same(both, "build", "-q", "--pull=never", "-t", "cf3", str(ctx), stdout=False)
+    assert ours.out.startswith("sha256:")  # Docker's -q output
+    for line in (("buildx", "build", "-q", "--load", "-t", "bx", str(ctx)),
+                 ("buildx", "build", "-q", "--platform", "linux/amd64", "-t", "bx",
+                  str(ctx))):
+        _same(both, *line, stdout=False)
+    assert pyc.ok("images", "-q", "bx").out
+    for engine in both:
+        engine.ok("rmi", "cf1", "cf2", "cf3", "bx")
