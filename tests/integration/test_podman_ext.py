@@ -9,12 +9,14 @@ removing every container, so the order of the tests does not matter.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import podman as pm
+from helpers import registry as reg
 from helpers.runner import Pyc, Result
 
 from .conftest import missing
@@ -265,7 +267,8 @@ def test_save_directory_formats_and_load_them_both_ways(
 
 
 def test_build_containerfile_relative_file_pull_format_and_buildx(
-        both: tuple[Pyc, pm.Podman], fixture_refs: dict[str, str], tmp_path: Path) -> None:
+        both: tuple[Pyc, pm.Podman], fixture_refs: dict[str, str], tmp_path: Path,
+        registry: str) -> None:
     ctx = tmp_path / "ctx"
     (ctx / "sub").mkdir(parents=True)
     base = fixture_refs["busybox"]
@@ -299,3 +302,35 @@ def test_build_containerfile_relative_file_pull_format_and_buildx(
     assert pyc.ok("images", "-q", "bx").out
     for engine in both:
         engine.ok("rmi", "cf1", "cf2", "cf3", "bx")
+    # refused clearly (Podman hands --runtime-flag to its runtime; BuildKit's own options)
+    assert "--runtime-flag" in pyc.fail("build", "--runtime-flag", "debug", str(ctx)).err
+    assert "--builder" in pyc.fail("buildx", "build", "--builder", "b", str(ctx)).err
+    assert "several" in pyc.fail("buildx", "build", "--platform",
+                                 "linux/amd64,linux/arm64", str(ctx)).err
+    pushed = f"{registry}/ext/pushed:{os.getpid()}"
+    pyc.ok("buildx", "build", "-q", "--push", "-t", pushed, str(ctx))
+    repo, tag = pushed.split("/", 1)[1].rsplit(":", 1)
+    found = reg.manifest(registry, repo, tag)
+    assert found is not None
+    pyc.ok("rmi", pushed)
+    reg.delete_manifest(registry, repo, tag)
+
+
+def test_cp_between_containers_and_globs_as_literal_names(
+        both: tuple[Pyc, pm.Podman], fixture_refs: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("payload\n")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "g").write_text("in dir\n")
+    for engine in both:
+        for name in ("c1", "c2"):
+            engine.ok("run", "-d", "--name", name, fixture_refs["busybox"], "sleep", "100")
+        engine.ok("cp", str(tmp_path / "f"), "c1:/etc/")
+        engine.ok("cp", str(tmp_path / "d"), "c1:/etc/")
+    _same(both, "cp", "c1:/etc/f", "c2:/tmp")  # into the existing directory
+    _same(both, "cp", "c1:/etc/d", "c2:/tmp/renamed")  # a new name: the directory renamed
+    assert _same(both, "exec", "c2", "cat", "/tmp/f", "/tmp/renamed/g").out == (
+        "payload\nin dir\n")
+    # a glob is a name like any other: no such file, in the container or on the host
+    _same(both, "cp", "c1:/etc/*", str(tmp_path))
+    _same(both, "cp", str(tmp_path / "*"), "c1:/tmp")
+    assert not (tmp_path / "passwd").exists()
