@@ -59,8 +59,9 @@ class Podman:
         return res
 
     def cleanup(self) -> None:
-        subprocess.run([*self.base_argv, "system", "reset", "--force"], env=self.env,
-                       capture_output=True, timeout=120)
+        for args in (("rm", "-af", "-t", "0"), ("system", "reset", "--force")):
+            subprocess.run([*self.base_argv, *args], env=self.env, capture_output=True,
+                           timeout=120)
         for path in (self.base, self.runroot):
             subprocess.run(["podman", "unshare", "rm", "-rf", str(path)], env=self.env,
                            capture_output=True, timeout=120)

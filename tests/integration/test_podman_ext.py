@@ -39,7 +39,7 @@ def engines(fixture_refs: dict[str, str], registry: str) -> Iterator[tuple[Pyc, 
 @pytest.fixture
 def both(engines: tuple[Pyc, pm.Podman]) -> tuple[Pyc, pm.Podman]:
     for engine in engines:
-        engine("rm", "-af", timeout=60)
+        engine("rm", "-af", "-t", "0", timeout=60)  # podman would wait 10 s for `sleep`
     return engines
 
 
