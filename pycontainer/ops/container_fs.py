@@ -423,7 +423,9 @@ def _copy_out(paths: Paths, ref: str, src: str, dest: str, stdout: IO[bytes],
 def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -> None:
     """Docker's rule: into DEST when it is a directory (or for a tar stream, name None),
     else as DEST itself (the top entry renamed). Nothing may land outside."""
-    into = name is None or os.path.isdir(dest)
+    if dest.endswith("/") and os.path.lexists(dest.rstrip("/")) and not os.path.isdir(dest):
+        raise UsageError(f"{dest.rstrip('/')} is not a directory")
+    into = name is None or os.path.isdir(dest) or dest.endswith("/")
     base = os.path.abspath(dest if into else os.path.dirname(os.path.abspath(dest)))
     top = base if into else os.path.join(base, os.path.basename(dest))
     with tarfile.open(fileobj=stream, mode="r|") as tar:
@@ -448,8 +450,11 @@ def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -
                 os.unlink(target)  # replaced, as Docker does; never written through
             if owner is not None:
                 member.uid = member.gid = owner
-            tar.extract(member, path="/", set_attrs=True,
-                        numeric_owner=owner is not None)
+            try:
+                tar.extract(member, path="/", set_attrs=True,
+                            numeric_owner=owner is not None)
+            except OSError as exc:  # one line, not Python's "[Errno 21] ..."
+                raise UsageError(f"{exc.strerror or exc}: {target}") from None
 
 
 def _inside(base: str, target: str) -> bool:
@@ -472,16 +477,24 @@ def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes],
     if src != "-" and not os.path.lexists(src):
         raise UsageError(f"no such file or directory: {src}")
     r, w = os.pipe()
+    err_r, err_w = os.pipe()
     name = name if src == "-" else os.path.basename(src.rstrip("/"))
 
     def child(root: str) -> None:
         os.close(w)
+        os.close(err_r)
         # the container's links resolve in its root, never on the host (CVE-2018-15664)
-        with os.fdopen(r, "rb") as stream, entered_root(root):
-            extract(stream, "/" + dest.lstrip("/"), name, owner=None if opts.archive else 0)
+        try:
+            with os.fdopen(r, "rb") as stream, entered_root(root):
+                extract(stream, "/" + dest.lstrip("/"), name,
+                        owner=None if opts.archive else 0)
+        except (PycError, OSError, tarfile.TarError) as exc:
+            _write_all(err_w, _one_line(exc).encode())
+            raise ReportedByParent() from None
 
     pid = spawn_in_fs(store, c, child)
     os.close(r)
+    os.close(err_w)
     try:
         with os.fdopen(w, "wb") as out:
             if src == "-":
@@ -493,5 +506,15 @@ def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes],
                             arcname=name or ".")
     except BrokenPipeError:
         pass
-    if wait(pid) != 0:
-        raise ContainerRuntimeError(f"copying into {ref}:{dest} failed")
+    code = wait(pid)
+    reason = _read_all(err_r).decode(errors="replace")
+    if code != 0:
+        raise ContainerRuntimeError(reason or f"copying into {ref}:{dest} failed")
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, PycError):
+        return exc.message
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc.strerror)
+    return f"not a tar archive: {exc}"

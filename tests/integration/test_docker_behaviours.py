@@ -102,9 +102,12 @@ def test_cp_into_directories_and_as_tar_streams(pyc: Pyc, fixture_refs: dict[str
         assert sorted(tar.getnames()) == ["d", "d/g"]
     # every failure: one line, no Python error text
     for args in (("c:/etc/nosuch", str(tmp_path)), ("c:/etc", str(tmp_path / "f")),
-                 (str(tmp_path / "nosuch"), "c:/x"), ("c:/etc/*", str(tmp_path))):
+                 (str(tmp_path / "nosuch"), "c:/x"), ("c:/etc/*", str(tmp_path)),
+                 (str(tmp_path / "f"), "c:/etc/passwd/"), (str(tmp_path / "d"), "c:/etc/passwd"),
+                 (str(tmp_path / "f"), "c:/proc/sys/x"), ("-", "c:/tmp")):
         res = pyc.fail("cp", *args)
         assert len(res.err.splitlines()) == 1 and "Errno" not in res.err, (args, res)
+    assert pyc.ok("exec", "c", "head", "-c", "5", "/etc/passwd").out == "root:"  # kept
 
 
 def test_not_found_is_127_and_not_executable_126_in_runc_words(
