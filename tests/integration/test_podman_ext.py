@@ -334,3 +334,21 @@ def test_cp_between_containers_and_globs_as_literal_names(
     _same(both, "cp", "c1:/etc/*", str(tmp_path))
     _same(both, "cp", str(tmp_path / "*"), "c1:/tmp")
     assert not (tmp_path / "passwd").exists()
+
+
+def test_pause_and_unpause_all_and_filter(both: tuple[Pyc, pm.Podman],
+                                          fixture_refs: dict[str, str]) -> None:
+    # Podman 4.3 refuses to pause rootless containers on cgroup v1 ("unpause is not
+    # supported for cgroupv1 rootless containers"): pyc, with the delegated cgroup, is held
+    # to Podman's documented output instead, the full id of each container acted on
+    pyc, _ = both
+    ids = {name: pyc.ok("run", "-d", "--name", name, fixture_refs["busybox"], "sleep",
+                        "100").out.strip() for name in ("p1", "p2")}
+    pyc.ok("create", "--name", "p3", fixture_refs["busybox"], "true")  # not running
+    assert sorted(pyc.ok("pause", "-a").lines) == sorted(ids.values())
+    assert sorted(pyc.ok("ps", "--filter", "status=paused", "-q", "--no-trunc").lines) == \
+        sorted(ids.values())
+    assert pyc.ok("unpause", "--filter", "name=p1").lines == [ids["p1"]]
+    assert pyc.ok("unpause", "-a").lines == [ids["p2"]]  # the paused one only
+    res = pyc.fail("pause", "-a", "p1")
+    assert res.err.strip() == "Error: no arguments are needed with --all"
