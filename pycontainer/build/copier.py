@@ -279,6 +279,9 @@ class _Target:
     mode: int | None
     ignore: DockerIgnore | None
     src_root: str
+    #: (st_dev, st_ino) of a source copied with several links -> its copy: the other
+    #: names become hard links to it (one inode, as BuildKit and buildah keep them)
+    links: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def mkdirs(path: str, root: str, created: list[tuple[str, float, float]]) -> None:
@@ -373,8 +376,13 @@ def _copy_one(src: str, dst: str, t: _Target, follow: bool) -> os.stat_result | 
             os.mkdir(dst, 0o755)
     elif fmt == stat.S_IFLNK:
         os.symlink(os.readlink(src), dst)
+    elif fmt == stat.S_IFREG and st.st_nlink > 1 and (st.st_dev, st.st_ino) in t.links:
+        os.link(t.links[(st.st_dev, st.st_ino)], dst)
+        return st  # the same inode: its owner, mode and times are set already
     elif fmt == stat.S_IFREG:
         shutil.copyfile(src, dst, follow_symlinks=True)
+        if st.st_nlink > 1:
+            t.links[(st.st_dev, st.st_ino)] = dst
     else:
         return None  # devices, fifos and sockets are not copied
     uid = st.st_uid if t.uid is None else t.uid

@@ -87,6 +87,10 @@ def _main(args: list[str]) -> int:
     _register(args)
     command = typer.main.get_command(app)
     try:
+        if "build" in args:  # Podman's --pull=VALUE beside Docker's boolean --pull
+            from pycontainer.cli.build import rewrite_pull
+
+            args = rewrite_pull(args)
         args = docker_booleans(command, args)
         result = command.main(args=args, prog_name="pyc", standalone_mode=False)
         return result if isinstance(result, int) else 0

@@ -8,7 +8,7 @@ nothing here (--rm, --force-rm, --progress, --load) are accepted.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -22,8 +22,22 @@ UNSUPPORTED_VALUE = ("--secret", "--ssh", "--cache-from", "--cache-to", "--outpu
                      "--cpuset-cpus", "--cpuset-mems", "--memory", "--memory-swap",
                      "--shm-size", "--ulimit", "--isolation", "--cgroup-parent",
                      "--security-opt", "--build-context", "--allow", "--attest",
-                     "--sbom", "--provenance")
-UNSUPPORTED_FLAG = ("--squash", "--push", "--compress")
+                     "--sbom", "--provenance", "--builder", "--metadata-file",
+                     "--no-cache-filter")
+UNSUPPORTED_FLAG = ("--squash", "--compress")
+#: `buildx build` options only BuildKit has: refused by name (the classic builder runs)
+BUILDKIT_ONLY = ("--builder", "--metadata-file", "--no-cache-filter", "--cache-from",
+                 "--cache-to", "--secret", "--ssh", "--attest", "--sbom", "--provenance",
+                 "--allow", "--build-context", "--output")
+
+
+def rewrite_pull(args: list[str]) -> list[str]:
+    """Podman's `--pull=VALUE` (`--pull` alone stays Docker's boolean) as the hidden
+    `--pull-policy VALUE`, which click can parse; only for `build` command lines."""
+    if "build" not in args:
+        return args
+    return [f"--pull-policy={a.split('=', 1)[1]}" if a.startswith("--pull=") else a
+            for a in args]
 
 
 def _paths(ctx: typer.Context) -> Paths:
@@ -86,17 +100,43 @@ def build(
     squash: bool = typer.Option(False, "--squash", hidden=True),
     push: bool = typer.Option(False, "--push", hidden=True),
     compress: bool = typer.Option(False, "--compress", hidden=True),
+    fmt: str = typer.Option("oci", "--format",
+                            help="Manifest type: oci (default) or docker (Podman)."),
+    pull_policy: str = typer.Option(None, "--pull-policy", hidden=True),
+    pull_never: bool = typer.Option(False, "--pull-never", help="Never pull (Podman)."),
+    pull_always: bool = typer.Option(False, "--pull-always", help="Always pull (Podman)."),
+    runtime_flag: list[str] = typer.Option([], "--runtime-flag", hidden=True),
+    builder: str = typer.Option(None, "--builder", hidden=True),
+    metadata_file: str = typer.Option(None, "--metadata-file", hidden=True),
+    no_cache_filter: list[str] = typer.Option([], "--no-cache-filter", hidden=True),
 ) -> None:
-    """Build an image from a Dockerfile."""
+    """Build an image from a Dockerfile (or a Containerfile)."""
     _unsupported(ctx)
+    if runtime_flag:  # Podman passes them to its OCI runtime; RUN steps here have none
+        raise UsageError("pyc build does not support --runtime-flag: RUN steps run in "
+                         "pyc's own runtime, which takes no flags")
     from pycontainer.ops import build as ops_build
 
+    policy = "never" if pull_never else "always" if pull_always else pull_policy or ""
     opts = ops_build.BuildOptions(
         context=context, dockerfile=file, tags=list(tag), build_args=list(build_arg),
         target=target, no_cache=no_cache, pull=pull, quiet=quiet, iidfile=iidfile,
         labels=list(label), network=network or "default", platform=platform,
-        stdin=sys.stdin.buffer if "-" in (context, file) else None)
+        stdin=sys.stdin.buffer if "-" in (context, file) else None,
+        pull_policy=policy, manifest_format=fmt)
+    if push and not tag:
+        raise UsageError("--push needs a name to push to: give it with -t")
     report = ops_build.run_build(_paths(ctx), opts, None if quiet else sys.stdout)
+    _report(report, quiet)
+    if push:  # buildx's --push: the classic builder's image, then `pyc push` of each tag
+        from pycontainer.ops import push as ops_push
+
+        for name in tag:
+            ops_push.push(_paths(ctx), ops_push.PushOptions(name),
+                          None if quiet else sys.stdout)
+
+
+def _report(report: Any, quiet: bool) -> None:
     hex_id = report.image_id.split(":", 1)[-1]
     if quiet:  # Docker's `build -q`: the image id with its algorithm, alone
         sys.stdout.write(f"sha256:{hex_id}\n")
@@ -109,6 +149,25 @@ def build(
     sys.stdout.write(hex_id + "\n")
 
 
+def buildx_build(ctx: typer.Context, **params: Any) -> None:
+    """Build with the classic builder, as `docker buildx build` scripts expect."""
+    given = [name for name in BUILDKIT_ONLY
+             if ctx.params.get(name.lstrip("-").replace("-", "_"))]
+    if given:
+        raise UsageError(f"pyc buildx build is the classic builder: BuildKit's "
+                         f"{', '.join(given)} is not supported")
+    if "," in (ctx.params.get("platform") or ""):
+        raise UsageError("pyc buildx build builds for one platform: --platform "
+                         f"{ctx.params['platform']} names several")
+    build(ctx, **ctx.params)
+
+
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    import inspect
+
     app.command("build")(build)
     groups["image"].command("build")(build)
+    # the same options as `build` (their refusals come first, naming BuildKit)
+    buildx_build.__signature__ = inspect.signature(build)  # type: ignore[attr-defined]
+    buildx_build.__annotations__ = dict(build.__annotations__)
+    groups["buildx"].command("build")(buildx_build)

@@ -22,6 +22,7 @@ GROUPS = {
     "volume": "Manage volumes.",
     "network": "Manage networks.",
     "builder": "Manage builds.",
+    "buildx": "Docker Buildx's build, run by the classic builder.",
     "system": "Manage pyc and check the host.",
     "healthcheck": "Run container healthchecks.",
 }
@@ -36,9 +37,10 @@ INDEX: dict[str, tuple[str, ...]] = {
          "port", "ps", "rename", "restart", "rm", "run", "start", "stop", "top", "wait"), _C),
     **dict.fromkeys(
         ("history", "images", "import", "load", "login", "logout", "pull", "push", "rmi",
-         "save", "tag"), _I),
+         "save", "tag", "untag"), _I),
     **dict.fromkeys(("pause", "unpause", "stats", "update"), ("stats",)),
     "build": ("build",),
+    "buildx": ("build",),
     "builder": ("builder",),
     "container": ("containers", "stats"),
     "image": ("images", "build"),

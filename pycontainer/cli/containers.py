@@ -169,12 +169,22 @@ def port(
 
 # -- the container's files ---------------------------------------------------------------------
 
-def diff(ctx: typer.Context, container: str = typer.Argument(..., metavar="CONTAINER")
-         ) -> None:
+def diff(ctx: typer.Context, container: str = typer.Argument(..., metavar="CONTAINER"),
+         fmt: str = typer.Option(None, "--format", help="json (Podman).")) -> None:
     """Inspect changes to files or directories on a container's filesystem."""
     from pycontainer.ops import container_fs
 
-    for kind, path in container_fs.changes(_paths(ctx), container):
+    if fmt not in (None, "json"):
+        raise UsageError(f"--format {fmt!r} is not supported: use json")
+    found = container_fs.changes(_paths(ctx), container)
+    if fmt == "json":  # Podman's object of three lists
+        import json
+
+        names = {"C": "changed", "A": "added", "D": "deleted"}
+        obj = {name: [p for k, p in found if k == kind] for kind, name in names.items()}
+        sys.stdout.write(json.dumps({k: v for k, v in obj.items() if v}, indent=5) + "\n")
+        return
+    for kind, path in found:
         sys.stdout.write(f"{kind} {path}\n")
 
 
@@ -208,12 +218,15 @@ def commit(
     author: str = typer.Option("", "--author", "-a", help="Author."),
     change: list[str] = typer.Option([], "--change", "-c", help="Dockerfile instruction."),
     pause: bool = typer.Option(True, "--pause/--no-pause", "-p", help="(accepted)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the id (Podman)."),
 ) -> None:
     """Create a new image from a container's changes."""
     from pycontainer.ops import container_fs
 
     opts = container_fs.CommitOptions(name or "", message, author, list(change))
-    sys.stdout.write(container_fs.commit(_paths(ctx), container, opts) + "\n")
+    image_id = container_fs.commit(_paths(ctx), container, opts)
+    # Docker prints the id alone anyway; Podman's -q prints it without "sha256:"
+    sys.stdout.write((image_id.removeprefix("sha256:") if quiet else image_id) + "\n")
 
 
 def cp(

@@ -69,7 +69,7 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def print_images(rows: list[Any], quiet: bool, digests: bool, no_trunc: bool,
-                 fmt: str | None) -> None:
+                 fmt: str | None, noheading: bool = False) -> None:
     if quiet:
         seen: list[str] = []
         for r in rows:
@@ -86,7 +86,12 @@ def print_images(rows: list[Any], quiet: bool, digests: bool, no_trunc: bool,
         "UniqueSize": "N/A", "VirtualSize": human_size(r.size),
     } for r in rows]
     default = IMAGES_DIGESTS if digests else IMAGES_TABLE
-    sys.stdout.write(render_rows(items, fmt, default))
+    text = render_rows(items, fmt, default)
+    if noheading:
+        from pycontainer.cli.listing import without_header
+
+        text = without_header(text, fmt)
+    sys.stdout.write(text)
 
 
 def _created_at(created: str) -> str:
@@ -127,5 +132,8 @@ def print_history(rows: list[dict[str, Any]], human: bool, no_trunc: bool, quiet
             "CreatedSince": created_since(r["created"]) if human else r["created"],
             "CreatedAt": r["created"], "CreatedBy": by,
             "Size": human_size(r["size"]) if human else str(r["size"]),
-            "Comment": r["comment"]})
+            "Comment": r["comment"],
+            # Podman's fields, next to Docker's: the full id, the time and the size as data
+            "id": r["id"].removeprefix("sha256:"), "created": r["created"],
+            "Created": r["created"], "size": r["size"]})
     sys.stdout.write(render_rows(items, fmt, HISTORY_TABLE, {"ID": "IMAGE"}))

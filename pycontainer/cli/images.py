@@ -149,31 +149,61 @@ def exists(ctx: typer.Context, name: str = typer.Argument(..., metavar="IMAGE"))
 def tag(
     ctx: typer.Context,
     source: str = typer.Argument(..., metavar="SOURCE_IMAGE[:TAG]"),
-    target: str = typer.Argument(..., metavar="TARGET_IMAGE[:TAG]"),
+    targets: list[str] = typer.Argument(..., metavar="TARGET_IMAGE[:TAG]..."),
 ) -> None:
-    """Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE."""
-    from pycontainer.ops import images as ops_images
+    """Create tags TARGET_IMAGE that refer to SOURCE_IMAGE (several: Podman)."""
+    from pycontainer.ops import image_names
 
-    ops_images.tag(_paths(ctx), source, target)
+    image_names.tag_many(_paths(ctx), source, list(targets))
+
+
+def untag(
+    ctx: typer.Context,
+    image: str = typer.Argument(..., metavar="IMAGE"),
+    names: list[str] = typer.Argument(None, metavar="[NAME...]"),
+) -> None:
+    """Remove names from an image, all of them when none is given (Podman)."""
+    from pycontainer.ops import image_names
+
+    image_names.untag(_paths(ctx), image, list(names or []))
 
 
 def rmi(
     ctx: typer.Context,
-    names: list[str] = typer.Argument(..., metavar="IMAGE..."),
+    names: list[str] = typer.Argument(None, metavar="IMAGE..."),
     force: bool = typer.Option(False, "--force", "-f", help="Force removal of the image."),
     no_prune: bool = typer.Option(False, "--no-prune", help="Keep untagged parents."),
+    all_: bool = typer.Option(False, "--all", "-a", help="Remove all images (Podman)."),
+    ignore: bool = typer.Option(False, "--ignore", "-i",
+                                help="No error for a missing image (Podman)."),
 ) -> None:
     """Remove one or more images."""
+    from pycontainer.errors import ImageNotFound
+    from pycontainer.ops import image_names
     from pycontainer.ops import images as ops_images
 
-    report, errors = ops_images.remove(_paths(ctx), names, force, not no_prune)
+    paths = _paths(ctx)
+    names = list(names or [])
+    if all_ and names:
+        raise UsageError("when using the --all switch, you may not pass any images names "
+                         "or IDs")
+    if all_:
+        names = image_names.all_names(paths)
+    elif not names:
+        raise UsageError("rmi requires at least 1 argument")
+    report, errors = ops_images.remove(paths, names, force, not no_prune)
     for n in report.untagged:
         sys.stdout.write(f"Untagged: {n}\n")
     for i in report.deleted:
         sys.stdout.write(f"Deleted: {i}\n")
-    if errors:
-        for exc in errors[:-1]:
-            sys.stderr.write(f"Error: {exc}\n")
+    if ignore:
+        errors = [e for e in errors if not isinstance(e, ImageNotFound)]
+    for exc in errors[:-1]:
+        sys.stderr.write(f"Error: {exc}\n")
+    if errors and force and all(isinstance(e, ImageNotFound) for e in errors):
+        # Docker: with -f, missing images are reported and the exit status stays 0
+        sys.stderr.write(f"Error: {errors[-1]}\n")
+    elif errors:
         raise errors[-1]
 
 
@@ -244,11 +274,20 @@ def save(
     names: list[str] = typer.Argument(..., metavar="IMAGE..."),
     output: str = typer.Option(None, "--output", "-o", help="Write to a file, not stdout."),
     fmt: str = typer.Option("docker-archive", "--format",
-                            help="docker-archive (default) or oci-archive."),
+                            help="docker-archive (default), oci-archive, oci-dir or "
+                                 "docker-dir (Podman's directories, with -o)."),
+    multi: bool = typer.Option(False, "--multi-image-archive", "-m",
+                               help="(Podman; always: one archive holds every image)"),
+    uncompressed: bool = typer.Option(False, "--uncompressed",
+                                      help="(Podman; always: layers are not compressed)"),
+    compress: bool = typer.Option(False, "--compress", hidden=True),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="(accepted: nothing is printed)"),
 ) -> None:
     """Save one or more images to a tar archive (streamed to STDOUT by default)."""
     from pycontainer.ops import save_load
 
+    if compress:
+        raise UsageError("--compress is not supported: pyc writes layers uncompressed")
     if output is None and sys.stdout.isatty():
         raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or "
                          "redirect")
@@ -343,5 +382,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     img.command("inspect")(inspect)
     img.command("prune")(prune)
     img.command("exists")(exists)
+    app.command("untag")(untag)
+    img.command("untag")(untag)
     app.command("login")(login)
     app.command("logout")(logout)

@@ -20,18 +20,24 @@ FLAGS = (
     Flag("no_trunc", ("--no-trunc",), BOOL, help="Don't truncate output."),
     Flag("filters", ("--filter", "-f"), LIST, help="dangling=, reference=, ..."),
     Flag("fmt", ("--format",), STR, help="table, json or a Go template."),
+    Flag("noheading", ("--noheading", "-n"), BOOL, help="No header line (Podman)."),
+    Flag("sort", ("--sort",), STR, help="Sort by created, id, repository, size or tag "
+         "(Podman)."),
 )
 
 
 def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
     from pycontainer import paths
-    from pycontainer.cli import image_format
+    from pycontainer.cli import image_format, listing
     from pycontainer.ops import images as ops_images
 
     p = params
+    listing.sort_images([], p["sort"])  # a bad key fails before any work
     rows = ops_images.list_rows(paths.resolve(gopts.root, gopts.runroot), p["repository"],
                                 list(p["filters"]), p["no_trunc"])
-    image_format.print_images(rows, p["quiet"], p["digests"], p["no_trunc"], p["fmt"])
+    rows = listing.sort_images(rows, p["sort"])
+    image_format.print_images(rows, p["quiet"], p["digests"], p["no_trunc"], p["fmt"],
+                              p["noheading"])
 
 
 def register(app: Any, groups: dict[str, Any]) -> None:

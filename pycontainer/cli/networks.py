@@ -146,6 +146,8 @@ def rm(
     names: list[str] = typer.Argument(..., metavar="NETWORK..."),
     force: bool = typer.Option(False, "--force", "-f",
                                help="Do not error if the network does not exist."),
+    ignore: bool = typer.Option(False, "--ignore", "-i",
+                                help="No error for a missing network (Podman)."),
 ) -> None:
     """Remove one or more networks (refused while containers use them)."""
     from pycontainer.ops import networks as ops_networks
@@ -153,8 +155,10 @@ def rm(
     paths = _paths(ctx)
 
     def remove(name: str) -> None:
-        if ops_networks.remove(paths, name, force):
+        if ops_networks.remove(paths, name, force or ignore):
             sys.stdout.write(name + "\n")
+        elif force and not ignore:  # Docker (20.10+): reported on stderr, exit status 0
+            sys.stderr.write(f"Error: No such network: {name}\n")
 
     write_errors(for_each(names, remove)[1])
 

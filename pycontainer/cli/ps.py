@@ -23,6 +23,9 @@ FLAGS = (
     Flag("filter_", ("--filter", "-f"), LIST,
          help="Filter: status=, name=, label=, ancestor=, id=, exited="),
     Flag("fmt", ("--format",), STR, help="table, json or a Go template."),
+    Flag("noheading", ("--noheading",), BOOL, help="No header line (Podman)."),
+    Flag("sort", ("--sort",), STR, help="Sort by command, created, id, image, names, "
+         "runningfor, size or status (Podman)."),
 )
 
 PS_DEFAULT = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
@@ -67,13 +70,16 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
     import time
 
     from pycontainer import paths
+    from pycontainer.cli import listing
     from pycontainer.cli.output import render_table
     from pycontainer.ops import ps as ops_ps
 
     p = params
+    listing.sort_ps([], p["sort"])  # a bad key fails before any work
     opts = ops_ps.PsOptions(all=p["all_"], last=1 if p["latest"] else p["last"],
                             filters=list(p["filter_"]), size=p["size"])
     entries = ops_ps.list_containers(paths.resolve(gopts.root, gopts.runroot), opts)
+    entries = listing.sort_ps(entries, p["sort"])
     if p["quiet"]:
         sys.stdout.write("".join((e.id if p["no_trunc"] else e.id[:12]) + "\n"
                                  for e in entries))
@@ -81,7 +87,8 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
     now = time.time()
     rows = [ps_row(e, not p["no_trunc"], now) for e in entries]
     default = PS_DEFAULT + ("\t{{.Size}}" if p["size"] else "")
-    sys.stdout.write(render_table(rows, p["fmt"], default, PS_HEADERS))
+    text = render_table(rows, p["fmt"], default, PS_HEADERS)
+    sys.stdout.write(listing.without_header(text, p["fmt"]) if p["noheading"] else text)
 
 
 def register(app: Any, groups: dict[str, Any]) -> None:

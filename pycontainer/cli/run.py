@@ -466,6 +466,9 @@ def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool,
         if detach:
             sys.stdout.write(report.container_id + "\n")
         return
+    if streams and "stdout" not in streams and "stderr" not in streams:
+        # Docker: a run attached to neither output prints the container's id
+        sys.stdout.write(report.container_id + "\n")
     sys.stdout.flush()
     raise ContainerExit(report.exit_code)
 

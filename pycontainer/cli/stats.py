@@ -83,23 +83,37 @@ def stats(
 
 
 def pause(ctx: typer.Context,
-          containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:
+          containers: list[str] = typer.Argument(None, metavar="CONTAINER..."),
+          all_: bool = typer.Option(False, "--all", "-a",
+                                    help="Pause all running containers (Podman)."),
+          filter_: list[str] = typer.Option([], "--filter", "-f",
+                                            help="Pause the containers ps lists (Podman).")
+          ) -> None:
     """Pause all processes within one or more containers."""
-    from pycontainer.cli.verbs import each as _each
-    from pycontainer.ops import update as ops_update
-
-    paths = _paths(ctx)
-    _each(containers, lambda ref: ops_update.pause(paths, ref))
+    _freeze_verb(ctx, "pause", containers, all_, filter_)
 
 
 def unpause(ctx: typer.Context,
-            containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:
+            containers: list[str] = typer.Argument(None, metavar="CONTAINER..."),
+            all_: bool = typer.Option(False, "--all", "-a",
+                                      help="Unpause all paused containers (Podman)."),
+            filter_: list[str] = typer.Option([], "--filter", "-f",
+                                              help="Unpause the containers ps lists (Podman).")
+            ) -> None:
     """Unpause all processes within one or more containers."""
+    _freeze_verb(ctx, "unpause", containers, all_, filter_)
+
+
+def _freeze_verb(ctx: typer.Context, verb: str, containers: list[str] | None, all_: bool,
+                 filter_: list[str]) -> None:
     from pycontainer.cli.verbs import each as _each
+    from pycontainer.cli.verbs import targets
     from pycontainer.ops import update as ops_update
 
     paths = _paths(ctx)
-    _each(containers, lambda ref: ops_update.unpause(paths, ref))
+    refs = targets(paths, verb, list(containers or []), {"all_": all_, "filter_": filter_})
+    action = ops_update.pause if verb == "pause" else ops_update.unpause
+    _each(refs, lambda ref: action(paths, ref))
 
 
 def update(

@@ -161,17 +161,27 @@ def inspect(
 
 def rm(
     ctx: typer.Context,
-    names: list[str] = typer.Argument(..., metavar="VOLUME..."),
+    names: list[str] = typer.Argument(None, metavar="VOLUME..."),
     force: bool = typer.Option(False, "--force", "-f",
                                help="Do not error if a volume does not exist."),
+    all_: bool = typer.Option(False, "--all", "-a", help="Remove all volumes (Podman)."),
+    ignore: bool = typer.Option(False, "--ignore", "-i",
+                                help="No error for a missing volume (Podman)."),
 ) -> None:
     """Remove one or more volumes. A volume in use by a container cannot be removed."""
     from pycontainer.ops import volumes as ops_volumes
 
     paths = _paths(ctx)
+    names = list(names or [])
+    if all_ and names:
+        raise UsageError("when using the --all flag, you may not pass any volume names")
+    if all_:  # Podman: every volume no container uses (in use: refused, as by name)
+        names = [o["Name"] for o in ops_volumes.list_volumes(paths, [])]
+    elif not names:
+        raise UsageError("volume rm requires at least 1 argument")
 
     def remove(name: str) -> None:
-        if ops_volumes.remove(paths, name, force):
+        if ops_volumes.remove(paths, name, force or ignore):
             sys.stdout.write(name + "\n")
 
     write_errors(for_each(names, remove)[1])

@@ -150,22 +150,40 @@ def load(store: ImageStore, stream: BinaryIO) -> list[str]:
     try:
         with store.adding():
             _extract_archive(stream, tmp)
-            images = _read_docker(tmp) if (tmp / "manifest.json").is_file() else \
-                _read_oci(tmp)
-            for config_path, layer_paths, _, _ in images:  # all present before any is added
-                _check_present(tmp, [config_path, *layer_paths])
-            seen: dict[Path, oci_image.Descriptor] = {}  # layers shared by several images
-            # every layer first, then the records: a bad layer leaves no image half-loaded
-            # (the layers unpacked before it are unreferenced: the store's GC removes them)
-            ready = [(_layers(store, seen, cfg, layers), names, manifest)
-                     for cfg, layers, names, manifest in images]
-            loaded = []
-            for (config, descs), names, manifest in ready:
-                rec = _add_record(store, config, descs, names, manifest)
-                loaded += [_docker_name(n) for n in rec.names if n in names] or [rec.id]
-            return loaded
+            return _load_images(store, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_dir(store: ImageStore, root: Path) -> list[str]:
+    """`load -i DIR`: an oci-dir or docker-dir (images/layoutdir.py), read in place."""
+    store.ensure()
+    with store.adding():
+        return _load_images(store, root)
+
+
+def _read_any(root: Path) -> list[Image]:
+    from pycontainer.images import layoutdir
+
+    if layoutdir.is_docker_dir(root):
+        return layoutdir.read_docker_dir(root)
+    return _read_docker(root) if (root / "manifest.json").is_file() else _read_oci(root)
+
+
+def _load_images(store: ImageStore, root: Path) -> list[str]:
+    images = _read_any(root)
+    for config_path, layer_paths, _, _ in images:  # all present before any is added
+        _check_present(root, [config_path, *layer_paths])
+    seen: dict[Path, oci_image.Descriptor] = {}  # layers shared by several images
+    # every layer first, then the records: a bad layer leaves no image half-loaded
+    # (the layers unpacked before it are unreferenced: the store's GC removes them)
+    ready = [(_layers(store, seen, cfg, layers), names, manifest)
+             for cfg, layers, names, manifest in images]
+    loaded = []
+    for (config, descs), names, manifest in ready:
+        rec = _add_record(store, config, descs, names, manifest)
+        loaded += [_docker_name(n) for n in rec.names if n in names] or [rec.id]
+    return loaded
 
 
 def _extract_archive(stream: BinaryIO, dest: Path) -> None:
@@ -183,6 +201,11 @@ def _extract_archive(stream: BinaryIO, dest: Path) -> None:
                                          f"{exc.strerror or exc}") from None
         except (tarfile.TarError, EOFError) as exc:  # cut short, or not a tar after all
             raise IntegrityError(f"the archive is truncated or corrupt: {exc}") from None
+
+
+def extract_archive(stream: BinaryIO, dest: Path) -> None:
+    """Unpack an image archive's files below `dest` (names checked, plain files only)."""
+    _extract_archive(stream, dest)
 
 
 def _extract_member(tf: tarfile.TarFile, m: tarfile.TarInfo, dest: Path) -> None:

@@ -31,6 +31,11 @@ _OPAQUE = ("user.overlay.opaque", "trusted.overlay.opaque")
 
 # -- running code inside the container's file system view ----------------------------------
 
+class ReportedByParent(Exception):  # noqa: N818 - a signal to the forked child's wrapper
+    """Raised by fn in a child of `spawn_in_fs`: exit 3 quietly, the parent says why (one
+    line of error, not one from each process)."""
+
+
 def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
                 host_view: bool = False) -> int:
     """Fork a child that runs fn(root) with the container's files at `root`; its pid.
@@ -50,6 +55,8 @@ def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
                 sc.join_ns_of(ctr_pid, "mnt")
                 fn("/")
                 code = 0
+            except ReportedByParent:
+                code = 3
             except BaseException as exc:  # noqa: BLE001
                 os.write(2, f"Error: {exc}\n".encode())
             finally:
@@ -66,6 +73,8 @@ def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
         helpers = mount_rootfs(plan, target)
         try:
             fn(target)
+        except ReportedByParent:
+            return 3
         finally:
             for h in helpers:
                 os.kill(h, 15)
@@ -357,10 +366,18 @@ def cp(paths: Paths, src: str, dest: str, stdin: IO[bytes], stdout: IO[bytes],
     opts = opts or CopyOptions()
     src_ctr, src_path = _split(src)
     dst_ctr, dst_path = _split(dest)
-    if (src_ctr is None) == (dst_ctr is None):
-        raise UsageError("copying between containers or between host paths is not supported: "
-                         "one of SRC and DEST must be CONTAINER:PATH")
-    if src_ctr is not None:
+    if src_ctr is None and dst_ctr is None:
+        raise UsageError("copying between host paths is not supported: one of SRC and DEST "
+                         "must be CONTAINER:PATH")
+    if src_ctr is not None and dst_ctr is not None:  # Podman: through a tar in between
+        import tempfile
+
+        with tempfile.TemporaryFile() as tmp:
+            _copy_out(paths, src_ctr, src_path, "-", tmp, opts)
+            tmp.seek(0)
+            _copy_in(paths, "-", dst_ctr, dst_path, tmp,
+                     opts, name=os.path.basename(src_path.rstrip("/")) or None)
+    elif src_ctr is not None:
         _copy_out(paths, src_ctr, src_path, dst_path, stdout, opts)
     else:
         assert dst_ctr is not None
@@ -378,7 +395,7 @@ def _copy_out(paths: Paths, ref: str, src: str, dest: str, stdout: IO[bytes],
         with entered_root(root):
             path = "/" + src.lstrip("/")
             if not os.path.lexists(path):
-                raise FileNotFoundError(f"Could not find the file {src} in container {ref}")
+                raise ReportedByParent()
             if opts.follow_link:  # chrooted: the link resolves inside the container
                 path = os.path.realpath(path)
             with os.fdopen(w, "wb") as out, tarfile.open(fileobj=out, mode="w|") as tar:
@@ -399,7 +416,9 @@ def _copy_out(paths: Paths, ref: str, src: str, dest: str, stdout: IO[bytes],
 def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -> None:
     """Docker's rule: into DEST when it is a directory (or for a tar stream, name None),
     else as DEST itself (the top entry renamed). Nothing may land outside."""
-    into = name is None or os.path.isdir(dest)
+    if dest.endswith("/") and os.path.lexists(dest.rstrip("/")) and not os.path.isdir(dest):
+        raise UsageError(f"{dest.rstrip('/')} is not a directory")
+    into = name is None or os.path.isdir(dest) or dest.endswith("/")
     base = os.path.abspath(dest if into else os.path.dirname(os.path.abspath(dest)))
     top = base if into else os.path.join(base, os.path.basename(dest))
     with tarfile.open(fileobj=stream, mode="r|") as tar:
@@ -409,6 +428,9 @@ def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -
                 parts = rel.split("/", 1)
                 rel = os.path.basename(dest) + ("/" + parts[1] if len(parts) > 1 else "")
             target = os.path.abspath(os.path.join(base, rel))
+            if target == top and member.isdir() and os.path.lexists(top) \
+                    and not os.path.isdir(top):
+                raise UsageError(f"cannot overwrite non-directory {dest!r} with a directory")
             if not _inside(base, target) or not _lands_inside(base, target):
                 raise UsageError(f"refusing to write outside {dest}: {member.name}")
             member.name = target.lstrip("/")
@@ -421,8 +443,11 @@ def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -
                 os.unlink(target)  # replaced, as Docker does; never written through
             if owner is not None:
                 member.uid = member.gid = owner
-            tar.extract(member, path="/", set_attrs=True,
-                        numeric_owner=owner is not None)
+            try:
+                tar.extract(member, path="/", set_attrs=True,
+                            numeric_owner=owner is not None)
+            except OSError as exc:  # one line, not Python's "[Errno 21] ..."
+                raise UsageError(f"{exc.strerror or exc}: {target}") from None
 
 
 def _inside(base: str, target: str) -> bool:
@@ -438,21 +463,31 @@ def _lands_inside(base: str, target: str) -> bool:
 
 
 def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes],
-             opts: CopyOptions) -> None:
+             opts: CopyOptions, name: str | None = None) -> None:
+    """`name`: the tar on `stdin` holds that one entry (a copy from another container),
+    placed by Docker's rule like a host SRC, not extracted into DEST as a user's stream."""
     store, c = _container(paths, ref)
     if src != "-" and not os.path.lexists(src):
         raise UsageError(f"no such file or directory: {src}")
     r, w = os.pipe()
-    name = None if src == "-" else os.path.basename(src.rstrip("/"))
+    err_r, err_w = os.pipe()
+    name = name if src == "-" else os.path.basename(src.rstrip("/"))
 
     def child(root: str) -> None:
         os.close(w)
+        os.close(err_r)
         # the container's links resolve in its root, never on the host (CVE-2018-15664)
-        with os.fdopen(r, "rb") as stream, entered_root(root):
-            extract(stream, "/" + dest.lstrip("/"), name, owner=None if opts.archive else 0)
+        try:
+            with os.fdopen(r, "rb") as stream, entered_root(root):
+                extract(stream, "/" + dest.lstrip("/"), name,
+                        owner=None if opts.archive else 0)
+        except (PycError, OSError, tarfile.TarError) as exc:
+            _write_all(err_w, _one_line(exc).encode())
+            raise ReportedByParent() from None
 
     pid = spawn_in_fs(store, c, child)
     os.close(r)
+    os.close(err_w)
     try:
         with os.fdopen(w, "wb") as out:
             if src == "-":
@@ -464,5 +499,15 @@ def _copy_in(paths: Paths, src: str, ref: str, dest: str, stdin: IO[bytes],
                             arcname=name or ".")
     except BrokenPipeError:
         pass
-    if wait(pid) != 0:
-        raise ContainerRuntimeError(f"copying into {ref}:{dest} failed")
+    code = wait(pid)
+    reason = _read_all(err_r).decode(errors="replace")
+    if code != 0:
+        raise ContainerRuntimeError(reason or f"copying into {ref}:{dest} failed")
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, PycError):
+        return exc.message
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc.strerror)
+    return f"not a tar archive: {exc}"

@@ -101,7 +101,9 @@ def inspect_record(s: ImageStore, rec: ImageRecord) -> dict[str, Any]:
     c.setdefault("OnBuild", None)
     c.setdefault("Labels", None)
     layers = [str(s.layers.path(d)) for d in rec.diff_ids]
-    return {
+    from pycontainer.ops.podman_fields import add_missing, image_extras
+
+    return add_missing({
         "Id": rec.id,
         "RepoTags": [display_name(n) for n in rec.names],
         "RepoDigests": [reference.familiar(d.split("@")[0]) + "@" + d.split("@")[1]
@@ -124,7 +126,7 @@ def inspect_record(s: ImageStore, rec: ImageRecord) -> dict[str, Any]:
         "Metadata": {"LastTagTime": rec.tagged_at or "0001-01-01T00:00:00Z"},
         "Digest": rec.digest,
         "History": cfg.get("history", []),
-    }
+    }, image_extras(rec))
 
 
 def display_name(name: str) -> str:
@@ -392,13 +394,18 @@ def _name_filter(pattern: str) -> Any:
     return match
 
 
-#: `images --filter` keys
-LIST_FILTERS = frozenset({"dangling", "reference", "label", "before", "since"})
+#: `images --filter` keys: Docker's, then Podman's (ops/image_names.py)
+LIST_FILTERS = frozenset({"dangling", "reference", "label", "before", "since", "after",
+                          "readonly", "id", "digest", "intermediate"})
 
 
 def _filter(key: str, value: str, paths: Paths) -> Any:
     from pycontainer.formats.filters import boolean, match_label
+    from pycontainer.ops.image_names import podman_filter
 
+    if (pred := podman_filter(key, value)) is not None:
+        return pred
+    key = "since" if key == "after" else key  # Podman's other name for it
     if key == "dangling":
         want = boolean(key, value)
         return lambda rec: (not rec.names) == want

@@ -192,4 +192,6 @@ def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[s
 
         out["SizeRw"] = dir_size(store.dir(c.id) / "storage" / "diff")
         out["SizeRootFs"] = out["SizeRw"] + sum(dir_size(p) for p in plan.get("lowers") or [])
-    return out
+    from pycontainer.ops import podman_fields
+
+    return podman_fields.add_missing(out, podman_fields.container_extras(store, c))

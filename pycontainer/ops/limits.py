@@ -149,7 +149,7 @@ def from_resources(res: dict[str, Any], oom_score_adj: int | None = None) -> Lim
 def plan(paths: Paths, flags: LimitFlags, cgroup_parent: str = "") -> LimitsPlan:
     """Validate the flags and check now that this user can enforce them: `pyc run` fails
     (exit 125, pointing to `pyc system check`) before anything is created."""
-    lim = parse(flags)
+    lim = unset_zeros(parse(flags))
     lim.validate()
     warnings: list[str] = []
     if lim.requested() or cgroup_parent:
@@ -157,6 +157,22 @@ def plan(paths: Paths, flags: LimitFlags, cgroup_parent: str = "") -> LimitsPlan
         info = _detect(engine, cgroup_parent)
         warnings = cgroups.check(info, lim, engine.cgroup_limits)
     return LimitsPlan(to_resources(lim), lim.oom_score_adj, as_record(lim), warnings)
+
+
+def unset_zeros(lim: Limits) -> Limits:
+    """Docker's "0 is no limit" at create (`--memory=0`, `--cpus=0`, `--pids-limit=0|-1`,
+    ...): such a flag is as if not given, so it needs no delegated cgroup. (`update` keeps
+    them: there they remove a limit.)"""
+    import dataclasses
+
+    zero = {"memory": (0,), "memory_swap": (0,), "memory_reservation": (0,), "cpus": (0.0,),
+            "cpu_period": (0,), "cpu_quota": (0, -1), "cpu_shares": (0,)}
+    unset = {k: None for k, values in zero.items() if getattr(lim, k) in values}
+    if lim.pids_limit is not None and lim.pids_limit <= 0:
+        unset["pids_limit"] = None
+    if lim.memory_swap is not None and lim.memory_swap < 0 and lim.memory is None:
+        unset["memory_swap"] = None  # unlimited swap of unlimited memory: nothing to set
+    return dataclasses.replace(lim, **unset) if unset else lim
 
 
 def as_record(lim: Limits) -> dict[str, Any]:

@@ -9,25 +9,40 @@ from typing import BinaryIO
 
 from pycontainer.errors import InvalidReference, UsageError
 from pycontainer.images import saveload
-from pycontainer.images.store import ImageStore
+from pycontainer.images.store import ImageRecord, ImageStore
 from pycontainer.linux.fs import fsync_dir
 from pycontainer.oci import reference
 from pycontainer.ops import events
 from pycontainer.paths import Paths
 
 FORMATS = ("docker-archive", "oci-archive")
+#: Podman's directory formats (images/layoutdir.py)
+DIR_FORMATS = ("oci-dir", "docker-dir")
 
 
 def save(paths: Paths, names: list[str], output: str | None,
          fmt: str = "docker-archive") -> None:
-    if fmt not in FORMATS:
-        raise UsageError(f"unsupported save format {fmt!r}: use docker-archive or oci-archive")
+    if fmt not in FORMATS + DIR_FORMATS:
+        raise UsageError(f"unsupported save format {fmt!r}: use docker-archive, oci-archive, "
+                         "oci-dir or docker-dir")
+    if fmt in DIR_FORMATS and not output:
+        raise UsageError(f"--format {fmt} writes a directory: name it with -o")
     store = ImageStore(paths)
     items = []
     for n in names:
         rec = store.resolve(n)
         by_name = _tag_of(n, rec.names)
-        items.append(saveload.SaveItem(rec, [by_name] if by_name else list(rec.names)))
+        # Docker: an image saved by its id carries no repository tags (loads as <none>)
+        tags = [by_name] if by_name else [] if _by_id(rec, n) else list(rec.names)
+        items.append(saveload.SaveItem(rec, tags))
+    if fmt in DIR_FORMATS:
+        from pathlib import Path
+
+        from pycontainer.images import layoutdir
+
+        assert output is not None
+        layoutdir.save_dir(store, items, Path(output), fmt)
+        return
     if output is None:
         saveload.save(store, items, sys.stdout.buffer, fmt == "oci-archive")
         sys.stdout.buffer.flush()
@@ -51,6 +66,12 @@ def _saved(paths: Paths, items: list[saveload.SaveItem]) -> None:
         events.image(paths, "save", item.record.id, item.record.id)
 
 
+def _by_id(rec: ImageRecord, name: str) -> bool:
+    from pycontainer.ops.images import _is_id
+
+    return _is_id(rec, name)
+
+
 def _tag_of(name: str, names: list[str]) -> str:
     """The store name `name` refers to, when it was given as a name (not an id)."""
     try:
@@ -62,6 +83,10 @@ def _tag_of(name: str, names: list[str]) -> str:
 
 def load(paths: Paths, input_path: str | None, stream: BinaryIO | None = None) -> list[str]:
     store = ImageStore(paths)
+    if input_path and os.path.isdir(input_path):  # Podman's oci-dir / docker-dir
+        from pathlib import Path
+
+        return saveload.load_dir(store, Path(input_path))
     if input_path:
         try:
             f = open(input_path, "rb")  # noqa: SIM115 - closed below

@@ -49,11 +49,13 @@ class ContainerError(Exception):  # noqa: N818 - a record that travels between p
     def to_exception(self, command: str) -> PycError:
         status = errors.exec_status(self.stage, self.errno)  # the one errno table
         if status == errors.NOT_FOUND:
+            # runc's lower-case wording after the colon: scripts grep for it
             return CommandNotFound(
-                f"container command {command!r} not found or does not exist")
+                f"container command {command!r} not found or does not exist: exec: "
+                f"{command}: {os.strerror(self.errno or 2).lower()}")
         if status == errors.CANNOT_INVOKE:
             return CannotInvoke(f"container command {command!r} could not be invoked: "
-                                f"{os.strerror(self.errno)}")
+                                f"exec: {command}: {os.strerror(self.errno).lower()}")
         return ContainerRuntimeError(f"{self.stage}: {self.message}")
 
 

@@ -43,6 +43,26 @@ class BuildOptions:
     network: str = "default"
     platform: str | None = None
     stdin: BinaryIO | None = None
+    #: Podman's --pull=always|missing|never|newer (wins over `pull` when set)
+    pull_policy: str = ""
+    #: Podman's --format: oci (pyc's default) or docker (a Docker v2s2 manifest)
+    manifest_format: str = "oci"
+
+
+#: Podman's `build --pull=VALUE` -> pyc's pull policy ("newer": the registry is asked each
+#: time, which is what `always` does: unchanged layers are not downloaded again)
+PULL_POLICIES = {"always": "always", "true": "always", "newer": "always",
+                 "missing": "missing", "false": "missing", "never": "never"}
+
+
+def pull_policy(opts: BuildOptions) -> str:
+    if not opts.pull_policy:
+        return "always" if opts.pull else "missing"
+    policy = PULL_POLICIES.get(opts.pull_policy.lower())
+    if policy is None:
+        raise UsageError(f"invalid pull policy {opts.pull_policy!r}: use always, missing, "
+                         "never or newer")
+    return policy
 
 
 @dataclass
@@ -110,12 +130,13 @@ def _dockerfile(opts: BuildOptions, context: str, stdin_text: str | None,
         return stdin.read().decode("utf-8", "replace"), "Dockerfile", ""
     if opts.dockerfile:
         path = Path(opts.dockerfile)
-        if not path.is_absolute() and opts.context == "-":
+        # relative: the working directory's (Docker), else the context's (Podman)
+        if not path.is_absolute() and (opts.context == "-" or not path.exists()):
             path = Path(context) / path
-    else:
-        path = Path(context) / "Dockerfile"
-        if not path.exists() and (Path(context) / "dockerfile").exists():
-            path = Path(context) / "dockerfile"
+    else:  # Podman's Containerfile when there is no Dockerfile
+        names = ("Dockerfile", "dockerfile", "Containerfile", "containerfile")
+        path = next((Path(context) / n for n in names if (Path(context) / n).exists()),
+                    Path(context) / "Dockerfile")
     try:
         return path.read_text(), path.name, str(path)
     except OSError as exc:
@@ -123,8 +144,9 @@ def _dockerfile(opts: BuildOptions, context: str, stdin_text: str | None,
 
 
 def _ignore_text(context: str, dockerfile_path: str) -> str:
+    # Podman's .containerignore when there is no .dockerignore
     for candidate in ([dockerfile_path + ".dockerignore"] if dockerfile_path else []) + [
-            os.path.join(context, ".dockerignore")]:
+            os.path.join(context, ".dockerignore"), os.path.join(context, ".containerignore")]:
         try:
             return Path(candidate).read_text()
         except OSError:
@@ -149,7 +171,7 @@ def _request(opts: BuildOptions, backend: StoreBackend) -> BuildRequest:
         dockerfile=dockerfile, context_dir=os.path.abspath(context),
         ignore_text=_ignore_text(context, path), dockerfile_name=name, tags=list(opts.tags),
         build_args=_pairs(opts.build_args, "--build-arg", True), target=opts.target,
-        no_cache=opts.no_cache, pull="always" if opts.pull else "missing",
+        no_cache=opts.no_cache, pull=pull_policy(opts),
         labels=_pairs(opts.labels, "--label", False), network=_network(opts.network),
         platform=opts.platform or None, quiet=opts.quiet, epoch=_epoch())
 
@@ -175,8 +197,12 @@ def run_build(paths: Paths, opts: BuildOptions, out: TextIO | None) -> BuildRepo
 
     for tag in opts.tags:
         reference.parse(tag)  # a bad -t fails before anything is built
+    if opts.manifest_format not in ("oci", "docker"):
+        raise UsageError(f"unrecognized image type {opts.manifest_format!r}: use oci or "
+                         "docker")
     with _stop_cleanly():
         backend = StoreBackend(paths, out, _epoch())
+        backend.docker_format = opts.manifest_format == "docker"
         try:
             req = _request(opts, backend)
             if opts.context != "-":  # a context from stdin is new every time: keep nothing

@@ -189,8 +189,11 @@ class StoreBackend:
     def cache_put(self, key: str, state: State) -> None:
         self.cache.put(key, state)
 
+    #: `build --format docker` (Podman): the image gets a Docker v2s2 manifest
+    docker_format = False
+
     def commit(self, state: State, names: list[str]) -> str:
-        return build_store.commit(self.store, state, names)
+        return build_store.commit(self.store, state, names, self.docker_format)
 
 
 def _alive(pid: int) -> bool:

@@ -20,6 +20,7 @@ until the final commit).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -29,6 +30,7 @@ from typing import Any, BinaryIO
 
 from pycontainer.build import imageconfig as ic
 from pycontainer.build.backend import Layer, State
+from pycontainer.errors import UsageError
 from pycontainer.images.commit import GZIP_LEVEL, commit_unpacked
 from pycontainer.images.layers import Unpacker
 from pycontainer.images.store import ImageRecord, ImageStore
@@ -140,23 +142,40 @@ def _oci_layer(d: dict[str, Any]) -> oci_image.Descriptor:
     return oci_image.Descriptor.from_json(d)
 
 
-def commit(store: ImageStore, state: State, names: list[str]) -> str:
-    """Index the built image (its blobs and layers are in place) under `names`."""
+#: `build --format docker` (Podman): the OCI layer types as a Docker v2s2 manifest names them
+_TO_DOCKER = {mt.OCI_LAYER_GZIP: mt.DOCKER_LAYER,
+              mt.OCI_LAYER: "application/vnd.docker.image.rootfs.diff.tar"}
+
+
+def commit(store: ImageStore, state: State, names: list[str], docker: bool = False) -> str:
+    """Index the built image (its blobs and layers are in place) under `names`; `docker`:
+    with a Docker v2s2 manifest instead of an OCI one."""
     with store.adding():
-        return _commit(store, state, names)
+        return _commit(store, state, names, docker)
 
 
-def _commit(store: ImageStore, state: State, names: list[str]) -> str:
+def _docker_layer(d: oci_image.Descriptor) -> oci_image.Descriptor:
+    if d.media_type not in _TO_DOCKER:
+        raise UsageError(f"--format docker: a layer of type {d.media_type} has no Docker "
+                         "equivalent")
+    return dataclasses.replace(d, media_type=_TO_DOCKER[d.media_type])
+
+
+def _commit(store: ImageStore, state: State, names: list[str], docker: bool = False) -> str:
     raw = ic.config_bytes(state.config)
     cfg_digest = store.blobs.put_bytes(raw)
     layers = [_oci_layer(d) for d in state.layers]
-    manifest = oci_image.build_manifest(
-        oci_image.Descriptor(mt.OCI_CONFIG, cfg_digest, len(raw)), layers)
+    if docker:
+        layers = [_docker_layer(d) for d in layers]
+    manifest = oci_image.build_manifest(oci_image.Descriptor(
+        mt.DOCKER_CONFIG if docker else mt.OCI_CONFIG, cfg_digest, len(raw)), layers,
+        oci=not docker)
     man_digest = store.blobs.put_bytes(manifest)
     size = sum(int(store.layers.meta(d).get("size", 0)) for d in state.diff_ids)
     record = ImageRecord(
         id=cfg_digest, names=[reference.parse(n).tagged for n in names], digest=man_digest,
         config=state.config, created=str(state.config.get("created", "")), size=size,
-        layers=[d.to_json() for d in layers], manifest_type=mt.OCI_MANIFEST)
+        layers=[d.to_json() for d in layers],
+        manifest_type=mt.DOCKER_MANIFEST if docker else mt.OCI_MANIFEST)
     store.add(record)
     return cfg_digest

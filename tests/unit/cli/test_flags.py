@@ -150,7 +150,7 @@ LEFT_TO_TYPER = [
     ["exec", "ctr"],  # exec needs a command
     ["ps", "extra"],  # ps takes no arguments
     ["ps", "-n", "many"],
-    ["stop"],  # a container is required
+    ["stop", "-t"],  # the value is missing
     ["stop", "-t", "soon", "a"],
     ["wait", "--bogus", "a"],
 ]

@@ -129,3 +129,14 @@ def test_stats_row_uses_dockers_formats() -> None:
         "BlockIO": "4.1kB / 0B", "PIDs": "3"}
     stopped = stats_row(StatsEntry("b" * 64, "old", "old"))
     assert stopped["CPUPerc"] == "0.00%" and stopped["MemUsage"] == "0B / 0B"
+
+
+def test_zero_means_no_limit_at_create() -> None:
+    unset_zeros = limits.unset_zeros
+    zeros = Limits(memory=0, memory_swap=0, memory_reservation=0, cpus=0.0, cpu_shares=0,
+                   cpu_quota=-1, pids_limit=-1)
+    assert unset_zeros(zeros).requested() == {}  # nothing for a cgroup to enforce
+    assert unset_zeros(Limits(pids_limit=0)).requested() == {}
+    assert unset_zeros(Limits(memory_swap=-1)).requested() == {}  # unlimited of unlimited
+    real = Limits(memory=64 << 20, memory_swap=-1, pids_limit=10, cpus=0.5)
+    assert unset_zeros(real) == real
