@@ -11,16 +11,13 @@ Layers are written uncompressed (their digest is the diff id), as in the archive
 
 from __future__ import annotations
 
-import json
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from pycontainer.errors import IntegrityError, UsageError
+from pycontainer.errors import UsageError
 from pycontainer.images.compression import DecompressingReader
 from pycontainer.images.store import ImageStore
-from pycontainer.linux.fs import safe_join
 from pycontainer.oci import digest as digests
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import mediatypes as mt
@@ -72,22 +69,3 @@ def _save_docker_dir(store: ImageStore, rec: Any, dest: Path) -> None:
     config = oci_image.Descriptor(mt.DOCKER_CONFIG, rec.id, len(raw_cfg))
     (dest / "manifest.json").write_bytes(oci_image.build_manifest(config, layers, oci=False))
     (dest / "version").write_bytes(DIR_VERSION)
-
-
-def is_docker_dir(root: Path) -> bool:
-    return (root / "version").is_file() and (root / "manifest.json").is_file()
-
-
-def read_docker_dir(root: Path) -> list[tuple[Path, list[Path], list[str], bytes | None]]:
-    """The one image of a `dir:` directory, as images.saveload's readers give it."""
-    try:
-        manifest = json.loads((root / "manifest.json").read_bytes())
-        config = manifest["config"]["digest"]
-        layers = [d["digest"] for d in manifest["layers"]]
-        paths = [safe_join(root, digests.hex_of(d)) for d in [config, *layers]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IntegrityError(f"{root}: not a docker-dir image: {exc}") from None
-    for path in paths:
-        if not path.is_file() or os.path.islink(path):
-            raise IntegrityError(f"{root}: lacks {path.name}, which its manifest names")
-    return [(paths[0], paths[1:], [], None)]

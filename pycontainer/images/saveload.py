@@ -163,10 +163,8 @@ def load_dir(store: ImageStore, root: Path) -> list[str]:
 
 
 def _read_any(root: Path) -> list[Image]:
-    from pycontainer.images import layoutdir
-
-    if layoutdir.is_docker_dir(root):
-        return layoutdir.read_docker_dir(root)
+    if is_docker_dir(root):
+        return read_docker_dir(root)
     return _read_docker(root) if (root / "manifest.json").is_file() else _read_oci(root)
 
 
@@ -366,3 +364,24 @@ def _ingest_layer(store: ImageStore, path: Path, diff_id: str) -> oci_image.Desc
     if not store.blobs.has(digest):
         os.rename(path, store.blobs.path(digest))
     return oci_image.Descriptor(media_type, digest, os.path.getsize(store.blobs.path(digest)))
+
+
+# -- Podman's docker-dir (`dir:`), read in place: the saving side is images/layoutdir.py --
+
+def is_docker_dir(root: Path) -> bool:
+    return (root / "version").is_file() and (root / "manifest.json").is_file()
+
+
+def read_docker_dir(root: Path) -> list[tuple[Path, list[Path], list[str], bytes | None]]:
+    """The one image of a `dir:` directory, as images.saveload's readers give it."""
+    try:
+        manifest = json.loads((root / "manifest.json").read_bytes())
+        config = manifest["config"]["digest"]
+        layers = [d["digest"] for d in manifest["layers"]]
+        paths = [safe_join(root, digests.hex_of(d)) for d in [config, *layers]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IntegrityError(f"{root}: not a docker-dir image: {exc}") from None
+    for path in paths:
+        if not path.is_file() or os.path.islink(path):
+            raise IntegrityError(f"{root}: lacks {path.name}, which its manifest names")
+    return [(paths[0], paths[1:], [], None)]

@@ -6,9 +6,6 @@ errors: an untag of a name the image does not have fails (`tag not known`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from pycontainer.errors import ImageNotFound
 from pycontainer.oci import reference
 from pycontainer.ops.images import display_name, store
@@ -45,21 +42,3 @@ def all_names(paths: Paths) -> list[str]:
     """`rmi -a`: every name of every image (the last one removed takes the image with
     it), or its id when it has none."""
     return [n for rec in store(paths).all() for n in (rec.names or [rec.id])]
-
-
-def podman_filter(key: str, value: str) -> Callable[[Any], bool] | None:
-    """Podman's own `images --filter` keys (None for the others): `id` and `digest` match a
-    prefix; pyc's store has no read-only layers and keeps no intermediate images (build
-    steps are cached, not stored as images), so `readonly` and `intermediate` are false."""
-    from pycontainer.formats.filters import boolean
-
-    if key == "id":
-        wanted = value.removeprefix("sha256:")
-        return lambda rec: rec.id.removeprefix("sha256:").startswith(wanted)
-    if key == "digest":
-        return lambda rec: any(d.startswith(value) for d in
-                               [rec.digest, *(r.split("@")[1] for r in rec.repo_digests)])
-    if key in ("readonly", "intermediate"):
-        want = boolean(key, value)
-        return lambda rec: not want
-    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -394,15 +395,13 @@ def _name_filter(pattern: str) -> Any:
     return match
 
 
-#: `images --filter` keys: Docker's, then Podman's (ops/image_names.py)
+#: `images --filter` keys: Docker's, then Podman's (podman_filter)
 LIST_FILTERS = frozenset({"dangling", "reference", "label", "before", "since", "after",
                           "readonly", "id", "digest", "intermediate"})
 
 
 def _filter(key: str, value: str, paths: Paths) -> Any:
     from pycontainer.formats.filters import boolean, match_label
-    from pycontainer.ops.image_names import podman_filter
-
     if (pred := podman_filter(key, value)) is not None:
         return pred
     key = "since" if key == "after" else key  # Podman's other name for it
@@ -416,3 +415,21 @@ def _filter(key: str, value: str, paths: Paths) -> Any:
     if key == "before":
         return lambda rec: rec.created < pivot
     return lambda rec: rec.created > pivot
+
+
+def podman_filter(key: str, value: str) -> Callable[[Any], bool] | None:
+    """Podman's own `images --filter` keys (None for the others): `id` and `digest` match a
+    prefix; pyc's store has no read-only layers and keeps no intermediate images (build
+    steps are cached, not stored as images), so `readonly` and `intermediate` are false."""
+    from pycontainer.formats.filters import boolean
+
+    if key == "id":
+        wanted = value.removeprefix("sha256:")
+        return lambda rec: rec.id.removeprefix("sha256:").startswith(wanted)
+    if key == "digest":
+        return lambda rec: any(d.startswith(value) for d in
+                               [rec.digest, *(r.split("@")[1] for r in rec.repo_digests)])
+    if key in ("readonly", "intermediate"):
+        want = boolean(key, value)
+        return lambda rec: not want
+    return None
