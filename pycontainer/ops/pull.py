@@ -173,6 +173,33 @@ def _pull_one(paths: Paths, ref: reference.Reference, opts: PullOptions,
     raise _not_found(ref, last)
 
 
+def distribution(paths: Paths, name: str,
+                 credentials: tuple[str, str] | None = None) -> dict[str, Any]:
+    """What the registry says `name` is, without pulling: the top-level descriptor and the
+    platforms it offers (Docker's `GET /distribution/{name}/json`)."""
+    from pycontainer.oci import digest as digests
+    from pycontainer.ops.registries import client_for
+
+    ref = candidates(paths, name)[0]
+    conf = registries_conf.load(paths.config)
+    client = client_for(paths, ref.registry, ref.repository, insecure=conf.is_insecure(
+        ref.registry), credentials=credentials)
+    raw, ctype, header = client.get_manifest(ref.repository, ref.reference)
+    digest = ref.digest or (header if digests.is_digest(header) else digests.of_bytes(raw))
+    parsed = oci_image.parse(raw, digest, ctype)
+    media_type = oci_image.media_type_of(raw, ctype)
+    if isinstance(parsed, oci_image.Index):
+        platforms = [dict(d.platform) for d in parsed.manifests if d.platform]
+    else:
+        from pycontainer.images import pull as image_pull
+
+        assert isinstance(parsed, oci_image.Manifest)
+        _, config = image_pull.fetch_config(ImageStore(paths), client, ref.repository, parsed)
+        platforms = [{k: config[k] for k in ("architecture", "os", "variant") if config.get(k)}]
+    return {"Descriptor": {"mediaType": media_type, "digest": digest, "size": len(raw)},
+            "Platforms": platforms}
+
+
 def _have(store: ImageStore, resolved: Resolved, names: list[str]) -> bool:
     try:
         rec = store.resolve(names[0]) if names else None

@@ -19,7 +19,8 @@ FORMATS = ("docker-archive", "oci-archive")
 
 
 def save(paths: Paths, names: list[str], output: str | None,
-         fmt: str = "docker-archive") -> None:
+         fmt: str = "docker-archive", stream: BinaryIO | None = None) -> None:
+    """Save to `output` (a file, written whole or not at all), `stream`, or stdout."""
     if fmt not in FORMATS:
         raise UsageError(f"unsupported save format {fmt!r}: use docker-archive or oci-archive")
     store = ImageStore(paths)
@@ -29,8 +30,9 @@ def save(paths: Paths, names: list[str], output: str | None,
         by_name = _tag_of(n, rec.names)
         items.append(saveload.SaveItem(rec, [by_name] if by_name else list(rec.names)))
     if output is None:
-        saveload.save(store, items, sys.stdout.buffer, fmt == "oci-archive")
-        sys.stdout.buffer.flush()
+        out = stream or sys.stdout.buffer
+        saveload.save(store, items, out, fmt == "oci-archive")
+        out.flush()
         _saved(paths, items)
         return
     tmp = f"{output}.tmp-{os.getpid()}"
