@@ -67,11 +67,11 @@ class _Out:
     def __init__(self, out: TextIO | None, events: BuildEvents | None = None) -> None:
         self.out, self.events = out, events
 
-    def line(self, text: str, kind: str = "", **data: Any) -> None:
+    def line(self, line: str, kind: str = "", **data: Any) -> None:
         if self.events is not None:
             self.events(kind, data)
         elif self.out is not None:
-            self.out.write(text + "\n")
+            self.out.write(line + "\n")
             self.out.flush()
 
 
