@@ -157,11 +157,12 @@ def build(request: Request) -> Response:
 
     def work(emit: progress.Emit) -> None:
         with context:
-            opts.stdin = context
+            opts.stdin = context  # type: ignore[assignment]
             opts.events = (lambda kind, data: None) if quiet else _events(emit)
             opts.step_output = (lambda data: None) if quiet else (
                 lambda data: emit(json_line({"stream": data.decode(errors="replace")})))
-            report = ops_build.run_build(request.store, opts, None if quiet else _Text(emit))
+            text = None if quiet else _Text(emit)
+            report = ops_build.run_build(request.store, opts, text)  # type: ignore[arg-type]
         _finished(emit, report.image_id, report.names, quiet)
 
     return Stream(progress.start(request, work))  # `work` closes the context

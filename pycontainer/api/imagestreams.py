@@ -134,7 +134,8 @@ def _import(request: Request) -> Response:
 
     repo, tag = request.arg("repo") or "", request.arg("tag") or ""
     name = f"{repo}:{tag}" if repo and tag else repo
-    opts = ops_images.ImportOptions(BodyReader(request), name, request.args("changes"),
+    body: Any = BodyReader(request)
+    opts = ops_images.ImportOptions(body, name, request.args("changes"),
                                     request.arg("message") or "",
                                     request.arg("platform") or "")
     record = ops_images.import_image(request.store, opts)
@@ -215,7 +216,8 @@ def _save(request: Request, names: list[str]) -> Response:
 
     def work(emit: progress.Emit) -> None:
         out = io.BufferedWriter(_EmitWriter(emit), 256 << 10)
-        save_load.save(request.store, names, None, stream=out)  # type: ignore[arg-type]
+        sink: Any = out
+        save_load.save(request.store, names, None, stream=sink)
 
     return Stream(progress.start(request, work, json_errors=False), "application/x-tar")
 
@@ -234,7 +236,8 @@ def save_one(request: Request) -> Response:
 def load(request: Request) -> Response:
     from pycontainer.ops import save_load
 
-    names = save_load.load(request.store, None, BodyReader(request))  # type: ignore[arg-type]
+    body: Any = BodyReader(request)
+    names = save_load.load(request.store, None, body)
     lines = [f"Loaded image ID: {n}" if n.startswith("sha256:") or ":" not in n
              else f"Loaded image: {_familiar(n)}" for n in names]
     return Stream([json_line({"stream": line + "\n"}) for line in lines])

@@ -15,8 +15,8 @@ import hashlib
 import os
 import secrets
 import urllib.request
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from pycontainer.build.backend import Layer, RunRequest, State

@@ -104,7 +104,8 @@ def test_save_load_prune_commit_df(api: Service, fixture_refs: dict[str, str],
     cli = dockers[-1]
     archive = tmp_path / "bb.tar"
     dock(cli, docker_env, "save", "-o", str(archive), bb)
-    assert tarfile.is_tarfile(archive) and "manifest.json" in tarfile.open(archive).getnames()
+    with tarfile.open(archive) as saved:
+        assert "manifest.json" in saved.getnames()
     api.pyc.ok("rmi", bb)
     out = dock(dockers[0], docker_env, "load", "-i", str(archive)).stdout
     assert out.strip() == f"Loaded image: {bb}", out
