@@ -6,10 +6,12 @@ imports this module, and pays for the handlers only when it serves."""
 from __future__ import annotations
 
 from pycontainer.api import (  # noqa: F401 - imported for their routes
+    builds,
     containers,
     events,
     execs,
     images,
+    imagestreams,
     system,
     unsupported,
 )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -56,13 +57,21 @@ class BuildResult:
     run_steps: int = 0
 
 
-class _Out:
-    def __init__(self, out: TextIO | None) -> None:
-        self.out = out
+#: structured build progress for front ends that format it themselves (the Engine API's
+#: classic-builder stream): ("step", {"prefix", "n", "total", "text"}), ("cache", {"id"}),
+#: ("commit", {"name"}), ("result", {"id"}) after each step; replaces the text lines
+BuildEvents = Callable[[str, dict[str, Any]], None]
 
-    def line(self, text: str) -> None:
-        if self.out is not None:
-            self.out.write(text + "\n")
+
+class _Out:
+    def __init__(self, out: TextIO | None, events: BuildEvents | None = None) -> None:
+        self.out, self.events = out, events
+
+    def line(self, line: str, kind: str = "", **data: Any) -> None:
+        if self.events is not None:
+            self.events(kind, data)
+        elif self.out is not None:
+            self.out.write(line + "\n")
             self.out.flush()
 
 
@@ -79,8 +88,9 @@ def cache_key(parent: str, text: str, extra: str = "") -> str:
 
 
 class Builder:
-    def __init__(self, req: BuildRequest, backend: Backend, out: TextIO | None) -> None:
-        self.req, self.backend, self.out = req, backend, _Out(out)
+    def __init__(self, req: BuildRequest, backend: Backend, out: TextIO | None,
+                 events: BuildEvents | None = None) -> None:
+        self.req, self.backend, self.out = req, backend, _Out(out, events)
         self.states: dict[int, State] = {}
         self.result = BuildResult("", [])
         self.meta = st.meta_args(req.dockerfile, req.build_args, req.platform)
@@ -111,12 +121,14 @@ class Builder:
     def _stage(self, stage: Any, prefix: str, last: bool) -> State:
         total = 1 + len(stage.instructions)
         from_inst = expand(stage.from_, self.meta, self.req.dockerfile.escape)
-        self.out.line(f"{prefix}STEP 1/{total}: {stage.from_.original}")
+        self.out.line(f"{prefix}STEP 1/{total}: {stage.from_.original}", "step",
+                      prefix=prefix, n=1, total=total, text=stage.from_.original)
         ctx = StepContext(self._base(from_inst), dict(self.meta), {}, self.req)
         for inst in self._onbuild(ctx):
             self._step(ctx, inst)
         for n, inst in enumerate(stage.instructions, 2):
-            self.out.line(f"{prefix}STEP {n}/{total}: {inst.original}")
+            self.out.line(f"{prefix}STEP {n}/{total}: {inst.original}", "step",
+                          prefix=prefix, n=n, total=total, text=inst.original)
             if last and n == total and self.req.tags:
                 self._step(ctx, inst, commit_name=self.req.tags[0])
             else:
@@ -154,8 +166,8 @@ class Builder:
         else:
             self._meta_step(ctx, inst)
         if commit_name:
-            self.out.line(f"COMMIT {commit_name}")
-        self.out.line(f"--> {ctx.state.id.split(':', 1)[-1][:12]}")
+            self.out.line(f"COMMIT {commit_name}", "commit", name=commit_name)
+        self.out.line(f"--> {ctx.state.id.split(':', 1)[-1][:12]}", "result", id=ctx.state.id)
 
     def _cached(self, ctx: StepContext, key: str) -> bool:
         if self.req.no_cache:
@@ -163,7 +175,7 @@ class Builder:
         hit = self.backend.cache_get(key)
         if hit is None:
             return False
-        self.out.line(f"--> Using cache {hit.id.split(':', 1)[-1]}")
+        self.out.line(f"--> Using cache {hit.id.split(':', 1)[-1]}", "cache", id=hit.id)
         ctx.state = hit
         self.result.cached_steps += 1
         return True
@@ -245,7 +257,8 @@ class Builder:
         return self.backend.base(ref, self.req.platform, self.req.pull)
 
 
-def build(req: BuildRequest, backend: Backend, out: TextIO | None) -> BuildResult:
+def build(req: BuildRequest, backend: Backend, out: TextIO | None,
+          events: BuildEvents | None = None) -> BuildResult:
     """Build the target stage of `req.dockerfile` and tag it (see the module docstring)."""
     os.umask(0o022)
-    return Builder(req, backend, out).build()
+    return Builder(req, backend, out, events).build()

@@ -295,6 +295,13 @@ class CommitOptions:
     message: str = ""
     author: str = ""
     changes: list[str] = field(default_factory=list)
+    #: fields of Docker's container Config that win over the container's (the API's body)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+#: the container Config fields an image keeps (a commit's overrides may set these)
+IMAGE_CONFIG_KEYS = ("User", "ExposedPorts", "Env", "Cmd", "Healthcheck", "Volumes",
+                     "WorkingDir", "Entrypoint", "OnBuild", "Labels", "StopSignal", "Shell")
 
 
 def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
@@ -311,6 +318,8 @@ def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
     images = ImageStore(paths)
     base = images.resolve(c.config.image_id) if c.config.image_id else None
     config: dict[str, Any] = {"config": _commit_config(to_docker(store, c)["Config"])}
+    config["config"].update({k: v for k, v in opts.config.items()
+                             if k in IMAGE_CONFIG_KEYS and v not in (None, "", [], {})})
     if opts.author:
         config["author"] = opts.author
     image_changes.apply(config, opts.changes)

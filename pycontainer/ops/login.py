@@ -21,6 +21,14 @@ def _server(server: str) -> str:
 def login(paths: Paths, server: str, username: str, password: str,
           tls_verify: bool | None = None, authfile: str | None = None) -> None:
     """Verify `username`/`password` with the registry (GET /v2/ with auth), then save them."""
+    registry = check(paths, server, username, password, tls_verify, authfile)
+    auth.store(registry, auth.Credentials(username, password), auth_file(paths, authfile))
+
+
+def check(paths: Paths, server: str, username: str, password: str,
+          tls_verify: bool | None = None, authfile: str | None = None) -> str:
+    """Verify `username`/`password` with the registry, storing nothing (the Engine API's
+    /auth: the client keeps its credentials); returns the registry's name."""
     registry = _server(server)
     client = client_for(paths, registry, tls_verify=tls_verify, authfile=authfile)
     client.credentials = auth.Credentials(username, password)
@@ -34,7 +42,7 @@ def login(paths: Paths, server: str, username: str, password: str,
     if resp.status in (401, 403):
         raise AuthError(f"{registry}: unauthorized: incorrect username or password")
     client.check(resp, f"login to {registry}")
-    auth.store(registry, auth.Credentials(username, password), auth_file(paths, authfile))
+    return registry
 
 
 def logout(paths: Paths, server: str | None, authfile: str | None = None) -> bool:

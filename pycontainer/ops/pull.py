@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pycontainer import config as registries_conf
 from pycontainer.errors import ImageNotFound, RegistryError, RegistryNotFound, UsageError
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
 
 POLICIES = ("missing", "always", "never", "newer")
 
+#: structured progress for front ends that format it themselves (the Engine API):
+#: ("start", {"id": tag or digest, "repository"}), ("layer", {"event", "id", "current",
+#: "total"}) with the events of `images.pull.Progress`, ("done", {"digest", "existed",
+#: "name"}) where name is the familiar name:tag (or @digest)
+PullListener = Callable[[str, dict[str, Any]], None]
+
 
 @dataclass
 class PullOptions:
@@ -29,6 +36,9 @@ class PullOptions:
     quiet: bool = False
     tls_verify: bool | None = None
     authfile: str | None = None
+    listener: PullListener | None = None
+    #: (username, password) given by the client (the API's X-Registry-Auth)
+    credentials: tuple[str, str] | None = None
 
 
 @dataclass
@@ -113,7 +123,8 @@ def _pull_all_tags(paths: Paths, ref: reference.Reference, opts: PullOptions,
         raise UsageError("tag can't be used with --all-tags/-a")
     from pycontainer.ops.registries import client_for
 
-    client = client_for(paths, ref.registry, ref.repository, opts.tls_verify, opts.authfile)
+    client = client_for(paths, ref.registry, ref.repository, opts.tls_verify, opts.authfile,
+                        credentials=opts.credentials)
     report = PullReport()
     for tag in client.list_tags(ref.repository):
         r = ref.with_tag(tag)
@@ -131,13 +142,13 @@ def _pull_one(paths: Paths, ref: reference.Reference, opts: PullOptions,
     store = ImageStore(paths)
     store.sweep()
     conf = load(paths.config)
-    show = _Display(out, ref, opts.quiet)
+    show = _Display(out, ref, opts.quiet, opts.listener)
     last: Exception | None = None
     endpoints = conf.endpoints(ref.registry, ref.repository)
     for ep in endpoints:
         insecure = (not opts.tls_verify) if opts.tls_verify is not None else ep.insecure
         client = client_for(paths, ep.registry, ep.repository, authfile=opts.authfile,
-                            insecure=insecure)
+                            insecure=insecure, credentials=opts.credentials)
         try:
             resolved = image_pull.resolve_manifest(client, ep.repository, ref.reference,
                                                    platform, ref.digest)
@@ -162,6 +173,33 @@ def _pull_one(paths: Paths, ref: reference.Reference, opts: PullOptions,
     raise _not_found(ref, last)
 
 
+def distribution(paths: Paths, name: str,
+                 credentials: tuple[str, str] | None = None) -> dict[str, Any]:
+    """What the registry says `name` is, without pulling: the top-level descriptor and the
+    platforms it offers (Docker's `GET /distribution/{name}/json`)."""
+    from pycontainer.oci import digest as digests
+    from pycontainer.ops.registries import client_for
+
+    ref = candidates(paths, name)[0]
+    conf = registries_conf.load(paths.config)
+    client = client_for(paths, ref.registry, ref.repository, insecure=conf.is_insecure(
+        ref.registry), credentials=credentials)
+    raw, ctype, header = client.get_manifest(ref.repository, ref.reference)
+    digest = ref.digest or (header if digests.is_digest(header) else digests.of_bytes(raw))
+    parsed = oci_image.parse(raw, digest, ctype)
+    media_type = oci_image.media_type_of(raw, ctype)
+    if isinstance(parsed, oci_image.Index):
+        platforms = [dict(d.platform) for d in parsed.manifests if d.platform]
+    else:
+        from pycontainer.images import pull as image_pull
+
+        assert isinstance(parsed, oci_image.Manifest)
+        _, config = image_pull.fetch_config(ImageStore(paths), client, ref.repository, parsed)
+        platforms = [{k: config[k] for k in ("architecture", "os", "variant") if config.get(k)}]
+    return {"Descriptor": {"mediaType": media_type, "digest": digest, "size": len(raw)},
+            "Platforms": platforms}
+
+
 def _have(store: ImageStore, resolved: Resolved, names: list[str]) -> bool:
     try:
         rec = store.resolve(names[0]) if names else None
@@ -180,21 +218,29 @@ def _not_found(ref: reference.Reference, exc: Exception) -> Exception:
 class _Display:
     """Docker's pull output: per-layer lines (redrawn on a terminal), then Digest/Status."""
 
-    def __init__(self, out: TextIO | None, ref: reference.Reference, quiet: bool) -> None:
+    def __init__(self, out: TextIO | None, ref: reference.Reference, quiet: bool,
+                 listener: PullListener | None = None) -> None:
         self.out = None if quiet else out
         self.ref = ref
+        self.listener = listener
         self.tty = bool(out and out.isatty() and os.environ.get("TERM") != "dumb")
         self.lock = threading.Lock()
         self.lines: dict[str, str] = {}
 
     def start(self) -> None:
+        what = self.ref.digest or self.ref.tag
+        if self.listener is not None:
+            self.listener("start", {"id": what, "repository": _repo_display(self.ref)})
         if self.out is None:
             return
-        what = self.ref.digest or self.ref.tag
         self.out.write(f"{what}: Pulling from {_repo_display(self.ref)}\n")
         self.out.flush()
 
     def progress(self, event: str, short: str, done: int, total: int) -> None:
+        if self.listener is not None:
+            with self.lock:  # layers download in parallel: one message at a time
+                self.listener("layer", {"event": event, "id": short, "current": done,
+                                        "total": total})
         if self.out is None:
             return
         text = {"exists": "Already exists", "waiting": "Waiting",
@@ -223,10 +269,12 @@ class _Display:
         self.out.flush()
 
     def done(self, digest: str, existed: bool) -> None:
-        if self.out is None:
-            return
         shown = self.ref.familiar_name + (f":{self.ref.tag}" if self.ref.tag else
                                           f"@{self.ref.digest}")
+        if self.listener is not None:
+            self.listener("done", {"digest": digest, "existed": existed, "name": shown})
+        if self.out is None:
+            return
         status = "Image is up to date for" if existed else "Downloaded newer image for"
         self.out.write(f"Digest: {digest}\nStatus: {status} {shown}\n")
         self.out.flush()

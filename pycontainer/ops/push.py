@@ -7,9 +7,10 @@ manifest last, so the registry never holds a manifest whose blobs are missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from pycontainer.errors import ImageNotFound, IntegrityError, UsageError
 from pycontainer.images.store import ImageRecord, ImageStore
@@ -23,6 +24,11 @@ from pycontainer.registry.client import RegistryClient
 
 PARALLEL = 3
 
+#: structured progress for the Engine API: ("start", {"repository"}), ("layer", {"id",
+#: "status"}) (Layer already exists / Mounted from R / Pushed), ("done", {"tag", "digest",
+#: "size"}) once per pushed tag
+PushListener = Callable[[str, dict[str, Any]], None]
+
 
 @dataclass
 class PushOptions:
@@ -31,6 +37,9 @@ class PushOptions:
     all_tags: bool = False
     tls_verify: bool | None = None
     authfile: str | None = None
+    listener: PushListener | None = None
+    #: (username, password) given by the client (the API's X-Registry-Auth)
+    credentials: tuple[str, str] | None = None
 
 
 def push(paths: Paths, opts: PushOptions, out: TextIO | None = None) -> list[str]:
@@ -51,17 +60,21 @@ def push(paths: Paths, opts: PushOptions, out: TextIO | None = None) -> list[str
         pairs = [(rec, dest)]
     if dest.digest:
         raise UsageError(f"cannot push to a digest reference: {dest}")
-    client = client_for(paths, dest.registry, dest.repository, opts.tls_verify, opts.authfile)
+    client = client_for(paths, dest.registry, dest.repository, opts.tls_verify, opts.authfile,
+                        credentials=opts.credentials)
     if out:
         out.write(f"The push refers to repository [{dest.familiar_name}]\n")
-    digests = [_push_one(store, rec, client, t, out) for rec, t in pairs]
+    if opts.listener:
+        opts.listener("start", {"repository": dest.familiar_name})
+    digests = [_push_one(store, rec, client, t, out, opts.listener) for rec, t in pairs]
     for _, pushed in pairs:
         events.image_ref(paths, "push", pushed)
     return digests
 
 
 def _push_one(store: ImageStore, rec: ImageRecord, client: RegistryClient,
-              dest: reference.Reference, out: TextIO | None) -> str:
+              dest: reference.Reference, out: TextIO | None,
+              listener: PushListener | None = None) -> str:
     raw, media_type = _manifest(store, rec)
     manifest = oci_image.parse(raw)
     assert isinstance(manifest, oci_image.Manifest)
@@ -75,12 +88,17 @@ def _push_one(store: ImageStore, rec: ImageRecord, client: RegistryClient,
             if out:
                 out.write(line + "\n")
                 out.flush()
+            if listener:
+                short, _, status = line.partition(": ")
+                listener("layer", {"id": short, "status": status})
     _push_blob(store, client, dest.repository, manifest.config, mount_from)
     tag = dest.tag or reference.DEFAULT_TAG
     client.put_manifest(dest.repository, tag, raw, media_type)
     digest = manifest.digest
     if out:
         out.write(f"{tag}: digest: {digest} size: {len(raw)}\n")
+    if listener:
+        listener("done", {"tag": tag, "digest": digest, "size": len(raw)})
     store.add(ImageRecord(id=rec.id, names=[], digest=rec.digest, config=rec.config,
                           created=rec.created, size=rec.size,
                           repo_digests=[f"{dest.name}@{digest}"], layers=rec.layers,

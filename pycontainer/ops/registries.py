@@ -16,10 +16,13 @@ def auth_file(paths: Paths, override: str | None = None) -> Path:
 
 def client_for(paths: Paths, registry: str, repository: str = "",
                tls_verify: bool | None = None, authfile: str | None = None,
-               insecure: bool | None = None) -> RegistryClient:
-    """A client for `registry`; `tls_verify=False` (the CLI flag) forces insecure mode."""
+               insecure: bool | None = None,
+               credentials: tuple[str, str] | None = None) -> RegistryClient:
+    """A client for `registry`; `tls_verify=False` (the CLI flag) forces insecure mode;
+    `credentials` (a client's own, through the API) win over the auth file's."""
     if insecure is None:
         conf = registries_conf.load(paths.config)
         insecure = conf.is_insecure(registry) if tls_verify is None else not tls_verify
-    creds = auth.lookup(registry, auth_file(paths, authfile), repository)
+    creds = auth.Credentials(*credentials) if credentials else \
+        auth.lookup(registry, auth_file(paths, authfile), repository)
     return RegistryClient(registry, insecure=insecure, credentials=creds)

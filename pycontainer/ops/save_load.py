@@ -21,7 +21,8 @@ DIR_FORMATS = ("oci-dir", "docker-dir")
 
 
 def save(paths: Paths, names: list[str], output: str | None,
-         fmt: str = "docker-archive") -> None:
+         fmt: str = "docker-archive", stream: BinaryIO | None = None) -> None:
+    """Save to `output` (a file, written whole or not at all), `stream`, or stdout."""
     if fmt not in FORMATS + DIR_FORMATS:
         raise UsageError(f"unsupported save format {fmt!r}: use docker-archive, oci-archive, "
                          "oci-dir or docker-dir")
@@ -44,8 +45,9 @@ def save(paths: Paths, names: list[str], output: str | None,
         layoutdir.save_dir(store, items, Path(output), fmt)
         return
     if output is None:
-        saveload.save(store, items, sys.stdout.buffer, fmt == "oci-archive")
-        sys.stdout.buffer.flush()
+        out = stream or sys.stdout.buffer
+        saveload.save(store, items, out, fmt == "oci-archive")
+        out.flush()
         _saved(paths, items)
         return
     tmp = f"{output}.tmp-{os.getpid()}"

@@ -78,3 +78,34 @@ def image_summaries(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
     for entry in out:  # API 1.41: a dangling image's RepoTags is ["<none>:<none>"]
         entry["RepoTags"] = entry["RepoTags"] or ["<none>:<none>"]
     return out
+
+
+def disk_usage(paths: Paths) -> dict[str, Any]:
+    """Docker's `GET /system/df` (types.DiskUsage), from `sysmaint.disk_usage`, the numbers
+    `pyc system df` prints."""
+    import time
+
+    from pycontainer.formats.timestamps import rfc3339
+    from pycontainer.ops import sysmaint, volumes
+
+    du = sysmaint.disk_usage(paths)
+    usage = {u.id: u for u in du.images}
+    images = []
+    for entry in image_summaries(paths, []):
+        u = usage.get(entry["Id"])
+        if u is not None:
+            entry.update(Size=u.size, VirtualSize=u.size, SharedSize=u.shared_size,
+                         Containers=u.containers)
+        images.append(entry)
+    now = time.time()
+    containers = [container_summary(paths, c.entry, now) for c in du.containers]
+    vols = {v["Name"]: v for v in volumes.list_volumes(paths, [])}
+    volume_list = [{**vols.get(v.name, {"Name": v.name, "Driver": "local"}),
+                    "UsageData": {"Size": v.size, "RefCount": v.links}} for v in du.volumes]
+    cache = [{"ID": c.id, "Parent": "", "Type": c.type, "Description": c.description,
+              "InUse": False, "Shared": c.shared, "Size": c.size,
+              "CreatedAt": rfc3339(int(c.created * 1e9)),
+              "LastUsedAt": rfc3339(int(c.last_used * 1e9)), "UsageCount": 1}
+             for c in du.build_cache]
+    return {"LayersSize": du.image_sum.size, "Images": images, "Containers": containers,
+            "Volumes": volume_list, "BuildCache": cache}

@@ -15,12 +15,13 @@ import io
 import os
 import signal
 import tarfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from pycontainer.build.builder import BuildRequest, BuildResult, build
+from pycontainer.build.builder import BuildEvents, BuildRequest, BuildResult, build
 from pycontainer.build.copier import extract_tar
 from pycontainer.build.dockerfile import parse
 from pycontainer.errors import BuildError, UsageError
@@ -47,6 +48,10 @@ class BuildOptions:
     pull_policy: str = ""
     #: Podman's --format: oci (pyc's default) or docker (a Docker v2s2 manifest)
     manifest_format: str = "oci"
+    #: structured step progress instead of the text lines (the Engine API)
+    events: BuildEvents | None = None
+    #: where RUN output goes instead of this process's stdout/stderr (the Engine API)
+    step_output: Callable[[bytes], None] | None = None
 
 
 #: Podman's `build --pull=VALUE` -> pyc's pull policy ("newer": the registry is asked each
@@ -130,8 +135,15 @@ def _dockerfile(opts: BuildOptions, context: str, stdin_text: str | None,
         return stdin.read().decode("utf-8", "replace"), "Dockerfile", ""
     if opts.dockerfile:
         path = Path(opts.dockerfile)
+        if not path.is_absolute() and opts.context == "-":  # stays inside the archive
+            path = Path(context) / path
+            inside = os.path.realpath(path)
+            if os.path.commonpath([inside, os.path.realpath(context)]) != \
+                    os.path.realpath(context):
+                raise UsageError(f"the Dockerfile ({opts.dockerfile}) must be within the "
+                                 "build context")
         # relative: the working directory's (Docker), else the context's (Podman)
-        if not path.is_absolute() and (opts.context == "-" or not path.exists()):
+        elif not path.is_absolute() and not path.exists():
             path = Path(context) / path
     else:  # Podman's Containerfile when there is no Dockerfile
         names = ("Dockerfile", "dockerfile", "Containerfile", "containerfile")
@@ -183,6 +195,9 @@ def _stop_cleanly() -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    if threading.current_thread() is not threading.main_thread():
+        yield  # a service's worker thread: signals are the main thread's business
+        return
     old = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
@@ -203,12 +218,13 @@ def run_build(paths: Paths, opts: BuildOptions, out: TextIO | None) -> BuildRepo
     with _stop_cleanly():
         backend = StoreBackend(paths, out, _epoch())
         backend.docker_format = opts.manifest_format == "docker"
+        backend.step_output = opts.step_output
         try:
             req = _request(opts, backend)
             if opts.context != "-":  # a context from stdin is new every time: keep nothing
                 backend.use_context(req.context_dir)
             with backend.store.adding():  # garbage collection keeps off the new layers
-                result: BuildResult = build(req, backend, out)
+                result: BuildResult = build(req, backend, out, opts.events)
         finally:
             backend.close()
     if opts.iidfile:

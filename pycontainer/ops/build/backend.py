@@ -15,6 +15,7 @@ import hashlib
 import os
 import secrets
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -47,6 +48,8 @@ class StoreBackend:
         self._tmp: Path | None = None
         self._driver: str | None = None
         self.guard = BuildGuard()
+        #: RUN output goes here instead of fds 1 and 2 when set (the Engine API's stream)
+        self.step_output: Callable[[bytes], None] | None = None
 
     def use_context(self, context_dir: str) -> None:
         """Remember file hashes per context directory (one small file per project)."""

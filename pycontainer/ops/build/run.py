@@ -142,14 +142,44 @@ def _cache_dir(b: StoreBackend, m: Mount) -> Path:
     return b.cache_root / "mounts" / hashlib.sha256((m.id or m.target).encode()).hexdigest()[:32]
 
 
-def _stdio(req: RunRequest) -> tuple[Stdio, Any]:
+def _stdio(b: StoreBackend, req: RunRequest) -> tuple[Stdio, Any]:
     devnull = os.open(os.devnull, os.O_RDONLY)
     if req.quiet:
         log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the caller
         return Stdio(devnull, log.fileno(), log.fileno()), log
+    if b.step_output is not None:
+        relay = _Relay(b.step_output)
+        return Stdio(devnull, relay.write_fd, relay.write_fd), relay
     sys.stdout.flush()
     sys.stderr.flush()
     return Stdio(devnull, 1, 2), None
+
+
+class _Relay:
+    """RUN output to a callback (the API's stream) as it comes: a pipe read by a thread.
+    The pipe's write end is the container's; it is closed here once the container has it."""
+
+    def __init__(self, sink: Any) -> None:
+        import threading
+
+        self.read_fd, self.write_fd = os.pipe()
+        self.sink = sink
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        with contextlib.suppress(Exception):  # a sink that fails (client gone) reads on
+            while data := os.read(self.read_fd, 65536):
+                with contextlib.suppress(Exception):
+                    self.sink(data)
+
+    def close(self) -> None:
+        if self.write_fd >= 0:
+            os.close(self.write_fd)
+            self.write_fd = -1
+        self.thread.join(10)  # the step is over: whatever it wrote is read by now
+        if not self.thread.is_alive():
+            os.close(self.read_fd)
 
 
 def _run(b: StoreBackend, work: Path, rootfs: dict[str, Any], spec: Any,
@@ -158,15 +188,22 @@ def _run(b: StoreBackend, work: Path, rootfs: dict[str, Any], spec: Any,
     (bundle / "rootfs").mkdir(parents=True)
     cfg = LaunchConfig.with_mapping(b.mapping, container_id=spec.annotations[
         "io.pycontainer.id"], bundle=str(bundle), rootfs=rootfs, runtime="builtin")
-    stdio, log = _stdio(req)
+    stdio, log = _stdio(b, req)
     sc.prctl(sc.PR_SET_CHILD_SUBREAPER, 1)  # the container is reparented to us
     start_r, start_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
         launched = launch(cfg, spec, stdio, start_r, err_w)
+    except BaseException:
+        if isinstance(log, _Relay):
+            log.close()
+        raise
     finally:
         for fd in (start_r, err_w, stdio.stdin):
             os.close(fd)
+        if isinstance(log, _Relay) and log.write_fd >= 0:  # the container has its copy
+            os.close(log.write_fd)
+            log.write_fd = -1
     status: int | None = None
     step = (launched.launcher_pid, launched.pid, *launched.helper_pids)
     b.guard.watch(*step)  # killed by the guard if the build is
@@ -174,7 +211,9 @@ def _run(b: StoreBackend, work: Path, rootfs: dict[str, Any], spec: Any,
         status = _start_and_wait(b, launched, start_w, err_r, spec, req, work)
     finally:
         b.guard.forget(*step)
-        if log is not None:
+        if isinstance(log, _Relay):
+            log.close()
+        elif log is not None:
             _replay_on_failure(log, status)
     return status
 
