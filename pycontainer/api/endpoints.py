@@ -6,12 +6,16 @@ imports this module, and pays for the handlers only when it serves."""
 from __future__ import annotations
 
 from pycontainer.api import (  # noqa: F401 - imported for their routes
+    archive,
     containers,
     events,
     execs,
     images,
+    networks,
+    resources,
     system,
     unsupported,
+    volumes,
 )
 from pycontainer.api.routes import dispatch
 

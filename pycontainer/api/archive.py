@@ -1,0 +1,97 @@
+"""A container's files over the API: `archive` (docker cp), `changes` (diff), `export`.
+
+The stat header is `X-Docker-Container-Path-Stat: base64(JSON)`, on HEAD and GET alike;
+every path is resolved inside the container's root by `ops.archive`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from pycontainer.api.routes import route
+from pycontainer.api.wire import JSON, Empty, Request, Response, Stream
+
+ID = r"/containers/(?P<id>[^/]+)"
+STAT_HEADER = "X-Docker-Container-Path-Stat"
+TAR = "application/x-tar"
+
+
+def _stat_header(info: dict[str, Any]) -> tuple[str, str]:
+    raw = json.dumps(info, separators=(",", ":")).encode()
+    return STAT_HEADER, base64.b64encode(raw).decode()
+
+
+@route("HEAD", ID + r"/archive")
+def archive_head(request: Request) -> Response:
+    from pycontainer.ops import archive
+
+    info = archive.path_stat(request.store, request.params["id"], request.arg("path"))
+    return Empty(200, headers=[_stat_header(info)])
+
+
+@route("GET", ID + r"/archive")
+def archive_get(request: Request) -> Response:
+    from pycontainer.ops import archive
+
+    if request.method == "HEAD":
+        return archive_head(request)
+    info, chunks = archive.read_tar(request.store, request.params["id"], request.arg("path"))
+    return Stream(chunks, TAR, headers=[_stat_header(info)])
+
+
+@route("PUT", ID + r"/archive")
+def archive_put(request: Request) -> Response:
+    from pycontainer.ops import archive
+
+    archive.write_tar(request.store, request.params["id"], request.arg("path"),
+                      request.body.chunks(),
+                      no_overwrite_dir_non_dir=request.flag("noOverwriteDirNonDir"),
+                      copy_uid_gid=request.flag("copyUIDGID"))
+    return Empty(200)
+
+
+#: Docker's change kinds: 0 modified, 1 added, 2 deleted
+_KINDS = {"C": 0, "A": 1, "D": 2}
+
+
+@route("GET", ID + r"/changes")
+def changes(request: Request) -> Response:
+    from pycontainer.ops import container_fs
+
+    found = container_fs.changes(request.store, request.params["id"])
+    return JSON([{"Path": path, "Kind": _KINDS[kind]} for kind, path in found])
+
+
+@route("GET", ID + r"/export")
+def export(request: Request) -> Response:
+    from pycontainer.ops import container_fs
+    from pycontainer.ops.lifecycle import store_for
+
+    store_for(request.store).resolve(request.params["id"])  # 404 before the stream starts
+    r, w = os.pipe()
+
+    def run() -> None:
+        try:
+            container_fs.export(request.store, request.params["id"], w)
+        except Exception:  # noqa: BLE001 - the stream just ends short; the client sees it
+            pass
+        finally:
+            os.close(w)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    return Stream(_read(r, worker), TAR)
+
+
+def _read(fd: int, worker: threading.Thread) -> Iterator[bytes]:
+    try:
+        while data := os.read(fd, 1 << 16):
+            yield data
+    finally:
+        os.close(fd)  # a client gone: the exporting child gets EPIPE and exits
+        worker.join()
