@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 from pycontainer.api.routes import route
@@ -69,29 +66,6 @@ def changes(request: Request) -> Response:
 
 @route("GET", ID + r"/export")
 def export(request: Request) -> Response:
-    from pycontainer.ops import container_fs
-    from pycontainer.ops.lifecycle import store_for
+    from pycontainer.ops import archive
 
-    store_for(request.store).resolve(request.params["id"])  # 404 before the stream starts
-    r, w = os.pipe()
-
-    def run() -> None:
-        try:
-            container_fs.export(request.store, request.params["id"], w)
-        except Exception:  # noqa: BLE001 - the stream just ends short; the client sees it
-            pass
-        finally:
-            os.close(w)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    return Stream(_read(r, worker), TAR)
-
-
-def _read(fd: int, worker: threading.Thread) -> Iterator[bytes]:
-    try:
-        while data := os.read(fd, 1 << 16):
-            yield data
-    finally:
-        os.close(fd)  # a client gone: the exporting child gets EPIPE and exits
-        worker.join()
+    return Stream(archive.export_tar(request.store, request.params["id"]), TAR)

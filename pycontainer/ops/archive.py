@@ -136,6 +136,23 @@ def read_tar(paths: Paths, ref: str, path: str | None) -> tuple[dict[str, Any],
     return info, _chunks(r, pid)
 
 
+def export_tar(paths: Paths, ref: str) -> Iterator[bytes]:
+    """`export` as a stream of chunks (the API's): the container's whole file system, as
+    `container_fs.export` writes it. Closing the iterator early ends the child."""
+    store, c = cfs._container(paths, ref)  # errors before the stream starts
+    r, w = os.pipe()
+
+    def child(root: str) -> None:
+        os.close(r)  # else the child would hold its own reader and never see EPIPE
+        no_name_lookups()  # numeric owners, as Docker's export
+        with os.fdopen(w, "wb") as out, entered_root(root):
+            cfs._tar_tree("/", out, skip_mounts=True)
+
+    pid = cfs.spawn_in_fs(store, c, child)
+    os.close(w)
+    return _chunks(r, pid)
+
+
 def _chunks(fd: int, pid: int) -> Iterator[bytes]:
     try:
         while data := os.read(fd, 1 << 16):

@@ -223,3 +223,51 @@ def test_container_prune_and_update(api: Service, box: str, dockers: list[str],
             == limit
     bad = dock(dockers[0], docker_env, "update", "--blkio-weight", "300", "box", ok=False)
     assert bad.returncode == 1 and b"BlkioWeight" in bad.stderr, bad.stderr
+
+
+def _threads_and_children(pid: int) -> tuple[int, list[int]]:
+    threads = len(os.listdir(f"/proc/{pid}/task"))
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry))
+    return threads, children
+
+
+def _leave_mid_stream(api: Service, path: str, want: int) -> None:
+    """Start a streaming GET, read `want` bytes of its body, hang up."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(30)
+        s.connect(str(api.sock))
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: d\r\n\r\n".encode())
+        got = b""
+        while len(got.partition(b"\r\n\r\n")[2]) < want:
+            chunk = s.recv(65536)
+            assert chunk, got
+            got += chunk
+        assert got.startswith(b"HTTP/1.1 200"), got[:200]
+
+
+def test_clients_leaving_streams_leave_nothing(api: Service, box: str) -> None:
+    import time
+
+    pid = api.proc.pid
+    request(api, "GET", "/_ping")
+    base_threads, base_children = _threads_and_children(pid)
+    _leave_mid_stream(api, "/containers/box/stats", 200)  # streams until the client leaves
+    _leave_mid_stream(api, "/containers/box/export", 20000)
+    _leave_mid_stream(api, "/containers/box/archive?path=/bin", 20000)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        now = _threads_and_children(pid)
+        if now[0] <= base_threads and now[1] == base_children:
+            break
+        time.sleep(0.2)
+    assert now[0] <= base_threads and now[1] == base_children, (base_threads, now)
+    status, _, _ = request(api, "GET", "/containers/box/json")
+    assert status == 200  # the service still serves
