@@ -6,14 +6,18 @@ imports this module, and pays for the handlers only when it serves."""
 from __future__ import annotations
 
 from pycontainer.api import (  # noqa: F401 - imported for their routes
+    archive,
     builds,
     containers,
     events,
     execs,
     images,
     imagestreams,
+    networks,
+    resources,
     system,
     unsupported,
+    volumes,
 )
 from pycontainer.api.routes import dispatch
 

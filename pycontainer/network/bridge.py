@@ -41,9 +41,10 @@ def store(paths: Paths) -> NetworkStore:
 
 
 def create_network(paths: Paths, name: str, subnet: str | None = None, internal: bool = False,
-                   labels: dict[str, str] | None = None) -> Network:
+                   labels: dict[str, str] | None = None, options: dict[str, str] | None = None,
+                   attachable: bool = False) -> Network:
     """Record the network; its bridge appears when the first container connects."""
-    return store(paths).create(name, subnet, internal, labels)
+    return store(paths).create(name, subnet, internal, labels, options, attachable)
 
 
 def remove_network(paths: Paths, name: str) -> Network:

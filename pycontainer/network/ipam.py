@@ -56,6 +56,10 @@ class Network:
     internal: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    #: driver options as given (the API echoes them: compose compares every key)
+    options: dict[str, str] = field(default_factory=dict)
+    #: Docker's Attachable: recorded and shown (every local network can be connected to)
+    attachable: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,9 +102,9 @@ def inspect_network(net: Network) -> dict[str, Any]:
         "Driver": net.driver, "EnableIPv4": True, "EnableIPv6": False,
         "IPAM": {"Driver": "default", "Options": {},
                  "Config": [{"Subnet": net.subnet, "Gateway": net.gateway}]},
-        "Internal": net.internal, "Attachable": False, "Ingress": False,
+        "Internal": net.internal, "Attachable": net.attachable, "Ingress": False,
         "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": containers,
-        "Options": {}, "Labels": dict(net.labels),
+        "Options": dict(net.options), "Labels": dict(net.labels),
     }
 
 
@@ -226,7 +230,8 @@ class NetworkStore:
         fs.atomic_write_json(self._path(net.name), net.to_dict(), 0o600)
 
     def create(self, name: str, subnet: str | None = None, internal: bool = False,
-               labels: dict[str, str] | None = None) -> Network:
+               labels: dict[str, str] | None = None, options: dict[str, str] | None = None,
+               attachable: bool = False) -> Network:
         check_name(name)
         with self.locked():
             existing = self.networks()
@@ -243,7 +248,8 @@ class NetworkStore:
                 chosen = pick_subnet(used)
             nid = os.urandom(32).hex()  # secrets.token_hex, without importing hmac
             record = Network(name, nid, chosen, gateway_of(chosen), _bridge_name(existing),
-                             _now(), internal=internal, labels=dict(labels or {}))
+                             _now(), internal=internal, labels=dict(labels or {}),
+                             options=dict(options or {}), attachable=attachable)
             self.save(record)
             return record
 

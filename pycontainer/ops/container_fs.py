@@ -422,9 +422,11 @@ def _copy_out(paths: Paths, ref: str, src: str, dest: str, stdout: IO[bytes],
         raise PycError(f"Could not find the file {src} in container {ref}")
 
 
-def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -> None:
+def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None,
+            keep_kinds: bool = False) -> None:
     """Docker's rule: into DEST when it is a directory (or for a tar stream, name None),
-    else as DEST itself (the top entry renamed). Nothing may land outside."""
+    else as DEST itself (the top entry renamed). Nothing may land outside. `keep_kinds`
+    (the API's noOverwriteDirNonDir): a directory never replaces a file, nor the reverse."""
     if dest.endswith("/") and os.path.lexists(dest.rstrip("/")) and not os.path.isdir(dest):
         raise UsageError(f"{dest.rstrip('/')} is not a directory")
     into = name is None or os.path.isdir(dest) or dest.endswith("/")
@@ -448,6 +450,8 @@ def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -
                 if not _inside(base, linked):
                     raise UsageError(f"refusing to link outside {dest}: {member.name}")
                 member.linkname = linked.lstrip("/")
+            if keep_kinds and target != base:
+                _check_kind(target, member)
             if target != top and not member.isdir() and os.path.islink(target):
                 os.unlink(target)  # replaced, as Docker does; never written through
             if owner is not None:
@@ -457,6 +461,18 @@ def extract(stream: IO[bytes], dest: str, name: str | None, owner: int | None) -
                             numeric_owner=owner is not None)
             except OSError as exc:  # one line, not Python's "[Errno 21] ..."
                 raise UsageError(f"{exc.strerror or exc}: {target}") from None
+
+
+def _check_kind(target: str, member: tarfile.TarInfo) -> None:
+    if not os.path.lexists(target):
+        return
+    is_dir = stat.S_ISDIR(os.lstat(target).st_mode)
+    if is_dir and not member.isdir():
+        raise UsageError(f"cannot overwrite directory {target!r} with non-directory "
+                         f"{member.name!r}")
+    if member.isdir() and not is_dir:
+        raise UsageError(f"cannot overwrite non-directory {target!r} with directory "
+                         f"{member.name!r}")
 
 
 def _inside(base: str, target: str) -> bool:

@@ -76,6 +76,11 @@ def _find_builtin(ref: str) -> str | None:
     return None
 
 
+def is_builtin(ref: str) -> bool:
+    """Is `ref` (a name or id prefix) one of the pre-defined networks?"""
+    return _find_builtin(ref) is not None
+
+
 def _get(paths: Paths, ref: str) -> Network:
     try:
         return bridge.store(paths).get(ref)
@@ -132,8 +137,12 @@ def users_of(paths: Paths, name: str) -> list[str]:
 
 def create(paths: Paths, name: str, subnet: str | None = None, gateway: str | None = None,
            internal: bool = False, labels: dict[str, str] | None = None,
-           driver: str = "bridge") -> dict[str, Any]:
-    """`network create`: the new network's inspect object (the CLI prints its Id)."""
+           driver: str = "bridge", options: dict[str, str] | None = None,
+           attachable: bool = False) -> dict[str, Any]:
+    """`network create`: the new network's inspect object (the CLI prints its Id).
+
+    `options` are recorded and shown as given (the API's clients compare them); pyc's bridge
+    reads none of them."""
     if driver != "bridge":
         raise UsageError(f'network driver "{driver}" is not supported: pyc has only "bridge"')
     if name in BUILTIN_DRIVERS:
@@ -142,7 +151,7 @@ def create(paths: Paths, name: str, subnet: str | None = None, gateway: str | No
         raise UsageError("every ip-range or gateway must have a corresponding subnet")
     if gateway and subnet:
         _check_gateway(subnet, gateway)
-    net = bridge.create_network(paths, name, subnet, internal, labels)
+    net = bridge.create_network(paths, name, subnet, internal, labels, options, attachable)
     if gateway and gateway != net.gateway:
         net = _set_gateway(paths, net.name, gateway)
     events.network(paths, "create", net.id, net.name)

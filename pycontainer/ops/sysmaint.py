@@ -284,6 +284,17 @@ def _familiar(name: str) -> str:
     return display_name(name)
 
 
+CONTAINER_PRUNE_FILTERS = frozenset({"until", "label", "label!"})
+
+
+def prune_containers(paths: Paths, filters: list[str]) -> tuple[list[str], int]:
+    """Docker's `container prune` (the API's, with its filters until=, label=, label!=):
+    the removed ids and the bytes their writable layers held."""
+    from pycontainer.formats.filters import check
+
+    return _prune_containers(paths, check(filters, CONTAINER_PRUNE_FILTERS))
+
+
 def _prune_containers(paths: Paths, parsed: dict[str, list[str]]) -> tuple[list[str], int]:
     """`container prune` (ops.prune.prune) on the stopped containers the filters select;
     returns the removed ids and their writable layers' size."""
