@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.lifecycle import DOCKER_STATE, Status
+from pycontainer.containers.netrecord import NetworkPlan
 from pycontainer.oci.convert import ContainerSpec
 
 if TYPE_CHECKING:
@@ -35,11 +36,14 @@ class ContainerConfig:
     uid_map: list[list[int]] = field(default_factory=list)
     gid_map: list[list[int]] = field(default_factory=list)
     single_mapping: bool = False
-    #: extension point for networking: what was set up and must be torn down
-    network: dict[str, Any] = field(default_factory=dict)
+    #: the checked network request (`ops.netsetup.plan`); None (`{}` on disk): a container
+    #: created before networking existed
+    network: NetworkPlan | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["network"] = self.network.to_dict() if self.network is not None else {}
+        return d
 
     def id_mapping(self) -> IdMapping:
         """The container's user namespace mapping."""
@@ -59,6 +63,7 @@ class ContainerConfig:
     def from_dict(cls, d: dict[str, Any]) -> ContainerConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["spec"] = ContainerSpec.from_dict(known.get("spec") or {})
+        known["network"] = NetworkPlan.load(known.get("network"))
         return cls(**known)
 
 

@@ -25,6 +25,7 @@ from pycontainer.ops import events
 from pycontainer.paths import Paths, ensure_runtime
 
 if TYPE_CHECKING:  # not at run time: `run` imports them only when it needs them
+    from pycontainer.containers.netrecord import NetworkPlan
     from pycontainer.ops.mounts import MountRequest
     from pycontainer.ops.netsetup import NetworkRequest
 
@@ -274,7 +275,7 @@ def _free_name(store: ContainerStore, cid: str) -> str:
 
 
 def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
-                    image: ImageInput, cid: str, name: str, network: dict[str, Any]) -> str:
+                    image: ImageInput, cid: str, name: str, network: NetworkPlan) -> str:
     from pycontainer.storage import select
 
     spec = opts.spec

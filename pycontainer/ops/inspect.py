@@ -6,6 +6,7 @@ from typing import Any
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
+from pycontainer.containers.netrecord import NetworkPlan
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
 from pycontainer.ops import health, limits, netviews, restarts
@@ -97,6 +98,7 @@ def _config(c: Container) -> dict[str, Any]:
 def _host_config(c: Container) -> dict[str, Any]:
     spec = c.config.spec
     network = spec.network or "private"
+    net = c.config.network or NetworkPlan()
     return {
         "NetworkMode": _network_mode(c, network),
         "AutoRemove": bool(spec.auto_remove),
@@ -114,13 +116,12 @@ def _host_config(c: Container) -> dict[str, Any]:
         "RestartPolicy": dict(zip(("Name", "MaximumRetryCount"), restarts.policy_of(c),
                                   strict=True)),
         "Binds": binds(spec.mounts),
-        "PortBindings": netviews.port_bindings(c.config.network or {}),
-        "Dns": (c.config.network or {}).get("dns") or [],
-        "DnsSearch": (c.config.network or {}).get("dns_search") or [],
-        "DnsOptions": (c.config.network or {}).get("dns_option") or [],
-        "ExtraHosts": [f"{n}:{ip}" for n, ip in (c.config.network or {}).get("add_hosts")
-                       or []] or None,
-        "PublishAllPorts": bool((c.config.network or {}).get("publish_all")),
+        "PortBindings": netviews.port_bindings(net),
+        "Dns": list(net.dns),
+        "DnsSearch": list(net.dns_search),
+        "DnsOptions": list(net.dns_option),
+        "ExtraHosts": [f"{n}:{ip}" for n, ip in net.add_hosts] or None,
+        "PublishAllPorts": bool(net.publish_all),
         "Ulimits": [_ulimit(u) for u in spec.ulimits] or None,
         "ShmSize": spec.shm_size or 64 << 20,
         "PidMode": spec.pid or "",
@@ -139,9 +140,9 @@ def _host_config(c: Container) -> dict[str, Any]:
 
 
 def _network_mode(c: Container, old: str) -> str:
-    net = c.config.network or {}
-    if net.get("kind"):
-        return netviews.parse_network_mode(net.get("values") or []).docker_name
+    net = c.config.network
+    if net is not None and net.kind:
+        return netviews.parse_network_mode(net.values or []).docker_name
     return {"private": "none", "none": "none", "host": "host"}.get(old, old)
 
 
