@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.lifecycle import DOCKER_STATE, Status
 from pycontainer.containers.netrecord import NetworkPlan
 from pycontainer.oci.convert import ContainerSpec
+from pycontainer.oci.rootfs import RootfsPlan
 
 if TYPE_CHECKING:
     from pycontainer.linux.userns import IdMapping
@@ -22,8 +24,8 @@ class ContainerConfig:
     image_id: str
     #: what the user asked for
     spec: ContainerSpec
-    #: storage.driver.RootfsPlan as a dict
-    rootfs: dict[str, Any]
+    #: the storage driver's plan; None (`{}` on disk) until create has made it
+    rootfs: RootfsPlan | None
     runtime: str = "builtin"
     path: str = ""  # the command (Docker's Path)
     args: list[str] = field(default_factory=list)
@@ -40,9 +42,17 @@ class ContainerConfig:
     #: created before networking existed
     network: NetworkPlan | None = None
 
+    def __post_init__(self) -> None:
+        # a caller may hand over the stored forms (`rootfs={}`): read them as from_dict does
+        if isinstance(self.rootfs, Mapping):
+            self.rootfs = RootfsPlan.load(self.rootfs)
+        if isinstance(self.network, Mapping):
+            self.network = NetworkPlan.load(self.network)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["network"] = self.network.to_dict() if self.network is not None else {}
+        d["rootfs"] = self.rootfs.to_dict() if self.rootfs is not None else {}
         return d
 
     def id_mapping(self) -> IdMapping:
@@ -64,6 +74,7 @@ class ContainerConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["spec"] = ContainerSpec.from_dict(known.get("spec") or {})
         known["network"] = NetworkPlan.load(known.get("network"))
+        known["rootfs"] = RootfsPlan.load(known.get("rootfs"))
         return cls(**known)
 
 

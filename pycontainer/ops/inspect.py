@@ -9,6 +9,7 @@ from pycontainer.containers.model import Container
 from pycontainer.containers.netrecord import NetworkPlan
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
+from pycontainer.oci.rootfs import RootfsPlan
 from pycontainer.ops import health, limits, netviews, restarts
 from pycontainer.ops.mounts import binds, inspect_mounts
 from pycontainer.paths import Paths
@@ -155,7 +156,7 @@ def _ulimit(text: str) -> dict[str, Any]:
 def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[str, Any]:
     cfg = c.config
     userdata = store.userdata(c.id)
-    plan = cfg.rootfs or {}
+    plan = cfg.rootfs or RootfsPlan("")
     state = _state(c)
     if (hs := health.state_of(store, c)) is not None:
         state["Health"] = hs
@@ -172,17 +173,17 @@ def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[s
         "LogPath": str(store.log_path(c.id)),
         "Name": "/" + c.name,
         "RestartCount": c.state.restart_count,
-        "Driver": plan.get("driver", ""),
+        "Driver": plan.driver,
         "Platform": "linux",
         "MountLabel": "",
         "ProcessLabel": "",
         "AppArmorProfile": "",
         "ExecIDs": None,
         "HostConfig": _host_config(c),
-        "GraphDriver": {"Name": plan.get("driver", ""), "Data": {
-            "LowerDir": ":".join(reversed(plan.get("lowers") or [])),
-            "UpperDir": plan.get("upper") or plan.get("source") or "",
-            "WorkDir": plan.get("work") or "",
+        "GraphDriver": {"Name": plan.driver, "Data": {
+            "LowerDir": ":".join(reversed(plan.lowers)),
+            "UpperDir": plan.upper or plan.source,
+            "WorkDir": plan.work,
         }},
         "Mounts": inspect_mounts(cfg.spec.mounts),
         "Config": _config(c),
@@ -192,5 +193,5 @@ def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[s
         from pycontainer.ops.ps import dir_size
 
         out["SizeRw"] = dir_size(store.dir(c.id) / "storage" / "diff")
-        out["SizeRootFs"] = out["SizeRw"] + sum(dir_size(p) for p in plan.get("lowers") or [])
+        out["SizeRootFs"] = out["SizeRw"] + sum(dir_size(p) for p in plan.lowers)
     return out

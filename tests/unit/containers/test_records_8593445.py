@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pycontainer.containers.model import Container, ContainerConfig, ContainerState
+from pycontainer.containers.model import Container, ContainerConfig
 from pycontainer.containers.netrecord import Endpoint, NetworkPlan, NetworkState
 from pycontainer.containers.store import ContainerStore
 from pycontainer.paths import Paths
@@ -103,3 +103,21 @@ def test_inspect_shows_the_old_records_as_the_old_code_did(tmp_path: Path, name:
         assert got["NetworkSettings"] == old["NetworkSettings"]
     else:
         assert got["NetworkSettings"]["Ports"] == old["NetworkSettings"]["Ports"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_rootfs_plan_is_typed_and_saved_as_it_was(name: str) -> None:
+    from pycontainer.oci.rootfs import RootfsPlan
+    from pycontainer.storage.driver import RootfsPlan as StorageRootfsPlan
+
+    raw = _raw(name, "config")
+    cfg = ContainerConfig.from_dict(raw)
+    assert isinstance(cfg.rootfs, RootfsPlan) and StorageRootfsPlan is RootfsPlan
+    assert cfg.rootfs.driver == "overlay" and len(cfg.rootfs.lowers) == 3
+    assert cfg.rootfs.diff_dir == f"@ROOT@/containers/{raw['id']}/storage/diff"
+    assert cfg.to_dict()["rootfs"] == raw["rootfs"]
+    # a record whose create stopped before the plan, and one from the old constructor form
+    assert ContainerConfig.from_dict({**raw, "rootfs": {}}).rootfs is None
+    assert ContainerConfig.from_dict({**raw, "rootfs": {}}).to_dict()["rootfs"] == {}
+    assert RootfsPlan.from_dict({"upper": "/u", "lowers": None, "new": 1}) == RootfsPlan(
+        "vfs", [], "/u")
