@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.lifecycle import DOCKER_STATE, Status
 from pycontainer.containers.netrecord import NetworkPlan
+from pycontainer.linux.cgroup_record import CgroupRecord
 from pycontainer.oci.convert import ContainerSpec
 from pycontainer.oci.rootfs import RootfsPlan
 
@@ -97,19 +98,25 @@ class ContainerState:
     restarting: bool = False
     restart_pid: int = 0
     restart_delay: float = 0.0
-    #: the container's cgroup record for this run (linux.cgroups.ContainerCgroup as a dict;
-    #: written by ops.limits at start, empty without limits)
-    cgroup: dict[str, Any] = field(default_factory=dict)
+    #: the container's cgroup for this run (written by ops.limits at start; None, `{}` on
+    #: disk, without one: no limits on a host that delegates nothing)
+    cgroup: CgroupRecord | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.cgroup, Mapping):  # the stored form, from a caller that has it
+            self.cgroup = CgroupRecord.load(self.cgroup)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["status"] = self.status.value
+        d["cgroup"] = self.cgroup.to_dict() if self.cgroup is not None else {}
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ContainerState:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["status"] = Status(known.get("status", "configured"))
+        known["cgroup"] = CgroupRecord.load(known.get("cgroup"))
         return cls(**known)
 
     @property

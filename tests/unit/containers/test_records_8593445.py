@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pycontainer.containers.model import Container, ContainerConfig
+from pycontainer.containers.model import Container, ContainerConfig, ContainerState
 from pycontainer.containers.netrecord import Endpoint, NetworkPlan, NetworkState
 from pycontainer.containers.store import ContainerStore
 from pycontainer.paths import Paths
@@ -121,3 +121,35 @@ def test_the_rootfs_plan_is_typed_and_saved_as_it_was(name: str) -> None:
     assert ContainerConfig.from_dict({**raw, "rootfs": {}}).to_dict()["rootfs"] == {}
     assert RootfsPlan.from_dict({"upper": "/u", "lowers": None, "new": 1}) == RootfsPlan(
         "vfs", [], "/u")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_cgroup_record_is_typed_and_saved_as_it_was(name: str) -> None:
+    from pycontainer.linux.cgroup_container import ContainerCgroup
+    from pycontainer.linux.cgroup_record import CgroupRecord
+
+    raw = _raw(name, "state")
+    st = ContainerState.from_dict(raw)
+    assert isinstance(st.cgroup, CgroupRecord) and st.cgroup.version == "v1"
+    cid = _raw(name, "config")["id"]
+    assert st.cgroup.dirs["memory"].endswith(f"/pyc/{cid}") and len(st.cgroup.dirs) == 7
+    assert st.to_dict()["cgroup"] == raw["cgroup"]
+    cg = ContainerCgroup.from_record(st.cgroup)
+    assert cg.enabled and cg.record() == st.cgroup and cg.to_dict() == raw["cgroup"]
+    # no cgroup (no limits, no delegation): `{}` on disk, the no-op cgroup in code
+    none = ContainerState.from_dict({**raw, "cgroup": {}})
+    assert none.cgroup is None and none.to_dict()["cgroup"] == {}
+    assert not ContainerCgroup.from_record(None).enabled
+    assert ContainerState.from_dict({"status": "running"}).cgroup is None
+
+
+def test_loading_a_containers_state_imports_no_cgroup_code() -> None:
+    import subprocess
+    import sys
+
+    # (a guard: `ps` and `run --rm` load states and must not pay for the cgroup code)
+    code = ("import sys, pycontainer.containers.store; "
+            "print('pycontainer.linux.cgroup_container' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"
