@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
 
 def _known(cls: type[Any], d: Mapping[str, Any]) -> dict[str, Any]:
@@ -44,7 +47,7 @@ class NetworkPlan:
     add_hosts: list[list[str]] = field(default_factory=list)  # [[name, ip], ...]
     ip: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return asdict(self)
 
     @classmethod
@@ -81,15 +84,15 @@ class NetworkState:
     kind: str = ""
     container: str = ""  # --network container:: the joined container's id
     #: network.slirp.Slirp.to_dict() of this container's slirp4netns
-    slirp: dict[str, Any] = field(default_factory=dict)
+    slirp: JSON = field(default_factory=dict)
     #: network.ports.PortMapping.to_dict() of each allocated mapping
-    ports: list[dict[str, Any]] = field(default_factory=list)
+    ports: list[JSON] = field(default_factory=list)
     ip: str = ""  # the first address
     networks: dict[str, Endpoint] = field(default_factory=dict)
     #: network.bridge.publish()'s records, for bridge.unpublish
-    published: list[dict[str, Any]] = field(default_factory=list)
+    published: list[JSON] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return asdict(self)
 
     @classmethod

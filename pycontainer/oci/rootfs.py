@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
 
 @dataclass
@@ -21,7 +24,7 @@ class RootfsPlan:
     #: vfs: the copied tree to bind-mount
     source: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return asdict(self)
 
     @classmethod

@@ -15,7 +15,7 @@ import stat
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
@@ -26,6 +26,9 @@ from pycontainer.linux.inroot import entered_root, no_name_lookups
 from pycontainer.oci.rootfs import RootfsPlan
 from pycontainer.ops.lifecycle import load_synced, store_for
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
 _OPAQUE = ("user.overlay.opaque", "trusted.overlay.opaque")
 
@@ -306,7 +309,7 @@ def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
         raise UsageError("commit needs the overlay driver")
     images = ImageStore(paths)
     base = images.resolve(c.config.image_id) if c.config.image_id else None
-    config: dict[str, Any] = {"config": _commit_config(to_docker(store, c)["Config"])}
+    config: JSON = {"config": _commit_config(to_docker(store, c)["Config"])}
     if opts.author:
         config["author"] = opts.author
     image_changes.apply(config, opts.changes)
@@ -332,7 +335,7 @@ def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
     return record.id
 
 
-def _commit_config(cfg: dict[str, Any]) -> dict[str, Any]:
+def _commit_config(cfg: JSON) -> JSON:
     keys = ("User", "ExposedPorts", "Env", "Cmd", "Entrypoint", "WorkingDir", "Volumes",
             "Labels", "StopSignal")
     return {k: cfg[k] for k in keys if cfg.get(k) not in (None, "", {}, [])}

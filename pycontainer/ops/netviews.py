@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.netrecord import NetworkPlan, NetworkState
@@ -13,6 +13,9 @@ from pycontainer.network import ports
 from pycontainer.network.mode import HOST, NONE, SLIRP, USER
 from pycontainer.ops.netsetup import load_state, parse_network_mode, requested_mappings
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
 
 def current_mappings(store: ContainerStore, c: Container) -> list[ports.PortMapping]:
@@ -48,12 +51,12 @@ def port_lines(paths: Paths, ref: str, port_filter: str | None = None) -> list[s
     return ports.port_lines(current_mappings(store, c), ref, port_filter)
 
 
-def inspect_settings(store: ContainerStore, c: Container) -> dict[str, Any]:
+def inspect_settings(store: ContainerStore, c: Container) -> JSON:
     """`NetworkSettings` of `pyc inspect`."""
     net = c.config.network or NetworkPlan()
     state = (load_state(store, c.id) if c.state.running else None) or NetworkState()
     exposed = net.exposed
-    out: dict[str, Any] = {
+    out: JSON = {
         "SandboxID": "", "SandboxKey": f"/proc/{c.state.pid}/ns/net" if c.state.pid else "",
         "Ports": ports.inspect_ports(current_mappings(store, c), exposed) if c.state.running
         else {},
@@ -71,10 +74,10 @@ def inspect_settings(store: ContainerStore, c: Container) -> dict[str, Any]:
     return out
 
 
-def _user_networks(store: ContainerStore, c: Container, net: NetworkPlan) -> dict[str, Any]:
+def _user_networks(store: ContainerStore, c: Container, net: NetworkPlan) -> JSON:
     from pycontainer.network import bridge, ipam
 
-    out: dict[str, Any] = {}
+    out: JSON = {}
     nstore = bridge.store(store.paths)
     for name in net.networks:
         with contextlib.suppress(PycError, OSError):

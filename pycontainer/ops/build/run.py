@@ -37,6 +37,7 @@ from pycontainer.runtime.launch import LaunchConfig, launch
 from pycontainer.storage.diff import DiffOptions, stream_upper
 
 if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
     from pycontainer.ops.build.backend import StoreBackend
 
 SPEC_NETWORK = {"default": "private", "none": "none", "host": "host"}
@@ -152,7 +153,7 @@ def _stdio(req: RunRequest) -> tuple[Stdio, Any]:
     return Stdio(devnull, 1, 2), None
 
 
-def _run(b: StoreBackend, work: Path, rootfs: dict[str, Any], spec: Any,
+def _run(b: StoreBackend, work: Path, rootfs: JSON, spec: Any,
          req: RunRequest) -> int:
     bundle = work / "bundle"
     (bundle / "rootfs").mkdir(parents=True)
