@@ -28,7 +28,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from pycontainer.jsontypes import JSON
 
 DEFAULT_MAX_SIZE = 1_000_000
 MAX_SIZE_ENV = "PYC_EVENTS_LOGFILE_MAX_SIZE"
@@ -48,11 +48,11 @@ def max_size() -> int:
 
 
 def message(type_: str, action: str, actor_id: str, attrs: dict[str, str],
-            now_ns: int | None = None) -> dict[str, Any]:
+            now_ns: int | None = None) -> JSON:
     """One event as Docker's events.Message: the deprecated status/id/from are filled for
     container and image events only, as dockerd does."""
     ns = time.time_ns() if now_ns is None else now_ns
-    msg: dict[str, Any] = {}
+    msg: JSON = {}
     if type_ in ("container", "image"):
         msg["status"] = action
         msg["id"] = actor_id

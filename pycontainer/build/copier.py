@@ -27,10 +27,13 @@ import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.build.context import DockerIgnore
 from pycontainer.errors import BuildError
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
 HASH_CHUNK = 1 << 20
 
@@ -53,7 +56,7 @@ class FsOp:
     url_file: bool = False
     mtime: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
         return dict(self.__dict__)
 
 

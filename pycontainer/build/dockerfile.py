@@ -48,9 +48,12 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import BuildError
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
 # ---------------------------------------------------------------------------------------------
 # Shell words (BuildKit's shell.Lex)
@@ -1072,10 +1075,10 @@ def _duration_or_error(value: str, name: str) -> int:
         raise _ParseError(str(exc)) from None
 
 
-def health_config(inst: Instruction) -> dict[str, Any]:
+def health_config(inst: Instruction) -> JSON:
     """HEALTHCHECK as the image config's Healthcheck (durations in nanoseconds, zero values
     left out as Docker's omitempty does)."""
-    config: dict[str, Any] = {"Test": list(inst.args)}
+    config: JSON = {"Test": list(inst.args)}
     names = {"interval": "Interval", "timeout": "Timeout", "start-period": "StartPeriod",
              "start-interval": "StartInterval"}
     for flag, key in names.items():

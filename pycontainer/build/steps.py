@@ -18,6 +18,7 @@ from pycontainer.errors import BuildError
 
 if TYPE_CHECKING:
     from pycontainer.build.builder import BuildRequest
+    from pycontainer.jsontypes import JSON
 
 
 @dataclass
@@ -69,7 +70,7 @@ def _script(content: str, shell: list[str]) -> list[str]:
     return [*shell, content]
 
 
-def run_args(inst: Instruction, config: dict[str, Any]) -> list[str]:
+def run_args(inst: Instruction, config: JSON) -> list[str]:
     if inst.json_form:
         return list(inst.args)
     shell = ic.shell_of(config)
@@ -119,7 +120,7 @@ def _is_url(src: str) -> bool:
     return src.startswith(("http://", "https://"))
 
 
-def _dest(inst: Instruction, config: dict[str, Any]) -> str:
+def _dest(inst: Instruction, config: JSON) -> str:
     dest = inst.args[-1]
     as_dir = dest.endswith("/") or dest in (".", "..") or dest.endswith(("/.", "/.."))
     if not dest.startswith("/"):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.lifecycle import DOCKER_STATE, Status
+from pycontainer.containers.netrecord import NetworkPlan
+from pycontainer.linux.cgroup_record import CgroupRecord
 from pycontainer.oci.convert import ContainerSpec
+from pycontainer.oci.rootfs import RootfsPlan
 
 if TYPE_CHECKING:
     from pycontainer.linux.userns import IdMapping
@@ -21,8 +25,8 @@ class ContainerConfig:
     image_id: str
     #: what the user asked for
     spec: ContainerSpec
-    #: storage.driver.RootfsPlan as a dict
-    rootfs: dict[str, Any]
+    #: the storage driver's plan; None (`{}` on disk) until create has made it
+    rootfs: RootfsPlan | None
     runtime: str = "builtin"
     path: str = ""  # the command (Docker's Path)
     args: list[str] = field(default_factory=list)
@@ -35,11 +39,22 @@ class ContainerConfig:
     uid_map: list[list[int]] = field(default_factory=list)
     gid_map: list[list[int]] = field(default_factory=list)
     single_mapping: bool = False
-    #: extension point for networking: what was set up and must be torn down
-    network: dict[str, Any] = field(default_factory=dict)
+    #: the checked network request (`ops.netsetup.plan`); None (`{}` on disk): a container
+    #: created before networking existed
+    network: NetworkPlan | None = None
+
+    def __post_init__(self) -> None:
+        # a caller may hand over the stored forms (`rootfs={}`): read them as from_dict does
+        if isinstance(self.rootfs, Mapping):
+            self.rootfs = RootfsPlan.load(self.rootfs)
+        if isinstance(self.network, Mapping):
+            self.network = NetworkPlan.load(self.network)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["network"] = self.network.to_dict() if self.network is not None else {}
+        d["rootfs"] = self.rootfs.to_dict() if self.rootfs is not None else {}
+        return d
 
     def id_mapping(self) -> IdMapping:
         """The container's user namespace mapping."""
@@ -59,6 +74,8 @@ class ContainerConfig:
     def from_dict(cls, d: dict[str, Any]) -> ContainerConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["spec"] = ContainerSpec.from_dict(known.get("spec") or {})
+        known["network"] = NetworkPlan.load(known.get("network"))
+        known["rootfs"] = RootfsPlan.load(known.get("rootfs"))
         return cls(**known)
 
 
@@ -81,19 +98,25 @@ class ContainerState:
     restarting: bool = False
     restart_pid: int = 0
     restart_delay: float = 0.0
-    #: the container's cgroup record for this run (linux.cgroups.ContainerCgroup as a dict;
-    #: written by ops.limits at start, empty without limits)
-    cgroup: dict[str, Any] = field(default_factory=dict)
+    #: the container's cgroup for this run (written by ops.limits at start; None, `{}` on
+    #: disk, without one: no limits on a host that delegates nothing)
+    cgroup: CgroupRecord | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.cgroup, Mapping):  # the stored form, from a caller that has it
+            self.cgroup = CgroupRecord.load(self.cgroup)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["status"] = self.status.value
+        d["cgroup"] = self.cgroup.to_dict() if self.cgroup is not None else {}
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ContainerState:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["status"] = Status(known.get("status", "configured"))
+        known["cgroup"] = CgroupRecord.load(known.get("cgroup"))
         return cls(**known)
 
     @property

@@ -372,7 +372,7 @@ def _oom_killed(st: ContainerState) -> bool:
     from pycontainer.linux.cgroup_container import ContainerCgroup
 
     try:
-        return ContainerCgroup.from_dict(st.cgroup).oom_killed()
+        return ContainerCgroup.from_record(st.cgroup).oom_killed()
     except (OSError, ValueError):
         return False
 

@@ -20,7 +20,7 @@ import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pycontainer.errors import (
     IntegrityError,
@@ -39,6 +39,9 @@ from pycontainer.oci import image as oci_image
 from pycontainer.oci import mediatypes as mt
 from pycontainer.oci import reference
 
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
+
 
 @dataclass
 class SaveItem:
@@ -49,8 +52,8 @@ class SaveItem:
 def save(store: ImageStore, items: list[SaveItem], out: BinaryIO, oci_only: bool = False) -> None:
     tf = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT)  # noqa: SIM115
     written: set[str] = set()
-    index: list[dict[str, Any]] = []
-    docker_manifest: list[dict[str, Any]] = []
+    index: list[JSON] = []
+    docker_manifest: list[JSON] = []
     repositories: dict[str, dict[str, str]] = {}
     try:
         _add_bytes(tf, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')

@@ -19,6 +19,7 @@ from typing import Any
 
 from pycontainer.errors import ContainerRuntimeError, HostError
 from pycontainer.linux.cgroup_limits import FLAGS, Limits, v1_files, v2_files
+from pycontainer.linux.cgroup_record import CgroupRecord
 
 V2 = ""  # the key of the single v2 directory in `dirs`
 _SEE = "see `pyc system check`"
@@ -43,6 +44,17 @@ class ContainerCgroup:
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> ContainerCgroup:
         return cls(record.get("version", "none"), dict(record.get("dirs", {})))
+
+    def record(self) -> CgroupRecord:
+        """What the container's state keeps of it."""
+        return CgroupRecord(self.version, dict(self.dirs))
+
+    @classmethod
+    def from_record(cls, record: CgroupRecord | None) -> ContainerCgroup:
+        """The container's cgroup from its state's record (None: the no-op cgroup)."""
+        if record is None:
+            return cls("none", {})
+        return cls(record.version, dict(record.dirs))
 
     def _dir(self, ctrl: str) -> str | None:
         return self.dirs.get(V2 if self.version == "v2" else ctrl)

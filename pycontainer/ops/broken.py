@@ -29,7 +29,7 @@ def remove(paths: Paths, store: ContainerStore, cid: str) -> Container:
     with contextlib.suppress(PycError, OSError):
         netsetup.teardown(paths, store, cid)
     c = Container(config or ContainerConfig(cid, store.name_of(cid), "", "", "",
-                                          ContainerSpec(), {}),
+                                          ContainerSpec(), None),
                   ContainerState(status=Status.EXITED))
     if config is not None:
         from pycontainer.ops import limits
@@ -83,7 +83,7 @@ def _remove_tree(store: ContainerStore, c: Container, known: bool) -> None:
     with contextlib.suppress(OSError, PycError):
         if known and c.config.rootfs:
             mapping = c.config.id_mapping()
-            drivers.driver(c.config.rootfs.get("driver", "vfs")).remove(d / "storage", mapping)
+            drivers.driver(c.config.rootfs.driver).remove(d / "storage", mapping)
         trees.remove_tree(d, userns.default_mapping())
     shutil.rmtree(store.run_dir(c.id), ignore_errors=True)
     shutil.rmtree(d, ignore_errors=True)

@@ -15,7 +15,7 @@ import stat
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
@@ -23,8 +23,12 @@ from pycontainer.errors import ContainerRuntimeError, PycError, UsageError
 from pycontainer.linux import syscalls as sc
 from pycontainer.linux import userns
 from pycontainer.linux.inroot import entered_root, no_name_lookups
+from pycontainer.oci.rootfs import RootfsPlan
 from pycontainer.ops.lifecycle import load_synced, store_for
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
 _OPAQUE = ("user.overlay.opaque", "trusted.overlay.opaque")
 
@@ -63,9 +67,8 @@ def spawn_in_fs(store: ContainerStore, c: Container, fn: Callable[[str], None],
                 os._exit(code)
         return pid
     from pycontainer.runtime.launch import mount_rootfs
-    from pycontainer.storage.driver import RootfsPlan
 
-    plan = RootfsPlan.from_dict(c.config.rootfs)
+    plan = _plan(c)
     target = str(store.bundle(c.id) / "rootfs")
 
     def child() -> int:
@@ -121,9 +124,14 @@ def _container(paths: Paths, ref: str) -> tuple[ContainerStore, Container]:
     cid = store.resolve(ref)
     with store.lock(cid):
         c = load_synced(store, cid)
-    if not c.config.rootfs:
-        raise ContainerRuntimeError(f"container {cid} has no root file system")
+    _plan(c)
     return store, c
+
+
+def _plan(c: Container) -> RootfsPlan:
+    if c.config.rootfs is None:
+        raise ContainerRuntimeError(f"container {c.id} has no root file system")
+    return c.config.rootfs
 
 
 def _collect(store: ContainerStore, c: Container, fn: Callable[[str], Any],
@@ -172,11 +180,11 @@ def _placeholders(store: ContainerStore, c: Container) -> set[str]:
 def changes(paths: Paths, ref: str) -> list[tuple[str, str]]:
     """Docker's `diff`: [(kind, path)] with kind A (added), C (changed), D (deleted)."""
     store, c = _container(paths, ref)
-    plan = c.config.rootfs
-    upper = plan.get("upper")
+    plan = _plan(c)
+    upper = plan.upper
     if not upper:
-        raise UsageError(f"diff needs the overlay driver (container uses {plan.get('driver')})")
-    lowers = list(plan.get("lowers") or [])
+        raise UsageError(f"diff needs the overlay driver (container uses {plan.driver})")
+    lowers = list(plan.lowers)
     skip = _placeholders(store, c)
     walk = _collect(store, c, lambda _root: _walk_upper(upper, lowers, skip), host_view=True)
     return [tuple(x) for x in walk]
@@ -312,7 +320,7 @@ def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
     from pycontainer.ops.inspect import to_docker
 
     store, c = _container(paths, ref)
-    upper = c.config.rootfs.get("upper")
+    upper = _plan(c).upper
     if not upper:
         raise UsageError("commit needs the overlay driver")
     images = ImageStore(paths)
@@ -345,7 +353,7 @@ def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
     return record.id
 
 
-def _commit_config(cfg: dict[str, Any]) -> dict[str, Any]:
+def _commit_config(cfg: JSON) -> JSON:
     keys = ("User", "ExposedPorts", "Env", "Cmd", "Entrypoint", "WorkingDir", "Volumes",
             "Labels", "StopSignal")
     return {k: cfg[k] for k in keys if cfg.get(k) not in (None, "", {}, [])}

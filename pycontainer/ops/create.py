@@ -25,6 +25,7 @@ from pycontainer.ops import events
 from pycontainer.paths import Paths, ensure_runtime
 
 if TYPE_CHECKING:  # not at run time: `run` imports them only when it needs them
+    from pycontainer.containers.netrecord import NetworkPlan
     from pycontainer.ops.mounts import MountRequest
     from pycontainer.ops.netsetup import NetworkRequest
 
@@ -274,7 +275,7 @@ def _free_name(store: ContainerStore, cid: str) -> str:
 
 
 def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
-                    image: ImageInput, cid: str, name: str, network: dict[str, Any]) -> str:
+                    image: ImageInput, cid: str, name: str, network: NetworkPlan) -> str:
     from pycontainer.storage import select
 
     spec = opts.spec
@@ -285,7 +286,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
     args = convert.command_args(spec, image.config)  # fails early: no command
     config = ContainerConfig(
         id=cid, name=name, created=now_rfc3339(), image=image.ref, image_id=image.image_id,
-        spec=spec, rootfs={}, runtime=opts.runtime or "builtin",
+        spec=spec, rootfs=None, runtime=opts.runtime or "builtin",
         path=args[0], args=args[1:], image_config=image.config, log_driver=opts.log_driver,
         log_opts=dict(opts.log_opts), network=network,
     )
@@ -307,7 +308,7 @@ def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,
     choice = select.choose(paths.runtime)
     driver = select.driver(choice.name)
     plan = driver.prepare(store.dir(cid) / "storage", image.lowers)
-    config.rootfs = plan.to_dict()
+    config.rootfs = plan
     store.save_bundle_spec(cid, runtime_spec)
     store.create(config, ContainerState(Status.CONFIGURED))
     events.container(paths, config, "create")

@@ -72,7 +72,7 @@ def sample(store: ContainerStore, cid: str) -> dict[str, Any]:
     c = store.load(cid)
     store.sync(c)  # read-only: no lock, no save
     running = c.state.status in (Status.RUNNING, Status.PAUSED, Status.STOPPING)
-    raw = cgroup_stats.detailed(ContainerCgroup.from_dict(c.state.cgroup or {})) \
+    raw = cgroup_stats.detailed(ContainerCgroup.from_record(c.state.cgroup)) \
         if running else {}
     pids = raw.get("pids") or {}
     memory = raw.get("memory") or {}

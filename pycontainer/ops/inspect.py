@@ -6,8 +6,10 @@ from typing import Any
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
+from pycontainer.containers.netrecord import NetworkPlan
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
+from pycontainer.oci.rootfs import RootfsPlan
 from pycontainer.ops import health, limits, netviews, restarts
 from pycontainer.ops.mounts import binds, inspect_mounts
 from pycontainer.paths import Paths
@@ -97,6 +99,7 @@ def _config(c: Container) -> dict[str, Any]:
 def _host_config(c: Container) -> dict[str, Any]:
     spec = c.config.spec
     network = spec.network or "private"
+    net = c.config.network or NetworkPlan()
     return {
         "NetworkMode": _network_mode(c, network),
         "AutoRemove": bool(spec.auto_remove),
@@ -114,13 +117,12 @@ def _host_config(c: Container) -> dict[str, Any]:
         "RestartPolicy": dict(zip(("Name", "MaximumRetryCount"), restarts.policy_of(c),
                                   strict=True)),
         "Binds": binds(spec.mounts),
-        "PortBindings": netviews.port_bindings(c.config.network or {}),
-        "Dns": (c.config.network or {}).get("dns") or [],
-        "DnsSearch": (c.config.network or {}).get("dns_search") or [],
-        "DnsOptions": (c.config.network or {}).get("dns_option") or [],
-        "ExtraHosts": [f"{n}:{ip}" for n, ip in (c.config.network or {}).get("add_hosts")
-                       or []] or None,
-        "PublishAllPorts": bool((c.config.network or {}).get("publish_all")),
+        "PortBindings": netviews.port_bindings(net),
+        "Dns": list(net.dns),
+        "DnsSearch": list(net.dns_search),
+        "DnsOptions": list(net.dns_option),
+        "ExtraHosts": [f"{n}:{ip}" for n, ip in net.add_hosts] or None,
+        "PublishAllPorts": bool(net.publish_all),
         "Ulimits": [_ulimit(u) for u in spec.ulimits] or None,
         "ShmSize": spec.shm_size or 64 << 20,
         "PidMode": spec.pid or "",
@@ -139,9 +141,9 @@ def _host_config(c: Container) -> dict[str, Any]:
 
 
 def _network_mode(c: Container, old: str) -> str:
-    net = c.config.network or {}
-    if net.get("kind"):
-        return netviews.parse_network_mode(net.get("values") or []).docker_name
+    net = c.config.network
+    if net is not None and net.kind:
+        return netviews.parse_network_mode(net.values or []).docker_name
     return {"private": "none", "none": "none", "host": "host"}.get(old, old)
 
 
@@ -154,7 +156,7 @@ def _ulimit(text: str) -> dict[str, Any]:
 def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[str, Any]:
     cfg = c.config
     userdata = store.userdata(c.id)
-    plan = cfg.rootfs or {}
+    plan = cfg.rootfs or RootfsPlan("")
     state = _state(c)
     if (hs := health.state_of(store, c)) is not None:
         state["Health"] = hs
@@ -171,17 +173,17 @@ def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[s
         "LogPath": str(store.log_path(c.id)),
         "Name": "/" + c.name,
         "RestartCount": c.state.restart_count,
-        "Driver": plan.get("driver", ""),
+        "Driver": plan.driver,
         "Platform": "linux",
         "MountLabel": "",
         "ProcessLabel": "",
         "AppArmorProfile": "",
         "ExecIDs": None,
         "HostConfig": _host_config(c),
-        "GraphDriver": {"Name": plan.get("driver", ""), "Data": {
-            "LowerDir": ":".join(reversed(plan.get("lowers") or [])),
-            "UpperDir": plan.get("upper") or plan.get("source") or "",
-            "WorkDir": plan.get("work") or "",
+        "GraphDriver": {"Name": plan.driver, "Data": {
+            "LowerDir": ":".join(reversed(plan.lowers)),
+            "UpperDir": plan.upper or plan.source,
+            "WorkDir": plan.work,
         }},
         "Mounts": inspect_mounts(cfg.spec.mounts),
         "Config": _config(c),
@@ -191,7 +193,7 @@ def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[s
         from pycontainer.ops.ps import dir_size
 
         out["SizeRw"] = dir_size(store.dir(c.id) / "storage" / "diff")
-        out["SizeRootFs"] = out["SizeRw"] + sum(dir_size(p) for p in plan.get("lowers") or [])
+        out["SizeRootFs"] = out["SizeRw"] + sum(dir_size(p) for p in plan.lowers)
     from pycontainer.ops import podman_fields
 
     return podman_fields.add_missing(out, podman_fields.container_extras(store, c))

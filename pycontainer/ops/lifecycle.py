@@ -125,9 +125,11 @@ def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_di
     spec = cfg.spec
     runtime_root = os.path.join(str(paths.runtime), "oci-" + os.path.basename(cfg.runtime))
     launch = LaunchConfig(
-        container_id=cfg.id, bundle=str(store.bundle(cfg.id)), rootfs=cfg.rootfs,
+        container_id=cfg.id, bundle=str(store.bundle(cfg.id)),
+        rootfs=cfg.rootfs.to_dict() if cfg.rootfs else {},
         uid_map=cfg.uid_map, gid_map=cfg.gid_map, single_mapping=cfg.single_mapping,
-        runtime=cfg.runtime, runtime_root=runtime_root, cgroup=c.state.cgroup)
+        runtime=cfg.runtime, runtime_root=runtime_root,
+        cgroup=c.state.cgroup.to_dict() if c.state.cgroup else {})
     auto_remove = bool(spec.auto_remove)
     return sp.SupervisorConfig(
         container_id=cfg.id, launch=launch.__dict__, run_dir=run_dir,
@@ -439,7 +441,7 @@ def _delete_trash(paths: Paths, c: Container, trash: Any) -> None:
     from pycontainer.storage import select as drivers
 
     mapping = c.config.id_mapping()
-    name = c.config.rootfs.get("driver", "vfs") if c.config.rootfs else "vfs"
+    name = c.config.rootfs.driver if c.config.rootfs else "vfs"
     with contextlib.suppress(OSError, PycError):
         drivers.driver(name).remove(trash / "storage", mapping)
     if c.config.runtime not in ("builtin", ""):
@@ -490,7 +492,7 @@ def _remove_storage(paths: Paths, store: ContainerStore, c: Container) -> None:
     from pycontainer.storage import select as drivers
 
     mapping = c.config.id_mapping()
-    name = c.config.rootfs.get("driver", "vfs") if c.config.rootfs else "vfs"
+    name = c.config.rootfs.driver if c.config.rootfs else "vfs"
     with contextlib.suppress(OSError, PycError):
         drivers.driver(name).remove(store.dir(c.id) / "storage", mapping)
     if c.config.runtime not in ("builtin", ""):

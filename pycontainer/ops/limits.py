@@ -27,6 +27,7 @@ from pycontainer.linux.cgroup_limits import CFS_PERIOD_US, UNLIMITED, Limits, cf
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
+    from pycontainer.linux.cgroup_record import CgroupRecord
     from pycontainer.oci.convert import ContainerSpec
 
 
@@ -210,9 +211,9 @@ def _limits_of_spec(spec: ContainerSpec) -> Limits:
     return from_resources(spec.resources, spec.oom_score_adj)
 
 
-def setup(paths: Paths, c: Container) -> dict[str, Any]:
+def setup(paths: Paths, c: Container) -> CgroupRecord | None:
     """Create the cgroup for this start (a restart replaces the last one) and write the
-    limits; returns its record ({} when the host delegates nothing and none was asked).
+    limits; returns its record (None when the host delegates nothing and none was asked).
     A HostError here means nothing was started."""
     release(c.state.cgroup)
     engine = config.load_engine(paths.config)
@@ -220,7 +221,7 @@ def setup(paths: Paths, c: Container) -> dict[str, Any]:
     lim = limits_of(c)
     # oom_score_adj is a process attribute: the runtime writes it, not the cgroup
     cg = cgroups.create(info, c.id, replace(lim, oom_score_adj=None), engine.cgroup_limits)
-    return cg.to_dict() if cg.enabled else {}
+    return cg.record() if cg.enabled else None
 
 
 def _detect(engine: config.EngineConfig, cgroup_parent: str) -> cgroups.CgroupInfo:
@@ -243,12 +244,12 @@ def _detect(engine: config.EngineConfig, cgroup_parent: str) -> cgroups.CgroupIn
     return info
 
 
-def cgroup_of(record: dict[str, Any]) -> cgroups.ContainerCgroup | None:
-    cg = cgroups.ContainerCgroup.from_dict(record or {})
+def cgroup_of(record: CgroupRecord | None) -> cgroups.ContainerCgroup | None:
+    cg = cgroups.ContainerCgroup.from_record(record)
     return cg if cg.enabled else None
 
 
-def release(record: dict[str, Any]) -> None:
+def release(record: CgroupRecord | None) -> None:
     """Remove the container's cgroup (idempotent), killing whatever still runs in it."""
     cg = cgroup_of(record)
     if cg is not None:
@@ -282,7 +283,7 @@ def _runtime_delete(paths: Paths, c: Container) -> None:
                            capture_output=True, timeout=30, check=False)
 
 
-def kill_all(record: dict[str, Any]) -> None:
+def kill_all(record: CgroupRecord | None) -> None:
     """`rm -f`: every process of the container, also those that left its init's tree."""
     cg = cgroup_of(record)
     if cg is not None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pycontainer.config import LOG_DRIVERS
 from pycontainer.errors import UsageError
 
 if TYPE_CHECKING:
     from pycontainer.containers.model import ContainerConfig
+    from pycontainer.jsontypes import JSON
 
 DRIVERS = LOG_DRIVERS
 ROTATION = ("max-size", "max-file", "compress")
@@ -115,7 +116,7 @@ def attrs(opts: dict[str, str], labels: dict[str, str], env: list[str],
     return out
 
 
-def supervisor_settings(cfg: ContainerConfig) -> dict[str, Any]:
+def supervisor_settings(cfg: ContainerConfig) -> JSON:
     """The supervisor's log_opts from a containers.model.ContainerConfig: rotation numbers and
     the attrs as a ready JSON fragment (the supervisor imports no json)."""
     opts: dict[str, str] = dict(getattr(cfg, "log_opts", None) or {})

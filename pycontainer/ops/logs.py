@@ -11,13 +11,16 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote_plus
 
 from pycontainer.containers.lifecycle import ACTIVE
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import PycError, UsageError
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
 
 @dataclass
@@ -36,7 +39,7 @@ class LogLine:
     time: str  # RFC 3339 with nanoseconds
     text: str
     partial: bool = False
-    attrs: dict[str, Any] = field(default_factory=dict)  # json-file labels/env/tag
+    attrs: JSON = field(default_factory=dict)  # json-file labels/env/tag
 
 
 def parse_time(value: str, now: datetime | None = None) -> float | None:

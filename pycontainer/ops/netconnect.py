@@ -7,9 +7,10 @@ network namespace's user namespace: true for containers started on a user-define
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from pycontainer.containers.model import Container
+from pycontainer.containers.netrecord import Endpoint, NetworkPlan, NetworkState
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, UsageError
 from pycontainer.network.mode import SLIRP, USER
@@ -22,8 +23,7 @@ def _save_config(store: ContainerStore, c: Container) -> None:
 
 
 def _user_networks(c: Container) -> list[str]:
-    net = c.config.network or {}
-    return list(net.get("networks") or []) if net.get("kind") == USER else []
+    return c.config.network.user_networks if c.config.network else []
 
 
 def connect(paths: Paths, network: str, ref: str, aliases: list[str] | None = None,
@@ -36,8 +36,8 @@ def connect(paths: Paths, network: str, ref: str, aliases: list[str] | None = No
     with store.lock(cid):
         c = store.load(cid)
         store.sync(c)
-        net = dict(c.config.network or {})
-        kind = net.get("kind") or SLIRP
+        net = replace(c.config.network or NetworkPlan())
+        kind = net.kind or SLIRP
         if kind not in (USER, SLIRP):
             raise Conflict(f"container {c.name} uses --network {kind}: it cannot be connected "
                            "to other networks")
@@ -46,9 +46,9 @@ def connect(paths: Paths, network: str, ref: str, aliases: list[str] | None = No
             raise Conflict(f"endpoint with name {c.name} already exists in network {name}")
         if c.state.running:
             _connect_running(paths, store, c, name, kind, aliases or [], ip)
-        net.update(kind=USER, networks=[*current, name], values=[*current, name])
+        net.kind, net.networks, net.values = USER, [*current, name], [*current, name]
         if aliases:
-            net["aliases"] = list(dict.fromkeys([*(net.get("aliases") or []), *aliases]))
+            net.aliases = list(dict.fromkeys([*net.aliases, *aliases]))
         c.config.network = net
         _save_config(store, c)
     events.network(paths, "connect", bridge.store(paths).get(name).id, name, container=cid)
@@ -62,9 +62,9 @@ def _connect_running(paths: Paths, store: ContainerStore, c: Container, name: st
         raise UsageError(f"container {c.name} is running on slirp4netns: pyc can connect it to "
                          f"{name} once it is stopped (or start it with --network {name})")
     addr, mac = bridge.connect(paths, c.id, c.name, c.state.pid, name, aliases, ip)
-    state = netsetup.load_state(store, c.id)
-    state.setdefault("networks", {})[name] = {"ip": addr, "mac": mac}
-    store.write_extra(c.id, netsetup.STATE_FILE, state)
+    state = netsetup.load_state(store, c.id) or NetworkState()
+    state.networks[name] = Endpoint(addr, mac)
+    netsetup.save_state(store, c.id, state)
     _refresh(paths, store, c, [*_user_networks(c), name])
 
 
@@ -88,16 +88,16 @@ def disconnect(paths: Paths, network: str, ref: str, force: bool = False) -> Non
             raise Conflict(f"container {c.name} is not connected to network {name}")
         if c.state.running:
             bridge.disconnect(paths, c.id, name)
-            state = netsetup.load_state(store, c.id)
-            state.get("networks", {}).pop(name, None)
-            store.write_extra(c.id, netsetup.STATE_FILE, state)
+            state = netsetup.load_state(store, c.id) or NetworkState()
+            state.networks.pop(name, None)
+            netsetup.save_state(store, c.id, state)
             _refresh(paths, store, c, current)
         left = [n for n in current if n != name]
-        net: dict[str, Any] = dict(c.config.network or {})
+        net = replace(c.config.network or NetworkPlan())
         if left:
-            net.update(networks=left, values=left)
+            net.networks, net.values = left, list(left)
         else:
-            net.update(kind="none", networks=[], values=["none"])
+            net.kind, net.networks, net.values = "none", [], ["none"]
         c.config.network = net
         _save_config(store, c)
     events.network(paths, "disconnect", bridge.store(paths).get(name).id, name, container=cid)

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pycontainer.network import etc_files
 from pycontainer.network.mode import CONTAINER, HOST, SLIRP, USER, NetworkMode, parse_network_mode
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
+    from pycontainer.containers.netrecord import NetworkPlan
+    from pycontainer.network.resolv import ResolvConfig
     from pycontainer.oci.convert import ContainerSpec
 
 
-def mode_of(net: dict[str, Any], spec: ContainerSpec) -> NetworkMode:
-    if net.get("values") is not None or net.get("kind"):
-        return parse_network_mode(net.get("values") or [])
+def mode_of(net: NetworkPlan | None, spec: ContainerSpec) -> NetworkMode:
+    if net is not None and (net.values is not None or net.kind):
+        return parse_network_mode(net.values or [])
     # a container created before networking existed: what spec.network said
     old = spec.network or "private"
     return parse_network_mode(["none" if old == "private" else old])
@@ -31,17 +33,17 @@ def _host_text(path: str) -> str:
         return ""
 
 
-def etc_texts(paths: Paths, net: dict[str, Any], mode: NetworkMode, hostname: str,
+def etc_texts(paths: Paths, net: NetworkPlan, mode: NetworkMode, hostname: str,
               addresses: list[str], peers: list[tuple[str, list[str]]]) -> dict[str, str]:
     """/etc/hosts and /etc/resolv.conf for the container (Docker's forms)."""
     from pycontainer.network.resolv import resolv_config
 
-    extra = [(n, ip) for n, ip in net.get("add_hosts") or []]
+    extra = [(n, ip) for n, ip in net.add_hosts]
     extra += [(" ".join(names), ip) for ip, names in peers]
     req = etc_files.EtcRequest(hostname=hostname, network="host" if mode.kind == HOST else
                                "private", addresses=addresses, extra_hosts=extra,
-                               dns=net.get("dns") or [], dns_search=net.get("dns_search") or [],
-                               dns_options=net.get("dns_option") or [])
+                               dns=list(net.dns), dns_search=list(net.dns_search),
+                               dns_options=list(net.dns_option))
     host_resolv = _host_text("/etc/resolv.conf")
     hosts = etc_files.hosts_file(req, _host_text("/etc/hosts") if mode.kind == HOST else "")
     if mode.kind == SLIRP:
@@ -58,7 +60,7 @@ def etc_texts(paths: Paths, net: dict[str, Any], mode: NetworkMode, hostname: st
     return {"hosts": hosts, "resolv.conf": resolv}
 
 
-def _resolv_text(rc: Any) -> str:
+def _resolv_text(rc: ResolvConfig) -> str:
     out = "".join(f"nameserver {s}\n" for s in rc.nameservers)
     if rc.search:
         out += "search " + " ".join(rc.search) + "\n"
@@ -77,11 +79,11 @@ def write_in_place(path: Path, text: str) -> None:
         os.close(fd)
 
 
-def write_etc(paths: Paths, userdata: Path, net: dict[str, Any], spec: ContainerSpec,
+def write_etc(paths: Paths, userdata: Path, net: NetworkPlan | None, spec: ContainerSpec,
               hostname: str, addresses: list[str] | None = None,
               peers: list[tuple[str, list[str]]] | None = None) -> None:
     """At create (no address yet) and at start (with the container's addresses)."""
-    if not net:
+    if net is None:  # a container from before networking: create wrote its files
         return
     mode = mode_of(net, spec)
     if mode.kind == CONTAINER:

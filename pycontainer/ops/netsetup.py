@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.model import Container
+from pycontainer.containers.netrecord import Endpoint, NetworkPlan, NetworkState
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, PycError, UsageError
 from pycontainer.network import ports
@@ -100,7 +101,7 @@ def _exposed(image_config: dict[str, Any], expose: list[str]) -> list[str]:
 
 
 def plan(paths: Paths, req: NetworkRequest, spec: ContainerSpec, image_config: dict[str, Any]
-         ) -> dict[str, Any]:
+         ) -> NetworkPlan:
     """Check the request and return `ContainerConfig.network`; sets `spec.network`."""
     from pycontainer.network import slirp
 
@@ -124,13 +125,13 @@ def plan(paths: Paths, req: NetworkRequest, spec: ContainerSpec, image_config: d
     slirp.check_mappings(maps)
     ports.allocate(maps)  # probe only: a taken port fails before anything is created
     spec.network = {NONE: "none", HOST: "host", CONTAINER: "container"}.get(mode.kind, "private")
-    return {
-        "values": list(req.networks), "kind": mode.kind, "networks": list(mode.networks),
-        "container": target, "publish": list(req.publish), "publish_all": req.publish_all,
-        "exposed": exposed, "aliases": list(req.aliases), "dns": list(req.dns),
-        "dns_search": list(req.dns_search), "dns_option": list(req.dns_option),
-        "add_hosts": _add_hosts(req.add_hosts), "ip": req.ip,
-    }
+    return NetworkPlan(
+        values=list(req.networks), kind=mode.kind, networks=list(mode.networks),
+        container=target, publish=list(req.publish), publish_all=req.publish_all,
+        exposed=exposed, aliases=list(req.aliases), dns=list(req.dns),
+        dns_search=list(req.dns_search), dns_option=list(req.dns_option),
+        add_hosts=_add_hosts(req.add_hosts), ip=req.ip,
+    )
 
 
 def _check_networks(paths: Paths, names: tuple[str, ...]) -> None:
@@ -141,10 +142,10 @@ def _check_networks(paths: Paths, names: tuple[str, ...]) -> None:
         nstore.get(name)  # NetworkNotFound (125)
 
 
-def requested_mappings(net: dict[str, Any]) -> list[ports.PortMapping]:
-    maps = ports.parse_publish_all(net.get("publish") or [])
-    if net.get("publish_all"):
-        maps += ports.publish_exposed(net.get("exposed") or [], maps)
+def requested_mappings(net: NetworkPlan) -> list[ports.PortMapping]:
+    maps = ports.parse_publish_all(net.publish)
+    if net.publish_all:
+        maps += ports.publish_exposed(net.exposed, maps)
     return maps
 
 
@@ -156,12 +157,12 @@ class Starter:
 
     def __init__(self, paths: Paths, store: ContainerStore, c: Container) -> None:
         self.paths, self.store, self.c = paths, store, c
-        self.net = c.config.network or {}
+        self.net = c.config.network or NetworkPlan()
         self.mode = mode_of(self.net, c.config.spec)
         self.maps: list[ports.PortMapping] = []
         self.userns_path = ""
         self.go_r = self.go_w = self.exit_r = self.exit_w = -1
-        self.state: dict[str, Any] = {"kind": self.mode.kind}
+        self.state = NetworkState(kind=self.mode.kind)
         self.users_lock: FileLock | None = None
 
     @property
@@ -193,7 +194,7 @@ class Starter:
         self.go_r, self.go_w = os.pipe()
 
     def _join_container(self) -> None:
-        target = self.net.get("container") or self.mode.container
+        target = self.net.container or self.mode.container
         other = self.store.load(self.store.resolve(target))
         if other.state.pid == 0 or not other.state.running:
             raise Conflict(f"cannot join the network of container {other.name}: it is not "
@@ -208,7 +209,7 @@ class Starter:
         for name in ("hosts", "resolv.conf"):
             with contextlib.suppress(OSError):
                 write_in_place(mine / name, (theirs / name).read_text())
-        self.state["container"] = other.id
+        self.state.container = other.id
 
     def supervisor_fds(self) -> dict[str, int]:
         """go_fd: the supervisor waits for a byte on it before letting the container exec;
@@ -229,7 +230,7 @@ class Starter:
             addresses, peers = self._connect(pid)
             self._save()
             hostname = self.c.config.spec.hostname or self.c.id[:12]
-            write_etc(self.paths, self.store.userdata(self.c.id), self.net,
+            write_etc(self.paths, self.store.userdata(self.c.id), self.c.config.network,
                       self.c.config.spec, hostname, addresses, peers)
             os.write(self.go_w, b"1")
         except BaseException:
@@ -258,35 +259,34 @@ class Starter:
                               cache_dir=self.paths.runtime)
         os.close(self.exit_r)
         self.exit_r = -1
-        self.state["slirp"] = s.to_dict()
+        self.state.slirp = s.to_dict()
         self._save()  # so a failing forward below still stops slirp4netns
         slirp.forward_ports(s, self.maps)
-        self.state["ports"] = [m.to_dict() for m in self.maps]
-        self.state["ip"] = self.mode.slirp.guest_ip
+        self.state.ports = [m.to_dict() for m in self.maps]
+        self.state.ip = self.mode.slirp.guest_ip
         return self.mode.slirp.guest_ip
 
     def _bridges(self, pid: int) -> tuple[list[str], list[tuple[str, list[str]]]]:
         from pycontainer.network import bridge, ipam
 
-        aliases = list(self.net.get("aliases") or [])
-        nets: dict[str, Any] = {}
-        self.state["networks"] = nets
+        aliases = list(self.net.aliases)
+        nets = self.state.networks
         for i, name in enumerate(self.mode.networks):
             ip, mac = bridge.connect(self.paths, self.c.id, self.c.name, pid, name, aliases,
-                                     self.net.get("ip") if i == 0 else None)
-            nets[name] = {"ip": ip, "mac": mac}
+                                     self.net.ip if i == 0 else None)
+            nets[name] = Endpoint(ip, mac)
             self._save()
-        first = nets[self.mode.networks[0]]["ip"]
-        self.state["published"] = bridge.publish(self.paths, first, self.maps)
-        self.state["ports"] = [m.to_dict() for m in self.maps]
-        self.state["ip"] = first
+        first = nets[self.mode.networks[0]].ip
+        self.state.published = bridge.publish(self.paths, first, self.maps)
+        self.state.ports = [m.to_dict() for m in self.maps]
+        self.state.ip = first
         records = bridge.store(self.paths).networks()
         peers = ipam.peer_hosts([n for n in records if n.name in nets], self.c.id)
         refresh_peer_hosts(self.paths, self.store, list(nets), skip=self.c.id)
-        return [nets[n]["ip"] for n in self.mode.networks], peers
+        return [nets[n].ip for n in self.mode.networks], peers
 
     def _save(self) -> None:
-        self.store.write_extra(self.c.id, STATE_FILE, self.state)
+        save_state(self.store, self.c.id, self.state)
 
     def close(self) -> None:
         if self.users_lock is not None:
@@ -335,31 +335,37 @@ def _enter_and_lo_up(pid: int) -> None:  # pragma: no cover - runs in a forked c
 # --- teardown --------------------------------------------------------------------------------
 
 
-def load_state(store: ContainerStore, cid: str) -> dict[str, Any]:
-    return store.read_extra(cid, STATE_FILE)
+def load_state(store: ContainerStore, cid: str) -> NetworkState | None:
+    """What the last start set up; None when nothing is (or when network.json is unreadable)."""
+    data = store.read_extra(cid, STATE_FILE)
+    return NetworkState.from_dict(data) if data else None
+
+
+def save_state(store: ContainerStore, cid: str, state: NetworkState) -> None:
+    store.write_extra(cid, STATE_FILE, state.to_dict())
 
 
 def teardown(paths: Paths, store: ContainerStore, cid: str) -> None:
     """Undo what `setup` did (idempotent; errors are swallowed: removal must go on)."""
     state = load_state(store, cid)
-    if not state:
+    if state is None:
         return
-    if state.get("slirp"):
+    if state.slirp:
         from pycontainer.network import slirp
 
         with contextlib.suppress(PycError, OSError, KeyError, ValueError):
-            slirp.stop_slirp(slirp.Slirp.from_dict(state["slirp"]), timeout=2.0)
-    if state.get("kind") == USER:
+            slirp.stop_slirp(slirp.Slirp.from_dict(state.slirp), timeout=2.0)
+    if state.kind == USER:
         _teardown_bridges(paths, cid, state)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(store.dir(cid) / STATE_FILE)
 
 
-def _teardown_bridges(paths: Paths, cid: str, state: dict[str, Any]) -> None:
+def _teardown_bridges(paths: Paths, cid: str, state: NetworkState) -> None:
     from pycontainer.network import bridge
 
     with contextlib.suppress(PycError, OSError):
-        bridge.unpublish(paths, list(state.get("published") or []))
+        bridge.unpublish(paths, list(state.published))
     with contextlib.suppress(PycError, OSError):
         left = bridge.disconnect_all(paths, cid)
         refresh_peer_hosts(paths, ContainerStore(paths), left, skip=cid)
@@ -392,11 +398,11 @@ def refresh_peer_hosts(paths: Paths, store: ContainerStore, networks: list[str],
             mine = [n for n in records if cid in n.endpoints]
             addresses = [n.endpoints[cid].ip for n in mine]
             hostname = other.config.spec.hostname or cid[:12]
-            write_etc(paths, store.userdata(cid), other.config.network or {},
+            write_etc(paths, store.userdata(cid), other.config.network,
                       other.config.spec, hostname, addresses, ipam.peer_hosts(mine, cid))
 
 
 def needs_cleanup(c: Container) -> bool:
     """Whether the container's exit must run `container cleanup` (user-defined networks keep
     addresses and forwards outside the container that its exit does not free)."""
-    return (c.config.network or {}).get("kind") == USER
+    return c.config.network is not None and c.config.network.kind == USER

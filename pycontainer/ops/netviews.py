@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.containers.model import Container
+from pycontainer.containers.netrecord import NetworkPlan, NetworkState
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import PycError
 from pycontainer.network import ports
@@ -13,28 +14,31 @@ from pycontainer.network.mode import HOST, NONE, SLIRP, USER
 from pycontainer.ops.netsetup import load_state, parse_network_mode, requested_mappings
 from pycontainer.paths import Paths
 
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
+
 
 def current_mappings(store: ContainerStore, c: Container) -> list[ports.PortMapping]:
     if not c.state.running:
         return []
     state = load_state(store, c.id)
-    return [ports.PortMapping.from_dict(d) for d in state.get("ports") or []]
+    return [ports.PortMapping.from_dict(d) for d in state.ports] if state else []
 
 
 def ps_ports(store: ContainerStore, c: Container) -> str:
     if not c.state.running:
         return ""
-    exposed = (c.config.network or {}).get("exposed") or []
+    exposed = c.config.network.exposed if c.config.network else []
     return ports.format_ports(current_mappings(store, c), exposed)
 
 
 def ps_networks(c: Container) -> str:
     """The Networks column of `ps`."""
-    net = c.config.network or {}
-    if net.get("kind") == USER:
-        return ",".join(net.get("networks") or [])
-    if net.get("kind"):
-        return str(parse_network_mode(net.get("values") or []).docker_name)
+    net = c.config.network or NetworkPlan()
+    if net.kind == USER:
+        return ",".join(net.networks)
+    if net.kind:
+        return str(parse_network_mode(net.values or []).docker_name)
     return str(c.config.spec.network or "")
 
 
@@ -47,21 +51,21 @@ def port_lines(paths: Paths, ref: str, port_filter: str | None = None) -> list[s
     return ports.port_lines(current_mappings(store, c), ref, port_filter)
 
 
-def inspect_settings(store: ContainerStore, c: Container) -> dict[str, Any]:
+def inspect_settings(store: ContainerStore, c: Container) -> JSON:
     """`NetworkSettings` of `pyc inspect`."""
-    net = c.config.network or {}
-    state = load_state(store, c.id) if c.state.running else {}
-    exposed = net.get("exposed") or []
-    out: dict[str, Any] = {
+    net = c.config.network or NetworkPlan()
+    state = (load_state(store, c.id) if c.state.running else None) or NetworkState()
+    exposed = net.exposed
+    out: JSON = {
         "SandboxID": "", "SandboxKey": f"/proc/{c.state.pid}/ns/net" if c.state.pid else "",
         "Ports": ports.inspect_ports(current_mappings(store, c), exposed) if c.state.running
         else {},
         "IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "", "Networks": {},
     }
-    kind = state.get("kind") or net.get("kind") or ""
-    if kind == SLIRP and state.get("ip"):
-        out.update(IPAddress=state["ip"], IPPrefixLen=24, Gateway="10.0.2.2")
-        out["Networks"] = {"slirp4netns": {"IPAddress": state["ip"], "IPPrefixLen": 24,
+    kind = state.kind or net.kind
+    if kind == SLIRP and state.ip:
+        out.update(IPAddress=state.ip, IPPrefixLen=24, Gateway="10.0.2.2")
+        out["Networks"] = {"slirp4netns": {"IPAddress": state.ip, "IPPrefixLen": 24,
                                            "Gateway": "10.0.2.2", "MacAddress": ""}}
     elif kind == USER:
         out["Networks"] = _user_networks(store, c, net)
@@ -70,12 +74,12 @@ def inspect_settings(store: ContainerStore, c: Container) -> dict[str, Any]:
     return out
 
 
-def _user_networks(store: ContainerStore, c: Container, net: dict[str, Any]) -> dict[str, Any]:
+def _user_networks(store: ContainerStore, c: Container, net: NetworkPlan) -> JSON:
     from pycontainer.network import bridge, ipam
 
-    out: dict[str, Any] = {}
+    out: JSON = {}
     nstore = bridge.store(store.paths)
-    for name in net.get("networks") or []:
+    for name in net.networks:
         with contextlib.suppress(PycError, OSError):
             n = nstore.get(name)
             ep = n.endpoints.get(c.id)
@@ -84,7 +88,7 @@ def _user_networks(store: ContainerStore, c: Container, net: dict[str, Any]) -> 
     return out
 
 
-def port_bindings(net: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+def port_bindings(net: NetworkPlan) -> dict[str, list[dict[str, str]]]:
     """`HostConfig.PortBindings`: what was asked (host port "" = any)."""
     out: dict[str, list[dict[str, str]]] = {}
     for m in requested_mappings(net):

@@ -37,6 +37,7 @@ from pycontainer.ops.volumes import natural_key
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
+    from pycontainer.containers.netrecord import NetworkPlan
     from pycontainer.oci.convert import ContainerSpec
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -91,11 +92,11 @@ def _get(paths: Paths, ref: str) -> Network:
 # --- in use --------------------------------------------------------------------------------
 
 
-def networks_of(spec: ContainerSpec, network: dict[str, Any]) -> list[str]:
+def networks_of(spec: ContainerSpec, network: NetworkPlan | None) -> list[str]:
     """The user-defined networks a container's config names (see the module docstring)."""
     from pycontainer.network.mode import USER, parse_network_mode
 
-    names: list[str] = list(network.get("networks") or [])
+    names: list[str] = list(network.networks) if network else []
     value = spec.network
     if isinstance(value, str) and value and value != "private":
         try:

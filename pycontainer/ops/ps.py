@@ -178,7 +178,7 @@ def _placeholder(store: ContainerStore, cid: str) -> Container:
         except OSError:
             mtime = 0.0
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))
-        config = ContainerConfig(cid, store.name_of(cid), created, "", "", ContainerSpec(), {})
+        config = ContainerConfig(cid, store.name_of(cid), created, "", "", ContainerSpec(), None)
     return Container(config, ContainerState(status=Status.EXITED))
 
 

@@ -68,7 +68,7 @@ def _needs(store: ContainerStore) -> dict[str, set[str]]:
 
 def joined(store: ContainerStore, c: Container) -> set[str]:
     """The ids of the containers `c` joins (`inspect`'s Dependencies, as Podman's)."""
-    refs = [c.config.network.get("container") or ""]  # an id already, when set
+    refs = [c.config.network.container if c.config.network else ""]  # an id, when set
     for key in ("pid", "ipc"):
         mode = str(getattr(c.config.spec, key) or "")
         if mode.startswith("container:"):

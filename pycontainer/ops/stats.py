@@ -16,6 +16,7 @@ from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import PycError
 from pycontainer.linux.cgroup_container import ContainerCgroup
+from pycontainer.linux.cgroup_record import CgroupRecord
 from pycontainer.paths import Paths
 
 SAMPLE_SECONDS = 1.0
@@ -100,8 +101,8 @@ class Sampler:
         return out
 
 
-def _fill(e: StatsEntry, record: dict[str, object], pid: int) -> None:
-    stats = ContainerCgroup.from_dict(record or {}).stats()
+def _fill(e: StatsEntry, record: CgroupRecord | None, pid: int) -> None:
+    stats = ContainerCgroup.from_record(record).stats()
     e.at = time.monotonic()
     e.net_rx, e.net_tx = net_io(pid)
     if not stats:

@@ -61,7 +61,7 @@ def _store_resources(store: ContainerStore, c: Container, resources: dict[str, o
 
 
 def _cgroup(c: Container, action: str) -> ContainerCgroup:
-    cg = ContainerCgroup.from_dict(c.state.cgroup or {})
+    cg = ContainerCgroup.from_record(c.state.cgroup)
     if not cg.enabled:
         raise HostError(f"{action} needs a cgroup, and container {c.id[:12]} has none: this "
                         f"user had no delegated cgroup when it started; {_SEE}")

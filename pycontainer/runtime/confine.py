@@ -20,13 +20,16 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.linux.cgroup_container import ContainerCgroup
 from pycontainer.runtime.base import ContainerError
 
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
-def prepare(cgroup: dict[str, Any], oom_score_adj: int | None,
+
+def prepare(cgroup: JSON, oom_score_adj: int | None,
             kill: bool = True) -> Callable[[int], None]:
     """Open what confining a pid needs; the result moves the pid into the cgroup recorded
     in `cgroup` ({}: none) and sets its OOM score adjustment, or (`kill`) kills it and

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.linux import signals, userns
 from pycontainer.linux import syscalls as sc
@@ -20,6 +20,9 @@ from pycontainer.runtime import select as runtimes
 from pycontainer.runtime.base import ContainerError, Stdio
 from pycontainer.storage.driver import RootfsPlan
 
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
+
 PR_SET_DUMPABLE = 4
 
 
@@ -27,7 +30,7 @@ PR_SET_DUMPABLE = 4
 class LaunchConfig:
     container_id: str
     bundle: str
-    rootfs: dict[str, Any]
+    rootfs: JSON
     uid_map: list[list[int]] = field(default_factory=list)  # [inner, outer, count]
     gid_map: list[list[int]] = field(default_factory=list)
     single_mapping: bool = False
@@ -40,7 +43,7 @@ class LaunchConfig:
     #: [[container path, volume dir]]: fill each new volume from the image before mounting
     copy_up: list[list[str]] = field(default_factory=list)
     #: the container's cgroup (linux.cgroups.ContainerCgroup.to_dict()); {}: none
-    cgroup: dict[str, Any] = field(default_factory=dict)
+    cgroup: JSON = field(default_factory=dict)
 
     def mapping(self) -> userns.IdMapping:
         def entries(rows: list[list[int]]) -> tuple[userns.IdMapEntry, ...]:

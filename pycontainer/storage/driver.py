@@ -11,33 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from pycontainer.linux import userns
-
-
-@dataclass
-class RootfsPlan:
-    driver: str  # overlay, fuse-overlayfs, vfs
-    lowers: list[str] = field(default_factory=list)  # base first
-    upper: str = ""
-    work: str = ""
-    #: vfs: the copied tree to bind-mount
-    source: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RootfsPlan:
-        return cls(**d)
-
-    @property
-    def diff_dir(self) -> str:
-        """Where the container's own changes are (for diff, commit, export)."""
-        return self.upper or self.source
+from pycontainer.oci.rootfs import RootfsPlan as RootfsPlan  # its home is the base layer
 
 
 class Driver(Protocol):

@@ -23,13 +23,16 @@ import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import Conflict, PycError, UsageError, VolumeNotFound
 from pycontainer.formats.filters import Filters, boolean, match_label, validate
 from pycontainer.formats.timestamps import rfc3339
 from pycontainer.linux import fs, userns
 from pycontainer.linux.locks import FileLock
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
 DRIVER = "local"
 ANONYMOUS_LABEL = "com.docker.volume.anonymous"  # Docker >= 23 marks anonymous volumes so
@@ -226,7 +229,7 @@ class VolumeStore:
             return done
 
 
-def inspect_json(vol: Volume) -> dict[str, Any]:
+def inspect_json(vol: Volume) -> JSON:
     """The object `docker volume inspect` prints."""
     return {
         "CreatedAt": vol.created_at,

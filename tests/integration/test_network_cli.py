@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from pycontainer import paths as pyc_paths
+from pycontainer.containers.netrecord import NetworkPlan
 from pycontainer.network import bridge, rootlessns
 from pycontainer.network.ipam import NetworkStore
 from pycontainer.oci.convert import ContainerSpec
@@ -251,10 +252,11 @@ def _spec(d):
 
 
 def test_networks_of_a_container_config():
-    assert networks_of(_spec({"network": "private"}), {}) == []
-    assert networks_of(_spec({"network": "host"}), {}) == []
-    assert networks_of(_spec({"network": "slirp4netns:mtu=1500"}), {}) == []
-    assert networks_of(_spec({"network": "container:abc"}), {}) == []
-    assert networks_of(_spec({"network": "n1"}), {}) == ["n1"]
-    assert networks_of(_spec({"network": "n1"}), {"networks": ["n1", "n2"]}) == ["n1", "n2"]
-    assert networks_of(_spec({}), {"networks": {"n3": {"ip": "10.89.0.2"}}}) == ["n3"]
+    assert networks_of(_spec({"network": "private"}), None) == []
+    assert networks_of(_spec({"network": "host"}), None) == []
+    assert networks_of(_spec({"network": "slirp4netns:mtu=1500"}), None) == []
+    assert networks_of(_spec({"network": "container:abc"}), None) == []
+    assert networks_of(_spec({"network": "n1"}), None) == ["n1"]
+    plan = NetworkPlan.from_dict
+    assert networks_of(_spec({"network": "n1"}), plan({"networks": ["n1", "n2"]})) == ["n1", "n2"]
+    assert networks_of(_spec({}), plan({"networks": {"n3": {"ip": "10.89.0.2"}}})) == ["n3"]

@@ -14,7 +14,7 @@ import pytest
 PKG = Path(__file__).resolve().parents[2] / "pycontainer"
 
 BASE = {"errors", "paths", "config", "oci", "selfexec", "dccache", "binaries", "formats",
-        "eventlog", "__init__"}
+        "eventlog", "jsontypes", "__init__"}
 COMPONENTS = {"images", "registry", "storage", "containers", "runtime", "supervisor", "network",
               "build", "volumes"}
 # Component -> the sibling components it may use (the seams named in the architecture doc).

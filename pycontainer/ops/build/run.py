@@ -37,6 +37,7 @@ from pycontainer.runtime.launch import LaunchConfig, launch
 from pycontainer.storage.diff import DiffOptions, stream_upper
 
 if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
     from pycontainer.ops.build.backend import StoreBackend
 
 SPEC_NETWORK = {"default": "private", "none": "none", "host": "host"}
@@ -182,7 +183,7 @@ class _Relay:
             os.close(self.read_fd)
 
 
-def _run(b: StoreBackend, work: Path, rootfs: dict[str, Any], spec: Any,
+def _run(b: StoreBackend, work: Path, rootfs: JSON, spec: Any,
          req: RunRequest) -> int:
     bundle = work / "bundle"
     (bundle / "rootfs").mkdir(parents=True)

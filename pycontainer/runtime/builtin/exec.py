@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import resource  # not lazily: after setns(mnt) the host's modules are out of sight
-from typing import Any
 
 from pycontainer.linux import syscalls as sc
 from pycontainer.linux.cgroup_container import ContainerCgroup
+from pycontainer.linux.cgroup_record import CgroupRecord
 from pycontainer.oci.convert import resolve_user  # not lazily: setns(mnt) hides our files
 from pycontainer.oci.runtime import Process, Spec, User
 from pycontainer.runtime.base import ContainerError, Stdio
@@ -39,7 +39,7 @@ def open_namespaces(pid: int) -> list[tuple[str, int]]:
 
 def spawn(pid: int, spec: Spec, process: Process, stdio: Stdio, error_fd: int,
           detach: bool = False, user: str | None = None,
-          cgroup: dict[str, Any] | None = None) -> int:
+          cgroup: CgroupRecord | None = None) -> int:
     """Fork the middle process; returns its pid (its exit status is the command's). With
     `cgroup` (the container's record) the command runs under the container's limits."""
     namespaces = open_namespaces(pid)
@@ -50,7 +50,7 @@ def spawn(pid: int, spec: Spec, process: Process, stdio: Stdio, error_fd: int,
             if detach:
                 os.setsid()
             if cgroup:  # still on the host's file system, and moving itself is always allowed
-                ContainerCgroup.from_dict(cgroup).add(os.getpid())
+                ContainerCgroup.from_record(cgroup).add(os.getpid())
             for _, fd in namespaces:
                 sc.setns(fd, 0)
                 os.close(fd)

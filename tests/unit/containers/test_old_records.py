@@ -45,7 +45,7 @@ def test_an_old_exited_containers_records() -> None:
     assert cfg.spec.labels == {"role": "exited"}
     assert cfg.spec.mounts[0]["type"] == "bind" and cfg.spec.mounts[0]["options"] == [
         "rbind", "ro"]
-    assert cfg.network["networks"] == ["oldnet"]
+    assert cfg.network is not None and cfg.network.networks == ["oldnet"]
 
 
 def test_a_record_saved_again_keeps_every_key_the_old_one_had() -> None:
