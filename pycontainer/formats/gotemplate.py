@@ -1131,7 +1131,7 @@ def _ordered(op: str) -> Callable[[Any, Any], bool]:
             raise _TemplateError("invalid type for comparison")
         if ka != kb:
             raise _TemplateError("incompatible types for comparison")
-        return {"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op]
+        return bool({"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op])
 
     return compare
 
@@ -1215,13 +1215,13 @@ def _join(items: Any, sep: Any) -> str:
 
 
 def _pad_fn(s: Any, prefix: Any, suffix: Any) -> str:
-    s = _want_str(s)
-    return s if s == "" else " " * _want_int(prefix) + s + " " * _want_int(suffix)
+    text = _want_str(s)
+    return text if text == "" else " " * _want_int(prefix) + text + " " * _want_int(suffix)
 
 
 def _truncate(s: Any, length: Any) -> str:
-    s, n = _want_str(s), _want_int(length)
-    return s if len(s) < n else s[:n]
+    text, n = _want_str(s), _want_int(length)
+    return text if len(text) < n else text[:n]
 
 
 def _escaper(fn: Callable[[str], str]) -> Callable[..., str]:
