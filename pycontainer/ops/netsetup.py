@@ -281,6 +281,11 @@ class Starter:
         self.state.ports = [m.to_dict() for m in self.maps]
         self.state.ip = first
         records = bridge.store(self.paths).networks()
+        from pycontainer.ops import events
+
+        for rec in records:  # dockerd: a network `connect` per network at start
+            if rec.name in nets:
+                events.network(self.paths, "connect", rec.id, rec.name, container=self.c.id)
         peers = ipam.peer_hosts([n for n in records if n.name in nets], self.c.id)
         refresh_peer_hosts(self.paths, self.store, list(nets), skip=self.c.id)
         return [nets[n].ip for n in self.mode.networks], peers
@@ -366,6 +371,12 @@ def _teardown_bridges(paths: Paths, cid: str, state: NetworkState) -> None:
 
     with contextlib.suppress(PycError, OSError):
         bridge.unpublish(paths, list(state.published))
+    with contextlib.suppress(PycError, OSError):
+        from pycontainer.ops import events
+
+        for rec in bridge.store(paths).networks():  # and a `disconnect` at the end
+            if rec.name in state.networks:
+                events.network(paths, "disconnect", rec.id, rec.name, container=cid)
     with contextlib.suppress(PycError, OSError):
         left = bridge.disconnect_all(paths, cid)
         refresh_peer_hosts(paths, ContainerStore(paths), left, skip=cid)

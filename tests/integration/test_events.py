@@ -141,3 +141,16 @@ def test_a_follower_keeps_going_across_rotations(pyc):
     log = _log(pyc)
     assert Path(f"{log}.1").exists()
     assert log.stat().st_size < 1500 + 400
+
+
+def test_a_container_on_a_user_network_connects_and_disconnects(pyc, fixture_refs):
+    bb = fixture_refs["busybox"]
+    pyc.ok("pull", "-q", bb)
+    net_id = pyc.ok("network", "create", "evnet").out.strip()
+    cid = pyc.ok("run", "-d", "--network", "evnet", bb, "sleep", "60").out.strip()
+    pyc.ok("rm", "-f", cid)
+    out = pyc.ok("events", "--stream=false", "--filter", "type=network", "--format",
+                 "{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.container}}").out.split("\n")
+    assert [line for line in out if line] == [f"create {net_id} ",
+                                              f"connect {net_id} {cid}",
+                                              f"disconnect {net_id} {cid}"]
