@@ -151,6 +151,6 @@ def test_a_container_on_a_user_network_connects_and_disconnects(pyc, fixture_ref
     pyc.ok("rm", "-f", cid)
     out = pyc.ok("events", "--stream=false", "--filter", "type=network", "--format",
                  "{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.container}}").out.split("\n")
-    assert [line for line in out if line] == [f"create {net_id} ",
+    assert [line for line in out if line] == [f"create {net_id} <no value>",
                                               f"connect {net_id} {cid}",
                                               f"disconnect {net_id} {cid}"]
