@@ -223,3 +223,21 @@ def test_the_cli_never_imports_the_service(pyc: Pyc, fixture_refs: dict[str, str
     unwanted = {m for m in imported if m.split(".")[0] in ("h11", "http")
                 or m.startswith("pycontainer.api")}
     assert not unwanted, f"pyc run imported {sorted(unwanted)}"
+
+
+def test_install_writes_a_socket_and_a_service_unit(pyc: Pyc, tmp_path: Path) -> None:
+    config = tmp_path / "xdg-config"
+    res = subprocess.run(pyc.argv("system", "service", "--install", "--time", "7"),
+                         env={**pyc.env, "XDG_CONFIG_HOME": str(config)},
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    units = config / "systemd" / "user"
+    socket_unit = (units / "pyc.socket").read_text()
+    service_unit = (units / "pyc.service").read_text()
+    assert res.stdout.split() == [str(units / "pyc.socket"), str(units / "pyc.service")]
+    assert "ListenStream=%t/pycontainer/pyc.sock" in socket_unit
+    assert "SocketMode=0600" in socket_unit
+    exec_start = next(line for line in service_unit.splitlines()
+                      if line.startswith("ExecStart="))
+    assert exec_start.endswith("system service --time 7")
+    assert "systemctl --user enable --now pyc.socket" in res.stderr
