@@ -3,6 +3,7 @@ bad input at the HTTP level (raw sockets), and the idle timeout with a `logs -f`
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import io
 import json
@@ -86,10 +87,8 @@ def usage(pid: int) -> tuple[int, int, list[str]]:
     """Threads, open fds and child processes of the service."""
     children: list[str] = []
     for task in os.listdir(f"/proc/{pid}/task"):
-        try:
+        with contextlib.suppress(OSError):  # a thread that just ended
             children += Path(f"/proc/{pid}/task/{task}/children").read_text().split()
-        except OSError:
-            pass  # a thread that just ended
     return len(os.listdir(f"/proc/{pid}/task")), len(os.listdir(f"/proc/{pid}/fd")), children
 
 
