@@ -174,7 +174,7 @@ def logs(request: Request) -> Response:
                                 timestamps=request.flag("timestamps"))
     info = ops_inspect.inspect_container(request.store, request.params["id"])
     tty = bool(info["Config"]["Tty"])
-    lines = ops_logs.read(request.store, info["Id"], opts)
+    lines = ops_logs.read(request.store, info["Id"], opts, stop=request.client_gone)
     return Stream(_log_chunks(lines, stdout, stderr, opts.timestamps, tty),
                   "application/vnd.docker.raw-stream" if tty
                   else "application/vnd.docker.multiplexed-stream")

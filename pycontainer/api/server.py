@@ -202,7 +202,12 @@ class _Body:
 
     def chunks(self) -> Iterator[bytes]:
         while not self.done:
-            event = self._conn.next_event()
+            try:
+                event = self._conn.next_event()
+            except h11.RemoteProtocolError:
+                # the client closed before the end of its body: answer 400, read no more
+                self.done = True
+                raise ApiError(400, "the request body ended early") from None
             if isinstance(event, h11.Data):
                 yield bytes(event.data)
             elif isinstance(event, h11.EndOfMessage):

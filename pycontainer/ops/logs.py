@@ -8,7 +8,7 @@ import json
 import os
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, BinaryIO
@@ -208,7 +208,10 @@ class _Follower:
             self.f.close()
 
 
-def read(paths: Paths, ref: str, opts: LogsOptions) -> Iterator[LogLine]:
+def read(paths: Paths, ref: str, opts: LogsOptions,
+         stop: Callable[[], bool] | None = None) -> Iterator[LogLine]:
+    """The container's log lines; following ends when the container stops or `stop()`
+    is true (the API's client is gone: a silent container must not keep a follower)."""
     store = ContainerStore(paths)
     cid = store.resolve(ref)
     try:
@@ -234,6 +237,8 @@ def read(paths: Paths, ref: str, opts: LogsOptions) -> Iterator[LogLine]:
             if not running:
                 return
             if not lines:
+                if stop is not None and stop():
+                    return
                 time.sleep(0.1)
     finally:
         live.close()
