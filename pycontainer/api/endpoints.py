@@ -15,6 +15,7 @@ from pycontainer.api import (  # noqa: F401 - imported for their routes
     imagestreams,
     networks,
     resources,
+    running,
     system,
     unsupported,
     volumes,
