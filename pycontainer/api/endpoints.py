@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pycontainer.api import (  # noqa: F401 - imported for their routes
     archive,
+    attaching,
     builds,
     containers,
     events,
