@@ -22,8 +22,8 @@ from pycontainer.api.wire import STDERR, STDOUT, ApiError, Empty, Hijack, Reques
 from pycontainer.api.wire import frame as docker_frame
 from pycontainer.errors import PycError
 from pycontainer.ops import attach
+from pycontainer.ops import attachwire as p
 from pycontainer.paths import Paths
-from pycontainer.supervisor import protocol as p
 
 ID = r"/containers/(?P<id>[^/]+)"
 #: as in api/execs.py: docker-py loses a first frame that shares a read with the 101
@@ -171,7 +171,7 @@ def _await_running(paths: Paths, s: Session, sock: socket.socket,
     if s.sup is None:
         s.sup = attach.connect(str(store.run_dir(s.cid)))
         if s.tty and s.size:
-            s.send(p.encode(p.RESIZE, f"{s.size[0]} {s.size[1]}".encode()))
+            s.send(p.resize(*s.size))
     return True
 
 
@@ -235,13 +235,13 @@ class _Pump:
         if not data:
             self.client_open = False
             if self.s.stdin and not self.s.tty:
-                self.s.send(p.encode(p.STDIN_CLOSE))  # StdinOnce: the half-close is EOF
+                self.s.send(p.stdin_close())  # StdinOnce: the half-close is EOF
             return False
         if not self.s.stdin:
             return False
         if self._detaches(data):
             return True
-        self.s.send(p.encode(p.STDIN, data))
+        self.s.send(p.stdin(data))
         return False
 
     def _detaches(self, data: bytes) -> bool:
@@ -264,7 +264,7 @@ def resize(request: Request) -> Response:
     if h <= 0 or w <= 0:
         raise ApiError(400, "resize needs h and w greater than 0")
     cid, c = _load(request)
-    frame = p.encode(p.RESIZE, f"{h} {w}".encode())
+    frame = p.resize(h, w)
     with _lock:
         sessions = list(_sessions.get(cid, []))
     for s in sessions:
