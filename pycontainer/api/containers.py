@@ -69,7 +69,11 @@ def _running(request: Request) -> bool:
 def start(request: Request) -> Response:
     if _running(request):
         return Empty(304)
-    lifecycle.start(request.store, request.params["id"])
+    from pycontainer.api import attaching
+
+    cid = lifecycle.store_for(request.store).resolve(request.params["id"])
+    if not attaching.start_attached(request.store, cid):  # else held for a waiting attach
+        lifecycle.start(request.store, cid)
     return Empty(204)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pycontainer.api import (  # noqa: F401 - imported for their routes
     archive,
+    attaching,
     builds,
     containers,
     events,
@@ -15,6 +16,7 @@ from pycontainer.api import (  # noqa: F401 - imported for their routes
     imagestreams,
     networks,
     resources,
+    running,
     system,
     unsupported,
     volumes,

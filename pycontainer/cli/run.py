@@ -100,50 +100,6 @@ def _labels(values: list[str]) -> dict[str, str]:
     return out
 
 
-def _annotations(values: list[str]) -> dict[str, str]:
-    out = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not key or not sep:
-            raise UsageError(f"invalid annotation {item!r}: expected KEY=VALUE")
-        out[key] = value
-    return out
-
-
-def _tmpfs(values: list[str]) -> dict[str, str]:
-    out = {}
-    for item in values:
-        dest, _, opts = item.partition(":")
-        if not dest.startswith("/"):
-            raise UsageError(f"invalid --tmpfs {item}: the path must be absolute")
-        out[dest] = opts
-    return out
-
-
-def _security(values: list[str]) -> tuple[bool, str, dict[str, Any] | None]:
-    nnp, seccomp, profile = False, "default", None
-    for item in values:
-        key, sep, value = item.partition("=" if "=" in item else ":")
-        if key == "no-new-privileges":
-            nnp = value.lower() not in ("false", "0") if sep else True
-        elif key == "seccomp" and value == "unconfined":
-            seccomp = "unconfined"
-        elif key == "seccomp" and value:
-            import json
-
-            try:
-                with open(value) as f:
-                    profile = json.load(f)
-            except (OSError, ValueError) as exc:
-                raise UsageError(f"opening seccomp profile ({value}) failed: {exc}") from None
-            seccomp = value
-        elif key in ("label", "apparmor") and value in ("disable", "unconfined"):
-            continue  # no SELinux or AppArmor confinement in rootless pyc
-        else:
-            raise UsageError(f"unsupported --security-opt {item}")
-    return nnp, seccomp, profile
-
-
 def _network_request(params: dict[str, Any]) -> Any:
     from pycontainer.ops.netsetup import NetworkRequest
 
@@ -296,15 +252,6 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
     _run(paths, opts, params["detach"], params["detach_keys"], params["sig_proxy"], streams)
 
 
-def _restart(params: dict[str, Any]) -> str:
-    from pycontainer.ops.restarts import parse_policy
-
-    name, _ = parse_policy(params["restart"])
-    if name != "no" and params["rm"]:
-        raise UsageError("Conflicting options: --restart and --rm")
-    return params["restart"] or "no"
-
-
 def _healthcheck(params: dict[str, Any]) -> dict[str, Any]:
     from pycontainer.ops.health import flags_config
 
@@ -336,9 +283,10 @@ def _attach_streams(values: list[str], detach: bool) -> tuple[str, ...]:
 def _create_options(params: dict[str, Any], image: str, command: list[str],
                     rootfs: bool) -> Any:
     from pycontainer.oci.convert import ContainerSpec
+    from pycontainer.ops import createopts
     from pycontainer.ops.create import CreateOptions
 
-    nnp, seccomp, profile = _security(params["security_opt"])
+    nnp, seccomp, profile = createopts.security(params["security_opt"])
     env = [e for path in params["env_file"] for e in _env_file(path)] + _env(params["env"])
     entry = params["entrypoint"]
     spec = ContainerSpec(
@@ -349,14 +297,16 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
         labels=_labels([x for path in params["label_file"] for x in _lines(path)]
                        + list(params["label"])), tty=params["tty"],
         interactive=params["interactive"], init=params["init"],
-        read_only=params["read_only"], tmpfs=_tmpfs(params["tmpfs"]),
+        read_only=params["read_only"], tmpfs=createopts.tmpfs(params["tmpfs"]),
         cap_add=params["cap_add"], cap_drop=params["cap_drop"],
         privileged=params["privileged"], no_new_privileges=nnp, seccomp=seccomp,
         seccomp_profile=profile, ulimits=params["ulimit"],
         stop_signal=params["stop_signal"], stop_timeout=params["stop_timeout"],
         userns=params["userns"],
-        auto_remove=params["rm"], name=params["name"], restart=_restart(params),
-        healthcheck=_healthcheck(params), annotations=_annotations(params["annotation"]),
+        auto_remove=params["rm"], name=params["name"],
+        restart=createopts.restart_policy(params["restart"], params["rm"]),
+        healthcheck=_healthcheck(params),
+        annotations=createopts.annotation_map(params["annotation"]),
     )
     _namespace_options(spec, params)
     from pycontainer.ops import logopts
@@ -374,59 +324,19 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
                          volumes=_mount_request(params))
 
 
-def _ns_mode(flag: str, value: str | None, allowed: tuple[str, ...]) -> str:
-    value = value or ""
-    if value in ("", "private") or value in allowed:
-        return "" if value == "private" else value
-    if value.startswith("container:") and value[len("container:"):]:
-        return value
-    raise UsageError(f"invalid {flag} mode: {value}")
-
-
 def _namespace_options(spec: Any, params: dict[str, Any]) -> None:
     """--pid, --ipc, --uts, --shm-size, --sysctl, --device, --cgroup-parent."""
     from pycontainer.oci.convert import check_sysctls
+    from pycontainer.ops import createopts
 
-    spec.pid = _ns_mode("--pid", params["pid"], ("host",))
-    spec.ipc = _ns_mode("--ipc", params["ipc"], ("host", "none", "shareable"))
-    spec.uts = _ns_mode("--uts", params["uts"], ("host",))
-    if spec.uts.startswith("container:"):
-        raise UsageError(f"invalid --uts mode: {spec.uts}")
-    if spec.uts == "host":
-        if spec.hostname:
-            raise UsageError("conflicting options: hostname and the UTS mode")
-        spec.hostname = os.uname().nodename  # for HOSTNAME, /etc/hostname and /etc/hosts
+    createopts.namespace_modes(spec, params["pid"], params["ipc"], params["uts"])
     if params["shm_size"]:
-        from pycontainer.formats.units import ram_in_bytes
-
-        size = ram_in_bytes(params["shm_size"])
-        if size < 0:
-            raise UsageError("SHM size can not be less than 0")
-        spec.shm_size = size or None
+        spec.shm_size = createopts.shm_size(params["shm_size"])
     networks = [n for n in params["network"] if n]
     net = networks[0] if len(networks) == 1 else ""
     spec.sysctls = check_sysctls(list(params["sysctl"]), net, spec.ipc, spec.uts)
-    spec.devices = [_device(d) for d in params["device"]]
+    spec.devices = [createopts.device(d) for d in params["device"]]
     spec.cgroup_parent = params["cgroup_parent"] or ""
-
-
-def _device(text: str) -> dict[str, str]:
-    """Docker's --device /dev/x[:/dev/y][:rwm]."""
-    parts = text.split(":")
-    perms = "rwm"
-    if len(parts) > 1 and parts[-1] and set(parts[-1]) <= set("rwm") and \
-            not parts[-1].startswith("/"):
-        perms = parts.pop()
-    if len(parts) > 2 or not parts[0]:
-        raise UsageError(f"invalid device specification: {text}")
-    src = parts[0]
-    dest = parts[1] if len(parts) == 2 and parts[1] else src
-    if not src.startswith("/") or not dest.startswith("/"):
-        raise UsageError(f"invalid device specification: {text}")
-    if not os.path.exists(src):
-        raise UsageError(f"error gathering device information while adding custom device "
-                         f"\"{src}\": no such file or directory")
-    return {"path": os.path.realpath(src), "dest": dest, "perms": perms}
 
 
 def _limits(spec: Any, params: dict[str, Any], paths: Any) -> None:

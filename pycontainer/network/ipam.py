@@ -111,7 +111,9 @@ def inspect_network(net: Network) -> dict[str, Any]:
 def endpoint_settings(net: Network, ep: Endpoint) -> dict[str, Any]:
     """One entry of a container's `NetworkSettings.Networks` in `inspect`."""
     return {
-        "IPAMConfig": None, "Links": None, "Aliases": list(ep.aliases) or None,
+        # API 1.41: the short id first (DNS answers it too; compose looks for it there)
+        "IPAMConfig": None, "Links": None,
+        "Aliases": [n for n in (ep.container_id[:12], *ep.aliases) if n] or None,
         "MacAddress": ep.mac, "DriverOpts": None, "NetworkID": net.id,
         "EndpointID": endpoint_id(net, ep.container_id), "Gateway": net.gateway,
         "IPAddress": ep.ip, "IPPrefixLen": ipaddress.ip_network(net.subnet).prefixlen,

@@ -83,8 +83,10 @@ def _user_networks(store: ContainerStore, c: Container, net: NetworkPlan) -> JSO
         with contextlib.suppress(PycError, OSError):
             n = nstore.get(name)
             ep = n.endpoints.get(c.id)
-            out[name] = ipam.endpoint_settings(n, ep) if ep else {"NetworkID": n.id,
-                                                                  "IPAddress": ""}
+            # not started yet: the aliases it will have (API 1.41 lists the short id)
+            out[name] = ipam.endpoint_settings(n, ep) if ep else {
+                "NetworkID": n.id, "IPAddress": "",
+                "Aliases": list(dict.fromkeys([c.id[:12], *net.aliases]))}
     return out
 
 
