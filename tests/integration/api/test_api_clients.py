@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import docker
 import pytest
 
 from .conftest import Service
@@ -111,3 +112,38 @@ def test_docker_compose_up_ps_logs_down(api: Service, bb: str, tmp_path: Path) -
     assert api.pyc.ok("ps", "-aq").out.strip() == ""
     assert "pj_" not in api.pyc.ok("network", "ls").out
     assert "pj_" not in api.pyc.ok("volume", "ls").out
+
+
+# What testcontainers' Ryuk does: a container that has the API socket bind-mounted talks to
+# the service from inside (perl-base's IO::Socket::UNIX is in the Debian fixture).
+REAPER = r"""
+use IO::Socket::UNIX;
+sub call {
+    my ($method, $path) = @_;
+    my $s = IO::Socket::UNIX->new(Peer => "/var/run/docker.sock") or die "connect: $!";
+    print $s "$method $path HTTP/1.0\r\nHost: docker\r\n\r\n";
+    local $/; my $reply = <$s>; return $reply;
+}
+my $list = call("GET", '/v1.41/containers/json?filters={"label":["reap=yes"]}');
+$list =~ m{^HTTP/1\.[01] 200} or die "list: $list";
+my @ids = $list =~ /"Id":"([0-9a-f]{64})"/g;
+print scalar(@ids), " to reap\n";
+for my $id (@ids) {
+    my $r = call("DELETE", "/v1.41/containers/$id?force=1");
+    $r =~ m{^HTTP/1\.[01] 204} or die "delete $id: $r";
+}
+"""
+
+
+def test_a_container_with_the_socket_bind_mounted_uses_the_api(
+        api: Service, bb: str, fixture_refs: dict[str, str]) -> None:
+    debian = fixture_refs["debian"]
+    client = docker.DockerClient(base_url=api.url)
+    victim = client.containers.run(bb, "sleep 600", detach=True, labels={"reap": "yes"})
+    keep = client.containers.run(bb, "sleep 600", detach=True)
+    out = client.containers.run(debian, ["perl", "-e", REAPER], remove=True,
+                                volumes={str(api.sock): {"bind": "/var/run/docker.sock",
+                                                         "mode": "rw"}})
+    assert out == b"1 to reap\n"
+    ids = api.pyc.ok("ps", "-aq", "--no-trunc").out.split()
+    assert victim.id not in ids and keep.id in ids
