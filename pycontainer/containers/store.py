@@ -342,19 +342,27 @@ class ContainerStore:
             st.started_at = str(pid_rec.get("startedAt", ""))
             changed = True
         if exit_rec is not None:
-            st.status = Status.EXITED
-            st.exit_code = int(exit_rec.get("exitCode", 0))
-            st.oom_killed = bool(exit_rec.get("oomKilled", False)) or _oom_killed(st)
-            st.finished_at = str(exit_rec.get("finishedAt", ""))
-            st.error = str(exit_rec.get("error", ""))
-            return True
+            return self._exited(st, exit_rec)
         if st.supervisor_pid and proc.alive(st.supervisor_pid):
             return changed  # still running, or exiting and about to write the exit file
         if st.pid and proc.alive(st.pid, st.pid_started):
             return changed  # supervisor gone but the container lives on (unmanaged)
+        # the supervisor may have written its record and exited since the first look
+        exit_rec = _read(run / "exit.json")
+        if exit_rec is not None:
+            return self._exited(st, exit_rec)
         st.status = Status.EXITED  # neither a supervisor nor an exit record
         st.exit_code = 255
         st.error = "the container's supervisor died"
+        return True
+
+    @staticmethod
+    def _exited(st: ContainerState, exit_rec: dict[str, Any]) -> bool:
+        st.status = Status.EXITED
+        st.exit_code = int(exit_rec.get("exitCode", 0))
+        st.oom_killed = bool(exit_rec.get("oomKilled", False)) or _oom_killed(st)
+        st.finished_at = str(exit_rec.get("finishedAt", ""))
+        st.error = str(exit_rec.get("error", ""))
         return True
 
 

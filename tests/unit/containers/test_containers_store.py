@@ -80,6 +80,33 @@ def test_sync_notices_a_dead_supervisor(store):
     assert c.state.status == Status.EXITED and "supervisor" in c.state.error
 
 
+def test_sync_reads_an_exit_file_written_while_it_looked(store, monkeypatch):
+    """The supervisor writes exit.json and exits between sync's first look and its check of
+    the supervisor's pid: the record wins, never 255 'the supervisor died'."""
+    from pycontainer.containers import store as store_mod
+
+    cid = "f" * 64
+    _add(store, cid, "racy", ContainerState(Status.RUNNING, pid=2**22 - 2,
+                                            supervisor_pid=2**22 - 2))
+    run = store.run_dir(cid)
+    run.mkdir(parents=True)
+    real_read = store_mod._read
+    looks = []
+
+    def read(path):
+        if path.name == "exit.json":
+            looks.append(path)
+            if len(looks) == 1:  # the first look: not written yet; then it is
+                (run / "exit.json").write_text(json.dumps({"exitCode": 0, "finishedAt": "t"}))
+                return None
+        return real_read(path)
+
+    monkeypatch.setattr(store_mod, "_read", read)
+    c = store.load(cid)
+    assert store.sync(c)
+    assert (c.state.status, c.state.exit_code, c.state.error) == (Status.EXITED, 0, "")
+
+
 def test_sync_picks_up_a_start_the_cli_did_not_see(store):
     cid = "f" * 64
     _add(store, cid, "orphan", ContainerState(Status.CREATED, supervisor_pid=os.getpid()))
