@@ -90,6 +90,8 @@ def test_docker_build_then_run(api: Service, fixture_refs: dict[str, str], docke
         assert "Successfully built " in out and f"Successfully tagged built{n}:x" in out, out
         res = api.pyc.ok("run", "--rm", f"built{n}:x", "cat", "/made.txt")
         assert res.out == "hello from the context\n"
+        ran = dock(cli, docker_env, "run", "--rm", f"built{n}:x", "cat", "/made.txt").stdout
+        assert ran == "hello from the context\n"
     failing = _context(tmp_path, bb, {"Dockerfile": "FROM {base}\nRUN exit 3\n"})
     res = dock(dockers[0], docker_env, "build", str(failing), ok=False)
     assert res.returncode != 0 and "exit status 3" in res.stderr + res.stdout

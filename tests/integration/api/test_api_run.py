@@ -77,22 +77,22 @@ def test_run_name_taken_is_125(api: Service, bb: str, dockers: list[str],
 
 def test_published_port_is_reachable(api: Service, bb: str, dockers: list[str],
                                      docker_env: dict[str, str]) -> None:
-    cli = dockers[-1]
-    cid = dock(cli, docker_env, "run", "-d", "-p", "127.0.0.1::80", bb, "httpd", "-f",
-               "-p", "80", "-h", "/etc").stdout.strip()
-    addr = dock(cli, docker_env, "port", cid, "80").stdout.split()[0]
-    assert addr.startswith("127.0.0.1:")
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://{addr}/hostname", timeout=5) as r:
-                assert r.read().decode().strip() == cid[:12]
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    dock(cli, docker_env, "rm", "-f", cid)
+    for cli in dockers:
+        cid = dock(cli, docker_env, "run", "-d", "-p", "127.0.0.1::80", bb, "httpd", "-f",
+                   "-p", "80", "-h", "/etc").stdout.strip()
+        addr = dock(cli, docker_env, "port", cid, "80").stdout.split()[0]
+        assert addr.startswith("127.0.0.1:"), (cli, addr)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{addr}/hostname", timeout=5) as r:
+                    assert r.read().decode().strip() == cid[:12]
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        dock(cli, docker_env, "rm", "-f", cid)
 
 
 def _read_until(fd: int, want: bytes, timeout: float = 20) -> bytes:
