@@ -56,8 +56,14 @@ def list_containers(request: Request) -> Response:
 
 @route("GET", ID + r"/json")
 def inspect(request: Request) -> Response:
-    return JSON(ops_inspect.inspect_container(request.store, request.params["id"],
-                                              size=request.flag("size")))
+    info = ops_inspect.inspect_container(request.store, request.params["id"],
+                                         size=request.flag("size"))
+    log = (info.get("HostConfig") or {}).get("LogConfig") or {}
+    if log.get("Type") == "k8s-file":
+        # docker-py's containers.run() returns output only for json-file (or journald):
+        # the logs endpoint reads both formats, so the API says json-file (as Podman does)
+        log["Type"] = "json-file"
+    return JSON(info)
 
 
 def _running(request: Request) -> bool:

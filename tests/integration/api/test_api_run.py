@@ -151,3 +151,10 @@ def test_docker_py_run_logs_wait_attach(api: Service, bb: str) -> None:
     assert c.wait()["StatusCode"] == 0
     c.remove()
     assert _left(api) == ""
+
+
+def test_a_k8s_file_container_still_returns_its_output(api: Service, bb: str) -> None:
+    client = docker.DockerClient(base_url=api.url)
+    out = client.containers.run(bb, "echo k8s", remove=True,
+                                log_config={"Type": "k8s-file", "Config": {}})
+    assert out == b"k8s\n"
