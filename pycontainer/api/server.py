@@ -181,6 +181,7 @@ def serve(listener: Listener, paths: Paths, timeout: float, ready: Any = None) -
             try:
                 conn, _ = listener.sock.accept()
             except TimeoutError:
+                _reap_dropped()
                 continue
             except OSError:
                 time.sleep(0.05)  # EMFILE and friends: keep serving the connections we have
@@ -193,6 +194,19 @@ def serve(listener: Listener, paths: Paths, timeout: float, ready: Any = None) -
         if listener.owned_path:
             with contextlib.suppress(OSError):
                 os.unlink(listener.owned_path)
+
+
+def _reap_dropped() -> None:
+    """Reap the children the service started with subprocess and let go: a container's
+    supervisor and slirp4netns outlive the request that started them, and subprocess reaps
+    a dropped child only when the next one is made, so an idle service kept them as
+    zombies. (`subprocess._cleanup` is private: without it they wait for the next Popen.)"""
+    import subprocess
+
+    cleanup = getattr(subprocess, "_cleanup", None)
+    if callable(cleanup):
+        with contextlib.suppress(OSError):
+            cleanup()
 
 
 class _Body:

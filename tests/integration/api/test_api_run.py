@@ -158,3 +158,31 @@ def test_a_k8s_file_container_still_returns_its_output(api: Service, bb: str) ->
     out = client.containers.run(bb, "echo k8s", remove=True,
                                 log_config={"Type": "k8s-file", "Config": {}})
     assert out == b"k8s\n"
+
+
+def _zombie_children(pid: int) -> list[str]:
+    out = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            for child in f.read().split():
+                try:
+                    with open(f"/proc/{child}/stat") as st:
+                        fields = st.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if fields[0] == "Z":
+                    out.append(child)
+    return out
+
+
+def test_the_service_leaves_no_zombies_of_finished_containers(api: Service, bb: str) -> None:
+    client = docker.DockerClient(base_url=api.url)
+    for _ in range(4):  # each has a supervisor and a slirp4netns started by the service
+        client.containers.run(bb, "sleep 0.3", detach=True)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        running = [c for c in client.containers.list()]
+        if not running and not _zombie_children(api.proc.pid):
+            break
+        time.sleep(0.3)
+    assert not _zombie_children(api.proc.pid), "the service keeps zombie children"
