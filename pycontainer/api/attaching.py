@@ -83,7 +83,12 @@ def start_attached(paths: Paths, cid: str) -> bool:
     from pycontainer.ops.lifecycle import StartRequest, start
 
     first = waiting[0]
-    size = (first.size or (24, 80)) if first.tty else None
+    size = None
+    if first.tty:
+        from pycontainer.ops.lifecycle import store_for
+
+        asked = store_for(paths).load(cid).config.spec.console_size
+        size = first.size or ((asked[0], asked[1]) if len(asked) == 2 else (24, 80))
     started = start(paths, cid, StartRequest(attach=True, mode="exec", tty_size=size))
     first.sup = started.sock
     first.ready.set()

@@ -93,6 +93,16 @@ def _check_defaults(body: dict[str, Any], host: dict[str, Any]) -> None:
         raise ApiError(400, "NetworkDisabled is not supported by pyc: use NetworkMode none")
 
 
+def _console_size(host: dict[str, Any]) -> list[int]:
+    size = host.get("ConsoleSize")
+    if size is None:
+        return []
+    if not (isinstance(size, list) and len(size) == 2
+            and all(isinstance(n, int) and n >= 0 for n in size)):
+        raise ApiError(400, f"invalid ConsoleSize {size!r}: expected [height, width]")
+    return list(size) if all(size) else []
+
+
 def create_options(body: dict[str, Any], name: str, platform: str, log_driver: str) -> Any:
     """The CreateOptions of a create body; UsageError/ApiError (400) for a bad value."""
     from pycontainer.ops.create import CreateOptions
@@ -103,6 +113,7 @@ def create_options(body: dict[str, Any], name: str, platform: str, log_driver: s
     if not image:
         raise ApiError(400, "Config cannot be empty in order to create a container")
     spec = _spec(body, host, image, name)
+    spec.console_size = _console_size(host)
     log = _dict(host, "LogConfig")
     driver = _str(log, "Type") or log_driver
     from pycontainer.ops import logopts

@@ -104,6 +104,9 @@ class ContainerSpec:
     #: --health-*: Docker's Healthcheck config ({"Test": ["NONE"]}: --no-healthcheck);
     #: merged over the image's HEALTHCHECK
     healthcheck: dict[str, Any] = field(default_factory=dict)
+    #: the Engine API's HostConfig.ConsoleSize [height, width]: the terminal's size until
+    #: the client's first resize ([]: 24x80)
+    console_size: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -134,3 +134,26 @@ def test_wait_conditions_and_auto_remove(api: Service, bb: str) -> None:
     assert api.pyc.ok("ps", "-aq").out.strip() == ""
     with pytest.raises(docker.errors.NotFound):
         client.api.wait("nosuch")
+
+
+def test_console_size_is_the_terminals_size_before_any_resize(api: Service,
+                                                               fixture_refs: dict[str, str]
+                                                               ) -> None:
+    bb = fixture_refs["busybox"]
+    api.pyc.ok("pull", "-q", bb)
+    client = docker.DockerClient(base_url=api.url)
+    body = {"Image": bb, "Cmd": ["stty", "size"], "Tty": True, "AttachStdout": True,
+            "HostConfig": {"ConsoleSize": [33, 111]}}
+    res = client.api._post_json(client.api._url("/containers/create"), data=body)
+    cid = client.api._result(res, json=True)["Id"]
+    sock = client.api.attach_socket(cid, params={"stdout": 1, "stream": 1})
+    client.api.start(cid)
+    raw = sock._sock
+    out = b""
+    while chunk := raw.recv(4096):
+        out += chunk
+    raw.close()
+    assert out.strip() == b"33 111"
+    bad = client.api._post_json(client.api._url("/containers/create"),
+                                data={**body, "HostConfig": {"ConsoleSize": "big"}})
+    assert bad.status_code == 400 and "ConsoleSize" in bad.json()["message"]
