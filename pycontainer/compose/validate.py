@@ -42,6 +42,8 @@ def _scalar(value: Any, kind: str) -> bool:
         return value is None
     if isinstance(value, bool):
         return kind in ("boolean", "scalar_or_null")
+    if kind == "boolean":
+        return False
     if kind == "string":
         return isinstance(value, str)
     if kind == "integer":
