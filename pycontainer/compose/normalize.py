@@ -151,11 +151,11 @@ def _build(build: Any, workdir: Path) -> dict[str, Any]:
 def ports(port: Any) -> list[dict[str, Any]]:
     """One port entry in the long syntax (a short range is one entry per port)."""
     if isinstance(port, dict):
-        out = {"mode": "ingress", **port, "protocol": port.get("protocol", "tcp")}
-        if "published" in out:
-            out["published"] = str(out["published"])
-        out["target"] = int(out["target"])
-        return [_port_order(out)]
+        long = {"mode": "ingress", **port, "protocol": port.get("protocol", "tcp")}
+        if "published" in long:
+            long["published"] = str(long["published"])
+        long["target"] = int(long["target"])
+        return [_port_order(long)]
     text = str(port)
     text, _, protocol = text.partition("/")
     host_ip, published, target = "", "", text
@@ -164,7 +164,7 @@ def ports(port: Any) -> list[dict[str, Any]]:
         host_ip, _, published = head.rpartition(":")
         host_ip = host_ip.strip("[]")
     targets, publishes = _range(target, str(port)), _range(published, str(port))
-    out = []
+    out: list[dict[str, Any]] = []
     for i, tgt in enumerate(targets):
         entry: dict[str, Any] = {"mode": "ingress", "target": tgt, "protocol": protocol or "tcp"}
         if host_ip:

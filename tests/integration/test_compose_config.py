@@ -103,10 +103,10 @@ services:
                   "restart": "always"}},
         "networks": net("anchors"),
         "x-base": {"image": BB, "restart": "always", "environment": {"COMMON": "1"}}}),
-    ("extends", {"compose.yaml": f"""
+    ("extends", {"compose.yaml": """
 services:
   web:
-    extends: {{file: common.yaml, service: base}}
+    extends: {file: common.yaml, service: base}
     environment: [ROLE=web]
   worker:
     extends: web
@@ -250,3 +250,64 @@ def test_config_prints_the_normalised_model(pyc: Pyc, tmp_path: Path, name: str,
     res = compose(pyc, d, *args, "config", "--format", "json", env=env)
     assert res.rc == 0, res.err
     assert json.loads(res.out) == _fill(want, d)
+
+
+@pytest.mark.parametrize(("text", "env", "message"), [
+    (f"services:\n  web:\n    image: {BB}\n    portz: ['80']\n", {},
+     "services.web additional property portz is not allowed"),
+    (f"services:\n  web:\n    image: {BB}\n    ports: '80'\n", {},
+     "services.web.ports must be a list"),
+    ("services:\n  web:\n    image: ${IMAGE:?set IMAGE to a busybox}\n", {},
+     "required variable IMAGE is missing a value: set IMAGE to a busybox"),
+    (f"services:\n  a: {{image: {BB}, depends_on: [b]}}\n  b: {{image: {BB}, depends_on: [a]}}\n",
+     {}, "dependency cycle detected: a -> b -> a"),
+])
+def test_a_bad_file_fails_naming_the_problem(pyc: Pyc, tmp_path: Path, text: str,
+                                             env: dict[str, str], message: str) -> None:
+    (tmp_path / "compose.yaml").write_text(text)
+    res = compose(pyc, tmp_path, "config", env=env)
+    assert res.rc == 1, res
+    assert res.out == ""
+    assert res.err.startswith("Error: ") and message in res.err, res.err
+    assert "Traceback" not in res.err
+    if "additional" in message or "must be" in message:
+        assert str(tmp_path / "compose.yaml") in res.err
+
+
+def test_discovery_stdin_names_and_listing_flags(pyc: Pyc, tmp_path: Path) -> None:
+    proj = tmp_path / "My_Proj.1"
+    sub = proj / "deep" / "er"
+    sub.mkdir(parents=True)
+    (proj / "compose.yml").write_text(
+        f"services:\n  web: {{image: {BB}, volumes: [cache:/c]}}\n  db: {{image: {BB}}}\n"
+        "volumes:\n  cache: {}\n  logs: {}\n")
+    res = compose(pyc, sub, "config")  # found in a parent; the name normalised
+    assert res.rc == 0, res.err
+    assert res.out.startswith("name: my_proj1\nservices:\n  db:\n")
+    assert "    networks:\n      default: null\n" in res.out
+    assert compose(pyc, sub, "config", "--services").out == "db\nweb\n"
+    assert compose(pyc, sub, "config", "--volumes").out == "cache\nlogs\n"
+    quiet = compose(pyc, sub, "config", "-q")
+    assert (quiet.rc, quiet.out) == (0, "")
+    named = compose(pyc, sub, "config", "--format", "json", env={"COMPOSE_PROJECT_NAME": "x1"})
+    assert json.loads(named.out)["networks"]["default"]["name"] == "x1_default"
+    flag = compose(pyc, sub, "-p", "p2", "config", "--format", "json",
+                   env={"COMPOSE_PROJECT_NAME": "x1"})
+    assert json.loads(flag.out)["name"] == "p2"
+    piped = compose(pyc, tmp_path, "-f", "-", "config", "--services",
+                    input=f"services:\n  fromstdin: {{image: {BB}}}\n")
+    assert (piped.rc, piped.out) == (0, "fromstdin\n"), piped.err
+    (tmp_path / "other.yaml").write_text(f"services:\n  alt: {{image: {BB}}}\n")
+    by_env = compose(pyc, tmp_path, "config", "--services", env={"COMPOSE_FILE": "other.yaml"})
+    assert by_env.out == "alt\n", by_env.err
+    none = compose(pyc, Path("/"), "config")
+    assert none.rc == 1 and "no configuration file provided" in none.err
+
+
+def test_profile_flag_yaml_output_and_a_bad_format(pyc: Pyc, tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(f"services:\n  web: {{image: {BB}}}\n")
+    res = compose(pyc, tmp_path, "--profile", "none", "config", "--format", "yaml")
+    assert res.rc == 0, res.err
+    assert f"    image: {BB}\n" in res.out
+    bad = compose(pyc, tmp_path, "config", "--format", "toml")
+    assert bad.rc == 125 and "unsupported format" in bad.err
