@@ -22,6 +22,7 @@ This module imports nothing from pycontainer so every layer may use it.
     ├── LockTimeout               125  another pyc holds a lock for too long
     ├── ContainerRuntimeError     125  the runtime failed to create or start a container
     ├── BuildError                125  a Dockerfile that does not parse, or a failing step
+    ├── ComposeError                1  a compose file that does not load or validate (Compose)
     ├── CannotInvoke              126  the container's command exists but cannot be executed
     └── CommandNotFound           127  the container's command does not exist
 
@@ -143,6 +144,12 @@ class ContainerRuntimeError(PycError):
 
 class BuildError(PycError):
     pass
+
+
+class ComposeError(PycError):
+    """A compose project that cannot be loaded: Docker Compose exits 1."""
+
+    exit_code = 1
 
 
 class CannotInvoke(PycError):

@@ -25,10 +25,11 @@ GROUPS = {
     "buildx": "Docker Buildx's build, run by the classic builder.",
     "system": "Manage pyc and check the host.",
     "healthcheck": "Run container healthchecks.",
+    "compose": "Define and run multi-container applications (Docker Compose v2).",
 }
 
 MODULES = ("system", "images", "build", "builder", "containers", "stats", "unshare", "volumes",
-           "networks", "health", "service", "events")
+           "networks", "health", "service", "events", "compose")
 
 _C, _I = ("containers",), ("images",)
 INDEX: dict[str, tuple[str, ...]] = {
@@ -52,6 +53,7 @@ INDEX: dict[str, tuple[str, ...]] = {
     "volume": ("volumes",),
     "unshare": ("unshare",),
     "healthcheck": ("health",),
+    "compose": ("compose",),
 }
 
 # Options of the root command that take a value: skipped when looking for the command name.

@@ -16,7 +16,7 @@ PKG = Path(__file__).resolve().parents[2] / "pycontainer"
 BASE = {"errors", "paths", "config", "oci", "selfexec", "dccache", "binaries", "formats",
         "eventlog", "jsontypes", "__init__"}
 COMPONENTS = {"images", "registry", "storage", "containers", "runtime", "supervisor", "network",
-              "build", "volumes"}
+              "build", "volumes", "compose"}
 # Component -> the sibling components it may use (the seams named in the architecture doc).
 SIBLINGS = {
     "images": {"registry"},
@@ -87,7 +87,7 @@ def test_imports_follow_the_layer_table(path: Path) -> None:
 
 
 THIRD_PARTY_HOMES = {"typer": "cli", "platformdirs": "paths", "pyroute2": "network",
-                     "h11": "api"}
+                     "h11": "api", "yaml": "compose"}
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PKG)))

@@ -220,8 +220,8 @@ def test_the_cli_never_imports_the_service(pyc: Pyc, fixture_refs: dict[str, str
     imported = {line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines()
                 if line.startswith("import time:")}
     assert "pycontainer.cli.entry" in imported or "pycontainer" in imported, res.stderr[:500]
-    unwanted = {m for m in imported if m.split(".")[0] in ("h11", "http")
-                or m.startswith("pycontainer.api")}
+    unwanted = {m for m in imported if m.split(".")[0] in ("h11", "http", "yaml")
+                or m.startswith(("pycontainer.api", "pycontainer.compose"))}
     assert not unwanted, f"pyc run imported {sorted(unwanted)}"
 
 
