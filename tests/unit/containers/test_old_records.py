@@ -52,7 +52,9 @@ def test_a_record_saved_again_keeps_every_key_the_old_one_had() -> None:
     raw = json.loads((OLD / CREATED / "config.json").read_text())
     again = ContainerConfig.from_dict(raw).to_dict()
     assert set(raw) <= set(again)
-    assert again["spec"] == raw["spec"]
+    # every key the old spec had, with its value; fields added since take their defaults
+    assert {k: again["spec"][k] for k in raw["spec"]} == raw["spec"]
+    assert again["spec"]["console_size"] == []
 
 
 def test_unknown_keys_are_ignored_and_missing_ones_defaulted() -> None:
