@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 from pycontainer.api.routes import route
 from pycontainer.api.wire import STDERR, STDOUT, ApiError, Empty, Hijack, Request, Response
@@ -24,10 +24,6 @@ from pycontainer.errors import PycError
 from pycontainer.ops import attach
 from pycontainer.ops import attachwire as p
 from pycontainer.paths import Paths
-
-if TYPE_CHECKING:
-    from pycontainer.containers.model import Container
-    from pycontainer.containers.store import ContainerStore
 
 ID = r"/containers/(?P<id>[^/]+)"
 #: as in api/execs.py: docker-py loses a first frame that shares a read with the 101
@@ -96,7 +92,7 @@ def start_attached(paths: Paths, cid: str) -> bool:
     return True
 
 
-def _load(request: Request) -> tuple[str, Container]:
+def _load(request: Request) -> tuple[str, Any]:
     from pycontainer.ops.lifecycle import load_synced, store_for
 
     store = store_for(request.store)
@@ -179,7 +175,7 @@ def _await_running(paths: Paths, s: Session, sock: socket.socket,
     return True
 
 
-def _running(store: ContainerStore, cid: str) -> bool:
+def _running(store: Any, cid: str) -> bool:
     from pycontainer.ops.lifecycle import load_synced
 
     with store.lock(cid):
