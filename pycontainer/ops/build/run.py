@@ -122,6 +122,8 @@ def _read(path: str) -> str:
 
 
 def _mount(b: StoreBackend, m: Mount, req: RunRequest) -> SpecMount:
+    from pycontainer.oci.runtime import Mount as SpecMount
+
     if m.type == "cache":
         path = _cache_dir(b, m)
         if not path.exists():
