@@ -20,7 +20,10 @@ import contextlib
 import marshal
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 #: past this many entries (old pyc versions' classes pile up) the file starts over
 MAX_ENTRIES = 4000
@@ -58,7 +61,7 @@ def install(path: str | None = None) -> None:
     dataclasses.exec = _exec  # type: ignore[attr-defined]
 
 
-def _compiles_with_exec(module: Any) -> bool:
+def _compiles_with_exec(module: ModuleType) -> bool:
     """Whether dataclasses' code maker (`_create_fn` up to 3.12, `_FuncBuilder` after) looks
     `exec` up as a global, which is what `install` redirects."""
     for name in ("_create_fn", "_FuncBuilder"):

@@ -204,7 +204,7 @@ class _Pump:
             if self._from_client(data):
                 return
         while True:
-            fds: list[Any] = [sup] + ([self.sock] if self.client_open else [])
+            fds: list[socket.socket] = [sup] + ([self.sock] if self.client_open else [])
             ready, _, _ = select.select(fds, [], [])
             if sup in ready and self._from_supervisor(sup.recv(65536)):
                 return

@@ -13,11 +13,14 @@ import json
 import posixpath
 import tarfile
 import tempfile
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pycontainer.api import progress
 from pycontainer.api.routes import route
 from pycontainer.api.wire import JSON, ApiError, Request, Response, Stream, json_line
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: query parameters pyc's builder does not implement, with the values that mean "not used"
 #: (what the docker CLI and docker-py send by default)
@@ -121,7 +124,7 @@ class _Text:
         return False
 
 
-def _events(emit: progress.Emit) -> Any:
+def _events(emit: progress.Emit) -> Callable[[str, dict[str, Any]], None]:
     def event(kind: str, data: dict[str, Any]) -> None:
         if kind == "step":
             text = f"Step {data['n']}/{data['total']} : {data['text']}\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.api.routes import route
 from pycontainer.api.wire import (
@@ -26,6 +26,9 @@ from pycontainer.errors import Conflict
 from pycontainer.ops import inspect as ops_inspect
 from pycontainer.ops import lifecycle, summaries
 from pycontainer.ops import ps as ops_ps
+
+if TYPE_CHECKING:
+    from pycontainer.ops.logs import LogLine
 
 ID = r"/containers/(?P<id>[^/]+)"
 
@@ -190,7 +193,7 @@ def logs(request: Request) -> Response:
                   else "application/vnd.docker.multiplexed-stream")
 
 
-def _log_chunks(lines: Iterator[Any], stdout: bool, stderr: bool, timestamps: bool,
+def _log_chunks(lines: Iterator[LogLine], stdout: bool, stderr: bool, timestamps: bool,
                 tty: bool) -> Iterator[bytes]:
     for line in lines:
         wanted = stdout if line.stream == "stdout" else stderr

@@ -8,10 +8,18 @@ it holds its default (absent, null, zero, empty, or the value Docker's clients s
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.api.wire import ApiError
 from pycontainer.errors import UsageError
+
+if TYPE_CHECKING:
+    from pycontainer.oci.convert import ContainerSpec
+    from pycontainer.ops.create import CreateOptions
+    from pycontainer.ops.limits import LimitFlags
+    from pycontainer.ops.mounts import MountRequest
+    from pycontainer.ops.netsetup import NetworkRequest
 
 #: Config fields read here (the rest must be default)
 _CONFIG = {"Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Labels",
@@ -29,7 +37,7 @@ _HOST = {"Binds", "Mounts", "PortBindings", "PublishAllPorts", "NetworkMode", "R
          "CgroupParent", "Runtime", "VolumesFrom", "Annotations", "ConsoleSize",
          "UsernsMode", "Isolation", "VolumeDriver", "CgroupnsMode", "MemorySwappiness"}
 #: non-empty values clients send for fields pyc does not implement, meaning "the default"
-_DEFAULTS: dict[str, tuple[Any, ...]] = {
+_DEFAULTS: dict[str, tuple[object, ...]] = {
     "MemorySwappiness": (-1,), "Isolation": ("default",), "VolumeDriver": ("local",),
     "CgroupnsMode": ("private", "host"), "UsernsMode": ("host",),
 }
@@ -39,18 +47,18 @@ _LIMITS = {"Memory": "memory", "MemorySwap": "memory_swap",
            "CpusetMems": "cpuset_mems", "OomScoreAdj": "oom_score_adj"}
 
 
-def _empty(value: Any) -> bool:
+def _empty(value: object) -> bool:
     return value in (None, 0, "", False) or value == [] or value == {}
 
 
-def _refuse_unknown(obj: dict[str, Any], known: set[str], where: str) -> None:
+def _refuse_unknown(obj: Mapping[str, object], known: set[str], where: str) -> None:
     for key, value in obj.items():
         if key in known or _empty(value):
             continue
         raise ApiError(400, f"{where}{key} is not supported by pyc (given {value!r})")
 
 
-def _list(obj: dict[str, Any], key: str) -> list[str]:
+def _list(obj: Mapping[str, object], key: str) -> list[str]:
     value = obj.get(key)
     if value is None:
         return []
@@ -61,7 +69,7 @@ def _list(obj: dict[str, Any], key: str) -> list[str]:
     return list(value)
 
 
-def _dict(obj: dict[str, Any], key: str) -> dict[str, Any]:
+def _dict(obj: Mapping[str, object], key: str) -> dict[str, Any]:
     value = obj.get(key)
     if value is None:
         return {}
@@ -70,7 +78,7 @@ def _dict(obj: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _str(obj: dict[str, Any], key: str) -> str:
+def _str(obj: Mapping[str, object], key: str) -> str:
     value = obj.get(key)
     if value is None:
         return ""
@@ -93,7 +101,7 @@ def _check_defaults(body: dict[str, Any], host: dict[str, Any]) -> None:
         raise ApiError(400, "NetworkDisabled is not supported by pyc: use NetworkMode none")
 
 
-def _console_size(host: dict[str, Any]) -> list[int]:
+def _console_size(host: Mapping[str, object]) -> list[int]:
     size = host.get("ConsoleSize")
     if size is None:
         return []
@@ -103,7 +111,8 @@ def _console_size(host: dict[str, Any]) -> list[int]:
     return list(size) if all(size) else []
 
 
-def create_options(body: dict[str, Any], name: str, platform: str, log_driver: str) -> Any:
+def create_options(body: dict[str, Any], name: str, platform: str,
+                   log_driver: str) -> CreateOptions:
     """The CreateOptions of a create body; UsageError/ApiError (400) for a bad value."""
     from pycontainer.ops.create import CreateOptions
 
@@ -137,7 +146,7 @@ def _command(body: dict[str, Any]) -> tuple[list[str], list[str] | None]:
     return cmd, [] if entry == [""] else entry
 
 
-def _spec(body: dict[str, Any], host: dict[str, Any], image: str, name: str) -> Any:
+def _spec(body: dict[str, Any], host: dict[str, Any], image: str, name: str) -> ContainerSpec:
     from pycontainer.oci.convert import ContainerSpec
     from pycontainer.ops import createopts
 
@@ -167,7 +176,7 @@ def _spec(body: dict[str, Any], host: dict[str, Any], image: str, name: str) -> 
     return spec
 
 
-def _int(obj: dict[str, Any], key: str) -> int | None:
+def _int(obj: Mapping[str, object], key: str) -> int | None:
     value = obj.get(key)
     if value is None:
         return None
@@ -220,7 +229,7 @@ def _healthcheck(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _host_options(spec: Any, host: dict[str, Any]) -> None:
+def _host_options(spec: ContainerSpec, host: dict[str, Any]) -> None:
     """Namespaces, /dev/shm, sysctls, devices, the cgroup parent and the limits."""
     from pycontainer.oci.convert import check_sysctls
     from pycontainer.ops import createopts
@@ -239,14 +248,14 @@ def _host_options(spec: Any, host: dict[str, Any]) -> None:
     spec.cgroup_parent = _str(host, "CgroupParent")
 
 
-def _device_text(d: Any) -> str:
+def _device_text(d: object) -> str:
     if not isinstance(d, dict) or not d.get("PathOnHost"):
         raise ApiError(400, "Devices entries need a PathOnHost")
     dest = d.get("PathInContainer") or d["PathOnHost"]
     return f"{d['PathOnHost']}:{dest}:{d.get('CgroupPermissions') or 'rwm'}"
 
 
-def limit_flags(host: dict[str, Any]) -> Any:
+def limit_flags(host: dict[str, Any]) -> LimitFlags:
     """HostConfig's limits as `ops.limits.LimitFlags` (0: not set, as Docker reads them)."""
     from pycontainer.ops.limits import LimitFlags
 
@@ -277,7 +286,7 @@ def _ports(host: dict[str, Any]) -> list[str]:
     return out
 
 
-def _network(body: dict[str, Any], host: dict[str, Any]) -> Any:
+def _network(body: dict[str, Any], host: dict[str, Any]) -> NetworkRequest:
     from pycontainer.ops.netsetup import NetworkRequest
 
     mode = _str(host, "NetworkMode")
@@ -305,7 +314,7 @@ def _network(body: dict[str, Any], host: dict[str, Any]) -> Any:
         add_hosts=_list(host, "ExtraHosts"), ip=ip)
 
 
-def _mount_text(m: Any) -> str:
+def _mount_text(m: object) -> str:
     """One HostConfig.Mounts entry as the --mount string it stands for."""
     if not isinstance(m, dict) or not m.get("Target"):
         raise ApiError(400, "Mounts entries need a Type and a Target")
@@ -337,7 +346,7 @@ def _mount_text(m: Any) -> str:
     return ",".join(parts)
 
 
-def _volumes(body: dict[str, Any], host: dict[str, Any]) -> Any:
+def _volumes(body: dict[str, Any], host: dict[str, Any]) -> MountRequest:
     from pycontainer.ops.mounts import MountRequest
 
     binds = _list(host, "Binds")

@@ -13,7 +13,7 @@ import select
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.api.routes import route
 from pycontainer.api.wire import (
@@ -30,6 +30,9 @@ from pycontainer.api.wire import (
 from pycontainer.errors import PycError
 from pycontainer.ops import exec as ops_exec
 from pycontainer.ops import execs
+
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
 #: after the 101 and before the first byte of output: docker-py reads the upgraded socket
 #: past http.client's buffer, and loses a frame that came in the same read as the headers
@@ -108,7 +111,7 @@ def start(request: Request) -> Response:
                   "application/vnd.docker.raw-stream")
 
 
-def _attached(paths: Any, record: execs.ExecRecord, sock: socket.socket,
+def _attached(paths: Paths, record: execs.ExecRecord, sock: socket.socket,
               already: bytes) -> None:
     time.sleep(GRACE)
     try:
@@ -127,7 +130,7 @@ def _attached(paths: Any, record: execs.ExecRecord, sock: socket.socket,
         sock.shutdown(socket.SHUT_RDWR)
 
 
-def _with_pipes(paths: Any, record: execs.ExecRecord, sock: socket.socket,
+def _with_pipes(paths: Paths, record: execs.ExecRecord, sock: socket.socket,
                 already: bytes) -> int:
     in_r, in_w = os.pipe() if record.attach_stdin else (-1, -1)
     out_r, out_w = os.pipe()
@@ -185,7 +188,7 @@ def _drain(sock: socket.socket, streams: dict[int, int]) -> None:
                     gone = True
 
 
-def _with_tty(paths: Any, record: execs.ExecRecord, sock: socket.socket,
+def _with_tty(paths: Paths, record: execs.ExecRecord, sock: socket.socket,
               already: bytes) -> int:
     spawned = ops_exec.spawn(paths, record.container_id, record.options(), exec_id=record.id)
     master = spawned.master
@@ -205,7 +208,7 @@ def _with_tty(paths: Any, record: execs.ExecRecord, sock: socket.socket,
 
 
 def _pump_raw(sock: socket.socket, master: int, stdin: bool) -> None:
-    fds: list[Any] = [master] + ([sock] if stdin else [])
+    fds: list[int | socket.socket] = [master] + ([sock] if stdin else [])
     gone = False
     while True:
         ready, _, _ = select.select(fds, [], [])

@@ -4,11 +4,14 @@ limits, `ops.update`) and `containers/prune` (`ops.prune`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.api.containers import filter_items
 from pycontainer.api.routes import route
 from pycontainer.api.wire import JSON, ApiError, Request, Response, Stream, json_line
+
+if TYPE_CHECKING:
+    from pycontainer.ops.limits import LimitFlags
 
 ID = r"/containers/(?P<id>[^/]+)"
 
@@ -57,7 +60,7 @@ _UNSUPPORTED = ("BlkioWeight", "BlkioWeightDevice", "BlkioDeviceReadBps",
                 "IOMaximumIOps", "IOMaximumBandwidth")
 
 
-def update_flags(body: dict[str, Any]) -> Any:
+def update_flags(body: dict[str, Any]) -> LimitFlags:
     """Docker's update body as `pyc update`'s flags (0 and "" mean "unchanged")."""
     from pycontainer.ops.limits import LimitFlags
 

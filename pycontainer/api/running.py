@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.api.routes import route
 from pycontainer.api.wire import JSON, ApiError, Request, Response, Stream, json_line
 from pycontainer.ops import waiting
+
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
 ID = r"/containers/(?P<id>[^/]+)"
 CONDITIONS = waiting.CONDITIONS
@@ -52,7 +55,7 @@ def wait(request: Request) -> Response:
     return Stream(_wait(paths, cid, condition, since, request.client_gone))
 
 
-def _wait(paths: Any, cid: str, condition: str, since: float,
+def _wait(paths: Paths, cid: str, condition: str, since: float,
           gone: Callable[[], bool]) -> Iterator[bytes]:
     yield b""  # the headers go out now: the docker CLI starts the container after them
     code = waiting.wait_condition(paths, cid, condition, since, gone)

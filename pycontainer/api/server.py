@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import h11
@@ -38,6 +38,9 @@ from pycontainer.api.wire import (
 )
 from pycontainer.errors import UsageError
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: a unix socket path must fit sockaddr_un.sun_path
 MAX_SOCKET_PATH = 107
@@ -169,7 +172,8 @@ def activated() -> Listener | None:
 # --- serving -----------------------------------------------------------------------------
 
 
-def serve(listener: Listener, paths: Paths, timeout: float, ready: Any = None) -> None:
+def serve(listener: Listener, paths: Paths, timeout: float,
+          ready: Callable[[], None] | None = None) -> None:
     """Accept connections until idle for `timeout` seconds (0: forever)."""
     threading.stack_size(THREAD_STACK)
     tracker = Tracker()

@@ -113,7 +113,7 @@ class Response:
 
 
 class JSON(Response):
-    def __init__(self, obj: Any, status: int = 200,
+    def __init__(self, obj: object, status: int = 200,
                  headers: list[tuple[str, str]] | None = None) -> None:
         self.obj, self.status, self.headers = obj, status, headers or []
 
@@ -157,7 +157,7 @@ def frame(stream: int, data: bytes) -> bytes:
     return struct.pack(">BxxxL", stream, len(data)) + data
 
 
-def json_line(obj: Any) -> bytes:
+def json_line(obj: object) -> bytes:
     """One message of a JSON stream (pull, push, build, events): dockerd ends each with CRLF."""
     return json.dumps(obj, separators=(",", ":")).encode() + b"\r\n"
 

@@ -15,6 +15,7 @@ import typer
 from pycontainer.errors import UsageError
 
 if TYPE_CHECKING:
+    from pycontainer.ops.build import BuildReport
     from pycontainer.paths import Paths
 
 UNSUPPORTED_VALUE = ("--secret", "--ssh", "--cache-from", "--cache-to", "--output",
@@ -136,7 +137,7 @@ def build(
                           None if quiet else sys.stdout)
 
 
-def _report(report: Any, quiet: bool) -> None:
+def _report(report: BuildReport, quiet: bool) -> None:
     hex_id = report.image_id.split(":", 1)[-1]
     if quiet:  # Docker's `build -q`: the image id with its algorithm, alone
         sys.stdout.write(f"sha256:{hex_id}\n")

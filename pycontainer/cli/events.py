@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+if TYPE_CHECKING:
+    from pycontainer.paths import Paths
 
-def _paths(ctx: typer.Context) -> Any:
+
+def _paths(ctx: typer.Context) -> Paths:
     from pycontainer import paths
 
     opts = ctx.find_root().obj

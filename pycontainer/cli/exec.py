@@ -7,9 +7,12 @@ without it on the fast path (`cli/fast.py`).
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.cli.flags import BOOL, LIST, STR, Arg, Flag, GlobalOptions, typer_command
+
+if TYPE_CHECKING:
+    import typer
 
 INTERSPERSED = False
 ARGS = (Arg("container", "CONTAINER"), Arg("command", "COMMAND [ARG...]", many=True))
@@ -41,7 +44,7 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
         raise ContainerExit(code)
 
 
-def register(app: Any, groups: dict[str, Any]) -> None:
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     fn = typer_command(command, FLAGS, ARGS, "exec", "Execute a command in a running container.")
     app.command("exec", context_settings=CONTEXT)(fn)
     groups["container"].command("exec", context_settings=CONTEXT)(fn)

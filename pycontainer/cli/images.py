@@ -14,6 +14,8 @@ import typer
 from pycontainer.errors import UsageError
 
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     from pycontainer.paths import Paths
 
 TLS_HELP = "Require HTTPS and verify certificates (false: allow plain HTTP / self-signed)."
@@ -260,7 +262,7 @@ def import_(
     sys.stdout.write(rec.id + "\n")
 
 
-def _open(path: str) -> Any:
+def _open(path: str) -> BinaryIO:
     try:
         return open(path, "rb")
     except OSError as exc:

@@ -6,9 +6,12 @@ without it on the fast path (`cli/fast.py`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.cli.flags import BOOL, LIST, STR, Arg, Flag, GlobalOptions, typer_command
+
+if TYPE_CHECKING:
+    import typer
 
 INTERSPERSED = True
 ARGS = (Arg("repository", "[REPOSITORY[:TAG]]", required=False),)
@@ -40,7 +43,7 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
                               p["noheading"])
 
 
-def register(app: Any, groups: dict[str, Any]) -> None:
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     fn = typer_command(command, FLAGS, ARGS, "images", "List images.")
     app.command("images")(fn)
     groups["image"].command("ls")(fn)

@@ -7,10 +7,15 @@ without it on the fast path (`cli/fast.py`): scripts poll `inspect -f` in loops.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.cli.flags import BOOL, STR, Arg, Flag, GlobalOptions, typer_command
 from pycontainer.errors import ExitStatus, PycError
+
+if TYPE_CHECKING:
+    import typer
+
+    from pycontainer.paths import Paths
 
 INTERSPERSED = True
 ARGS = (Arg("names", "NAME|ID...", many=True),)
@@ -21,14 +26,14 @@ FLAGS = (
 )
 
 
-def show(paths: Any, names: list[str], fmt: str | None, kind: str, size: bool) -> None:
+def show(paths: Paths, names: list[str], fmt: str | None, kind: str, size: bool) -> None:
     """Print each object (all that were found), then fail with 1 if any was not."""
     import json
 
     from pycontainer.cli.output import format_one
     from pycontainer.ops import inspect as ops_inspect
 
-    found: list[Any] = []
+    found: list[dict[str, Any]] = []
     failed = False
     for name in names:
         try:
@@ -52,6 +57,6 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
          params["type_"], params["size"])
 
 
-def register(app: Any, groups: dict[str, Any]) -> None:
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     app.command("inspect")(typer_command(
         command, FLAGS, ARGS, "inspect", "Return low-level information on containers (or images)."))

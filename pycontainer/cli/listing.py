@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import UsageError
 
+if TYPE_CHECKING:
+    from pycontainer.ops.images import ImageRow
+    from pycontainer.ops.ps import PsEntry
+
 #: `ps --sort` keys (Podman's names) -> the PsEntry value they order by, ascending
-PS_SORT: dict[str, Callable[[Any], Any]] = {
+PS_SORT: dict[str, Callable[[PsEntry], str | float | int]] = {
     "command": lambda e: e.command, "created": lambda e: e.created, "id": lambda e: e.id,
     "image": lambda e: e.image, "names": lambda e: e.name,
     "runningfor": lambda e: e.created, "size": lambda e: e.size_rw or 0,
     "status": lambda e: e.state,
 }
 #: `images --sort` keys -> (the ImageRow value, newest/biggest first?)
-IMAGES_SORT: dict[str, tuple[Callable[[Any], Any], bool]] = {
+IMAGES_SORT: dict[str, tuple[Callable[[ImageRow], str | float | int], bool]] = {
     "created": (lambda r: r.created, True), "id": (lambda r: r.id, False),
     "repository": (lambda r: r.repository, False), "size": (lambda r: r.size, False),
     "tag": (lambda r: r.tag, False),
 }
 
 
-def sort_ps(entries: list[Any], key: str | None) -> list[Any]:
+def sort_ps(entries: list[PsEntry], key: str | None) -> list[PsEntry]:
     if not key:
         return entries
     if key not in PS_SORT:
@@ -31,7 +35,7 @@ def sort_ps(entries: list[Any], key: str | None) -> list[Any]:
     return sorted(entries, key=PS_SORT[key])
 
 
-def sort_images(rows: list[Any], key: str | None) -> list[Any]:
+def sort_images(rows: list[ImageRow], key: str | None) -> list[ImageRow]:
     if not key:
         return rows
     if key not in IMAGES_SORT:

@@ -36,11 +36,11 @@ import sys
 from typing import Any
 
 
-def print_json(obj: Any, indent: int | None = 4) -> None:
+def print_json(obj: object, indent: int | None = 4) -> None:
     sys.stdout.write(json.dumps(obj, indent=indent) + "\n")
 
 
-def format_one(obj: Any, fmt: str) -> str:
+def format_one(obj: object, fmt: str) -> str:
     """Render one object with `--format` (`json`, or a Go template)."""
     from pycontainer.formats import gotemplate as template  # lazily: most commands never format
 

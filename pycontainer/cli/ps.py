@@ -7,9 +7,14 @@ without it on the fast path (`cli/fast.py`): `ps` is in most scripts' loops.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.cli.flags import BOOL, INT, LIST, STR, Flag, GlobalOptions, typer_command
+
+if TYPE_CHECKING:
+    import typer
+
+    from pycontainer.ops.ps import PsEntry
 
 INTERSPERSED = True
 ARGS = ()
@@ -34,7 +39,7 @@ PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "Names": "NAMES",
               "CreatedAt": "CREATED AT", "LocalVolumes": "LOCAL VOLUMES"}
 
 
-def ps_row(e: Any, trunc: bool, now: float) -> dict[str, Any]:
+def ps_row(e: PsEntry, trunc: bool, now: float) -> dict[str, Any]:
     from pycontainer.formats.timestamps import created_since, go_string
     from pycontainer.formats.timestamps import parse_rfc3339 as parse_timestamp
     from pycontainer.formats.units import human_size_with_precision
@@ -91,7 +96,7 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
     sys.stdout.write(listing.without_header(text, p["fmt"]) if p["noheading"] else text)
 
 
-def register(app: Any, groups: dict[str, Any]) -> None:
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     fn = typer_command(command, FLAGS, ARGS, "ps", "List containers.")
     app.command("ps")(fn)
     for alias in ("ls", "list", "ps"):

@@ -18,6 +18,13 @@ from pycontainer.cli.flags import BOOL, INT, LIST, STR, Arg, Flag, GlobalOptions
 from pycontainer.errors import UsageError
 
 if TYPE_CHECKING:
+    import typer
+
+    from pycontainer.oci.convert import ContainerSpec
+    from pycontainer.ops.create import CreateOptions
+    from pycontainer.ops.limits import LimitFlags
+    from pycontainer.ops.mounts import MountRequest
+    from pycontainer.ops.netsetup import NetworkRequest
     from pycontainer.paths import Paths
 
 RUN_CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"],
@@ -100,7 +107,7 @@ def _labels(values: list[str]) -> dict[str, str]:
     return out
 
 
-def _network_request(params: dict[str, Any]) -> Any:
+def _network_request(params: dict[str, Any]) -> NetworkRequest:
     from pycontainer.ops.netsetup import NetworkRequest
 
     if "host" in params["network"] and (params["publish"] or params["publish_all"]):
@@ -115,7 +122,7 @@ def _network_request(params: dict[str, Any]) -> Any:
         add_hosts=list(params["add_host"]), ip=params["ip"])
 
 
-def _mount_request(params: dict[str, Any]) -> Any:
+def _mount_request(params: dict[str, Any]) -> MountRequest:
     from pycontainer.ops.mounts import MountRequest
 
     return MountRequest(volumes=list(params["volume"]), mounts=list(params["mount"]),
@@ -260,7 +267,7 @@ def _healthcheck(params: dict[str, Any]) -> dict[str, Any]:
                         params["health_start_period"], params["no_healthcheck"])
 
 
-def _default_log_driver(paths: Any) -> str:
+def _default_log_driver(paths: Paths) -> str:
     from pycontainer import config
 
     return config.load_engine(paths.config).log_driver
@@ -281,7 +288,7 @@ def _attach_streams(values: list[str], detach: bool) -> tuple[str, ...]:
 
 
 def _create_options(params: dict[str, Any], image: str, command: list[str],
-                    rootfs: bool) -> Any:
+                    rootfs: bool) -> CreateOptions:
     from pycontainer.oci.convert import ContainerSpec
     from pycontainer.ops import createopts
     from pycontainer.ops.create import CreateOptions
@@ -324,7 +331,7 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
                          volumes=_mount_request(params))
 
 
-def _namespace_options(spec: Any, params: dict[str, Any]) -> None:
+def _namespace_options(spec: ContainerSpec, params: dict[str, Any]) -> None:
     """--pid, --ipc, --uts, --shm-size, --sysctl, --device, --cgroup-parent."""
     from pycontainer.oci.convert import check_sysctls
     from pycontainer.ops import createopts
@@ -339,7 +346,7 @@ def _namespace_options(spec: Any, params: dict[str, Any]) -> None:
     spec.cgroup_parent = params["cgroup_parent"] or ""
 
 
-def _limits(spec: Any, params: dict[str, Any], paths: Any) -> None:
+def _limits(spec: ContainerSpec, params: dict[str, Any], paths: Paths) -> None:
     """--memory, --cpus, ... (cli/stats.py): checked against the host's cgroups now."""
     from pycontainer.ops import limits
 
@@ -356,14 +363,14 @@ LIMIT_KEYS = ("memory", "memory_swap", "memory_reservation", "cpus", "cpu_period
               "oom_score_adj")
 
 
-def limit_flags(params: dict[str, Any]) -> Any:
+def limit_flags(params: dict[str, Any]) -> LimitFlags:
     """The limit flags of `run`/`create`/`update` as `ops.limits.LimitFlags`."""
     from pycontainer.ops.limits import LimitFlags
 
     return LimitFlags(**{k: params.get(k) for k in LIMIT_KEYS})
 
 
-def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool,
+def _run(paths: Paths, opts: CreateOptions, detach: bool, detach_keys: str, sig_proxy: bool,
          streams: tuple[str, ...] = ()) -> None:
     from pycontainer.errors import ContainerExit
     from pycontainer.ops import run as ops_run
@@ -383,7 +390,7 @@ def _run(paths: Any, opts: Any, detach: bool, detach_keys: str, sig_proxy: bool,
     raise ContainerExit(report.exit_code)
 
 
-def register(app: Any, groups: dict[str, Any]) -> None:
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     run = typer_command(command, FLAGS, ARGS, "run",
                         "Create and run a new container from an image.")
     for verb in ("run", "create"):

@@ -14,6 +14,7 @@ import typer
 from pycontainer.formats.units import bytes_size, human_size_with_precision
 
 if TYPE_CHECKING:
+    from pycontainer.ops.stats import StatsEntry
     from pycontainer.paths import Paths
 
 STATS_DEFAULT = ("table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t"
@@ -31,7 +32,7 @@ def _paths(ctx: typer.Context) -> Paths:
     return paths.resolve(opts.root, opts.runroot)
 
 
-def stats_row(e: Any, trunc: bool = True) -> dict[str, Any]:
+def stats_row(e: StatsEntry, trunc: bool = True) -> dict[str, Any]:
     def human_size(n: float) -> str:  # Docker's stats: HumanSizeWithPrecision(n, 3)
         return human_size_with_precision(n, 3)
 

@@ -10,6 +10,7 @@ import typer
 from pycontainer.cli.output import format_one, print_json
 
 if TYPE_CHECKING:
+    from pycontainer.ops.sysmaint import DiskUsage
     from pycontainer.paths import Paths
 
 
@@ -137,7 +138,7 @@ def _reclaimable(total: int, reclaimable: int, percent: bool = True) -> str:
     return go_size(reclaimable)
 
 
-def _summary_rows(du: Any) -> list[dict[str, Any]]:
+def _summary_rows(du: DiskUsage) -> list[dict[str, Any]]:
     rows = []
     for kind, s, pct in (("Images", du.image_sum, True), ("Containers", du.container_sum, True),
                          ("Local Volumes", du.volume_sum, True),
@@ -148,7 +149,7 @@ def _summary_rows(du: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _image_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
+def _image_rows(du: DiskUsage, trunc: bool) -> list[dict[str, Any]]:
     from pycontainer.formats.timestamps import created_since
     from pycontainer.ops.images import display_name
 
@@ -169,7 +170,7 @@ def _image_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def _container_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
+def _container_rows(du: DiskUsage, trunc: bool) -> list[dict[str, Any]]:
     import time
 
     from pycontainer.cli.ps import ps_row
@@ -183,12 +184,12 @@ def _container_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def _volume_rows(du: Any) -> list[dict[str, Any]]:
+def _volume_rows(du: DiskUsage) -> list[dict[str, Any]]:
     return [{"Name": v.name, "Links": str(v.links), "Size": go_size(v.size), "Driver": "local",
              "Scope": "local"} for v in du.volumes]
 
 
-def _cache_rows(du: Any, trunc: bool) -> list[dict[str, Any]]:
+def _cache_rows(du: DiskUsage, trunc: bool) -> list[dict[str, Any]]:
     import time
 
     from pycontainer.formats.timestamps import created_since, go_string

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from pycontainer.cli.flags import GlobalOptions
 
 
 def unshare(
@@ -16,7 +19,7 @@ def unshare(
     from pycontainer.errors import ContainerExit
     from pycontainer.ops import unshare as ops_unshare
 
-    opts: Any = ctx.find_root().obj
+    opts: GlobalOptions = ctx.find_root().obj
     status = ops_unshare.unshare(paths_mod.resolve(opts.root, opts.runroot), list(command or []))
     if status:
         raise ContainerExit(status)

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.cli.flags import BOOL, INT, LIST, STR, Arg, Flag, GlobalOptions, typer_command
 from pycontainer.errors import ContainerExit, ExitStatus, PycError, UsageError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import typer
+
+    from pycontainer.paths import Paths
 
 INTERSPERSED = True
 _MANY = (Arg("containers", "CONTAINER...", many=True),)
@@ -67,7 +74,7 @@ def tables(verb: str) -> tuple[tuple[Arg, ...], tuple[Flag, ...]]:
     return VERBS[verb]
 
 
-def each(refs: list[str], action: Callable[[str], Any], echo: bool = True,
+def each(refs: list[str], action: Callable[[str], object], echo: bool = True,
          ignore: bool = False, missing_ok: bool = False) -> None:
     """Docker's multi-container verbs: go on after an error, print each ref, exit 1.
     `ignore` (Podman's `-i`): a missing container is no error at all; `missing_ok`
@@ -93,7 +100,7 @@ def each(refs: list[str], action: Callable[[str], Any], echo: bool = True,
         raise ExitStatus(1)
 
 
-def targets(paths: Any, verb: str, refs: list[str], p: dict[str, Any]) -> list[str]:
+def targets(paths: Paths, verb: str, refs: list[str], p: dict[str, Any]) -> list[str]:
     """The containers named, or Podman's `--all` / `--filter` selection (full ids)."""
     from pycontainer.ops import selection
 
@@ -134,7 +141,7 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
              echo=False)
 
 
-def _rm(paths: Any, refs: list[str], p: dict[str, Any]) -> None:
+def _rm(paths: Paths, refs: list[str], p: dict[str, Any]) -> None:
     from pycontainer.ops import lifecycle, selection
 
     if p["time_"] is not None and not p["force"]:  # Podman's rule
@@ -152,7 +159,7 @@ def _rm(paths: Any, refs: list[str], p: dict[str, Any]) -> None:
     each(refs, remove, ignore=p["ignore"], missing_ok=p["force"])
 
 
-def _with_dependents(paths: Any, refs: list[str], selection: Any) -> list[str]:
+def _with_dependents(paths: Paths, refs: list[str], selection: ModuleType) -> list[str]:
     from pycontainer.ops import lifecycle
 
     store = lifecycle.store_for(paths)
@@ -168,7 +175,7 @@ def _with_dependents(paths: Any, refs: list[str], selection: Any) -> list[str]:
     return out
 
 
-def _stop_quietly(paths: Any, ref: str, timeout: int) -> None:
+def _stop_quietly(paths: Paths, ref: str, timeout: int) -> None:
     import contextlib
 
     from pycontainer.ops import lifecycle
@@ -177,7 +184,7 @@ def _stop_quietly(paths: Any, ref: str, timeout: int) -> None:
         lifecycle.stop(paths, ref, timeout)
 
 
-def _start(paths: Any, refs: list[str], p: dict[str, Any]) -> None:
+def _start(paths: Paths, refs: list[str], p: dict[str, Any]) -> None:
     from pycontainer.ops import lifecycle
 
     if p["attach"] or p["interactive"]:
@@ -192,7 +199,7 @@ def _start(paths: Any, refs: list[str], p: dict[str, Any]) -> None:
     each(refs, lambda ref: lifecycle.start(paths, ref))
 
 
-def register(app: Any, groups: dict[str, Any]) -> None:
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     for verb, (args, flags) in VERBS.items():
         fn = typer_command(command, flags, args, verb, HELP[verb])
         app.command(verb)(fn)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -16,6 +16,8 @@ from pycontainer.errors import PycError, UsageError
 
 if TYPE_CHECKING:
     from pycontainer.paths import Paths
+
+T = TypeVar("T")
 
 VOLUME_TABLE = "table {{.Driver}}\t{{.Name}}"
 VOLUME_HEADERS = {"Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE",
@@ -54,9 +56,10 @@ def confirm(message: str) -> bool:
     return answer.strip().lower() == "y"
 
 
-def for_each(names: list[str], op: Callable[[str], Any]) -> tuple[list[Any], list[PycError]]:
+def for_each(names: list[str], op: Callable[[str], T]) -> tuple[list[T], list[PycError]]:
     """Docker's many-names commands: run `op` on every name, keeping results and failures."""
-    results, errors = [], []
+    results: list[T] = []
+    errors: list[PycError] = []
     for name in names:
         try:
             results.append(op(name))

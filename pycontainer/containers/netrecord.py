@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from pycontainer.jsontypes import JSON
 
 
-def _known(cls: type[Any], d: Mapping[str, Any]) -> dict[str, Any]:
+def _known(cls: type[Any], d: Mapping[str, object]) -> dict[str, Any]:
     """The keys of `d` that are fields of `cls`, without the `null`s of list/dict fields."""
     out: dict[str, Any] = {}
     for f in fields(cls):
@@ -51,11 +51,11 @@ class NetworkPlan:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> NetworkPlan:
+    def from_dict(cls, d: Mapping[str, object]) -> NetworkPlan:
         return cls(**_known(cls, d))
 
     @classmethod
-    def load(cls, d: Mapping[str, Any] | None) -> NetworkPlan | None:
+    def load(cls, d: Mapping[str, object] | None) -> NetworkPlan | None:
         """The stored form: `{}` (or nothing) is a container from before networking."""
         return cls.from_dict(d) if d else None
 
@@ -73,7 +73,7 @@ class Endpoint:
     mac: str = ""
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Endpoint:
+    def from_dict(cls, d: Mapping[str, object]) -> Endpoint:
         return cls(**_known(cls, d))
 
 
@@ -96,7 +96,7 @@ class NetworkState:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> NetworkState:
+    def from_dict(cls, d: Mapping[str, object]) -> NetworkState:
         known = _known(cls, d)
         known["networks"] = {name: Endpoint.from_dict(ep or {})
                              for name, ep in (known.get("networks") or {}).items()}

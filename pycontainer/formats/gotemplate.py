@@ -2,17 +2,17 @@
 
 API (everything else is private):
 
-    render(template: str, data: Any, *, strict: bool = False) -> str
+    render(template: str, data: object, *, strict: bool = False) -> str
         Parse (cached) and execute `template` with `data` as dot.
     compile(template: str) -> Template          # cached by template text
-    Template.execute(data: Any, *, strict: bool = False) -> str
+    Template.execute(data: object, *, strict: bool = False) -> str
     HeaderContext(name_for: Callable[[str], str])
         Dot for a table's header row: every field `.X` is `name_for("X")`, and Docker's
         header functions apply (json, split, join, title, lower, upper, truncate return their
         first argument unchanged; pad still pads).
     go_str(value) -> str                # Go's `%v`: true, <nil>, [a b], map[k:v], 1e+06
     go_json(value, *, sort_keys=False) -> str   # encoding/json, compact, no HTML escaping
-    go_sprintf(fmt: str, args: Sequence[Any]) -> str   # fmt.Sprintf
+    go_sprintf(fmt: str, args: Sequence[object]) -> str   # fmt.Sprintf
     MISSING                             # a missing map key; prints `<no value>`
 
 How Python data maps onto Go's:
@@ -45,10 +45,10 @@ import json
 import math
 import re
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from pycontainer.errors import UsageError
 
@@ -81,8 +81,8 @@ class _Missing:
         return False
 
 
-MISSING: Any = _Missing()
-_NOFINAL: Any = object()  # "no value piped in", distinct from a piped-in MISSING
+MISSING: object = _Missing()
+_NOFINAL: object = object()  # "no value piped in", distinct from a piped-in MISSING
 
 
 class HeaderContext:
@@ -100,7 +100,7 @@ class _TemplateError(Exception):
 # Go value rendering
 
 
-def _go_type(v: Any) -> str:
+def _go_type(v: object) -> str:
     """Go's name for the type a Python value stands for (used in error messages)."""
     if v is None or v is MISSING:
         return "interface {}"
@@ -160,15 +160,16 @@ def _go_float(f: float, eprec: int = 6, json_style: bool = False) -> str:
     return f"{neg}{ds[:dp]}.{ds[dp:]}"
 
 
-def _sort_keys(keys: Any) -> list[Any]:
-    """Go's fmt and range order map keys by value; mixed types fall back to their text."""
+def _sort_keys(keys: Iterable[Any]) -> list[object]:
+    """Go's fmt and range order map keys by value; mixed types fall back to their text
+    (Any: the keys are whatever the data holds; sorted() tells whether they compare)."""
     try:
         return sorted(keys)
     except TypeError:
         return sorted(keys, key=go_str)
 
 
-def go_str(v: Any) -> str:
+def go_str(v: object) -> str:
     """Go's `%v` rendering, as text/template prints a value."""
     if v is MISSING:
         return "<no value>"
@@ -202,7 +203,7 @@ def _json_str(s: str) -> str:
     )
 
 
-def go_json(v: Any, *, sort_keys: bool = False) -> str:
+def go_json(v: object, *, sort_keys: bool = False) -> str:
     """Go's encoding/json, compact, without HTML escaping (Docker's `json` function).
 
     Dict keys keep their insertion order (like Go struct fields) unless `sort_keys` (Go maps).
@@ -282,7 +283,7 @@ def _pad(s: str, spec: _Spec, numeric: bool = False) -> str:
     return " " * (spec.width - len(s)) + s
 
 
-def _bad_verb(verb: str, arg: Any) -> str:
+def _bad_verb(verb: str, arg: object) -> str:
     if arg is None:
         return f"%!{verb}(<nil>)"
     return f"%!{verb}({_go_type(arg)}={go_str(arg)})"
@@ -348,7 +349,7 @@ def _fmt_str(s: str, verb: str, spec: _Spec) -> str:
     return _bad_verb(verb, s)
 
 
-def _fmt_arg(arg: Any, verb: str, spec: _Spec) -> str:
+def _fmt_arg(arg: object, verb: str, spec: _Spec) -> str:
     if arg is None or arg is MISSING:
         return _pad("<nil>", spec) if verb == "v" else _bad_verb(verb, None)
     if verb == "T":
@@ -373,7 +374,7 @@ def _fmt_arg(arg: Any, verb: str, spec: _Spec) -> str:
 _SPEC_RE = re.compile(r"([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?")
 
 
-def go_sprintf(fmt: str, args: Sequence[Any]) -> str:
+def go_sprintf(fmt: str, args: Sequence[object]) -> str:
     """Go's fmt.Sprintf for the verbs templates use (%v %s %d %q %t %x %X %o %b %c %e %f %g,
     flags `-+# 0`, widths, precisions, `*`), with Go's %!v(MISSING) / %!(EXTRA ...) marks."""
     out: list[str] = []
@@ -419,7 +420,7 @@ def go_sprintf(fmt: str, args: Sequence[Any]) -> str:
     return "".join(out)
 
 
-def _go_sprint(args: Sequence[Any]) -> str:
+def _go_sprint(args: Sequence[object]) -> str:
     """fmt.Sprint: a space between operands when neither is a string."""
     out: list[str] = []
     for k, a in enumerate(args):
@@ -701,7 +702,7 @@ class _Nil(_Node):
 
 @dataclass
 class _Lit(_Node):
-    value: Any
+    value: object
     text: str
 
     def __str__(self) -> str:
@@ -1057,7 +1058,7 @@ class _Parser:
         self.i -= 1
         return None
 
-    def literal(self, tok: _Tok) -> Any:
+    def literal(self, tok: _Tok) -> object:
         try:
             if tok.kind == "number":
                 return _number(tok.val)
@@ -1077,7 +1078,7 @@ class _Parser:
 # Functions
 
 
-def _truth(v: Any) -> bool:
+def _truth(v: object) -> bool:
     """Go's template truth: false, 0, nil, and empty strings / slices / maps are false."""
     if v is None or v is MISSING:
         return False
@@ -1086,19 +1087,19 @@ def _truth(v: Any) -> bool:
     return True
 
 
-def _want_str(v: Any) -> str:
+def _want_str(v: object) -> str:
     if not isinstance(v, str):
         raise _TemplateError(f"wrong type for value; expected string; got {_go_type(v)}")
     return v
 
 
-def _want_int(v: Any) -> int:
+def _want_int(v: object) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise _TemplateError(f"wrong type for value; expected int; got {_go_type(v)}")
     return v
 
 
-def _kind(v: Any) -> str:
+def _kind(v: object) -> str:
     """Go's basic kinds; ints and floats are one kind because Docker's inspect retries a
     failing template on the JSON-decoded object, where every number is a float64."""
     if v is None or v is MISSING:
@@ -1109,7 +1110,7 @@ def _kind(v: Any) -> str:
     return "other"
 
 
-def _eq(a: Any, *others: Any) -> bool:
+def _eq(a: object, *others: object) -> bool:
     if not others:
         raise _TemplateError("missing argument for comparison")
     ka = _kind(a)
@@ -1124,8 +1125,8 @@ def _eq(a: Any, *others: Any) -> bool:
     return False
 
 
-def _ordered(op: str) -> Callable[[Any, Any], bool]:
-    def compare(a: Any, b: Any) -> bool:
+def _ordered(op: str) -> Callable[[object, object], bool]:
+    def compare(a: Any, b: Any) -> bool:  # Any: both numbers or both strings, checked here
         ka, kb = _kind(a), _kind(b)
         if ka not in ("number", "string") or kb not in ("number", "string"):
             raise _TemplateError("invalid type for comparison")
@@ -1136,7 +1137,7 @@ def _ordered(op: str) -> Callable[[Any, Any], bool]:
     return compare
 
 
-def _map_zero(m: dict[Any, Any]) -> Any:
+def _map_zero(m: dict[object, object]) -> object:
     """The zero value of a map's element type, guessed from its values (see module doc)."""
     kinds = {_kind(v) if not isinstance(v, (list, dict)) else type(v).__name__
              for v in m.values()}
@@ -1148,7 +1149,7 @@ def _map_zero(m: dict[Any, Any]) -> Any:
     return None
 
 
-def _index_one(item: Any, key: Any) -> Any:
+def _index_one(item: object, key: object) -> object:
     if item is None or item is MISSING:
         raise _TemplateError("index of untyped nil")
     if isinstance(item, dict):
@@ -1164,7 +1165,7 @@ def _index_one(item: Any, key: Any) -> Any:
     raise _TemplateError(f"can't index item of type {_go_type(item)}")
 
 
-def _index(item: Any, *keys: Any) -> Any:
+def _index(item: object, *keys: object) -> object:
     if item is None or item is MISSING:
         raise _TemplateError("index of untyped nil")
     for key in keys:
@@ -1172,7 +1173,7 @@ def _index(item: Any, *keys: Any) -> Any:
     return item
 
 
-def _slice(item: Any, *idx: Any) -> Any:
+def _slice(item: object, *idx: object) -> object:
     if not isinstance(item, (list, tuple, str)):
         raise _TemplateError(f"can't slice item of type {_go_type(item)}")
     if len(idx) > 3 or (len(idx) == 3 and isinstance(item, str)):
@@ -1185,7 +1186,7 @@ def _slice(item: Any, *idx: Any) -> Any:
     return item[start:stop]
 
 
-def _len(v: Any) -> int:
+def _len(v: object) -> int:
     if isinstance(v, str):
         return len(v.encode())
     if isinstance(v, (list, tuple, dict, bytes)):
@@ -1203,29 +1204,29 @@ def _title(s: str) -> str:
     return "".join(out)
 
 
-def _split(s: Any, sep: Any) -> list[str]:
+def _split(s: object, sep: object) -> list[str]:
     s, sep = _want_str(s), _want_str(sep)
     return list(s) if sep == "" else s.split(sep)
 
 
-def _join(items: Any, sep: Any) -> str:
+def _join(items: object, sep: object) -> str:
     if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
         raise _TemplateError(f"wrong type for value; expected []string; got {_go_type(items)}")
     return _want_str(sep).join(items)
 
 
-def _pad_fn(s: Any, prefix: Any, suffix: Any) -> str:
+def _pad_fn(s: object, prefix: object, suffix: object) -> str:
     text = _want_str(s)
     return text if text == "" else " " * _want_int(prefix) + text + " " * _want_int(suffix)
 
 
-def _truncate(s: Any, length: Any) -> str:
+def _truncate(s: object, length: object) -> str:
     text, n = _want_str(s), _want_int(length)
     return text if len(text) < n else text[:n]
 
 
 def _escaper(fn: Callable[[str], str]) -> Callable[..., str]:
-    def escape(*args: Any) -> str:
+    def escape(*args: object) -> str:
         text = args[0] if len(args) == 1 and isinstance(args[0], str) else _go_sprint(args)
         return fn(text)
 
@@ -1237,7 +1238,7 @@ def _html(s: str) -> str:
             .replace(">", "&gt;").replace('"', "&#34;").replace("\0", "\ufffd"))
 
 
-_FUNCS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
+_FUNCS: dict[str, tuple[Callable[..., object], int, int | None]] = {
     # name: (function, min args, max args or None)
     "and": (lambda *a: a[-1], 1, None),  # evaluated lazily in _State.call
     "or": (lambda *a: a[-1], 1, None),
@@ -1286,16 +1287,16 @@ class _ContinueLoop(Exception):
 
 
 class _State:
-    def __init__(self, tmpl: Template, root: Any, strict: bool) -> None:
+    def __init__(self, tmpl: Template, root: object, strict: bool) -> None:
         self.tmpl = tmpl
-        self.vars: list[tuple[str, Any]] = [("$", root)]
+        self.vars: list[tuple[str, object]] = [("$", root)]
         self.strict = strict
         self.funcs = _HEADER_FUNCS if isinstance(root, HeaderContext) else _FUNCS
         self.out: list[str] = []
         self.node: _Node | None = None
         self.depth = 0
 
-    def fail(self, msg: str) -> None:
+    def fail(self, msg: str) -> NoReturn:
         text = self.tmpl.text
         if self.node is None:
             raise _TemplateError(f'template: : executing "": {msg}')
@@ -1307,13 +1308,13 @@ class _State:
         )
 
     # variables ----------------------------------------------------------------------------
-    def var(self, name: str) -> Any:
+    def var(self, name: str) -> object:
         for vname, value in reversed(self.vars):
             if vname == name:
                 return value
         self.fail(f"undefined variable: {name}")
 
-    def set_var(self, name: str, value: Any) -> None:
+    def set_var(self, name: str, value: object) -> None:
         for k in range(len(self.vars) - 1, -1, -1):
             if self.vars[k][0] == name:
                 self.vars[k] = (name, value)
@@ -1321,7 +1322,7 @@ class _State:
         self.fail(f"undefined variable: {name}")
 
     # walking ------------------------------------------------------------------------------
-    def walk(self, dot: Any, nodes: list[_Node]) -> None:
+    def walk(self, dot: object, nodes: list[_Node]) -> None:
         for node in nodes:
             self.node = node
             if isinstance(node, _Text):
@@ -1339,12 +1340,12 @@ class _State:
             elif isinstance(node, _Continue):
                 raise _ContinueLoop
 
-    def printable(self, value: Any) -> str:
+    def printable(self, value: object) -> str:
         if callable(value) and not isinstance(value, type):
             self.fail(f"can't print {self.node} of type func")
         return go_str(value)
 
-    def control(self, dot: Any, node: _Control) -> None:
+    def control(self, dot: object, node: _Control) -> None:
         mark = len(self.vars)
         try:
             value = self.pipeline(dot, node.pipe)
@@ -1357,7 +1358,7 @@ class _State:
         finally:
             del self.vars[mark:]
 
-    def range(self, dot: Any, node: _Control, value: Any, mark: int) -> None:
+    def range(self, dot: object, node: _Control, value: object, mark: int) -> None:
         items = self.range_items(value)
         if not items:
             if node.else_ is not None:
@@ -1382,7 +1383,7 @@ class _State:
             finally:
                 del self.vars[inner:]
 
-    def range_items(self, value: Any) -> list[tuple[Any, Any]]:
+    def range_items(self, value: object) -> list[tuple[object, object]]:
         if value is None or value is MISSING:
             return []
         if isinstance(value, dict):
@@ -1394,7 +1395,7 @@ class _State:
         self.fail(f"range can't iterate over {go_str(value)}")
         return []
 
-    def call_template(self, dot: Any, node: _Call) -> None:
+    def call_template(self, dot: object, node: _Call) -> None:
         body = self.tmpl.defs.get(node.name)
         if body is None:
             self.fail(f'no such template "{node.name}"')
@@ -1411,8 +1412,8 @@ class _State:
             self.depth -= 1
 
     # evaluation ---------------------------------------------------------------------------
-    def pipeline(self, dot: Any, pipe: _Pipe) -> Any:
-        value: Any = _NOFINAL
+    def pipeline(self, dot: object, pipe: _Pipe) -> object:
+        value: object = _NOFINAL
         for cmd in pipe.cmds:
             value = self.command(dot, cmd, value)
         for name in pipe.decl:
@@ -1422,7 +1423,7 @@ class _State:
                 self.vars.append((name, value))
         return value
 
-    def command(self, dot: Any, cmd: _Cmd, final: Any) -> Any:
+    def command(self, dot: object, cmd: _Cmd, final: object) -> object:
         first = cmd.args[0]
         self.node = first
         if isinstance(first, _Field):
@@ -1449,11 +1450,11 @@ class _State:
         assert isinstance(first, _Lit)
         return first.value
 
-    def not_a_function(self, args: list[_Node], final: Any) -> None:
+    def not_a_function(self, args: list[_Node], final: object) -> None:
         if len(args) > 1 or final is not _NOFINAL:
             self.fail(f"can't give argument to non-function {args[0]}")
 
-    def arg(self, dot: Any, node: _Node) -> Any:
+    def arg(self, dot: object, node: _Node) -> object:
         """Evaluate an argument or a chain's receiver."""
         self.node = node
         if isinstance(node, _Dot):
@@ -1469,13 +1470,14 @@ class _State:
         return self.command(dot, _Cmd(node.pos, [node]), _NOFINAL)
 
     def field_chain(
-        self, dot: Any, receiver: Any, idents: list[str], args: list[_Node], final: Any
-    ) -> Any:
+        self, dot: object, receiver: object, idents: list[str], args: list[_Node], final: object
+    ) -> object:
         for name in idents[:-1]:
             receiver = self.field(dot, receiver, name, [], _NOFINAL)
         return self.field(dot, receiver, idents[-1], args, final)
 
-    def field(self, dot: Any, receiver: Any, name: str, args: list[_Node], final: Any) -> Any:
+    def field(self, dot: object, receiver: object, name: str, args: list[_Node],
+              final: object) -> object:
         if receiver is MISSING:
             if self.strict:
                 self.fail(f'nil data; no entry for key "{name}"')
@@ -1504,14 +1506,14 @@ class _State:
             self.fail(f"{name} has arguments but cannot be invoked as function")
         return value
 
-    def eval_args(self, dot: Any, nodes: list[_Node], final: Any) -> list[Any]:
+    def eval_args(self, dot: object, nodes: list[_Node], final: object) -> list[object]:
         values = [self.arg(dot, n) for n in nodes]
         if final is not _NOFINAL:
             values.append(final)
         # Go hands a function the zero (nil) interface for an invalid value.
         return [None if v is MISSING else v for v in values]
 
-    def function(self, dot: Any, ident: _Ident, args: list[_Node], final: Any) -> Any:
+    def function(self, dot: object, ident: _Ident, args: list[_Node], final: object) -> object:
         fn, least, most = self.funcs[ident.name]
         count = len(args) - 1 + (final is not _NOFINAL)
         if count < least or (most is not None and count > most):
@@ -1524,15 +1526,17 @@ class _State:
         self.node = ident
         return self.invoke(ident.name, fn, values)
 
-    def and_or(self, dot: Any, is_and: bool, nodes: list[_Node], final: Any) -> Any:
-        value: Any = None
-        for k, node in enumerate([*nodes, final] if final is not _NOFINAL else nodes):
-            value = node if k == len(nodes) else self.arg(dot, node)
+    def and_or(self, dot: object, is_and: bool, nodes: list[_Node], final: object) -> object:
+        value: object = None
+        for node in nodes:
+            value = self.arg(dot, node)
             if _truth(value) != is_and:
-                break
+                return None if value is MISSING else value
+        if final is not _NOFINAL:  # a piped-in value is the last operand
+            value = final
         return None if value is MISSING else value
 
-    def invoke(self, name: str, fn: Callable[..., Any], values: list[Any]) -> Any:
+    def invoke(self, name: str, fn: Callable[..., object], values: list[object]) -> object:
         try:
             return fn(*values)
         except _TemplateError as exc:
@@ -1554,7 +1558,7 @@ class Template:
         self.nodes = parser.parse()
         self.defs = parser.defs
 
-    def execute(self, data: Any, *, strict: bool = False) -> str:
+    def execute(self, data: object, *, strict: bool = False) -> str:
         state = _State(self, data, strict)
         try:
             state.walk(data, self.nodes)
@@ -1578,6 +1582,6 @@ def compile(template: str) -> Template:  # noqa: A001 - the module's verb, like 
     return _compile_cached(template)
 
 
-def render(template: str, data: Any, *, strict: bool = False) -> str:
+def render(template: str, data: object, *, strict: bool = False) -> str:
     """Execute the Go template `template` with `data` as dot."""
     return compile(template).execute(data, strict=strict)

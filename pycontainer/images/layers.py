@@ -25,11 +25,14 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pycontainer import errors
 from pycontainer.linux import userns
 from pycontainer.linux.fs import atomic_write_json, read_json
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 F_SETPIPE_SZ = 1031
 FS_IOC_GETFLAGS = 0x80086601
@@ -227,7 +230,7 @@ def _close_others(keep: tuple[int, ...]) -> None:
     os.closerange(lo, 65536)
 
 
-def _fork_plain(child: Any) -> int:
+def _fork_plain(child: Callable[[], int]) -> int:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         status = 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import UsageError
 from pycontainer.images.compression import DecompressingReader
@@ -21,6 +21,10 @@ from pycontainer.images.store import ImageStore
 from pycontainer.oci import digest as digests
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import mediatypes as mt
+
+if TYPE_CHECKING:
+    from pycontainer.images.saveload import SaveItem
+    from pycontainer.images.store import ImageRecord
 
 DIR_VERSION = b"Directory Transport Version: 1.1\n"
 #: a Docker v2s2 layer that is not compressed (containers/image writes these too)
@@ -34,7 +38,7 @@ def _fresh_dir(dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
 
 
-def save_dir(store: ImageStore, items: list[Any], dest: Path, fmt: str) -> None:
+def save_dir(store: ImageStore, items: list[SaveItem], dest: Path, fmt: str) -> None:
     """`items`: images.saveload.SaveItem."""
     if fmt == "docker-dir" and len(items) != 1:
         raise UsageError("docker-dir holds one image: save the others to other directories")
@@ -45,7 +49,7 @@ def save_dir(store: ImageStore, items: list[Any], dest: Path, fmt: str) -> None:
         _save_docker_dir(store, items[0].record, dest)
 
 
-def _save_oci_dir(store: ImageStore, items: list[Any], dest: Path) -> None:
+def _save_oci_dir(store: ImageStore, items: list[SaveItem], dest: Path) -> None:
     from pycontainer.images import saveload
 
     # the oci-archive's bytes, unpacked by the archive reader's own checked extraction
@@ -55,7 +59,7 @@ def _save_oci_dir(store: ImageStore, items: list[Any], dest: Path) -> None:
         saveload.extract_archive(tmp, dest)
 
 
-def _save_docker_dir(store: ImageStore, rec: Any, dest: Path) -> None:
+def _save_docker_dir(store: ImageStore, rec: ImageRecord, dest: Path) -> None:
     raw_cfg = store.blobs.read(rec.id)
     (dest / digests.hex_of(rec.id)).write_bytes(raw_cfg)
     layers = []

@@ -31,7 +31,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -
         raise
 
 
-def atomic_write_json(path: str | os.PathLike[str], obj: Any, mode: int = 0o644) -> None:
+def atomic_write_json(path: str | os.PathLike[str], obj: object, mode: int = 0o644) -> None:
     atomic_write(path, json.dumps(obj, indent=1, sort_keys=True).encode(), mode)
 
 

@@ -112,7 +112,7 @@ class ContainerSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ContainerSpec:
+    def from_dict(cls, d: Mapping[str, object]) -> ContainerSpec:
         """A stored record (`ContainerConfig.spec`), written by this version or an older one:
         unknown keys are ignored, missing ones take their defaults, and a `null` where a
         list or dict belongs reads as empty."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import Conflict
 from pycontainer.ops import attach
 from pycontainer.ops.lifecycle import StartRequest, load_synced, start, store_for
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def start_attached(paths: Paths, ref: str, interactive: bool, detach_keys: str) -> int | None:
@@ -45,7 +48,7 @@ def attach_running(paths: Paths, ref: str, stdin: bool, detach_keys: str,
     return attach.pump(sock, opts, _signaller(c.state.pid))
 
 
-def _signaller(pid: int) -> Any:
+def _signaller(pid: int) -> Callable[[int], None]:
     def send(sig: int) -> None:
         with contextlib.suppress(OSError):
             os.kill(pid, sig)

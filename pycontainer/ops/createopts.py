@@ -6,9 +6,12 @@ run` loads this module on its fast path."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import UsageError
+
+if TYPE_CHECKING:
+    from pycontainer.oci.convert import ContainerSpec
 
 
 def annotation_map(values: list[str]) -> dict[str, str]:
@@ -65,7 +68,7 @@ def ns_mode(flag: str, value: str | None, allowed: tuple[str, ...]) -> str:
     raise UsageError(f"invalid {flag} mode: {value}")
 
 
-def namespace_modes(spec: Any, pid: str | None, ipc: str | None, uts: str | None) -> None:
+def namespace_modes(spec: ContainerSpec, pid: str | None, ipc: str | None, uts: str | None) -> None:
     """--pid, --ipc, --uts onto `spec` (a host UTS takes the host's name)."""
     spec.pid = ns_mode("--pid", pid, ("host",))
     spec.ipc = ns_mode("--ipc", ipc, ("host", "none", "shareable"))

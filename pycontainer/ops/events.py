@@ -31,7 +31,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pycontainer import eventlog
 from pycontainer.paths import Paths
@@ -274,7 +274,7 @@ def _events(path: str, history: bool, follow: bool, until: float | None,
     yield from _follow(path, current, until, stop)
 
 
-def _follow(path: str, f: Any, until: float | None,
+def _follow(path: str, f: IO[bytes] | None, until: float | None,
             stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
     """Tail the log across rotations until `until` (never, when None) or `stop()`."""
     pending = b""
@@ -303,7 +303,7 @@ def _follow(path: str, f: Any, until: float | None,
             f.close()
 
 
-def _reopened(path: str, f: Any) -> Any:
+def _reopened(path: str, f: IO[bytes] | None) -> IO[bytes] | None:
     """The log opened anew when `path` is another file than `f` (rotated), else None."""
     try:
         st = os.stat(path)
@@ -314,7 +314,7 @@ def _reopened(path: str, f: Any) -> Any:
     return _open(path)
 
 
-def _open(path: str) -> Any:
+def _open(path: str) -> IO[bytes] | None:
     try:
         return open(path, "rb")  # noqa: SIM115 - the caller closes it
     except OSError:

@@ -384,7 +384,7 @@ def _repo_matches(pattern: str, repo: str, tag: str) -> bool:
     return ref.name == repo and (not has_tag or ref.tag == tag)
 
 
-def _name_filter(pattern: str) -> Any:
+def _name_filter(pattern: str) -> Callable[[str], bool]:
     """reference=PATTERN: a glob on the familiar name, with or without its tag."""
     import fnmatch
 
@@ -400,7 +400,7 @@ LIST_FILTERS = frozenset({"dangling", "reference", "label", "before", "since", "
                           "readonly", "id", "digest", "intermediate"})
 
 
-def _filter(key: str, value: str, paths: Paths) -> Any:
+def _filter(key: str, value: str, paths: Paths) -> Callable[[ImageRecord], bool]:
     from pycontainer.formats.filters import boolean, match_label
     if (pred := podman_filter(key, value)) is not None:
         return pred
@@ -417,7 +417,7 @@ def _filter(key: str, value: str, paths: Paths) -> Any:
     return lambda rec: rec.created > pivot
 
 
-def podman_filter(key: str, value: str) -> Callable[[Any], bool] | None:
+def podman_filter(key: str, value: str) -> Callable[[ImageRecord], bool] | None:
     """Podman's own `images --filter` keys (None for the others): `id` and `digest` match a
     prefix; pyc's store has no read-only layers and keeps no intermediate images (build
     steps are cached, not stored as images), so `readonly` and `intermediate` are false."""

@@ -14,7 +14,7 @@ import signal
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pycontainer import selfexec
 from pycontainer.containers import lifecycle
@@ -29,6 +29,10 @@ from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.runtime.base import ContainerError
 from pycontainer.selfexec import exit_command
 from pycontainer.supervisor import protocol as sp
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 START_TIMEOUT = 60.0
 parse_signal = proc.parse_signal
@@ -224,7 +228,7 @@ class _SyncReader:
 
 
 def _await_start(store: ContainerStore, c: Container, sync_r: int, run_dir: str,
-                 req: StartRequest, net: Any) -> Started:
+                 req: StartRequest, net: hooks.StartPlan) -> Started:
     reader = _SyncReader(sync_r)
     msg = reader.next(START_TIMEOUT)
     sock = None
@@ -437,7 +441,7 @@ def _discard(paths: Paths, store: ContainerStore, c: Container) -> None:
     _in_background(lambda: _delete_trash(paths, c, trash))
 
 
-def _delete_trash(paths: Paths, c: Container, trash: Any) -> None:
+def _delete_trash(paths: Paths, c: Container, trash: Path) -> None:
     from pycontainer.storage import select as drivers
 
     mapping = c.config.id_mapping()
@@ -454,7 +458,7 @@ def _delete_trash(paths: Paths, c: Container, trash: Any) -> None:
 _background: list[int] = []
 
 
-def _in_background(work: Any) -> None:
+def _in_background(work: Callable[[], object]) -> None:
     """Run `work` in a detached child holding none of our descriptors. It is not waited for
     (`run --rm` returns at once): reaped at the next call here or, once this short-lived
     process has exited, by init. One fork, not a daemon's two: ~2 ms less."""

@@ -5,11 +5,14 @@ also has is never replaced.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import PycError
+
+if TYPE_CHECKING:
+    from pycontainer.images.store import ImageRecord
 
 
 def add_missing(out: dict[str, Any], extras: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +48,7 @@ def _image_digest(store: ContainerStore, image_id: str) -> str:
         return ""  # removed (rmi -f) since
 
 
-def image_extras(rec: Any) -> dict[str, Any]:
+def image_extras(rec: ImageRecord) -> dict[str, Any]:
     """`rec`: an images.store.ImageRecord."""
     inner = rec.config.get("config") or {}
     return {

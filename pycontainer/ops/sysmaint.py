@@ -21,12 +21,13 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import PycError, UsageError
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
+    from pycontainer.images.store import ImageRecord
     from pycontainer.ops.ps import PsEntry
 
 #: the filters `system prune` accepts (Docker's: until, label, label!)
@@ -272,7 +273,7 @@ def prune(paths: Paths, all_: bool = False, volumes: bool = False,
     return report
 
 
-def _image_records(paths: Paths) -> list[Any]:
+def _image_records(paths: Paths) -> list[ImageRecord]:
     from pycontainer.ops import images as ops_images
 
     return list(ops_images.list_images(paths))

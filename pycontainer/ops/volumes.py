@@ -46,7 +46,7 @@ def store(paths: Paths) -> VolumeStore:
 # --- filters -----------------------------------------------------------------------------
 
 
-def natural_key(text: str) -> list[Any]:
+def natural_key(text: str) -> list[tuple[int, int, str]]:
     """Docker's sortorder.NaturalLess: digit runs compare as numbers ("v2" < "v10")."""
     return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p]
 

@@ -21,6 +21,8 @@ from pycontainer.runtime.base import ContainerError, Stdio
 from pycontainer.storage.driver import RootfsPlan
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pycontainer.jsontypes import JSON
 
 PR_SET_DUMPABLE = 4
@@ -173,7 +175,7 @@ def copy_up(rootfs: str, pairs: list[list[str]]) -> None:
             copy_tree(src, volume_dir)
 
 
-def _fork_joined(child: Any, userns_path: str) -> int:
+def _fork_joined(child: Callable[[], int], userns_path: str) -> int:
     """Fork a launcher that joins an existing user namespace and unshares a mount
     namespace in it (the fork keeps this process single-threaded for setns)."""
     pid = os.fork()
@@ -196,7 +198,7 @@ def _fork_joined(child: Any, userns_path: str) -> int:
     return pid
 
 
-def _fork_root(child: Any) -> int:
+def _fork_root(child: Callable[[], int]) -> int:
     pid = os.fork()
     if pid == 0:  # pragma: no cover
         code = 1

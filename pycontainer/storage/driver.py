@@ -12,10 +12,13 @@ import contextlib
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pycontainer.linux import userns
 from pycontainer.oci.rootfs import RootfsPlan as RootfsPlan  # its home is the base layer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class Driver(Protocol):
@@ -42,7 +45,7 @@ def remove_tree(path: Path, mapping: userns.IdMapping) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _chmod_retry(func: Any, path: str, exc_info: Any) -> None:
+def _chmod_retry(func: Callable[[str], object], path: str, exc_info: object) -> None:
     # overlay's work/work is created mode 000: our own directories we may chmod and retry.
     with contextlib.suppress(OSError):
         os.chmod(os.path.dirname(path), 0o700)

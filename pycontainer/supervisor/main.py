@@ -20,6 +20,7 @@ from pycontainer.supervisor.stdio import HeldStdio, make
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import FrameType
     from typing import Any
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -258,7 +259,7 @@ class Supervisor:
         elif kind == "client":
             self._read_client(fd)
 
-    def _forward(self, sig: int, _frame: Any) -> None:
+    def _forward(self, sig: int, _frame: FrameType | None) -> None:
         if sig == _signal.SIGWINCH or not self.pid:
             return
         with p.suppress(OSError):

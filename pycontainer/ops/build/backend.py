@@ -17,7 +17,7 @@ import secrets
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pycontainer.build.backend import Layer, RunRequest, State
 from pycontainer.build.copier import FsOp, HashCache, url_name
@@ -33,6 +33,9 @@ from pycontainer.ops.build.guard import BuildGuard
 from pycontainer.ops.build.run import run_step
 from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.storage.driver import RootfsPlan, remove_tree
+
+if TYPE_CHECKING:
+    from pycontainer.images.store import ImageRecord
 
 
 class StoreBackend:
@@ -99,7 +102,7 @@ class StoreBackend:
             record = ops_pull.ensure_image(self.paths, ref, pull, self.progress)
         return State(record.id, copy.deepcopy(record.config), list(record.layers))
 
-    def _pull_platform(self, ref: str, platform: str, pull: str) -> Any:
+    def _pull_platform(self, ref: str, platform: str, pull: str) -> ImageRecord:
         from pycontainer.ops import pull as ops_pull
 
         if pull != "always":

@@ -20,7 +20,7 @@ import secrets
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from pycontainer.build.backend import Layer, RunRequest, State, StepFailed
 from pycontainer.build.dockerfile import Mount
@@ -33,11 +33,15 @@ from pycontainer.oci import convert
 from pycontainer.ops.build.store import ingest
 from pycontainer.ops.create import ImageInput, resolve_user
 from pycontainer.runtime.base import ContainerError, Stdio
-from pycontainer.runtime.launch import LaunchConfig, launch
+from pycontainer.runtime.launch import LaunchConfig, Launched, launch
 from pycontainer.storage.diff import DiffOptions, stream_upper
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pycontainer.jsontypes import JSON
+    from pycontainer.oci.runtime import Mount as SpecMount
+    from pycontainer.oci.runtime import Spec
     from pycontainer.ops.build.backend import StoreBackend
 
 SPEC_NETWORK = {"default": "private", "none": "none", "host": "host"}
@@ -75,7 +79,7 @@ def run_step(b: StoreBackend, state: State, req: RunRequest) -> Layer | None:
 
 
 def _spec(b: StoreBackend, state: State, req: RunRequest, work: Path,
-          lowers: list[Path]) -> Any:
+          lowers: list[Path]) -> Spec:
     from pycontainer.ops.build import script as build_script
 
     cid = secrets.token_hex(32)
@@ -117,7 +121,7 @@ def _read(path: str) -> str:
         return ""
 
 
-def _mount(b: StoreBackend, m: Mount, req: RunRequest) -> Any:
+def _mount(b: StoreBackend, m: Mount, req: RunRequest) -> SpecMount:
     from pycontainer.oci.runtime import Mount as SpecMount
 
     if m.type == "cache":
@@ -143,7 +147,7 @@ def _cache_dir(b: StoreBackend, m: Mount) -> Path:
     return b.cache_root / "mounts" / hashlib.sha256((m.id or m.target).encode()).hexdigest()[:32]
 
 
-def _stdio(b: StoreBackend, req: RunRequest) -> tuple[Stdio, Any]:
+def _stdio(b: StoreBackend, req: RunRequest) -> tuple[Stdio, IO[bytes] | _Relay | None]:
     devnull = os.open(os.devnull, os.O_RDONLY)
     if req.quiet:
         log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the caller
@@ -160,7 +164,7 @@ class _Relay:
     """RUN output to a callback (the API's stream) as it comes: a pipe read by a thread.
     The pipe's write end is the container's; it is closed here once the container has it."""
 
-    def __init__(self, sink: Any) -> None:
+    def __init__(self, sink: Callable[[bytes], None]) -> None:
         import threading
 
         self.read_fd, self.write_fd = os.pipe()
@@ -183,7 +187,7 @@ class _Relay:
             os.close(self.read_fd)
 
 
-def _run(b: StoreBackend, work: Path, rootfs: JSON, spec: Any,
+def _run(b: StoreBackend, work: Path, rootfs: JSON, spec: Spec,
          req: RunRequest) -> int:
     bundle = work / "bundle"
     (bundle / "rootfs").mkdir(parents=True)
@@ -219,7 +223,7 @@ def _run(b: StoreBackend, work: Path, rootfs: JSON, spec: Any,
     return status
 
 
-def _start_and_wait(b: StoreBackend, launched: Any, start_w: int, err_r: int, spec: Any,
+def _start_and_wait(b: StoreBackend, launched: Launched, start_w: int, err_r: int, spec: Spec,
                     req: RunRequest, work: Path) -> int:
     slirp = None
     try:
@@ -253,7 +257,7 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _wait(launched: Any) -> int:
+def _wait(launched: Launched) -> int:
     with contextlib.suppress(ChildProcessError):
         os.waitpid(launched.launcher_pid, 0)
     launched.launcher_pid = 0
@@ -269,7 +273,7 @@ def _kill(pid: int) -> None:
             os.kill(pid, 9)
 
 
-def _reap(launched: Any) -> None:
+def _reap(launched: Launched) -> None:
     """After a failure: nothing of the step may keep running."""
     for pid in (launched.launcher_pid, launched.pid, *launched.helper_pids):
         if pid:
@@ -278,7 +282,7 @@ def _reap(launched: Any) -> None:
                 os.waitpid(pid, 0)
 
 
-def _replay_on_failure(log: Any, status: int | None) -> None:
+def _replay_on_failure(log: IO[bytes], status: int | None) -> None:
     with log:
         if status == 0:
             return

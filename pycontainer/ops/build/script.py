@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import BuildError
+
+if TYPE_CHECKING:
+    from pycontainer.oci.runtime import Mount
 
 #: the kernel's per-argument limit (32 pages), less the terminating NUL
 MAX_ARG_STRLEN = 32 * 4096 - 1
@@ -26,7 +29,7 @@ MAX_ARGV_TOTAL = 1 << 20
 SCRIPT_PATH = "/.pyc-run-script"
 
 
-def deliver(args: list[str], env: list[str], work: Path) -> tuple[list[str], list[Any]]:
+def deliver(args: list[str], env: list[str], work: Path) -> tuple[list[str], list[Mount]]:
     """`args` as the step runs them, and the extra mounts (oci.runtime.Mount) that needs."""
     from pycontainer.oci.runtime import Mount
 
