@@ -27,6 +27,18 @@ def inspect_container(paths: Paths, ref: str, size: bool = False) -> dict[str, A
     return to_docker(store, c, size)
 
 
+def list_view(store: ContainerStore, cid: str) -> dict[str, Any]:
+    """What the Engine API's container list takes from inspect (the image id, network mode,
+    networks and ports, mounts), the same values, without the rest of `to_docker`: a list of
+    many containers asks it for each, and docker-py asks inspect for each one again."""
+    c = store.load(cid)
+    store.sync(c)  # read-only view, as `ps`: no lock, no save
+    return {"Image": c.config.image_id,
+            "HostConfig": {"NetworkMode": _network_mode(c, c.config.spec.network or "private")},
+            "NetworkSettings": netviews.inspect_settings(store, c),
+            "Mounts": inspect_mounts(c.config.spec.mounts)}
+
+
 def inspect_any(paths: Paths, ref: str, kind: str = "", size: bool = False) -> dict[str, Any]:
     """`pyc inspect NAME`: a container, else an image (Docker's lookup order)."""
     if kind in ("", "container"):

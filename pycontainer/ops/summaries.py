@@ -10,10 +10,14 @@ from pycontainer.paths import Paths
 
 
 def container_summary(paths: Paths, entry: PsEntry, now: float) -> dict[str, Any]:
+    from pycontainer.containers.store import ContainerStore
     from pycontainer.formats.timestamps import parse_rfc3339
-    from pycontainer.ops.inspect import inspect_container
+    from pycontainer.ops.inspect import inspect_container, list_view
 
-    info = inspect_container(paths, entry.id, size=entry.size_rw is not None)
+    if entry.size_rw is not None:
+        info = inspect_container(paths, entry.id, size=True)
+    else:
+        info = list_view(ContainerStore(paths), entry.id)
     settings = info.get("NetworkSettings") or {}
     out: dict[str, Any] = {
         "Id": entry.id,

@@ -96,3 +96,16 @@ def test_missing_container_is_a_404_with_docker_wording(api: Service) -> None:
     with pytest.raises(docker.errors.NotFound) as exc:
         client.containers.get("nosuch")
     assert "No such container" in str(exc.value)
+
+
+def test_the_list_agrees_with_inspect(api: Service, web: str) -> None:
+    client = docker.DockerClient(base_url=api.url)
+    [summary] = client.api.containers(all=True)
+    info = client.api.inspect_container(web)
+    assert summary["ImageID"] == info["Image"]
+    assert summary["HostConfig"]["NetworkMode"] == info["HostConfig"]["NetworkMode"]
+    assert summary["NetworkSettings"]["Networks"] == info["NetworkSettings"]["Networks"]
+    assert summary["Mounts"] == info["Mounts"]
+    ports = info["NetworkSettings"]["Ports"]["80/tcp"][0]
+    assert summary["Ports"] == [{"IP": ports["HostIp"], "PrivatePort": 80,
+                                 "PublicPort": int(ports["HostPort"]), "Type": "tcp"}]
