@@ -72,9 +72,11 @@ class StoreBackend:
         return str(self._tmp)
 
     def _sweep(self, base: Path) -> None:
+        from pycontainer.images.blobs import pid_alive  # the store's own liveness test
+
         for entry in base.iterdir():
             pid = entry.name.split("-")[1] if entry.name.startswith("tmp-") else ""
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 remove_tree(entry, self.mapping)
 
     def work_dir(self, kind: str) -> Path:
@@ -200,14 +202,3 @@ class StoreBackend:
 
     def commit(self, state: State, names: list[str]) -> str:
         return build_store.commit(self.store, state, names, self.docker_format)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
