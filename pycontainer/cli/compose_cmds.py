@@ -15,7 +15,7 @@ from pycontainer.errors import ContainerExit, UsageError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from pycontainer.compose.loader import Options
+    from pycontainer.ops.compose import Options
     from pycontainer.ops.compose_cmds import ImageSummary, Top
     from pycontainer.ops.compose_ls import Stack
     from pycontainer.paths import Paths

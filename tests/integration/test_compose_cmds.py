@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from helpers import registry as reg
-from tests.helpers.runner import Pyc, Result
+from helpers.runner import Pyc, Result
 
 COMPOSE = """
 services:
