@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pycontainer.errors import ContainerExit, UsageError
+from pycontainer.errors import ComposeError, ContainerExit
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,6 +44,11 @@ def _progress(quiet: bool = False) -> Callable[[str, str], None]:
             sys.stderr.write(f" {ident} {text} \n")
             sys.stderr.flush()
     return write
+
+
+def _tail(line: str) -> None:
+    """Compose's progress tail messages: after the progress lines, on stderr."""
+    sys.stderr.write(line + "\n")
 
 
 # -- exec --------------------------------------------------------------------------------
@@ -117,7 +122,7 @@ def port(
     from pycontainer.ops import compose_cmds
 
     if not private_port.isdigit() or int(private_port) > 65535:
-        raise UsageError(f'strconv.ParseUint: parsing "{private_port}": invalid syntax')
+        raise ComposeError(f'strconv.ParseUint: parsing "{private_port}": invalid syntax')
     sys.stdout.write(compose_cmds.port(_paths(ctx), _project(ctx), service, int(private_port),
                                        protocol.lower(), index) + "\n")
 
@@ -147,7 +152,7 @@ def images_text(rows: list[ImageSummary], fmt: str, quiet: bool) -> str:
 
 def _table_or_json(fmt: str) -> str:
     if fmt.lower() not in ("table", "pretty", "", "json"):
-        raise UsageError(f'format value "{fmt}" could not be parsed: parsing failed')
+        raise ComposeError(f'format value "{fmt}" could not be parsed: parsing failed')
     return fmt.lower()
 
 
@@ -184,7 +189,7 @@ def cp(
     from pycontainer.ops import compose_cmds
 
     if not source or not destination:
-        raise UsageError(f"{'source' if not source else 'destination'} can not be empty")
+        raise ComposeError(f"{'source' if not source else 'destination'} can not be empty")
     req = compose_cmds.CopyRequest(source, destination, index, all_, archive, follow_link)
     compose_cmds.cp(_paths(ctx), _project(ctx), req, sys.stdin.buffer, sys.stdout.buffer)
     sys.stdout.flush()
@@ -268,7 +273,7 @@ def version_text(fmt: str | None, short: bool) -> str:
     if fmt == "json":
         return json.dumps({"version": f"v{COMPOSE_VERSION}"}, separators=(",", ":")) + "\n"
     if fmt not in (None, "", "pretty"):
-        raise UsageError(f"unsupported format {fmt!r}: pretty or json")
+        raise ComposeError(f"unsupported format {fmt!r}: pretty or json")
     return f"Docker Compose version v{COMPOSE_VERSION}\n"
 
 
@@ -301,8 +306,7 @@ def pull(
     project = compose.load(ctx.obj)
     req = compose_images.PullRequest(list(services or []), include_deps, ignore_failures,
                                      ignore_buildable, policy)
-    for line in compose_images.pull(_paths(ctx), project, req, _progress(quiet)):
-        sys.stderr.write(line + "\n")
+    compose_images.pull(_paths(ctx), project, req, _progress(quiet), _tail)
 
 
 def push(
@@ -320,8 +324,7 @@ def push(
 
     project = compose.load(ctx.obj)
     req = compose_images.PushRequest(list(services or []), include_deps, ignore_failures)
-    for line in compose_images.push(_paths(ctx), project, req, _progress(quiet)):
-        sys.stderr.write(line + "\n")
+    compose_images.push(_paths(ctx), project, req, _progress(quiet), _tail)
 
 
 def register(group: typer.Typer) -> None:

@@ -105,8 +105,8 @@ def port(paths: Paths, project: str, service: str, private: int, protocol: str =
         return netviews.port_lines(paths, member.entry.id, f"{private}/{protocol}")[0]
     except NotFound:
         published = [_public(line) for line in netviews.port_lines(paths, member.entry.id)]
-        raise NotFound(f"no port {private}/{protocol} for container {member.entry.name}: "
-                       + ", ".join(published)) from None
+        raise ComposeError(f"no port {private}/{protocol} for container {member.entry.name}: "
+                           + ", ".join(published)) from None
 
 
 def _public(line: str) -> str:
@@ -139,8 +139,8 @@ def images(paths: Paths, project: str, services: list[str]) -> list[ImageSummary
         try:
             rec = istore.resolve(image_id)
         except ImageNotFound:
-            raise NotFound(f"failed to retrieve image for container {member.entry.name}") \
-                from None
+            raise ComposeError(f"failed to retrieve image for container "
+                               f"{member.entry.name}") from None
         repo, tag = _repo_tag(ops_images.display_name(rec.names[0]) if rec.names else "")
         out.append(ImageSummary(rec.id, member.entry.name, repo, tag, rec.size))
     return sorted(out, key=lambda s: s.ContainerName)

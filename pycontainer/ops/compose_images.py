@@ -69,8 +69,9 @@ def _skip_reason(paths: Paths, service: dict[str, Any], policy: str, ignore_buil
     return None
 
 
-def pull(paths: Paths, project: Project, req: PullRequest, progress: Progress) -> list[str]:
-    """Pull each selected service's image; returns the warnings to print at the end.
+def pull(paths: Paths, project: Project, req: PullRequest, progress: Progress,
+         tail: Callable[[str], None]) -> None:
+    """Pull each selected service's image; `tail` gets the warnings Compose prints last.
     A failure stops at once for a service that cannot be built; else it is raised at the
     end unless `ignore_failures`."""
     from pycontainer.ops import pull as ops_pull
@@ -101,11 +102,11 @@ def pull(paths: Paths, project: Project, req: PullRequest, progress: Progress) -
             failures.append(exc)
             continue
         progress(name, "Pulled")
-    tail = ["WARNING: Some service image(s) must be built from source by running:\n"
-            f"    docker compose build {' '.join(must_build)}"] if must_build else []
+    if must_build:
+        tail("WARNING: Some service image(s) must be built from source by running:\n"
+             f"    docker compose build {' '.join(must_build)}")
     if failures and not req.ignore_failures:
         raise failures[0]
-    return tail
 
 
 @dataclass
@@ -115,12 +116,12 @@ class PushRequest:
     ignore_failures: bool = False
 
 
-def push(paths: Paths, project: Project, req: PushRequest, progress: Progress) -> list[str]:
+def push(paths: Paths, project: Project, req: PushRequest, progress: Progress,
+         tail: Callable[[str], None]) -> None:
     """Push the image (and `build.tags`) of each selected service that has both `build` and
-    `image` (Compose skips the others); returns the failures kept by `ignore_failures`."""
+    `image` (Compose skips the others); `tail` gets the failures `ignore_failures` kept."""
     from pycontainer.ops import push as ops_push
 
-    tail: list[str] = []
     for name, service in selected(project, req.services, req.include_deps).items():
         build = service.get("build")
         if build is None or not service.get("image"):
@@ -137,7 +138,6 @@ def push(paths: Paths, project: Project, req: PushRequest, progress: Progress) -
                 progress(tag, "Error")
                 if not req.ignore_failures:
                     raise
-                tail.append(f"Pushing {name}: {exc}")
+                tail(f"Pushing {name}: {exc}")
                 continue
             progress(tag, "Pushed")
-    return tail

@@ -25,11 +25,15 @@ class Stack:
 def stacks(paths: Paths, all: bool = False, filters: Iterable[str] = ()) -> list[Stack]:
     """The projects, by name; stopped containers (and so stopped projects) with `all`;
     `filters`: `name=` (exact or a regular expression, as Docker's filters.Args.Match)."""
+    from pycontainer.errors import ComposeError, UsageError
     from pycontainer.formats import filters as _filters
     from pycontainer.ops.ps import PsOptions, list_containers
 
-    wanted = _filters.parse(filters)
-    _filters.validate(wanted, FILTERS)
+    try:
+        wanted = _filters.parse(filters)
+        _filters.validate(wanted, FILTERS)
+    except UsageError as exc:  # Compose's own error: exit 1
+        raise ComposeError(str(exc)) from None
     opts = PsOptions(all=all, filters=[f"label={lookup.PROJECT}", f"label={lookup.CONFIG_HASH}"])
     groups: dict[str, list[tuple[str, str | None]]] = {}
     for e in list_containers(paths, opts):

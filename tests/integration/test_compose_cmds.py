@@ -108,7 +108,7 @@ def _top_port_images(pyc: Pyc, proj: Path, bb: str, web1: str) -> None:
     expected = pyc.ok("port", web1, "8080/tcp").out.splitlines()[0]
     assert ok(pyc, proj, "port", "web", "8080").out == expected + "\n"
     res = compose(pyc, proj, "port", "web", "81")
-    assert res.rc != 0 and "no port 81/tcp for container proj-web-1: " in res.err
+    assert res.rc == 1 and "no port 81/tcp for container proj-web-1: " in res.err
     image_id = pyc.ok("image", "inspect", "-f", "{{.Id}}", bb).out.strip()
     rows = ok(pyc, proj, "images").out.splitlines()
     assert rows[0].split() == ["CONTAINER", "REPOSITORY", "TAG", "IMAGE", "ID", "SIZE"]
@@ -154,7 +154,8 @@ def _ls_and_wait(pyc: Pyc, proj: Path, job: str) -> None:
     assert ok(pyc, proj, "ls", "-a").out.splitlines()[1].split()[:3] == \
         ["proj", "exited(1),", "running(2)"]
     assert ok(pyc, proj, "ls", "--filter", "name=other").out.splitlines()[1:] == []
-    assert compose(pyc, proj, "ls", "--filter", "status=running").rc != 0
+    res = compose(pyc, proj, "ls", "--filter", "status=running")
+    assert res.rc == 1 and "invalid filter 'status'" in res.err
     assert ok(pyc, proj, "version", "--short").out.strip().count(".") == 2
 
 
@@ -167,6 +168,7 @@ def _pull_push(pyc: Pyc, proj: Path, bb: str, built: str, registry: str) -> None
     assert res.err == ""
     res = compose(pyc, proj, "pull", "built")  # buildable: a warning, still a failure
     assert res.rc != 0 and " built Warning \n" in res.err
+    assert "must be built from source by running:\n    docker compose build built" in res.err
     pyc.ok("tag", bb, built)
     res = ok(pyc, proj, "push")
     assert " web Skipped \n" in res.err and f" {built} Pushed \n" in res.err
