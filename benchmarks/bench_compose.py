@@ -8,8 +8,9 @@
 The project is issue 14's: `web` (busybox httpd publishing 127.0.0.1:18080), `db` (a
 healthcheck and a named volume), `worker` built from a local Dockerfile and depending on
 `db: {condition: service_healthy}`; each with `init: true`, so that `down` stops them on
-SIGTERM rather than timing the 10 s stop timeout of a PID 1 that ignores it. Cases (bench.py's framework: fresh storage per case and
-engine, medians; the images are pulled and the worker built once in setup, untimed):
+SIGTERM rather than timing the 10 s stop timeout of a PID 1 that ignores it. Cases
+(bench.py's framework: fresh storage per case and engine, medians; the images are pulled and
+the worker built once in setup, untimed):
 
     up      `compose up -d` from nothing (the previous round's `down -v` is untimed)
     down    `compose down -v` of the running project (its `up -d` is untimed)
