@@ -80,6 +80,7 @@ def test_commands_on_a_project(pyc: Pyc, tmp_path: Path, fixture_refs: dict[str,
     assert not any(k.startswith("com.docker.compose.") for k in starts[0]["attributes"])
     assert any(e["action"] == "die" and e["id"] == job for e in seen)
     _pull_push(pyc, proj, bb, built, registry)
+    _wait_down_project(pyc, proj)
 
 
 def _exec(pyc: Pyc, proj: Path) -> None:
@@ -175,3 +176,19 @@ def _pull_push(pyc: Pyc, proj: Path, bb: str, built: str, registry: str) -> None
     _, repo, tag = reg.split_ref(built)
     assert reg.manifest(registry, repo, tag) is not None
     assert " built Pulled \n" in ok(pyc, proj, "pull", "built").err
+
+
+def _wait_down_project(pyc: Pyc, proj: Path) -> None:
+    pyc.ok("network", "create", "--label", "com.docker.compose.project=proj", "proj_default")
+    pyc.ok("network", "create", "other")
+    waiting = subprocess.Popen(pyc.argv("compose", "wait", "--down-project", "web"), cwd=proj,
+                               env=pyc.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    time.sleep(1)
+    pyc.ok("kill", "proj-web-1", "proj-web-2")
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 137, err
+    assert out.count("exited with status code 137") == 2
+    assert pyc.ok("ps", "-aq").out == ""  # the exited job container went too
+    names = pyc.ok("network", "ls", "--format", "{{.Name}}").out.split()
+    assert "proj_default" not in names and "other" in names
