@@ -5,7 +5,9 @@ implementation makes them: `pyc run` with Compose's labels, beside the project's
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import select
 import subprocess
 import time
 from pathlib import Path
@@ -94,10 +96,42 @@ def _exec(pyc: Pyc, proj: Path) -> None:
     res = compose(pyc, proj, "exec", "built", "true")
     assert res.rc == 1 and 'service "built" is not running' in res.err
     assert ok(pyc, proj, "exec", "-d", "web", "touch", "/tmp/detached").out == ""
+    # a pty of the exec's own sets TERM (Docker's); without one the command gets pyc's stdio
+    probe = ("sh", "-c", "echo ${TERM:-no-tty}")
+    assert _on_terminal(pyc, proj, "exec", "web", *probe) == "xterm"
+    assert _on_terminal(pyc, proj, "exec", "-T", "web", *probe) == "no-tty"
+    assert ok(pyc, proj, "exec", "web", *probe).out == "no-tty\n"  # not on a terminal
     deadline = time.monotonic() + 10
     while compose(pyc, proj, "exec", "web", "test", "-f", "/tmp/detached").rc != 0:
         assert time.monotonic() < deadline, "exec -d never ran its command"
         time.sleep(0.2)
+
+
+def _on_terminal(pyc: Pyc, proj: Path, *args: str) -> str:
+    """`pyc compose ARGS` with a pty as stdin, stdout and stderr: what it printed."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(pyc.argv("compose", *args), cwd=proj, env=pyc.env, stdin=slave,
+                            stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    out, deadline = b"", time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: every writer has closed the pty
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            elif proc.poll() is not None:
+                break
+        assert proc.wait(timeout=10) == 0, out
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    return out.decode().strip()
 
 
 def _top_port_images(pyc: Pyc, proj: Path, bb: str, web1: str) -> None:
