@@ -13,7 +13,7 @@ import typer
 from pycontainer.errors import UsageError
 
 if TYPE_CHECKING:
-    from pycontainer.kube.play import Plan
+    from pycontainer.ops.kube_play import Plan
     from pycontainer.paths import Paths
 
 
@@ -89,7 +89,7 @@ def play(
     configmap: list[str] = typer.Option([], "--configmap",
                                         help="YAML files of ConfigMaps and Secrets."),
     replace: bool = typer.Option(False, "--replace", help="Replace the pods of the file."),
-    start: str = typer.Option("true", "--start", flag_value="true",
+    start: str = typer.Option("true", "--start", metavar="BOOL",
                               help="Start the pods (--start=false: create only)."),
     network: list[str] = typer.Option([], "--network", help="Network of the pods."),
     publish: list[str] = typer.Option([], "--publish", help="Publish a pod's port."),

@@ -179,7 +179,8 @@ def volume(v: Volume) -> JSON:
     ref: JSON = {"defaultMode": v.default_mode}
     ref["name" if v.kind == "configMap" else "secretName"] = v.source
     if v.files:
-        ref["items"] = [{"key": f.path, "path": f.path} for f in v.files]
+        ref["items"] = [{"key": f.key or f.path, "path": f.path,
+                         **({"mode": f.mode} if f.mode is not None else {})} for f in v.files]
     return {"name": v.name, v.kind: ref}
 
 

@@ -30,6 +30,7 @@ class KeyFile:
     path: str
     data: bytes
     mode: int | None = None  # None: the volume's defaultMode
+    key: str = ""  # the ConfigMap's or Secret's key ("": the path)
 
 
 @dataclass

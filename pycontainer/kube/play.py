@@ -426,9 +426,9 @@ def _key_volume(name: str, kind: str, src: dict[str, object], at: _At, sources: 
         if key not in data:
             raise iat.fail(f"key {key} not found in {ref}")
         files.append(model.KeyFile(_safe_path(path, iat), data[key],
-                                   _int(item, "mode", iat, 0) or None))
+                                   _int(item, "mode", iat, 0) or None, key))
     if not items:
-        files = [model.KeyFile(_safe_path(k, at), v) for k, v in sorted(data.items())]
+        files = [model.KeyFile(_safe_path(k, at), v, key=k) for k, v in sorted(data.items())]
     return model.Volume(name, kind, ref, files=files, default_mode=mode)
 
 

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from pycontainer.errors import Conflict, NotFound, PycError, UsageError
 from pycontainer.kube import model
+from pycontainer.kube.play import Plan as Plan  # the front ends' type (no yaml at import)
 
 if TYPE_CHECKING:
-    from pycontainer.kube.play import Plan
     from pycontainer.oci.convert import ContainerSpec
     from pycontainer.ops.create import CreateOptions
     from pycontainer.ops.netsetup import NetworkRequest
