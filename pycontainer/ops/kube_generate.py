@@ -64,8 +64,14 @@ def generate(paths: Paths, refs: list[str], opts: GenerateOptions) -> Generated:
     containers = [store.load(store.resolve(ref)) for ref in refs]
     warnings: list[str] = []
     played = played_pod(containers)
-    pod = pod_of(facts_of(containers), [container_of(store, c, member_name(c, played), warnings)
-                                        for c in containers])
+    # the init containers `kube play` ran for a pod become initContainers again
+    inits = [c for c in containers if c.config.spec.labels.get(model.ROLE_LABEL) == "init"]
+    apps = [c for c in containers if c not in inits]
+    if not apps:
+        raise UsageError("a pod needs at least one container that is not an init container")
+    pod = pod_of(facts_of(apps),
+                 [container_of(store, c, member_name(c, played), warnings) for c in apps],
+                 [container_of(store, c, member_name(c, played), warnings) for c in inits])
     text = kube.to_yaml(kube.documents(pod, kube.Options(
         kind=opts.kind, replicas=opts.replicas or 1, service=opts.service,
         created=rfc3339(), version=__version__)), __version__)
@@ -108,14 +114,19 @@ def facts_of(containers: list[Container]) -> PodFacts:
                     labels=labels, annotations=annotations, restart_policy=policy)
 
 
-def pod_of(facts: PodFacts, members: list[tuple[model.Container, list[model.Volume]]]
+Member = tuple[model.Container, list[model.Volume]]
+
+
+def pod_of(facts: PodFacts, members: list[Member], init_members: list[Member] | None = None
            ) -> model.Pod:
     """The pod: its facts, its containers, and the volumes their mounts name (once each)."""
+    inits = init_members or []
     volumes: dict[str, model.Volume] = {}
-    for _, vols in members:
+    for _, vols in members + inits:
         for v in vols:
             volumes.setdefault(v.name, v)
     return model.Pod(name=facts.name, containers=[c for c, _ in members],
+                     init_containers=[c for c, _ in inits],
                      volumes=list(volumes.values()), hostname=facts.hostname,
                      restart_policy=facts.restart_policy, labels=facts.labels,
                      annotations=facts.annotations)

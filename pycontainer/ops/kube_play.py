@@ -152,7 +152,7 @@ def _options(paths: Paths, plan: Plan, pod: model.Pod, c: model.Container,
         no_new_privileges=sec.no_new_privileges,
         restart="no" if init else model.RESTART_TO_DOCKER[pod.restart_policy],
         healthcheck=_healthcheck(c.probe), stop_timeout=plan.grace.get(pod.name),
-        hostname=None if first else (pod.hostname or pod.name),
+        hostname=pod.hostname or pod.name,  # a pod's containers share its hostname
         ipc=f"container:{first}" if first else "shareable")
     _limits(paths, spec, c, warnings)
     return CreateOptions(spec=spec, pull=_PULL[c.pull_policy], log_driver=opts.log_driver,
@@ -198,11 +198,23 @@ def _network(plan: Plan, pod: model.Pod, opts: PlayOptions, first: str, init: bo
         return NetworkRequest(networks=[f"container:{first}"])
     if init:  # before the pod's namespaces exist: a network of its own
         return NetworkRequest(networks=list(opts.network))
+    # --publish overrides the file's hostPort of the same container port (Podman's rule)
+    overridden = {_container_port(text) for text in opts.publish}
     publish = [f"{p.host_ip + ':' if p.host_ip else ''}{p.host_port}:{p.container_port}/"
                f"{p.protocol.lower()}"
-               for c in pod.containers for p in c.ports if p.host_port]
+               for c in pod.containers for p in c.ports
+               if p.host_port and (p.container_port, p.protocol.lower()) not in overridden]
     networks = ["host"] if plan.host_network.get(pod.name) else list(opts.network)
     return NetworkRequest(networks=networks, publish=publish + list(opts.publish))
+
+
+def _container_port(text: str) -> tuple[int, str]:
+    """The (container port, protocol) of a --publish value ([[ip:]host:]port[/proto])."""
+    spec, _, proto = text.rpartition(":")[2].partition("/")
+    if not spec.isdigit():
+        raise UsageError(f"invalid --publish {text!r}: expected [[ip:]hostPort:]containerPort"
+                         "[/protocol]")
+    return int(spec), proto.lower() or "tcp"
 
 
 # --- volumes -----------------------------------------------------------------------------

@@ -195,11 +195,36 @@ def test_play_runs_a_multi_document_file_and_down_removes_it(pyc: Pyc, busybox: 
     assert got == "written-by-init\n"
     info = json.loads(pyc.ok("inspect", "web-pod-sidecar").out)[0]
     assert info["HostConfig"]["NetworkMode"].startswith("container:")
-    pyc.fail("kube", "play", str(path), rc=125)  # its containers exist: --replace
+    # generate of what play made: the same pod, its init container an initContainer again
+    gen = tmp_path / "gen.yaml"
+    pyc.ok("kube", "generate", "-f", str(gen), "web-pod-fill", "web-pod-httpd",
+           "web-pod-sidecar")
+    validate_1_30(gen)
+    pod, httpd = container0(gen.read_text())
+    assert pod["metadata"]["name"] == "web-pod"
+    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["fill"]
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["httpd", "sidecar"]
+    assert {"name": "GREETING", "value": "hello"} in httpd["env"]
+    assert {"persistentVolumeClaim": {"claimName": "site"}, "name": "site-pvc"} in \
+        pod["spec"]["volumes"]
+    res = pyc.fail("kube", "play", str(path), rc=125)  # its containers exist
+    assert "use --replace" in res.err
+    # --replace makes the pod anew; --publish overrides the file's hostPort for port 80
+    other = free_port()
+    pyc.ok("kube", "play", "--replace", "--publish", f"127.0.0.1:{other}:80", str(path))
+    assert fetch(other) == "written-by-init\n"
+    assert len(pyc.ok("ps", "-aq").lines) == 3
     down = pyc.ok("kube", "down", str(path))
     assert down.out == "Pods removed:\nweb-pod\nVolumes removed:\nsite\n"
     assert pyc.ok("ps", "-aq").out == ""
     assert "site" not in pyc.ok("volume", "ls", "-q").lines
+    # --start=false: created, not started
+    pyc.ok("kube", "play", "--start=false", str(path))
+    states = pyc.ok("ps", "-a", "--format", "{{.Names}} {{.State}}").lines
+    assert sorted(states) == ["web-pod-fill created", "web-pod-httpd created",
+                              "web-pod-sidecar created"]
+    pyc.ok("kube", "down", str(path))
+    assert pyc.ok("ps", "-aq").out == ""
 
 
 def test_bad_files_fail_by_name(pyc: Pyc, tmp_path: Path) -> None:
