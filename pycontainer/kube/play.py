@@ -77,8 +77,11 @@ class Plan:
 
 @dataclass
 class _Sources:
+    """What the pods read from: the ConfigMaps and Secrets, and where warnings go."""
+
     configmaps: dict[str, dict[str, bytes]] = field(default_factory=dict)
     secrets: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 class _At:
@@ -117,7 +120,7 @@ def load_documents(text: str, source: str) -> list[dict[str, object]]:
 def plan(docs: list[dict[str, object]], configmaps: list[dict[str, object]] | None = None
          ) -> Plan:
     out = Plan()
-    sources = _Sources()
+    sources = _Sources(warnings=out.warnings)
     for i, d in enumerate([*docs, *(configmaps or [])], 1):
         if d.get("kind") in ("ConfigMap", "Secret"):
             _source(d, _at(i, d), sources)
@@ -208,6 +211,10 @@ def _add_pod(out: Plan, name: str, spec: dict[str, object], holder: Mapping[str,
     if restart not in model.RESTART_TO_DOCKER:
         raise (at / "restartPolicy").fail(f"unknown restart policy {restart}")
     _check_mounts(containers + inits, {v.name for v in volumes}, at)
+    names = [c.name for c in containers + inits]
+    for n in names:
+        if names.count(n) > 1:
+            raise at.fail(f"two containers are named {n}")
     out.pods.append(model.Pod(
         name=name, containers=containers, init_containers=inits, volumes=volumes,
         hostname=_str(spec, "hostname", at), restart_policy=restart,
@@ -245,7 +252,8 @@ def _container(c: object, at: _At, sources: _Sources, psec: dict[str, object]
         ports=[_port(p, at / "ports" / i) for i, p in enumerate(_list(c, "ports", at))],
         mounts=[_mount(m, at / "volumeMounts" / i)
                 for i, m in enumerate(_list(c, "volumeMounts", at))],
-        memory=memory, cpus=cpus, security=_security(c, at, psec), probe=_probe(c, at),
+        memory=memory, cpus=cpus, security=_security(c, at, psec),
+        probe=_probe(c, at, sources.warnings),
         pull_policy=policy, tty=bool(c.get("tty")), stdin=bool(c.get("stdin")))
 
 
@@ -361,10 +369,14 @@ def _security(c: dict[str, object], at: _At, psec: dict[str, object]) -> model.S
         no_new_privileges=sec.get("allowPrivilegeEscalation") is False)
 
 
-def _probe(c: dict[str, object], at: _At) -> model.Probe | None:
+def _probe(c: dict[str, object], at: _At, warnings: list[str]) -> model.Probe | None:
     key = "livenessProbe" if "livenessProbe" in c else "readinessProbe"
     if key not in c:
         return None
+    if key == "livenessProbe" and "readinessProbe" in c:
+        _probe({"readinessProbe": c["readinessProbe"]}, at, [])  # still checked
+        warnings.append(f"{(at / 'readinessProbe').doc}: {(at / 'readinessProbe').path}: pyc "
+                        "runs one healthcheck per container, the livenessProbe: not run")
     p, pat = _map(c, key, at), at / key
     for k in p:
         if k not in KNOWN["probe"]:

@@ -152,3 +152,15 @@ def test_bad_documents() -> None:
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: x}\n---\n"
         + pod_with("") + "  volumes: [{name: v, configMap: {name: cm, items: "
         "[{key: a, path: ../a}]}}]\n")
+
+
+def test_readiness_probe_beside_a_liveness_probe_is_named() -> None:
+    p = plan_of(pod_with("    livenessProbe: {exec: {command: [a]}}\n"
+                         "    readinessProbe: {exec: {command: [b]}}"))
+    assert p.pods[0].containers[0].probe == model.Probe(["a"])
+    assert p.warnings == ["document 1 (Pod p): spec.containers[0].readinessProbe: pyc runs one "
+                          "healthcheck per container, the livenessProbe: not run"]
+    only = plan_of(pod_with("    readinessProbe: {exec: {command: [b]}, periodSeconds: 2}"))
+    assert only.pods[0].containers[0].probe == model.Probe(["b"], 2)
+    assert "two containers are named c" in error_of(
+        pod_with("  - {name: c, image: busybox}"))
