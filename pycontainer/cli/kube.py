@@ -102,7 +102,8 @@ def play(
     plan = _plan(file, configmap)
     opts = kube_play.PlayOptions(replace=replace, start=_flag(start, "--start"),
                                  network=list(network), publish=list(publish),
-                                 log_driver=config.load_engine(paths.config).log_driver)
+                                 log_driver=config.load_engine(paths.config).log_driver,
+                                 progress=sys.stderr)
     _warn(plan.warnings)
     plan.warnings.clear()
     report = kube_play.play(paths, plan, opts)

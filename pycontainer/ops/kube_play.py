@@ -14,7 +14,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from pycontainer.errors import Conflict, NotFound, PycError, UsageError
 from pycontainer.kube import model
@@ -23,6 +23,7 @@ from pycontainer.kube.play import Plan as Plan  # the front ends' type (no yaml 
 if TYPE_CHECKING:
     from pycontainer.oci.convert import ContainerSpec
     from pycontainer.ops.create import CreateOptions
+    from pycontainer.ops.limits import LimitFlags
     from pycontainer.ops.netsetup import NetworkRequest
     from pycontainer.paths import Paths
 
@@ -38,6 +39,7 @@ class PlayOptions:
     network: list[str] = field(default_factory=list)  # --network for each pod
     publish: list[str] = field(default_factory=list)  # --publish, on each pod
     log_driver: str = "json-file"
+    progress: TextIO | None = None  # where pull progress goes
 
 
 @dataclass
@@ -74,6 +76,7 @@ def read_plan(text: str, source: str, configmaps: list[tuple[str, str]]) -> Plan
 
 def play(paths: Paths, plan: Plan, opts: PlayOptions) -> PlayReport:
     report = PlayReport(warnings=list(plan.warnings))
+    _preflight(paths, plan, opts)
     for pod in plan.pods:
         _check_free(paths, pod, opts.replace)
     for claim in plan.claims:
@@ -82,6 +85,29 @@ def play(paths: Paths, plan: Plan, opts: PlayOptions) -> PlayReport:
     for pod in plan.pods:
         report.pods.append(_play_pod(paths, plan, pod, opts, report.warnings))
     return report
+
+
+def _preflight(paths: Paths, plan: Plan, opts: PlayOptions) -> None:
+    """What can fail before anything is made does: the flags, the limits this host cannot
+    enforce, hostPath types, and the images (pulled now, as each pull policy says)."""
+    from pycontainer.ops import limits, netsetup
+    from pycontainer.ops.pull import ensure_image
+
+    netsetup.validate(netsetup.NetworkRequest(networks=list(opts.network),
+                                              publish=list(opts.publish)))
+    for text in opts.publish:
+        _container_port(text)
+    pulled: set[str] = set()
+    for pod in plan.pods:
+        for v in pod.volumes:
+            if v.kind == "hostPath" and v.host_type in ("Directory", "File"):
+                _host_path(v)
+        for c in pod.init_containers + pod.containers:
+            if c.memory or c.cpus:
+                limits.plan(paths, _limit_flags(c))
+            if c.image not in pulled:
+                ensure_image(paths, c.image, _PULL[c.pull_policy], opts.progress)
+                pulled.add(c.image)
 
 
 def _check_free(paths: Paths, pod: model.Pod, replace: bool) -> None:
@@ -155,7 +181,8 @@ def _options(paths: Paths, plan: Plan, pod: model.Pod, c: model.Container,
         hostname=pod.hostname or pod.name,  # a pod's containers share its hostname
         ipc=f"container:{first}" if first else "shareable")
     _limits(paths, spec, c, warnings)
-    return CreateOptions(spec=spec, pull=_PULL[c.pull_policy], log_driver=opts.log_driver,
+    # the preflight pulled what the policy asked: create takes the stored image
+    return CreateOptions(spec=spec, pull="never", log_driver=opts.log_driver,
                          network=_network(plan, pod, opts, first, init),
                          volumes=MountRequest(mounts=[_mount_text(m, mounts) for m in c.mounts]))
 
@@ -182,12 +209,17 @@ def _limits(paths: Paths, spec: ContainerSpec, c: model.Container, warnings: lis
 
     if c.memory is None and c.cpus is None:
         return
-    flags = limits.LimitFlags(memory=str(c.memory) if c.memory else None,
-                              cpus=str(c.cpus) if c.cpus else None)
-    plan = limits.plan(paths, flags, spec.cgroup_parent)
+    plan = limits.plan(paths, _limit_flags(c), spec.cgroup_parent)
     spec.resources, spec.oom_score_adj, spec.limits = plan.resources, plan.oom_score_adj, \
         plan.limits
     warnings.extend(plan.warnings)
+
+
+def _limit_flags(c: model.Container) -> LimitFlags:
+    from pycontainer.ops.limits import LimitFlags
+
+    return LimitFlags(memory=str(c.memory) if c.memory else None,
+                      cpus=str(c.cpus) if c.cpus else None)
 
 
 def _network(plan: Plan, pod: model.Pod, opts: PlayOptions, first: str, init: bool

@@ -227,7 +227,7 @@ def test_play_runs_a_multi_document_file_and_down_removes_it(pyc: Pyc, busybox: 
     assert pyc.ok("ps", "-aq").out == ""
 
 
-def test_bad_files_fail_by_name(pyc: Pyc, tmp_path: Path) -> None:
+def test_bad_files_fail_by_name(pyc: Pyc, registry: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: Pod\nmetadata: {name: x\n")
     res = pyc.fail("kube", "play", str(bad))
@@ -243,6 +243,18 @@ def test_bad_files_fail_by_name(pyc: Pyc, tmp_path: Path) -> None:
                    "{secretKeyRef: {name: nope, key: k}}}]\n")
     res = pyc.fail("kube", "play", str(bad))
     assert "Secret nope not found" in res.err
+    # what can fail before anything is made does: a missing image, a hostPath type
+    bad.write_text("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: early}\n---\n"
+                   "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                   f"  - {{name: c, image: '{registry}/fixtures/nosuch:latest'}}\n")
+    pyc.fail("kube", "play", str(bad))
+    bad.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                   f"  - {{name: c, image: '{registry}/fixtures/busybox:latest', volumeMounts: "
+                   "[{name: h, mountPath: /h}]}\n  volumes: [{name: h, hostPath: "
+                   f"{{path: '{tmp_path}/absent', type: Directory}}}}]\n")
+    res = pyc.fail("kube", "play", str(bad))
+    assert "not a directory (type Directory)" in res.err
+    assert pyc.ok("ps", "-aq").out == "" and pyc.ok("volume", "ls", "-q").out == ""
     only = tmp_path / "only.yaml"
     only.write_text("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\n")
     res = pyc.ok("kube", "play", str(only))
