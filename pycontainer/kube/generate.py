@@ -57,7 +57,9 @@ def _app(pod: Pod) -> str:
 
 
 def deployment(pod: Pod, opts: Options) -> JSON:
-    template = {"metadata": _metadata(pod, Options(), pod.name), "spec": pod_spec(pod)}
+    spec = pod_spec(pod)
+    spec["restartPolicy"] = "Always"  # the only policy a Deployment's pods may have
+    template = {"metadata": _metadata(pod, Options(), pod.name), "spec": spec}
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": _metadata(pod, opts, f"{pod.name}-deployment"),
             "spec": {"replicas": opts.replicas,

@@ -72,6 +72,9 @@ def generate(paths: Paths, refs: list[str], opts: GenerateOptions) -> Generated:
     pod = pod_of(facts_of(apps),
                  [container_of(store, c, member_name(c, played), warnings) for c in apps],
                  [container_of(store, c, member_name(c, played), warnings) for c in inits])
+    if opts.kind == "deployment" and pod.restart_policy != "Always":
+        warnings.append(f"restart policy {pod.restart_policy} written as Always: the only one "
+                        "a Deployment allows")
     text = kube.to_yaml(kube.documents(pod, kube.Options(
         kind=opts.kind, replicas=opts.replicas or 1, service=opts.service,
         created=rfc3339(), version=__version__)), __version__)

@@ -52,11 +52,14 @@ def test_pod_and_service_validate_for_1_30() -> None:
 
 
 def test_deployment_validates_and_has_the_replicas() -> None:
-    doc = generate.deployment(sample(), generate.Options(kind="deployment", replicas=3))
+    pod = sample()
+    pod.restart_policy = "Never"
+    doc = generate.deployment(pod, generate.Options(kind="deployment", replicas=3))
     kubernetes_validate.validate(doc, "1.30.0", strict=True)
     spec = doc["spec"]
     assert isinstance(spec, dict)
     assert spec["replicas"] == 3 and spec["selector"] == {"matchLabels": {"app": "web-pod"}}
+    assert spec["template"]["spec"]["restartPolicy"] == "Always"
     assert doc["metadata"] == {"name": "web-pod-deployment",
                                "labels": {"app": "web-pod", "tier": "web"},
                                "annotations": {"io.podman.annotations.init/web": "TRUE"}}
