@@ -179,12 +179,19 @@ def _options(paths: Paths, plan: Plan, pod: model.Pod, c: model.Container,
         restart="no" if init else model.RESTART_TO_DOCKER[pod.restart_policy],
         healthcheck=_healthcheck(c.probe), stop_timeout=plan.grace.get(pod.name),
         hostname=pod.hostname or pod.name,  # a pod's containers share its hostname
+        init=_podman_flag(pod, "init", c.name),
         ipc=f"container:{first}" if first else "shareable")
     _limits(paths, spec, c, warnings)
     # the preflight pulled what the policy asked: create takes the stored image
     return CreateOptions(spec=spec, pull="never", log_driver=opts.log_driver,
                          network=_network(plan, pod, opts, first, init),
                          volumes=MountRequest(mounts=[_mount_text(m, mounts) for m in c.mounts]))
+
+
+def _podman_flag(pod: model.Pod, key: str, container: str) -> bool:
+    """Podman's per-container annotations (`io.podman.annotations.init/<ctr>: TRUE`), which
+    `kube generate` writes for what a Pod has no field for."""
+    return pod.annotations.get(f"io.podman.annotations.{key}/{container}", "").upper() == "TRUE"
 
 
 def _user(sec: model.Security) -> str | None:
@@ -237,7 +244,11 @@ def _network(plan: Plan, pod: model.Pod, opts: PlayOptions, first: str, init: bo
                for c in pod.containers for p in c.ports
                if p.host_port and (p.container_port, p.protocol.lower()) not in overridden]
     networks = ["host"] if plan.host_network.get(pod.name) else list(opts.network)
-    return NetworkRequest(networks=networks, publish=publish + list(opts.publish))
+    publish_all = any(_podman_flag(pod, "publish-all", c.name) for c in pod.containers)
+    exposed = [f"{p.container_port}/{p.protocol.lower()}" for c in pod.containers
+               for p in c.ports if p.container_port]
+    return NetworkRequest(networks=networks, publish=publish + list(opts.publish),
+                          publish_all=publish_all, expose=exposed)
 
 
 def _container_port(text: str) -> tuple[int, str]:
