@@ -40,6 +40,9 @@ class PodFacts:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     restart_policy: str = "Never"
+    #: ports published for the whole pod (a pod's, not one container's): Podman lists them
+    #: under the pod's first container
+    ports: list[model.Port] = field(default_factory=list)
 
 
 @dataclass
@@ -128,6 +131,9 @@ def pod_of(facts: PodFacts, members: list[Member], init_members: list[Member] | 
     for _, vols in members + inits:
         for v in vols:
             volumes.setdefault(v.name, v)
+    if members and facts.ports:
+        first = members[0][0]
+        first.ports += [p for p in facts.ports if p not in first.ports]
     return model.Pod(name=facts.name, containers=[c for c, _ in members],
                      init_containers=[c for c, _ in inits],
                      volumes=list(volumes.values()), hostname=facts.hostname,

@@ -34,8 +34,10 @@ def test_pod_of_lists_each_volume_once() -> None:
     vol = model.Volume("data-pvc", "pvc", "data")
     a = model.Container("a", "img", mounts=[model.Mount("data-pvc", "/d")])
     b = model.Container("b", "img", mounts=[model.Mount("data-pvc", "/e")])
-    pod = kg.pod_of(kg.PodFacts("p", restart_policy="Always"), [(a, [vol]), (b, [vol])])
+    facts = kg.PodFacts("p", restart_policy="Always", ports=[model.Port(80, 8080)])
+    pod = kg.pod_of(facts, [(a, [vol]), (b, [vol])])
     assert pod.volumes == [vol]
+    assert (a.ports, b.ports) == ([model.Port(80, 8080)], [])  # the pod's, on its first
     assert [c.name for c in pod.containers] == ["a", "b"]
     assert pod.restart_policy == "Always"
 
