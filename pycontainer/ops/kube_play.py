@@ -140,7 +140,7 @@ def _play_pod(paths: Paths, plan: Plan, pod: model.Pod, opts: PlayOptions,
     out = PodReport(pod.name)
     mounts = _volume_mounts(paths, pod)
     for c in pod.init_containers:  # in order, each to completion (as the kubelet does)
-        cid = create(paths, _options(paths, plan, pod, c, mounts, opts, "", warnings))
+        cid = create(paths, _options(paths, plan, pod, c, mounts, opts, "", True, warnings))
         out.init_containers.append(cid)
         if not opts.start:
             continue
@@ -150,7 +150,8 @@ def _play_pod(paths: Paths, plan: Plan, pod: model.Pod, opts: PlayOptions,
             raise PycError(f"pod {pod.name}: init container {c.name} exited with {code}")
     first = ""
     for c in pod.containers:
-        cid = create(paths, _options(paths, plan, pod, c, mounts, opts, first, warnings))
+        cid = create(paths, _options(paths, plan, pod, c, mounts, opts, first, False,
+                                     warnings))
         first = first or cid
         out.containers.append(cid)
     if opts.start:
@@ -160,13 +161,14 @@ def _play_pod(paths: Paths, plan: Plan, pod: model.Pod, opts: PlayOptions,
 
 
 def _options(paths: Paths, plan: Plan, pod: model.Pod, c: model.Container,
-             mounts: dict[str, tuple[str, bool]], opts: PlayOptions, first: str, warnings: list[str]
-             ) -> CreateOptions:
+             mounts: dict[str, tuple[str, bool]], opts: PlayOptions, first: str, init: bool,
+             warnings: list[str]) -> CreateOptions:
+    """One container's create request: `first` is the pod's namespace holder ("": this is
+    it, or an init container, which runs before it)."""
     from pycontainer.oci.convert import ContainerSpec
     from pycontainer.ops.create import CreateOptions
     from pycontainer.ops.mounts import MountRequest
 
-    init = c in pod.init_containers
     sec = c.security
     spec = ContainerSpec(
         image=c.image, name=f"{pod.name}-{c.name}", entrypoint=list(c.command) or None,
