@@ -13,7 +13,7 @@ import typer
 from pycontainer.errors import UsageError
 
 if TYPE_CHECKING:
-    from pycontainer.ops.kube_play import Plan
+    from pycontainer.ops.kube_play import DownReport, Plan
     from pycontainer.paths import Paths
 
 
@@ -93,6 +93,8 @@ def play(
                               help="Start the pods (--start=false: create only)."),
     network: list[str] = typer.Option([], "--network", help="Network of the pods."),
     publish: list[str] = typer.Option([], "--publish", help="Publish a pod's port."),
+    tear_down: bool = typer.Option(False, "--down",
+                                   help="Remove what an earlier play of FILE made (kube down)."),
 ) -> None:
     """Create and start the pods, volumes, configmaps and secrets of Kubernetes YAML."""
     from pycontainer import config
@@ -100,6 +102,9 @@ def play(
 
     paths = _paths(ctx)
     plan = _plan(file, configmap)
+    if tear_down:  # Podman's older `play kube --down`
+        _print_down(kube_play.down(paths, plan))
+        return
     opts = kube_play.PlayOptions(replace=replace, start=_flag(start, "--start"),
                                  network=list(network), publish=list(publish),
                                  log_driver=config.load_engine(paths.config).log_driver,
@@ -122,7 +127,10 @@ def down(
     """Remove the pods and volumes that `kube play` of FILE made."""
     from pycontainer.ops import kube_play
 
-    report = kube_play.down(_paths(ctx), _plan(file, []))
+    _print_down(kube_play.down(_paths(ctx), _plan(file, [])))
+
+
+def _print_down(report: DownReport) -> None:
     if report.pods:
         sys.stdout.write("Pods removed:\n" + "".join(f"{p}\n" for p in report.pods))
     if report.volumes:

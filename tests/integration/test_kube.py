@@ -223,7 +223,7 @@ def test_play_runs_a_multi_document_file_and_down_removes_it(pyc: Pyc, busybox: 
     states = pyc.ok("ps", "-a", "--format", "{{.Names}} {{.State}}").lines
     assert sorted(states) == ["web-pod-fill created", "web-pod-httpd created",
                               "web-pod-sidecar created"]
-    pyc.ok("kube", "down", str(path))
+    assert pyc.ok("play", "kube", "--down", str(path)).out.startswith("Pods removed:\nweb-pod\n")
     assert pyc.ok("ps", "-aq").out == ""
 
 
