@@ -160,14 +160,14 @@ def _name(d: Mapping[str, object], at: _At) -> str:
 
 def _source(d: dict[str, object], at: _At, sources: _Sources) -> None:
     name = _name(d, at)
-    data = {k: str(v).encode() for k, v in _map(d, "data", at).items()}
+    data = {k: v.encode() for k, v in _str_map(d, "data", at).items()}
     if d["kind"] == "ConfigMap":
         for k, v in _map(d, "binaryData", at).items():
             data[k] = _b64(v, at / "binaryData" / k)
         sources.configmaps[name] = data
         return
     data = {k: _b64(v, at / "data" / k) for k, v in _map(d, "data", at).items()}
-    data.update({k: str(v).encode() for k, v in _map(d, "stringData", at).items()})
+    data.update({k: v.encode() for k, v in _str_map(d, "stringData", at).items()})
     sources.secrets[name] = data
 
 

@@ -245,7 +245,9 @@ def _network(plan: Plan, pod: model.Pod, opts: PlayOptions, first: str, init: bo
                f"{p.protocol.lower()}"
                for c in pod.containers for p in c.ports
                if p.host_port and (p.container_port, p.protocol.lower()) not in overridden]
-    networks = ["host"] if plan.host_network.get(pod.name) else list(opts.network)
+    if plan.host_network.get(pod.name):  # its ports are the host's: nothing to publish
+        return NetworkRequest(networks=["host"])
+    networks = list(opts.network)
     publish_all = any(_podman_flag(pod, "publish-all", c.name) for c in pod.containers)
     exposed = [f"{p.container_port}/{p.protocol.lower()}" for c in pod.containers
                for p in c.ports if p.container_port]

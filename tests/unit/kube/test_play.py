@@ -148,6 +148,8 @@ def test_bad_documents() -> None:
         play.load_documents("kind: Pod\n---\n- 1\n", "f")
     assert "a name is required" in error_of("apiVersion: v1\nkind: Pod\nspec: {}\n")
     assert "two pods are named p" in error_of(pod_with("") + "---\n" + pod_with(""))
+    assert "document 1 (ConfigMap cm): data: values must be strings" in error_of(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {n: 5}\n")
     assert "invalid item path" in error_of(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: x}\n---\n"
         + pod_with("") + "  volumes: [{name: v, configMap: {name: cm, items: "
