@@ -26,10 +26,13 @@ GROUPS = {
     "system": "Manage pyc and check the host.",
     "healthcheck": "Run container healthchecks.",
     "compose": "Define and run multi-container applications (Docker Compose v2).",
+    "kube": "Kubernetes YAML of what runs, and running it (Podman's kube).",
+    "generate": "Generate structured data (Podman's generate kube).",
+    "play": "Play structured data (Podman's play kube).",
 }
 
 MODULES = ("system", "images", "build", "builder", "containers", "stats", "unshare", "volumes",
-           "networks", "health", "service", "events", "compose")
+           "networks", "health", "service", "events", "compose", "kube")
 
 _C, _I = ("containers",), ("images",)
 INDEX: dict[str, tuple[str, ...]] = {
@@ -54,6 +57,7 @@ INDEX: dict[str, tuple[str, ...]] = {
     "unshare": ("unshare",),
     "healthcheck": ("health",),
     "compose": ("compose",),
+    **dict.fromkeys(("kube", "generate", "play"), ("kube",)),
 }
 
 # Options of the root command that take a value: skipped when looking for the command name.
