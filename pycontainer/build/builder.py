@@ -112,10 +112,10 @@ class Builder:
     def _labels(self, state: State) -> State:
         if not self.req.labels:
             return state
-        config = dict(state.config)
-        config["config"] = dict(config.get("config") or {})
-        config["config"]["Labels"] = {**(config["config"].get("Labels") or {}),
-                                      **self.req.labels}
+        config = state.config.copy()
+        run = (config.get("config") or {}).copy()
+        run["Labels"] = {**(run.get("Labels") or {}), **self.req.labels}
+        config["config"] = run
         return State(ic.config_id(config), config, state.layers)
 
     def _stage(self, stage: Any, prefix: str, last: bool) -> State:
@@ -149,7 +149,7 @@ class Builder:
         triggers = list(ic.inner(ctx.state.config).get("OnBuild") or [])
         if not triggers:
             return []
-        config = dict(ctx.state.config)
+        config = ctx.state.config.copy()
         config["config"] = {**config["config"], "OnBuild": None}
         ctx.state = State(ic.config_id(config), config, ctx.state.layers)
         text = "FROM scratch\n" + "\n".join(triggers) + "\n"
@@ -190,7 +190,7 @@ class Builder:
         key = cache_key(ctx.state.id, text)
         if self._cached(ctx, key):
             return
-        config = ic.add_history(config, _timestamp(self.req.epoch), text, None, None)
+        config = ic.add_history(config, _timestamp(self.req.epoch), text, None)
         self._commit_step(ctx, key, State(ic.config_id(config), config, ctx.state.layers))
 
     def _commit_step(self, ctx: StepContext, key: str, state: State) -> None:
@@ -219,7 +219,6 @@ class Builder:
             return
         layer: Layer | None = action()
         config = ic.add_history(parent.config, _timestamp(self.req.epoch), text,
-                                layer.descriptor if layer else None,
                                 layer.diff_id if layer else None)
         layers = parent.layers + ([layer.descriptor] if layer else [])
         self._commit_step(ctx, key, State(ic.config_id(config), config, layers))
