@@ -19,13 +19,13 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
 from pycontainer.build import imageconfig as ic
 from pycontainer.build import stages as st
 from pycontainer.build.backend import Backend, Layer, State, StepFailed
 from pycontainer.build.copier import FsOp, content_hash
-from pycontainer.build.dockerfile import Dockerfile, Instruction, expand, parse
+from pycontainer.build.dockerfile import Dockerfile, Instruction, Stage, expand, parse
 from pycontainer.build.steps import StepContext, fs_op, run_request
 from pycontainer.errors import BuildError
 
@@ -60,14 +60,14 @@ class BuildResult:
 #: structured build progress for front ends that format it themselves (the Engine API's
 #: classic-builder stream): ("step", {"prefix", "n", "total", "text"}), ("cache", {"id"}),
 #: ("commit", {"name"}), ("result", {"id"}) after each step; replaces the text lines
-BuildEvents = Callable[[str, dict[str, Any]], None]
+BuildEvents = Callable[[str, dict[str, object]], None]
 
 
 class _Out:
     def __init__(self, out: TextIO | None, events: BuildEvents | None = None) -> None:
         self.out, self.events = out, events
 
-    def line(self, line: str, kind: str = "", **data: Any) -> None:
+    def line(self, line: str, kind: str = "", **data: object) -> None:
         if self.events is not None:
             self.events(kind, data)
         elif self.out is not None:
@@ -118,7 +118,7 @@ class Builder:
         config["config"] = run
         return State(ic.config_id(config), config, state.layers)
 
-    def _stage(self, stage: Any, prefix: str, last: bool) -> State:
+    def _stage(self, stage: Stage, prefix: str, last: bool) -> State:
         total = 1 + len(stage.instructions)
         from_inst = expand(stage.from_, self.meta, self.req.dockerfile.escape)
         self.out.line(f"{prefix}STEP 1/{total}: {stage.from_.original}", "step",
@@ -210,7 +210,8 @@ class Builder:
         else:
             self._copy_step(ctx, inst)
 
-    def _layer_step(self, ctx: StepContext, text: str, extra: str, action: Any,
+    def _layer_step(self, ctx: StepContext, text: str, extra: str,
+                    action: Callable[[], Layer | None],
                     parent: State | None = None) -> None:
         """A step that may add a layer; `parent` when the step also changes the config."""
         parent = parent or ctx.state

@@ -39,6 +39,7 @@ from pycontainer.paths import Paths
 if TYPE_CHECKING:
     from pycontainer.containers.model import Container, ContainerConfig
     from pycontainer.oci.reference import Reference
+    from pycontainer.supervisor.protocol import EventSettings
 
 FILTERS = ("container", "event", "image", "label", "type", "volume", "network", "scope")
 #: how often a follower looks for new lines: events show within this (plus a write)
@@ -152,7 +153,7 @@ def exec_event(paths: Paths, c: Container, action: str, command: list[str],
     return exec_id
 
 
-def supervisor_settings(paths: Paths, c: Container) -> dict[str, Any]:
+def supervisor_settings(paths: Paths, c: Container) -> EventSettings:
     """The supervisor writes `die` (and `oom`) with these: the log, the actor."""
     return {"path": log_path(paths), "id": c.id, "attrs": container_attributes(c)}
 

@@ -29,6 +29,7 @@ from pycontainer.paths import Paths
 if TYPE_CHECKING:
     from pycontainer.jsontypes import JSON
     from pycontainer.oci.imagespec import HealthConfig
+    from pycontainer.supervisor.protocol import HealthSettings
 
 SECOND = 1_000_000_000
 _Number = Literal["Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"]
@@ -112,7 +113,7 @@ def effective(c: Container) -> HealthConfig:
     return cfg
 
 
-def supervisor_settings(paths: Paths, c: Container) -> JSON:
+def supervisor_settings(paths: Paths, c: Container) -> HealthSettings:
     """What the supervisor needs: the helper's argv and the interval in seconds."""
     cfg = effective(c)
     if not cfg:

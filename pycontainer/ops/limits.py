@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pycontainer import config
 from pycontainer.containers.model import Container
@@ -31,6 +31,7 @@ LimitKey = Literal["memory", "memory_swap", "memory_reservation", "cpus", "cpu_p
                    "cpu_quota", "cpu_shares", "cpuset_cpus", "cpuset_mems", "pids_limit"]
 
 if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
     from pycontainer.linux.cgroup_record import CgroupRecord
     from pycontainer.oci.convert import ContainerSpec
     from pycontainer.oci.specjson import CpuJSON, LimitsJSON, MemoryJSON, ResourcesJSON
@@ -207,7 +208,7 @@ def as_record(lim: Limits) -> LimitsJSON:
     return out
 
 
-def host_config(spec: ContainerSpec) -> dict[str, Any]:
+def host_config(spec: ContainerSpec) -> JSON:
     """The limits as Docker's inspect shows them in HostConfig (0 / "" / null when unset)."""
     lim = _limits_of_spec(spec)
     return {
