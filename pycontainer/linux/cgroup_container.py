@@ -15,7 +15,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from pycontainer.errors import ContainerRuntimeError, HostError
 from pycontainer.linux.cgroup_limits import FLAGS, Limits, v1_files, v2_files
@@ -249,7 +249,7 @@ class ContainerCgroup:
     def oom_killed(self) -> bool:
         return self.oom_kills() > 0
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> CgroupStats:
         """{"memory": {usage, limit}, "cpu": {usage_ns}, "pids": {current, limit},
         "blkio": {read_bytes, write_bytes}, "oom_kills"}; missing controllers read as 0/None.
         Memory usage excludes inactive page cache, as `docker stats` shows it."""
@@ -263,6 +263,16 @@ class ContainerCgroup:
             "blkio": _io_bytes(self._file, v2),
             "oom_kills": self.oom_kills(),
         }
+
+
+class CgroupStats(TypedDict, total=False):
+    """`ContainerCgroup.stats()` ({} without a cgroup)."""
+
+    memory: dict[str, int | None]  # usage, limit
+    cpu: dict[str, int]  # usage_ns
+    pids: dict[str, int | None]  # current, limit
+    blkio: dict[str, int]  # read_bytes, write_bytes
+    oom_kills: int
 
 
 FileOf = Callable[[str, str], "str | None"]
