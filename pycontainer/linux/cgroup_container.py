@@ -14,12 +14,12 @@ import errno
 import os
 import signal
 import time
-from collections.abc import Callable
-from typing import Any, TypedDict
+from collections.abc import Callable, Mapping
+from typing import TypedDict
 
 from pycontainer.errors import ContainerRuntimeError, HostError
 from pycontainer.linux.cgroup_limits import FLAGS, Limits, v1_files, v2_files
-from pycontainer.linux.cgroup_record import CgroupRecord
+from pycontainer.linux.cgroup_record import CgroupJSON, CgroupRecord, dirs_of
 
 V2 = ""  # the key of the single v2 directory in `dirs`
 _SEE = "see `pyc system check`"
@@ -38,12 +38,12 @@ class ContainerCgroup:
         """False for the no-op cgroup of a host without delegation (and no limits asked)."""
         return bool(self.dirs)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> CgroupJSON:
         return {"version": self.version, "dirs": dict(self.dirs)}
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> ContainerCgroup:
-        return cls(record.get("version", "none"), dict(record.get("dirs", {})))
+    def from_dict(cls, record: Mapping[str, object]) -> ContainerCgroup:
+        return cls(str(record.get("version", "none")), dirs_of(record))
 
     def record(self) -> CgroupRecord:
         """What the container's state keeps of it."""
