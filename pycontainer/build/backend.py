@@ -10,10 +10,13 @@ the final image visible, last.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pycontainer.build.copier import FsOp, HashCache
 from pycontainer.build.dockerfile import Mount
+
+if TYPE_CHECKING:
+    from pycontainer.oci.imagespec import DescriptorJSON, ImageConfig
 
 
 @dataclass
@@ -22,17 +25,18 @@ class State:
     config and its manifest layer descriptors."""
 
     id: str
-    config: dict[str, Any]
-    layers: list[dict[str, Any]] = field(default_factory=list)
+    config: ImageConfig
+    layers: list[DescriptorJSON] = field(default_factory=list)
 
     @property
     def diff_ids(self) -> list[str]:
-        return list(self.config.get("rootfs", {}).get("diff_ids", []))
+        rootfs = self.config.get("rootfs")
+        return list(rootfs.get("diff_ids", [])) if rootfs else []
 
 
 @dataclass
 class Layer:
-    descriptor: dict[str, Any]  # mediaType, digest, size of the compressed blob
+    descriptor: DescriptorJSON  # mediaType, digest, size of the compressed blob
     diff_id: str
 
 

@@ -19,13 +19,13 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
 from pycontainer.build import imageconfig as ic
 from pycontainer.build import stages as st
 from pycontainer.build.backend import Backend, Layer, State, StepFailed
 from pycontainer.build.copier import FsOp, content_hash
-from pycontainer.build.dockerfile import Dockerfile, Instruction, expand, parse
+from pycontainer.build.dockerfile import Dockerfile, Instruction, Stage, expand, parse
 from pycontainer.build.steps import StepContext, fs_op, run_request
 from pycontainer.errors import BuildError
 
@@ -60,14 +60,14 @@ class BuildResult:
 #: structured build progress for front ends that format it themselves (the Engine API's
 #: classic-builder stream): ("step", {"prefix", "n", "total", "text"}), ("cache", {"id"}),
 #: ("commit", {"name"}), ("result", {"id"}) after each step; replaces the text lines
-BuildEvents = Callable[[str, dict[str, Any]], None]
+BuildEvents = Callable[[str, dict[str, object]], None]
 
 
 class _Out:
     def __init__(self, out: TextIO | None, events: BuildEvents | None = None) -> None:
         self.out, self.events = out, events
 
-    def line(self, line: str, kind: str = "", **data: Any) -> None:
+    def line(self, line: str, kind: str = "", **data: object) -> None:
         if self.events is not None:
             self.events(kind, data)
         elif self.out is not None:
@@ -112,13 +112,13 @@ class Builder:
     def _labels(self, state: State) -> State:
         if not self.req.labels:
             return state
-        config = dict(state.config)
-        config["config"] = dict(config.get("config") or {})
-        config["config"]["Labels"] = {**(config["config"].get("Labels") or {}),
-                                      **self.req.labels}
+        config = state.config.copy()
+        run = (config.get("config") or {}).copy()
+        run["Labels"] = {**(run.get("Labels") or {}), **self.req.labels}
+        config["config"] = run
         return State(ic.config_id(config), config, state.layers)
 
-    def _stage(self, stage: Any, prefix: str, last: bool) -> State:
+    def _stage(self, stage: Stage, prefix: str, last: bool) -> State:
         total = 1 + len(stage.instructions)
         from_inst = expand(stage.from_, self.meta, self.req.dockerfile.escape)
         self.out.line(f"{prefix}STEP 1/{total}: {stage.from_.original}", "step",
@@ -149,7 +149,7 @@ class Builder:
         triggers = list(ic.inner(ctx.state.config).get("OnBuild") or [])
         if not triggers:
             return []
-        config = dict(ctx.state.config)
+        config = ctx.state.config.copy()
         config["config"] = {**config["config"], "OnBuild": None}
         ctx.state = State(ic.config_id(config), config, ctx.state.layers)
         text = "FROM scratch\n" + "\n".join(triggers) + "\n"
@@ -190,7 +190,7 @@ class Builder:
         key = cache_key(ctx.state.id, text)
         if self._cached(ctx, key):
             return
-        config = ic.add_history(config, _timestamp(self.req.epoch), text, None, None)
+        config = ic.add_history(config, _timestamp(self.req.epoch), text, None)
         self._commit_step(ctx, key, State(ic.config_id(config), config, ctx.state.layers))
 
     def _commit_step(self, ctx: StepContext, key: str, state: State) -> None:
@@ -210,7 +210,8 @@ class Builder:
         else:
             self._copy_step(ctx, inst)
 
-    def _layer_step(self, ctx: StepContext, text: str, extra: str, action: Any,
+    def _layer_step(self, ctx: StepContext, text: str, extra: str,
+                    action: Callable[[], Layer | None],
                     parent: State | None = None) -> None:
         """A step that may add a layer; `parent` when the step also changes the config."""
         parent = parent or ctx.state
@@ -219,7 +220,6 @@ class Builder:
             return
         layer: Layer | None = action()
         config = ic.add_history(parent.config, _timestamp(self.req.epoch), text,
-                                layer.descriptor if layer else None,
                                 layer.diff_id if layer else None)
         layers = parent.layers + ([layer.descriptor] if layer else [])
         self._commit_step(ctx, key, State(ic.config_id(config), config, layers))

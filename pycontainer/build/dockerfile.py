@@ -48,12 +48,12 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pycontainer.errors import BuildError
 
 if TYPE_CHECKING:
-    from pycontainer.jsontypes import JSON
+    from pycontainer.oci.imagespec import HealthConfig
 
 # ---------------------------------------------------------------------------------------------
 # Shell words (BuildKit's shell.Lex)
@@ -326,7 +326,10 @@ def _trim(value: str, pattern: str, suffix: bool, greedy: bool) -> str:
     return value
 
 
-def _shell(fn: Callable[[], Any]) -> Any:
+_T = TypeVar("_T")
+
+
+def _shell(fn: Callable[[], _T]) -> _T:
     try:
         return fn()
     except _ShellError as exc:
@@ -979,7 +982,8 @@ def _expand_flags(
     return {k: [word(v) for v in vs] if k in names else list(vs) for k, vs in inst.flags.items()}
 
 
-def _expand_copy(inst: Instruction, word: Callable[[str], str], env: Mapping[str, str]) -> Any:
+def _expand_copy(inst: Instruction, word: Callable[[str], str],
+                 env: Mapping[str, str]) -> Instruction:
     heredoc_words = {w for w in inst.args[:-1] if w.startswith("<<")} if inst.heredocs else set()
     args = [a if a in heredoc_words else word(a) for a in inst.args]
     docs = [
@@ -993,7 +997,8 @@ def _expand_copy(inst: Instruction, word: Callable[[str], str], env: Mapping[str
 _PORT = re.compile(r"^(\d+)(?:-(\d+))?(?:/([A-Za-z]+))?$")
 
 
-def _expand_expose(inst: Instruction, word: Callable[[str], str], env: Mapping[str, str]) -> Any:
+def _expand_expose(inst: Instruction, word: Callable[[str], str],
+                   env: Mapping[str, str]) -> Instruction:
     ports = [p for a in inst.args for p in word(a).split()]
     for port in ports:
         m = _PORT.match(port)
@@ -1006,7 +1011,8 @@ def _expand_expose(inst: Instruction, word: Callable[[str], str], env: Mapping[s
     return dataclasses.replace(inst, args=ports)
 
 
-def _expand_run(inst: Instruction, word: Callable[[str], str], env: Mapping[str, str]) -> Any:
+def _expand_run(inst: Instruction, word: Callable[[str], str],
+                env: Mapping[str, str]) -> Instruction:
     if "mount" not in inst.flags:
         return inst
     mounts = [_expand_mount(spec, word) for spec in inst.flags["mount"]]
@@ -1075,13 +1081,17 @@ def _duration_or_error(value: str, name: str) -> int:
         raise _ParseError(str(exc)) from None
 
 
-def health_config(inst: Instruction) -> JSON:
+_Duration = Literal["Interval", "Timeout", "StartPeriod", "StartInterval"]
+_DURATIONS: dict[str, _Duration] = {"interval": "Interval", "timeout": "Timeout",
+                                    "start-period": "StartPeriod",
+                                    "start-interval": "StartInterval"}
+
+
+def health_config(inst: Instruction) -> HealthConfig:
     """HEALTHCHECK as the image config's Healthcheck (durations in nanoseconds, zero values
     left out as Docker's omitempty does)."""
-    config: JSON = {"Test": list(inst.args)}
-    names = {"interval": "Interval", "timeout": "Timeout", "start-period": "StartPeriod",
-             "start-interval": "StartInterval"}
-    for flag, key in names.items():
+    config: HealthConfig = {"Test": list(inst.args)}
+    for flag, key in _DURATIONS.items():
         value = inst.flag(flag)
         if value:
             nanos = _duration_or_error(value, flag)

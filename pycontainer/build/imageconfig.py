@@ -10,20 +10,23 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.build.dockerfile import Instruction, health_config
+
+if TYPE_CHECKING:
+    from pycontainer.oci.imagespec import HistoryEntry, ImageConfig, RunConfig
 
 NOP = "/bin/sh -c #(nop) "
 DEFAULT_SHELL = ["/bin/sh", "-c"]
 
 
-def config_bytes(config: dict[str, Any]) -> bytes:
+def config_bytes(config: ImageConfig) -> bytes:
     """The canonical serialisation: its sha256 is the image id."""
     return json.dumps(config, separators=(",", ":"), sort_keys=True).encode()
 
 
-def config_id(config: dict[str, Any]) -> str:
+def config_id(config: ImageConfig) -> str:
     return "sha256:" + hashlib.sha256(config_bytes(config)).hexdigest()
 
 
@@ -32,15 +35,15 @@ def go_list(items: list[str]) -> str:
     return "[" + " ".join(json.dumps(i) for i in items) + "]"
 
 
-def inner(config: dict[str, Any]) -> dict[str, Any]:
+def inner(config: ImageConfig) -> RunConfig:
     return config.setdefault("config", {})
 
 
-def shell_of(config: dict[str, Any]) -> list[str]:
+def shell_of(config: ImageConfig) -> list[str]:
     return list(inner(config).get("Shell") or DEFAULT_SHELL)
 
 
-def command(inst: Instruction, config: dict[str, Any]) -> list[str]:
+def command(inst: Instruction, config: ImageConfig) -> list[str]:
     """CMD / ENTRYPOINT / RUN as argv: exec form as written, shell form via SHELL."""
     if inst.json_form:
         return list(inst.args)
@@ -51,7 +54,7 @@ def set_env(env: list[str], key: str, value: str) -> list[str]:
     return [e for e in env if e.split("=", 1)[0] != key] + [f"{key}={value}"]
 
 
-def env_dict(config: dict[str, Any]) -> dict[str, str]:
+def env_dict(config: ImageConfig) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in inner(config).get("Env") or []:
         key, _, value = item.partition("=")
@@ -59,7 +62,7 @@ def env_dict(config: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _env(c: dict[str, Any], inst: Instruction) -> str:
+def _env(c: RunConfig, inst: Instruction) -> str:
     env = list(c.get("Env") or [])
     for key, value in inst.pairs:
         env = set_env(env, key, value or "")
@@ -67,7 +70,7 @@ def _env(c: dict[str, Any], inst: Instruction) -> str:
     return "ENV " + " ".join(f"{k}={v}" for k, v in inst.pairs)
 
 
-def _label(c: dict[str, Any], inst: Instruction) -> str:
+def _label(c: RunConfig, inst: Instruction) -> str:
     labels = dict(c.get("Labels") or {})
     for key, value in inst.pairs:
         labels[key] = value or ""
@@ -75,7 +78,7 @@ def _label(c: dict[str, Any], inst: Instruction) -> str:
     return "LABEL " + " ".join(f"{k}={v}" for k, v in inst.pairs)
 
 
-def _expose(c: dict[str, Any], inst: Instruction) -> str:
+def _expose(c: RunConfig, inst: Instruction) -> str:
     ports = dict(c.get("ExposedPorts") or {})
     for port in inst.args:
         ports[port if "/" in port else f"{port}/tcp"] = {}
@@ -83,7 +86,7 @@ def _expose(c: dict[str, Any], inst: Instruction) -> str:
     return "EXPOSE " + " ".join(sorted(ports))
 
 
-def _volume(c: dict[str, Any], inst: Instruction) -> str:
+def _volume(c: RunConfig, inst: Instruction) -> str:
     vols = dict(c.get("Volumes") or {})
     for v in inst.args:
         vols[v] = {}
@@ -91,59 +94,56 @@ def _volume(c: dict[str, Any], inst: Instruction) -> str:
     return "VOLUME " + go_list(list(inst.args))
 
 
-def _cmd(c: dict[str, Any], inst: Instruction, full: dict[str, Any]) -> str:
-    c["Cmd"] = command(inst, full)
-    return "CMD " + go_list(c["Cmd"])
+def _cmd(c: RunConfig, inst: Instruction, full: ImageConfig) -> str:
+    cmd = c["Cmd"] = command(inst, full)
+    return "CMD " + go_list(cmd)
 
 
-def _entrypoint(c: dict[str, Any], inst: Instruction, full: dict[str, Any],
+def _entrypoint(c: RunConfig, inst: Instruction, full: ImageConfig,
                 cmd_set: bool) -> str:
-    c["Entrypoint"] = command(inst, full)
+    entrypoint = c["Entrypoint"] = command(inst, full)
     if not cmd_set:
         c["Cmd"] = None  # Docker: a new ENTRYPOINT drops the CMD inherited from the base
-    return "ENTRYPOINT " + go_list(c["Entrypoint"])
+    return "ENTRYPOINT " + go_list(entrypoint)
 
 
-def _simple(key: str, word: str) -> Any:
-    def apply(c: dict[str, Any], inst: Instruction) -> str:
-        c[key] = inst.args[0]
-        return f"{word} {inst.args[0]}"
-
-    return apply
+def _user(c: RunConfig, inst: Instruction) -> str:
+    c["User"] = inst.args[0]
+    return "USER " + inst.args[0]
 
 
-def _shell(c: dict[str, Any], inst: Instruction) -> str:
+def _shell(c: RunConfig, inst: Instruction) -> str:
     c["Shell"] = list(inst.args)
     return "SHELL " + go_list(list(inst.args))
 
 
-def _health(c: dict[str, Any], inst: Instruction) -> str:
+def _health(c: RunConfig, inst: Instruction) -> str:
     c["Healthcheck"] = health_config(inst)
     return "HEALTHCHECK &" + json.dumps(c["Healthcheck"], separators=(",", ":"))
 
 
-def _onbuild(c: dict[str, Any], inst: Instruction) -> str:
+def _onbuild(c: RunConfig, inst: Instruction) -> str:
     trigger = inst.args[0] if inst.args else ""
     c["OnBuild"] = list(c.get("OnBuild") or []) + [trigger]
     return "ONBUILD " + trigger
 
 
-def _stopsignal(c: dict[str, Any], inst: Instruction) -> str:
+def _stopsignal(c: RunConfig, inst: Instruction) -> str:
     c["StopSignal"] = inst.args[0]
     return "STOPSIGNAL " + inst.args[0]
 
 
 _SIMPLE = {
     "ENV": _env, "LABEL": _label, "EXPOSE": _expose, "VOLUME": _volume,
-    "USER": _simple("User", "USER"), "STOPSIGNAL": _stopsignal, "SHELL": _shell,
+    "USER": _user, "STOPSIGNAL": _stopsignal, "SHELL": _shell,
     "HEALTHCHECK": _health, "ONBUILD": _onbuild,
     "MAINTAINER": lambda c, i: "MAINTAINER " + i.args[0],
 }
 METADATA = frozenset({*_SIMPLE, "CMD", "ENTRYPOINT", "ARG"})
 
 
-def apply_metadata(config: dict[str, Any], inst: Instruction,
-                   cmd_set: bool = False) -> tuple[dict[str, Any], str]:
+def apply_metadata(config: ImageConfig, inst: Instruction,
+                   cmd_set: bool = False) -> tuple[ImageConfig, str]:
     """A new config with `inst` (already expanded) applied, and its CREATED BY text;
     `cmd_set`: this stage already has a CMD of its own."""
     new = copy.deepcopy(config)
@@ -160,21 +160,21 @@ def apply_metadata(config: dict[str, Any], inst: Instruction,
     return new, NOP + " " + text
 
 
-def set_workdir(config: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
+def set_workdir(config: ImageConfig, path: str) -> tuple[ImageConfig, str]:
     new = copy.deepcopy(config)
     inner(new)["WorkingDir"] = path
     return new, f"{NOP}WORKDIR {path}"
 
 
-def add_history(config: dict[str, Any], created: str, created_by: str,
-                layer: dict[str, Any] | None, diff_id: str | None,
-                comment: str = "") -> dict[str, Any]:
-    """A new config with one history entry (and the layer's diff id, when there is one)."""
+def add_history(config: ImageConfig, created: str, created_by: str,
+                diff_id: str | None, comment: str = "") -> ImageConfig:
+    """A new config with one history entry and the diff id of its layer (None: the step
+    made no layer)."""
     new = copy.deepcopy(config)
-    entry: dict[str, Any] = {"created": created, "created_by": created_by}
+    entry: HistoryEntry = {"created": created, "created_by": created_by}
     if comment:
         entry["comment"] = comment
-    if layer is None:
+    if diff_id is None:
         entry["empty_layer"] = True
     else:
         rootfs = new.setdefault("rootfs", {"type": "layers", "diff_ids": []})
@@ -184,9 +184,9 @@ def add_history(config: dict[str, Any], created: str, created_by: str,
     return new
 
 
-def new_config(platform_os: str, arch: str, variant: str | None = None) -> dict[str, Any]:
+def new_config(platform_os: str, arch: str, variant: str | None = None) -> ImageConfig:
     """The config of `FROM scratch`."""
-    cfg: dict[str, Any] = {"architecture": arch, "os": platform_os,
+    cfg: ImageConfig = {"architecture": arch, "os": platform_os,
                            "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
                                               "/usr/bin:/sbin:/bin"]},
                            "rootfs": {"type": "layers", "diff_ids": []}, "history": []}

@@ -17,7 +17,7 @@ from pycontainer.errors import BuildError, PycError
 from pycontainer.oci.image import Platform
 
 if TYPE_CHECKING:
-    from pycontainer.jsontypes import JSON
+    from pycontainer.oci.imagespec import ImageConfig
 
 #: predefined build args: usable in RUN without an ARG line, never written into history
 PROXY_ARGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
@@ -91,7 +91,7 @@ def scratch_state(platform: str | None) -> State:
     return State("scratch", ic.new_config(p.os, p.architecture, p.variant or None))
 
 
-def workdir(config: JSON, path: str) -> str:
+def workdir(config: ImageConfig, path: str) -> str:
     """WORKDIR's new path: relative ones are relative to the current one."""
     current = ic.inner(config).get("WorkingDir") or "/"
     return posixpath.normpath(posixpath.join(current, path))

@@ -7,7 +7,7 @@ import hashlib
 import os
 import posixpath
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pycontainer.build import imageconfig as ic
 from pycontainer.build.backend import Backend, RunRequest, State
@@ -18,7 +18,7 @@ from pycontainer.errors import BuildError
 
 if TYPE_CHECKING:
     from pycontainer.build.builder import BuildRequest
-    from pycontainer.jsontypes import JSON
+    from pycontainer.oci.imagespec import ImageConfig
 
 
 @dataclass
@@ -28,7 +28,7 @@ class StepContext:
     state: State
     meta: dict[str, str]
     stage_args: dict[str, str] = field(default_factory=dict)
-    req: Any = None
+    req: BuildRequest | None = None
     cmd_set: bool = False
 
     def expand_env(self) -> dict[str, str]:
@@ -70,7 +70,7 @@ def _script(content: str, shell: list[str]) -> list[str]:
     return [*shell, content]
 
 
-def run_args(inst: Instruction, config: JSON) -> list[str]:
+def run_args(inst: Instruction, config: ImageConfig) -> list[str]:
     if inst.json_form:
         return list(inst.args)
     shell = ic.shell_of(config)
@@ -120,7 +120,7 @@ def _is_url(src: str) -> bool:
     return src.startswith(("http://", "https://"))
 
 
-def _dest(inst: Instruction, config: JSON) -> str:
+def _dest(inst: Instruction, config: ImageConfig) -> str:
     dest = inst.args[-1]
     as_dir = dest.endswith("/") or dest in (".", "..") or dest.endswith(("/.", "/.."))
     if not dest.startswith("/"):

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import typer
 
     from pycontainer.oci.convert import ContainerSpec
+    from pycontainer.oci.imagespec import HealthConfig
     from pycontainer.ops.create import CreateOptions
     from pycontainer.ops.limits import LimitFlags
     from pycontainer.ops.mounts import MountRequest
@@ -259,7 +260,7 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
     _run(paths, opts, params["detach"], params["detach_keys"], params["sig_proxy"], streams)
 
 
-def _healthcheck(params: dict[str, Any]) -> dict[str, Any]:
+def _healthcheck(params: dict[str, Any]) -> HealthConfig:
     from pycontainer.ops.health import flags_config
 
     return flags_config(params["health_cmd"], params["health_interval"],

@@ -13,7 +13,13 @@ from pycontainer.oci.convert import ContainerSpec
 from pycontainer.oci.rootfs import RootfsPlan
 
 if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
     from pycontainer.linux.userns import IdMapping
+    from pycontainer.oci.imagespec import RunConfig
+
+
+def _no_run_config() -> RunConfig:
+    return {}
 
 
 @dataclass
@@ -30,7 +36,7 @@ class ContainerConfig:
     runtime: str = "builtin"
     path: str = ""  # the command (Docker's Path)
     args: list[str] = field(default_factory=list)
-    image_config: dict[str, Any] = field(default_factory=dict)
+    image_config: RunConfig = field(default_factory=_no_run_config)
     log_driver: str = "json-file"
     #: --log-opt KEY=VALUE (ops.logopts)
     log_opts: dict[str, str] = field(default_factory=dict)
@@ -50,8 +56,8 @@ class ContainerConfig:
         if isinstance(self.network, Mapping):
             self.network = NetworkPlan.load(self.network)
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+    def to_dict(self) -> JSON:
+        d: JSON = asdict(self)
         d["network"] = self.network.to_dict() if self.network is not None else {}
         d["rootfs"] = self.rootfs.to_dict() if self.rootfs is not None else {}
         return d
@@ -106,8 +112,8 @@ class ContainerState:
         if isinstance(self.cgroup, Mapping):  # the stored form, from a caller that has it
             self.cgroup = CgroupRecord.load(self.cgroup)
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+    def to_dict(self) -> JSON:
+        d: JSON = asdict(self)
         d["status"] = self.status.value
         d["cgroup"] = self.cgroup.to_dict() if self.cgroup is not None else {}
         return d

@@ -40,6 +40,7 @@ from pycontainer.linux.locks import FileLock
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
     from pycontainer.oci.runtime import Spec
 
 NAMES = "names"
@@ -302,13 +303,13 @@ class ContainerStore:
     def save_bundle_spec(self, cid: str, spec: Spec, mode: int = 0o600) -> None:
         write_replace(self.bundle(cid) / "config.json", spec.to_json(), mode)
 
-    def read_extra(self, cid: str, name: str) -> dict[str, Any]:
+    def read_extra(self, cid: str, name: str) -> JSON:
         """A record other layers keep beside config.json (e.g. the network's
         `network.json`); {} when it is missing or unreadable."""
         data = _read(self.dir(cid) / name)
         return data if data is not None else {}
 
-    def write_extra(self, cid: str, name: str, data: dict[str, Any]) -> None:
+    def write_extra(self, cid: str, name: str, data: JSON) -> None:
         write_replace(self.dir(cid) / name, json.dumps(data).encode())
 
     def trash_dir(self, cid: str) -> Path:
@@ -336,9 +337,10 @@ class ContainerStore:
         changed = False
         if pid_rec and st.status == Status.CREATED:  # started while its starter was gone
             st.status = Status.RUNNING
-            st.pid = int(pid_rec["pid"])
-            st.pid_started = pid_rec.get("started")
-            st.supervisor_pid = int(pid_rec.get("supervisor", 0))
+            st.pid = _int(pid_rec["pid"])
+            started = pid_rec.get("started")
+            st.pid_started = started if isinstance(started, int) else None
+            st.supervisor_pid = _int(pid_rec.get("supervisor", 0))
             st.started_at = str(pid_rec.get("startedAt", ""))
             changed = True
         if exit_rec is not None:
@@ -357,13 +359,20 @@ class ContainerStore:
         return True
 
     @staticmethod
-    def _exited(st: ContainerState, exit_rec: dict[str, Any]) -> bool:
+    def _exited(st: ContainerState, exit_rec: JSON) -> bool:
         st.status = Status.EXITED
-        st.exit_code = int(exit_rec.get("exitCode", 0))
+        st.exit_code = _int(exit_rec.get("exitCode", 0))
         st.oom_killed = bool(exit_rec.get("oomKilled", False)) or _oom_killed(st)
         st.finished_at = str(exit_rec.get("finishedAt", ""))
         st.error = str(exit_rec.get("error", ""))
         return True
+
+
+def _int(value: object) -> int:
+    """A number of a supervisor record (TypeError, a broken record, when it is none)."""
+    if isinstance(value, (int, float, str)):
+        return int(value)
+    raise TypeError(f"not a number: {value!r}")
 
 
 def _older(path: Path, than: float) -> bool:
@@ -391,7 +400,7 @@ def _reason(exc: BaseException) -> str:
     return f"unexpected content: {exc}"
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def _read(path: Path) -> JSON | None:
     try:
         with open(path, "rb") as f:
             data = json.loads(f.read())

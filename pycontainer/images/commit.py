@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import zlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pycontainer.images.layers import Unpacker
 from pycontainer.images.store import ImageRecord, now
@@ -23,16 +23,18 @@ from pycontainer.oci import reference
 from pycontainer.oci.digest import Readable
 
 if TYPE_CHECKING:
+    from pycontainer.images.layers import UnpackResult
     from pycontainer.images.store import ImageStore
+    from pycontainer.oci.imagespec import HistoryEntry, ImageConfig
 
 #: zlib level 1: several times faster than the default and only a little larger; commit and
 #: import are interactive, and registries accept any valid gzip.
 GZIP_LEVEL = 1
 
 
-def commit_layer_image(store: ImageStore, layer: Readable, config: dict[str, Any],
+def commit_layer_image(store: ImageStore, layer: Readable, config: ImageConfig,
                        names: list[str], base: ImageRecord | None = None,
-                       history: dict[str, Any] | None = None) -> ImageRecord:
+                       history: HistoryEntry | None = None) -> ImageRecord:
     store.ensure()
     with store.adding():
         diff_id, files_size, blob = _ingest_layer(store, layer)
@@ -92,7 +94,7 @@ def _ingest_layer(store: ImageStore, layer: Readable) -> tuple[str, int, oci_ima
 
 
 def commit_unpacked(store: ImageStore, unpacker: Unpacker, diff_id: str,
-                    result: dict[str, Any]) -> None:
+                    result: UnpackResult) -> None:
     """Move a verified unpacked layer into place unless an identical one is already there."""
     with store.layer_lock(diff_id):
         if store.layers.has(diff_id):

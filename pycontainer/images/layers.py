@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypedDict
 
 from pycontainer import errors
 from pycontainer.linux import userns
@@ -33,6 +33,23 @@ from pycontainer.linux.fs import atomic_write_json, read_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+
+
+class LayerMeta(TypedDict, total=False):
+    """layers/<hex>.json: an unpacked layer's diff id, unpacked size and tar size."""
+
+    diff_id: str
+    size: int
+    tar_size: int
+
+
+class UnpackResult(LayerMeta, total=False):
+    """The unpacker child's verdict: the layer's meta, or what went wrong."""
+
+    error: str
+    kind: str
+
 
 F_SETPIPE_SZ = 1031
 FS_IOC_GETFLAGS = 0x80086601
@@ -151,7 +168,7 @@ class Unpacker:
             self.pid = userns.fork_in_userns(child, m)
         for fd in keep:
             os.close(fd)
-        self.result: dict[str, Any] = {}
+        self.result: UnpackResult = {}
 
     def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
@@ -166,7 +183,7 @@ class Unpacker:
         while chunk := stream.read(1 << 20):
             self.write(chunk)
 
-    def finish(self) -> dict[str, Any]:
+    def finish(self) -> UnpackResult:
         """End of data: wait for the child's verdict; raises what went wrong in the child."""
         self._close_data()
         res_r, self._res_r = self._res_r, -1
@@ -251,7 +268,7 @@ def _child_main(data_r: int, res_w: int, ctl_r: int, dest: str, chown: bool,
         if expected and diff_id != expected:
             raise errors.IntegrityError(f"layer diff id mismatch: expected {expected}, "
                                         f"got {diff_id}")
-        result: dict[str, Any] = {"diff_id": diff_id, "tar_size": tar_size, "size": size}
+        result: UnpackResult = {"diff_id": diff_id, "tar_size": tar_size, "size": size}
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
         kind = type(exc).__name__ if isinstance(exc, errors.PycError) else "PycError"
         msg = getattr(exc, "message", None) or f"unpacking layer: {exc}"
@@ -282,14 +299,14 @@ class LayerStore:
     def has(self, diff_id: str) -> bool:
         return self.meta_path(diff_id).is_file() and self.path(diff_id).is_dir()
 
-    def meta(self, diff_id: str) -> dict[str, Any]:
+    def meta(self, diff_id: str) -> LayerMeta:
         try:
-            obj = read_json(self.meta_path(diff_id))
+            obj: LayerMeta = read_json(self.meta_path(diff_id))
             return obj if isinstance(obj, dict) else {}
         except (OSError, ValueError):
             return {}
 
-    def write_meta(self, diff_id: str, meta: dict[str, Any]) -> None:
+    def write_meta(self, diff_id: str, meta: LayerMeta) -> None:
         atomic_write_json(self.meta_path(diff_id), meta)
 
     def all(self) -> list[str]:

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import IntegrityError, PycError
 from pycontainer.images.commit import commit_unpacked
@@ -27,6 +27,11 @@ from pycontainer.oci import digest as digests
 from pycontainer.oci import image as oci_image
 from pycontainer.oci.digest import DigestingReader
 from pycontainer.registry.client import RegistryClient
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pycontainer.oci.imagespec import ImageConfig
 
 #: progress(event, short digest, done bytes, total bytes); events: "exists", "waiting",
 #: "downloading", "verifying", "complete".
@@ -62,15 +67,16 @@ def resolve_manifest(client: RegistryClient, repo: str, ref: str,
 
 
 def fetch_config(store: ImageStore, client: RegistryClient, repo: str,
-                 manifest: oci_image.Manifest) -> tuple[bytes, dict[str, Any]]:
+                 manifest: oci_image.Manifest) -> tuple[bytes, ImageConfig]:
     d = manifest.config
     raw = store.blobs.read(d.digest) if store.blobs.has(d.digest) else \
         digests.verify_bytes(client.get_blob_bytes(repo, d.digest), d.digest, d.size)
     try:
-        config = json.loads(raw)
+        config: ImageConfig = json.loads(raw)
     except ValueError:
         raise IntegrityError(f"image config {d.digest} is not JSON") from None
-    diff_ids = config.get("rootfs", {}).get("diff_ids", [])
+    rootfs = config.get("rootfs")
+    diff_ids = rootfs.get("diff_ids", []) if rootfs else []
     if len(diff_ids) != len(manifest.layers):
         raise IntegrityError(f"image config {d.digest} lists {len(diff_ids)} layers, the "
                              f"manifest {len(manifest.layers)}")
@@ -175,7 +181,7 @@ def _fetch_one(store: ImageStore, client: RegistryClient, repo: str,
                 os.unlink(tmp)
 
 
-def _download(client: RegistryClient, repo: str, desc: oci_image.Descriptor, tmp: Any,
+def _download(client: RegistryClient, repo: str, desc: oci_image.Descriptor, tmp: Path,
               unpacker: Unpacker | None, short: str, report: Progress,
               cancel: threading.Event) -> None:
     stream = client.open_blob(repo, desc.digest, desc.size)

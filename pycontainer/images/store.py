@@ -42,7 +42,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from pycontainer.errors import (
     Conflict,
@@ -60,10 +60,27 @@ from pycontainer.oci import image as oci_image
 from pycontainer.oci import reference
 from pycontainer.paths import Paths
 
+if TYPE_CHECKING:
+    from pycontainer.oci.imagespec import DescriptorJSON, ImageConfig
+
 _HEX = re.compile(r"^[0-9a-f]{4,64}$")
 
 #: Directories (below the data dir) of keep files (see the module docstring)
 KEEP_DIRS = ("build-cache/steps",)
+
+
+class IndexEntry(TypedDict, total=False):
+    """One image in index.json (its config is the blob named by the image id)."""
+
+    names: list[str]
+    digest: str
+    created: str
+    size: int
+    repo_digests: list[str]
+    layers: list[DescriptorJSON]
+    manifest_type: str
+    tagged_at: str
+    extra_blobs: list[str]
 
 
 @dataclass
@@ -71,17 +88,18 @@ class ImageRecord:
     id: str  # "sha256:<hex>" of the config blob: Docker's image ID
     names: list[str]  # normalised name:tag refs
     digest: str  # manifest digest ("" if the image has none)
-    config: dict[str, Any]  # the parsed OCI image config
+    config: ImageConfig  # the parsed OCI image config
     created: str  # RFC 3339
     size: int  # bytes of the unpacked layers
     repo_digests: list[str] = field(default_factory=list)  # name@digest as pulled
-    layers: list[dict[str, Any]] = field(default_factory=list)  # manifest layer descriptors
+    layers: list[DescriptorJSON] = field(default_factory=list)  # manifest layer descriptors
     manifest_type: str = ""
     tagged_at: str = ""
 
     @property
     def diff_ids(self) -> list[str]:
-        return list(self.config.get("rootfs", {}).get("diff_ids", []))
+        rootfs = self.config.get("rootfs")
+        return list(rootfs.get("diff_ids", [])) if rootfs else []
 
     @property
     def short_id(self) -> str:
@@ -143,7 +161,7 @@ class ImageStore:
 
     # -- the index ---------------------------------------------------------------------------
 
-    def _load(self) -> dict[str, dict[str, Any]]:
+    def _load(self) -> dict[str, IndexEntry]:
         try:
             obj = read_json(self.index_path)
         except FileNotFoundError:
@@ -153,10 +171,11 @@ class ImageStore:
         images = obj.get("images", {}) if isinstance(obj, dict) else {}
         return images if isinstance(images, dict) else {}
 
-    def _save(self, images: dict[str, dict[str, Any]]) -> None:
+    def _save(self, images: dict[str, IndexEntry]) -> None:
         atomic_write_json(self.index_path, {"version": 1, "images": images})
 
-    def _record(self, image_id: str, entry: dict[str, Any]) -> ImageRecord:
+    def _record(self, image_id: str, entry: IndexEntry) -> ImageRecord:
+        config: ImageConfig
         try:
             config = json.loads(self.blobs.read(image_id))
         except (OSError, ValueError):
@@ -185,7 +204,7 @@ class ImageStore:
             raise ImageNotFound(f"No such image: {name_or_id}")
         return self._record(image_id, images[image_id])
 
-    def _find(self, images: dict[str, dict[str, Any]], text: str) -> str | None:
+    def _find(self, images: dict[str, IndexEntry], text: str) -> str | None:
         if text.startswith("sha256:"):
             return self._by_prefix(images, text[len("sha256:"):], text)
         by_name = None
@@ -198,7 +217,7 @@ class ImageStore:
             by_name = self._by_search_registries(images, text)
         return by_name
 
-    def _by_search_registries(self, images: dict[str, Any], text: str) -> str | None:
+    def _by_search_registries(self, images: dict[str, IndexEntry], text: str) -> str | None:
         """An unqualified name pulled through registries.conf's search list
         ("app" pulled as quay.io/app:latest) is found under that registry too."""
         if reference.is_qualified(text) or not images:
@@ -212,7 +231,7 @@ class ImageStore:
                     return found
         return None
 
-    def _by_prefix(self, images: dict[str, Any], prefix: str, text: str) -> str | None:
+    def _by_prefix(self, images: dict[str, IndexEntry], prefix: str, text: str) -> str | None:
         if not _HEX.match(prefix):
             return None
         hits = [i for i in images if i[len("sha256:"):].startswith(prefix)]
@@ -220,7 +239,7 @@ class ImageStore:
             raise Conflict(f"short id {text} is ambiguous: it matches {len(hits)} images")
         return hits[0] if hits else None
 
-    def _by_name(self, images: dict[str, Any], ref: reference.Reference) -> str | None:
+    def _by_name(self, images: dict[str, IndexEntry], ref: reference.Reference) -> str | None:
         for image_id, entry in images.items():
             if ref.digest:
                 if (ref.digest == entry.get("digest") and ref.name in
@@ -241,7 +260,7 @@ class ImageStore:
                 if other_id != record.id:
                     entry["names"] = [n for n in entry.get("names", []) if n not in
                                       record.names]
-            old = images.get(record.id, {})
+            old: IndexEntry = images.get(record.id, {})
             names = list(dict.fromkeys(old.get("names", []) + record.names))
             repo_digests = list(dict.fromkeys(old.get("repo_digests", []) +
                                               record.repo_digests))
@@ -417,7 +436,7 @@ def keep_refs(path: Path) -> tuple[set[str], set[str]]:
     """(blob digests, diff ids) that one keep file names; nothing when it is unreadable."""
     try:
         obj = read_json(path)
-        diff_ids: Iterable[Any] | None = obj.get("diff_ids")
+        diff_ids: Iterable[object] | None = obj.get("diff_ids")
         if diff_ids is None and isinstance(obj.get("config"), str):
             diff_ids = json.loads(obj["config"]).get("rootfs", {}).get("diff_ids", [])
         blobs = {str(d["digest"]) for d in obj.get("layers") or []}

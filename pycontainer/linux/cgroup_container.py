@@ -14,12 +14,12 @@ import errno
 import os
 import signal
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TypedDict
 
 from pycontainer.errors import ContainerRuntimeError, HostError
 from pycontainer.linux.cgroup_limits import FLAGS, Limits, v1_files, v2_files
-from pycontainer.linux.cgroup_record import CgroupRecord
+from pycontainer.linux.cgroup_record import CgroupJSON, CgroupRecord, dirs_of
 
 V2 = ""  # the key of the single v2 directory in `dirs`
 _SEE = "see `pyc system check`"
@@ -38,12 +38,12 @@ class ContainerCgroup:
         """False for the no-op cgroup of a host without delegation (and no limits asked)."""
         return bool(self.dirs)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> CgroupJSON:
         return {"version": self.version, "dirs": dict(self.dirs)}
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> ContainerCgroup:
-        return cls(record.get("version", "none"), dict(record.get("dirs", {})))
+    def from_dict(cls, record: Mapping[str, object]) -> ContainerCgroup:
+        return cls(str(record.get("version", "none")), dirs_of(record))
 
     def record(self) -> CgroupRecord:
         """What the container's state keeps of it."""
@@ -249,7 +249,7 @@ class ContainerCgroup:
     def oom_killed(self) -> bool:
         return self.oom_kills() > 0
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> CgroupStats:
         """{"memory": {usage, limit}, "cpu": {usage_ns}, "pids": {current, limit},
         "blkio": {read_bytes, write_bytes}, "oom_kills"}; missing controllers read as 0/None.
         Memory usage excludes inactive page cache, as `docker stats` shows it."""
@@ -263,6 +263,16 @@ class ContainerCgroup:
             "blkio": _io_bytes(self._file, v2),
             "oom_kills": self.oom_kills(),
         }
+
+
+class CgroupStats(TypedDict, total=False):
+    """`ContainerCgroup.stats()` ({} without a cgroup)."""
+
+    memory: dict[str, int | None]  # usage, limit
+    cpu: dict[str, int]  # usage_ns
+    pids: dict[str, int | None]  # current, limit
+    blkio: dict[str, int]  # read_bytes, write_bytes
+    oom_kills: int
 
 
 FileOf = Callable[[str, str], "str | None"]

@@ -9,14 +9,46 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
+from typing import TypedDict
 
 from pycontainer.linux.cgroup_container import ContainerCgroup, _keyed, _read_int, read_file
 
 _NS = 1_000_000_000
 
 
-def detailed(cg: ContainerCgroup) -> dict[str, Any]:
+class CpuFigures(TypedDict, total=False):
+    total: int  # ns, as all the times
+    user: int
+    system: int
+    percpu: list[int] | None
+    periods: int
+    throttled: int
+    throttled_time: int
+
+
+class MemoryFigures(TypedDict, total=False):
+    usage: int
+    limit: int
+    stats: dict[str, int]  # memory.stat
+    max_usage: int  # v1 only
+    failcnt: int  # v1 only
+
+
+class IoEntry(TypedDict):
+    major: int
+    minor: int
+    op: str
+    value: int
+
+
+class Figures(TypedDict, total=False):
+    cpu: CpuFigures
+    memory: MemoryFigures
+    pids: dict[str, int | None]
+    io: list[IoEntry]
+
+
+def detailed(cg: ContainerCgroup) -> Figures:
     """{"cpu": {...}, "memory": {...}, "pids": {...}, "io": [...]}; {} without a cgroup."""
     if not cg.enabled:
         return {}
@@ -26,7 +58,7 @@ def detailed(cg: ContainerCgroup) -> dict[str, Any]:
             "pids": summary["pids"], "io": _io(cg, v2)}
 
 
-def _cpu(cg: ContainerCgroup, v2: bool, total: int) -> dict[str, Any]:
+def _cpu(cg: ContainerCgroup, v2: bool, total: int) -> CpuFigures:
     if v2:
         stat = _keyed(cg._file("cpu", "cpu.stat"))
         return {"total": total, "user": stat.get("user_usec", 0) * 1000,
@@ -47,25 +79,25 @@ def _cpu(cg: ContainerCgroup, v2: bool, total: int) -> dict[str, Any]:
             "throttled_time": throttle.get("throttled_time", 0)}
 
 
-def _memory(cg: ContainerCgroup, v2: bool) -> dict[str, Any]:
+def _memory(cg: ContainerCgroup, v2: bool) -> MemoryFigures:
     """usage as the kernel counts it (page cache included: clients subtract inactive_file),
     the limit (the host's memory when unlimited, as Docker shows it) and memory.stat."""
     summary = cg.stats()["memory"]
     usage = _read_int(cg._file("memory", "memory.current" if v2
                                 else "memory.usage_in_bytes")) or 0
-    out: dict[str, Any] = {"usage": usage, "limit": summary["limit"] or 0,
-                           "stats": _keyed(cg._file("memory", "memory.stat"))}
+    out: MemoryFigures = {"usage": usage, "limit": summary["limit"] or 0,
+                          "stats": _keyed(cg._file("memory", "memory.stat"))}
     if not v2:
         out["max_usage"] = _read_int(cg._file("memory", "memory.max_usage_in_bytes")) or 0
         out["failcnt"] = _read_int(cg._file("memory", "memory.failcnt")) or 0
     return out
 
 
-def _io(cg: ContainerCgroup, v2: bool) -> list[dict[str, Any]]:
+def _io(cg: ContainerCgroup, v2: bool) -> list[IoEntry]:
     """Docker's io_service_bytes_recursive: {major, minor, op, value} per device."""
     path = (cg._file("io", "io.stat") if v2
             else cg._file("blkio", "blkio.throttle.io_service_bytes_recursive"))
-    out: list[dict[str, Any]] = []
+    out: list[IoEntry] = []
     if path is None:
         return out
     with contextlib.suppress(OSError, ValueError):

@@ -13,6 +13,7 @@ import ctypes
 import os
 import platform
 import struct
+from collections.abc import Mapping
 from typing import Any
 
 from pycontainer.errors import ContainerRuntimeError
@@ -151,7 +152,7 @@ def _rule(nr: int, action: int, args: list[dict[str, Any]]) -> list[Insn]:
     return [(_JEQ_K, 0, len(body) + len(reload), nr), *body, *reload]
 
 
-def compile_profile(profile: dict[str, Any]) -> bytes:
+def compile_profile(profile: Mapping[str, Any]) -> bytes:
     """The BPF program (packed sock_filter array) for an OCI seccomp section."""
     if platform.machine() != "x86_64":
         raise ContainerRuntimeError(

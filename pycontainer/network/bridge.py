@@ -22,7 +22,8 @@ import contextlib
 import errno
 import ipaddress
 import os
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import Conflict, HostError, NetworkNotFound, PycError
 from pycontainer.network import rootlessns
@@ -30,6 +31,12 @@ from pycontainer.network.ipam import Endpoint, Network, NetworkStore
 from pycontainer.network.resolv import ResolvConfig
 from pycontainer.network.resolv import resolv_config as slirp_resolv_config
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pyroute2 import IPRoute
+
+    from pycontainer.jsontypes import JSON
+    from pycontainer.network.ports import PortMapping
 
 # As on tap0. With 1500, slirp4netns relays published-port traffic in 1460-byte segments:
 # 0.6 Gbit/s measured through -p, against 4.6 with 65520 (and 11 vs 26 between containers).
@@ -97,7 +104,7 @@ def disconnect(paths: Paths, container_id: str, network: str) -> None:
         rootlessns.run_inside(holder, lambda: _delete_link(veth))
 
 
-def publish(paths: Paths, container_ip: str, mappings: Any) -> list[dict[str, Any]]:
+def publish(paths: Paths, container_ip: str, mappings: Iterable[PortMapping]) -> list[JSON]:
     """Publish allocated host ports (`ports.PortMapping`s) of a container on a user-defined
     network; returns what `unpublish` needs (keep it in the container's state).
 
@@ -108,7 +115,7 @@ def publish(paths: Paths, container_ip: str, mappings: Any) -> list[dict[str, An
     holder = rootlessns.find(paths.runtime)
     if holder is None:
         raise HostError("the rootless network namespace is not running")
-    done: list[dict[str, Any]] = []
+    done: list[JSON] = []
     try:
         for m in mappings:
             done.append(_publish_one(holder, container_ip, m))
@@ -118,7 +125,7 @@ def publish(paths: Paths, container_ip: str, mappings: Any) -> list[dict[str, An
     return done
 
 
-def _publish_one(holder: rootlessns.Holder, container_ip: str, m: Any) -> dict[str, Any]:
+def _publish_one(holder: rootlessns.Holder, container_ip: str, m: PortMapping) -> JSON:
     from pycontainer.network import slirp
 
     key = f"{m.protocol} . {m.host_port}"
@@ -134,7 +141,7 @@ def _publish_one(holder: rootlessns.Holder, container_ip: str, m: Any) -> dict[s
     return {"id": fid, "protocol": m.protocol, "host_port": m.host_port}
 
 
-def unpublish(paths: Paths, published: list[dict[str, Any]]) -> None:
+def unpublish(paths: Paths, published: Sequence[Mapping[str, object]]) -> None:
     from pycontainer.network import slirp
 
     holder = rootlessns.find(paths.runtime)
@@ -142,7 +149,9 @@ def unpublish(paths: Paths, published: list[dict[str, Any]]) -> None:
         return  # its slirp4netns, and every forward, went with it
     for p in published:
         with contextlib.suppress(HostError):
-            slirp.remove_forward(holder.api_socket, int(p["id"]))
+            fid = p.get("id")
+            if isinstance(fid, int):  # publish's record: its slirp4netns forward id
+                slirp.remove_forward(holder.api_socket, fid)
         with contextlib.suppress(HostError):
             _unmap(holder, f"{p['protocol']} . {p['host_port']}")
 
@@ -204,7 +213,7 @@ def _delete_link(name: str) -> bool:
         return bool(found)
 
 
-def _ensure_bridge(ipr: Any, net: Network) -> int:
+def _ensure_bridge(ipr: IPRoute, net: Network) -> int:
     from pyroute2 import NetlinkError
 
     found = ipr.link_lookup(ifname=net.bridge)
@@ -260,6 +269,6 @@ def _configure_inside(net: Network, ep: Endpoint, peer: str) -> str:
     return ifname
 
 
-def _has_default(ipr: Any) -> bool:
+def _has_default(ipr: IPRoute) -> bool:
     return any(r.get_attr("RTA_DST") is None and r["dst_len"] == 0
                for r in ipr.get_routes(family=2))

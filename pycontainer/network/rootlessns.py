@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pycontainer.errors import HostError
 from pycontainer.linux import fs, syscalls, userns
@@ -233,7 +232,8 @@ def _wait_gone(holder: Holder, timeout: float = 5.0) -> None:
         os.kill(holder.slirp_pid, signal.SIGKILL)
 
 
-def run_inside(holder: Holder, fn: Callable[[], Any], extra_netns: int | None = None) -> Any:
+def run_inside(holder: Holder, fn: Callable[[], object],
+               extra_netns: int | None = None) -> object:
     """Run `fn` in a forked child that entered the holder's user and network namespaces.
 
     `fn`'s JSON-able result comes back through a pipe; its PycError or OSError is re-raised
@@ -253,7 +253,7 @@ def run_inside(holder: Holder, fn: Callable[[], Any], extra_netns: int | None = 
     return _decode_result(raw)
 
 
-def _child_run(holder: Holder, fn: Callable[[], Any], w: int) -> int:  # pragma: no cover
+def _child_run(holder: Holder, fn: Callable[[], object], w: int) -> int:  # pragma: no cover
     try:
         enter(holder)
         out = {"ok": fn()}
@@ -298,7 +298,7 @@ def _same_file(a: str, b: str) -> bool:
     return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
-def _decode_result(raw: bytes) -> Any:
+def _decode_result(raw: bytes) -> object:
     from pycontainer import errors
 
     try:

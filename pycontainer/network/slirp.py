@@ -31,8 +31,20 @@ from pycontainer.errors import Conflict, HostError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import TypedDict
 
+    from pycontainer.jsontypes import JSON
     from pycontainer.network.ports import PortMapping
+
+    class ApiError(TypedDict, total=False):
+        desc: str
+
+    class ForwardId(TypedDict):
+        id: int
+
+    # an answer on the API socket (slirp4netns(1)); "return" is a Python keyword
+    ApiAnswer = TypedDict("ApiAnswer", {"error": ApiError, "return": ForwardId,
+                                        "entries": list[JSON]}, total=False)
 
 BINARY = "slirp4netns"
 DEFAULT_MTU = 65520
@@ -282,7 +294,7 @@ class Slirp:
     log_path: str | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return {"pid": self.pid, "api_socket": self.api_socket, "netns_pid": self.netns_pid,
                 "mtu": self.options.mtu, "cidr": self.options.cidr,
                 "allow_host_loopback": self.options.allow_host_loopback}
@@ -455,7 +467,7 @@ def is_slirp_process(pid: int, api_socket: str) -> bool:
 # --- port forwards through the API socket ----------------------------------------------------
 
 
-def api_call(api_socket: str, request: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+def api_call(api_socket: str, request: JSON, timeout: float = 5.0) -> ApiAnswer:
     """One request on slirp4netns's API socket: it reads a single message, answers, closes."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
@@ -469,7 +481,7 @@ def api_call(api_socket: str, request: dict[str, Any], timeout: float = 5.0) -> 
         except OSError as exc:
             raise HostError(f"slirp4netns API {api_socket}: {exc.strerror or exc}") from None
     try:
-        answer = json.loads(reply)
+        answer: ApiAnswer = json.loads(reply)
     except ValueError:
         raise HostError(f"slirp4netns API returned {reply[:200]!r}") from None
     if not isinstance(answer, dict):
@@ -489,8 +501,8 @@ def add_forward(
             f"slirp4netns forwards IPv4 host addresses only, not {host_ip}; "
             "publish on 0.0.0.0 or an IPv4 address"
         )
-    args: dict[str, Any] = {"proto": proto, "host_addr": host_ip or "0.0.0.0",
-                            "host_port": host_port, "guest_port": guest_port}
+    args: JSON = {"proto": proto, "host_addr": host_ip or "0.0.0.0",
+                  "host_port": host_port, "guest_port": guest_port}
     if guest_ip:
         args["guest_addr"] = guest_ip
     answer = api_call(api_socket, {"execute": "add_hostfwd", "arguments": args})
@@ -510,7 +522,7 @@ def remove_forward(api_socket: str, forward_id: int) -> None:
                         f"{answer['error'].get('desc', answer['error'])}")
 
 
-def list_forwards(api_socket: str) -> list[dict[str, Any]]:
+def list_forwards(api_socket: str) -> list[JSON]:
     answer = api_call(api_socket, {"execute": "list_hostfwd"})
     return list(answer.get("entries", []))
 

@@ -10,10 +10,29 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import UsageError
-from pycontainer.oci.runtime import Linux, Mount, Namespace, Process, Rlimit, Spec, User
+from pycontainer.oci.runtime import (
+    Linux,
+    Mount,
+    Namespace,
+    Process,
+    Rlimit,
+    Spec,
+    User,
+    no_resources,
+)
+
+if TYPE_CHECKING:
+    from pycontainer.oci.imagespec import RunConfig
+    from pycontainer.oci.specjson import (
+        LimitsJSON,
+        MountJSON,
+        ResourcesJSON,
+        SeccompJSON,
+        SyscallJSON,
+    )
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 INIT_PATH = "/run/pyc-init"
@@ -45,6 +64,10 @@ CLONE_NS_FLAGS = [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x
                   0x40000000]
 
 
+def _no_limits() -> LimitsJSON:
+    return {}
+
+
 @dataclass
 class ContainerSpec:
     """What `pyc run`/`create` was asked for, with Docker's option names in mind."""
@@ -68,19 +91,19 @@ class ContainerSpec:
     privileged: bool = False
     no_new_privileges: bool = False
     seccomp: str = "default"  # "default", "unconfined" or a profile path (loaded by ops)
-    seccomp_profile: dict[str, Any] | None = None
+    seccomp_profile: SeccompJSON | None = None
     ulimits: list[str] = field(default_factory=list)
     stop_signal: str | None = None
     stop_timeout: int | None = None
     userns: str = ""  # "" or "keep-id"
     network: str = "private"  # private (lo only, until slirp4netns), none, host
     #: extra mounts (volumes and binds come with the networking/volumes issue)
-    mounts: list[dict[str, Any]] = field(default_factory=list)
+    mounts: list[MountJSON] = field(default_factory=list)
     #: cgroup limits in runtime-spec form (the cgroups issue)
-    resources: dict[str, Any] = field(default_factory=dict)
+    resources: ResourcesJSON = field(default_factory=no_resources)
     #: the limit flags as given (ops.limits.as_record); `resources` is what they mean;
     #: None in a record older than the flags (its `resources` are all there is)
-    limits: dict[str, Any] | None = field(default_factory=dict)
+    limits: LimitsJSON | None = field(default_factory=_no_limits)
     #: --annotation KEY=VALUE: the runtime spec's annotations
     annotations: dict[str, str] = field(default_factory=dict)
     oom_score_adj: int | None = None
@@ -103,7 +126,7 @@ class ContainerSpec:
     restart: str = "no"
     #: --health-*: Docker's Healthcheck config ({"Test": ["NONE"]}: --no-healthcheck);
     #: merged over the image's HEALTHCHECK
-    healthcheck: dict[str, Any] = field(default_factory=dict)
+    healthcheck: Mapping[str, object] = field(default_factory=dict)
     #: the Engine API's HostConfig.ConsoleSize [height, width]: the terminal's size until
     #: the client's first resize ([]: 24x80)
     console_size: list[int] = field(default_factory=list)
@@ -172,7 +195,7 @@ def _group_id(name: str, groups: list[list[str]]) -> int:
     raise UsageError(f"unable to find group {name}: no matching entries in group file")
 
 
-def command_args(spec: ContainerSpec, image_config: dict[str, Any]) -> list[str]:
+def command_args(spec: ContainerSpec, image_config: RunConfig) -> list[str]:
     """Docker's entrypoint/cmd rule."""
     if spec.entrypoint is not None:
         entry = list(spec.entrypoint)
@@ -209,12 +232,12 @@ def parse_ulimit(text: str) -> Rlimit:
     return Rlimit("RLIMIT_" + name.upper(), soft, hard)
 
 
-def default_seccomp(caps: list[str]) -> dict[str, Any]:
+def default_seccomp(caps: list[str]) -> SeccompJSON:
     denied = list(DENIED_SYSCALLS)
     if "CAP_SYS_ADMIN" not in caps:
         denied += SYS_ADMIN_SYSCALLS
     # ptrace stays allowed: Docker allows it on kernels >= 4.8.
-    rules: list[dict[str, Any]] = [
+    rules: list[SyscallJSON] = [
         {"names": denied, "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
     ]
     if "CAP_SYS_ADMIN" not in caps:
@@ -247,7 +270,7 @@ class SpecInputs:
     nofile_hard: int | None = None
 
 
-def to_spec(spec: ContainerSpec, image_config: dict[str, Any], inputs: SpecInputs) -> Spec:
+def to_spec(spec: ContainerSpec, image_config: RunConfig, inputs: SpecInputs) -> Spec:
     """The runtime spec for one container (image config is the OCI config's `config`)."""
     hostname = spec.hostname or inputs.container_id[:12]
     caps = list(inputs.capabilities)
@@ -279,7 +302,7 @@ def to_spec(spec: ContainerSpec, image_config: dict[str, Any], inputs: SpecInput
         masked_paths=[] if spec.privileged else list(MASKED_PATHS),
         readonly_paths=[] if spec.privileged else list(READONLY_PATHS),
         seccomp=_seccomp(spec, caps),
-        resources=dict(spec.resources),
+        resources=spec.resources.copy(),
         sysctl=dict(spec.sysctls),
     )
     return Spec(
@@ -346,7 +369,7 @@ def check_sysctls(values: list[str], network: str, ipc: str, uts: str) -> dict[s
     return out
 
 
-def _seccomp(spec: ContainerSpec, caps: list[str]) -> dict[str, Any] | None:
+def _seccomp(spec: ContainerSpec, caps: list[str]) -> SeccompJSON | None:
     if spec.privileged or spec.seccomp == "unconfined":
         return None
     if spec.seccomp_profile is not None:

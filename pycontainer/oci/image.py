@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import IntegrityError, UsageError
 from pycontainer.oci import digest as digests
 from pycontainer.oci import mediatypes as mt
+
+if TYPE_CHECKING:
+    from pycontainer.oci.imagespec import DescriptorJSON, ManifestJSON, PlatformJSON
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Platform:
         arch, variant = _norm_arch(os.uname().machine)
         return cls("linux", arch, variant)
 
-    def matches(self, other: dict[str, Any]) -> bool:
+    def matches(self, other: PlatformJSON) -> bool:
         """Does an index entry's `platform` object satisfy this one?"""
         if other.get("os", "") != self.os:
             return False
@@ -64,12 +67,12 @@ class Descriptor:
     media_type: str
     digest: str
     size: int
-    platform: dict[str, Any] | None = None
+    platform: PlatformJSON | None = None
     annotations: dict[str, str] | None = None
     urls: list[str] | None = None
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> Descriptor:
+    def from_json(cls, obj: DescriptorJSON) -> Descriptor:
         try:
             return cls(str(obj.get("mediaType", "")), digests.validate(str(obj["digest"])),
                        int(obj["size"]), obj.get("platform"), obj.get("annotations"),
@@ -77,8 +80,8 @@ class Descriptor:
         except (KeyError, TypeError, ValueError) as exc:
             raise IntegrityError(f"malformed descriptor: {exc}") from None
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest,
+    def to_json(self) -> DescriptorJSON:
+        out: DescriptorJSON = {"mediaType": self.media_type, "digest": self.digest,
                                "size": self.size}
         if self.platform:
             out["platform"] = self.platform
@@ -98,7 +101,7 @@ class Raw:
     media_type: str
 
     @property
-    def json(self) -> dict[str, Any]:
+    def json(self) -> ManifestJSON:
         return _loads(self.raw)
 
 
@@ -122,13 +125,14 @@ class Index(Raw):
                          f"(available: {have or 'none'})")
 
 
-def _plat_str(p: dict[str, Any]) -> str:
+def _plat_str(p: PlatformJSON) -> str:
     return "/".join(x for x in (p.get("os"), p.get("architecture"), p.get("variant")) if x)
 
 
-def _loads(raw: bytes) -> dict[str, Any]:
+def _loads(raw: bytes) -> ManifestJSON:
     try:
-        obj = json.loads(raw)
+        # the keys parse reads are checked as it reads them (Descriptor.from_json)
+        obj: ManifestJSON = json.loads(raw)
     except ValueError as exc:
         raise IntegrityError(f"malformed JSON document: {exc}") from None
     if not isinstance(obj, dict):

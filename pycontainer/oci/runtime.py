@@ -8,7 +8,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pycontainer.oci.specjson import (
+        IdMapJSON,
+        LinuxJSON,
+        MountJSON,
+        NamespaceJSON,
+        ProcessJSON,
+        ResourcesJSON,
+        SeccompJSON,
+        SpecJSON,
+        StateJSON,
+        UserJSON,
+    )
 
 OCI_VERSION = "1.0.2"
 
@@ -20,8 +34,8 @@ class User:
     additional_gids: list[int] = field(default_factory=list)
     umask: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"uid": self.uid, "gid": self.gid}
+    def to_dict(self) -> UserJSON:
+        d: UserJSON = {"uid": self.uid, "gid": self.gid}
         if self.additional_gids:
             d["additionalGids"] = self.additional_gids
         if self.umask is not None:
@@ -29,7 +43,7 @@ class User:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> User:
+    def from_dict(cls, d: UserJSON) -> User:
         return cls(d.get("uid", 0), d.get("gid", 0), list(d.get("additionalGids") or []),
                    d.get("umask"))
 
@@ -55,8 +69,8 @@ class Process:
     no_new_privileges: bool = False
     oom_score_adj: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
+    def to_dict(self) -> ProcessJSON:
+        d: ProcessJSON = {
             "terminal": self.terminal,
             "user": self.user.to_dict(),
             "args": self.args,
@@ -71,7 +85,7 @@ class Process:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Process:
+    def from_dict(cls, d: ProcessJSON) -> Process:
         return cls(
             args=list(d.get("args") or []),
             env=list(d.get("env") or []),
@@ -92,8 +106,8 @@ class Mount:
     source: str | None = None
     options: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"destination": self.destination}
+    def to_dict(self) -> MountJSON:
+        d: MountJSON = {"destination": self.destination}
         if self.type is not None:
             d["type"] = self.type
         if self.source is not None:
@@ -103,7 +117,7 @@ class Mount:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Mount:
+    def from_dict(cls, d: MountJSON) -> Mount:
         return cls(d["destination"], d.get("type"), d.get("source"), list(d.get("options") or []))
 
 
@@ -113,7 +127,7 @@ class IdMap:
     host_id: int
     size: int
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> IdMapJSON:
         return {"containerID": self.container_id, "hostID": self.host_id, "size": self.size}
 
 
@@ -122,8 +136,15 @@ class Namespace:
     type: str  # pid network mount ipc uts user cgroup
     path: str | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        return {"type": self.type, **({"path": self.path} if self.path else {})}
+    def to_dict(self) -> NamespaceJSON:
+        d: NamespaceJSON = {"type": self.type}
+        if self.path:
+            d["path"] = self.path
+        return d
+
+
+def no_resources() -> ResourcesJSON:
+    return {}
 
 
 @dataclass
@@ -133,9 +154,9 @@ class Linux:
     gid_mappings: list[IdMap] = field(default_factory=list)
     masked_paths: list[str] = field(default_factory=list)
     readonly_paths: list[str] = field(default_factory=list)
-    seccomp: dict[str, Any] | None = None
+    seccomp: SeccompJSON | None = None
     #: cgroup limits (runtime-spec linux.resources); filled by the cgroups work
-    resources: dict[str, Any] = field(default_factory=dict)
+    resources: ResourcesJSON = field(default_factory=no_resources)
     cgroups_path: str | None = None
     sysctl: dict[str, str] = field(default_factory=dict)
     rootfs_propagation: str | None = None
@@ -149,8 +170,8 @@ class Linux:
             if ns.type == kind:
                 ns.path = path
 
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
+    def to_dict(self) -> LinuxJSON:
+        d: LinuxJSON = {
             "namespaces": [n.to_dict() for n in self.namespaces],
             "maskedPaths": self.masked_paths,
             "readonlyPaths": self.readonly_paths,
@@ -171,8 +192,8 @@ class Linux:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Linux:
-        def maps(key: str) -> list[IdMap]:
+    def from_dict(cls, d: LinuxJSON) -> Linux:
+        def maps(key: Literal["uidMappings", "gidMappings"]) -> list[IdMap]:
             return [IdMap(m["containerID"], m["hostID"], m["size"]) for m in d.get(key) or []]
 
         return cls(
@@ -182,7 +203,7 @@ class Linux:
             masked_paths=list(d.get("maskedPaths") or []),
             readonly_paths=list(d.get("readonlyPaths") or []),
             seccomp=d.get("seccomp"),
-            resources=dict(d.get("resources") or {}),
+            resources=(d.get("resources") or {}).copy(),
             cgroups_path=d.get("cgroupsPath"),
             sysctl=dict(d.get("sysctl") or {}),
             rootfs_propagation=d.get("rootfsPropagation"),
@@ -199,7 +220,7 @@ class Spec:
     linux: Linux = field(default_factory=Linux)
     annotations: dict[str, str] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SpecJSON:
         return {
             "ociVersion": OCI_VERSION,
             "process": self.process.to_dict(),
@@ -214,7 +235,7 @@ class Spec:
         return json.dumps(self.to_dict(), indent=1).encode()
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Spec:
+    def from_dict(cls, d: SpecJSON) -> Spec:
         root = d.get("root") or {}
         return cls(
             process=Process.from_dict(d.get("process") or {}),
@@ -241,6 +262,6 @@ class State:
     bundle: str = ""
     annotations: dict[str, str] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> StateJSON:
         return {"ociVersion": OCI_VERSION, "id": self.id, "status": self.status,
                 "pid": self.pid, "bundle": self.bundle, "annotations": self.annotations}

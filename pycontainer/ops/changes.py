@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import UsageError
+
+if TYPE_CHECKING:
+    from pycontainer.oci.imagespec import ImageConfig, RunConfig
 
 SUPPORTED = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "USER", "VOLUME", "WORKDIR",
              "STOPSIGNAL")
@@ -37,7 +40,7 @@ def _pairs(value: str, what: str) -> list[tuple[str, str]]:
     return out
 
 
-def apply(config: dict[str, Any], changes: list[str]) -> dict[str, Any]:
+def apply(config: ImageConfig, changes: list[str]) -> ImageConfig:
     """Apply each change (e.g. `CMD ["sh"]`, `ENV A=b`) to the image config's `config`."""
     c = config.setdefault("config", {})
     for change in changes:
@@ -51,7 +54,7 @@ def apply(config: dict[str, Any], changes: list[str]) -> dict[str, Any]:
     return config
 
 
-def _apply_one(c: dict[str, Any], word: str, value: str) -> None:
+def _apply_one(c: RunConfig, word: str, value: str) -> None:
     if word == "CMD":
         c["Cmd"] = _json_or_shell(value)
     elif word == "ENTRYPOINT":

@@ -13,9 +13,9 @@ import marshal
 import os
 import stat
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, cast
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
@@ -29,6 +29,7 @@ from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
     from pycontainer.jsontypes import JSON
+    from pycontainer.oci.imagespec import HistoryEntry, ImageConfig, RunConfig
 
 _OPAQUE = ("user.overlay.opaque", "trusted.overlay.opaque")
 
@@ -134,8 +135,8 @@ def _plan(c: Container) -> RootfsPlan:
     return c.config.rootfs
 
 
-def _collect(store: ContainerStore, c: Container, fn: Callable[[str], Any],
-             host_view: bool = False) -> Any:
+def _collect(store: ContainerStore, c: Container, fn: Callable[[str], list[list[str]]],
+             host_view: bool = False) -> list[list[str]]:
     """Run fn(root) in the container's view and return its (marshal-able) result."""
     r, w = os.pipe()
 
@@ -187,7 +188,7 @@ def changes(paths: Paths, ref: str) -> list[tuple[str, str]]:
     lowers = list(plan.lowers)
     skip = _placeholders(store, c)
     walk = _collect(store, c, lambda _root: _walk_upper(upper, lowers, skip), host_view=True)
-    return [tuple(x) for x in walk]
+    return [(kind, path) for kind, path in walk]
 
 
 def _walk_upper(upper: str, lowers: list[str], skip: set[str]) -> list[list[str]]:
@@ -304,7 +305,7 @@ class CommitOptions:
     author: str = ""
     changes: list[str] = field(default_factory=list)
     #: fields of Docker's container Config that win over the container's (the API's body)
-    config: dict[str, Any] = field(default_factory=dict)
+    config: Mapping[str, object] = field(default_factory=dict)
 
 
 #: the container Config fields an image keeps (a commit's overrides may set these)
@@ -325,9 +326,8 @@ def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
         raise UsageError("commit needs the overlay driver")
     images = ImageStore(paths)
     base = images.resolve(c.config.image_id) if c.config.image_id else None
-    config: dict[str, Any] = {"config": _commit_config(to_docker(store, c)["Config"])}
-    config["config"].update({k: v for k, v in opts.config.items()
-                             if k in IMAGE_CONFIG_KEYS and v not in (None, "", [], {})})
+    config: ImageConfig = {"config": _commit_config(to_docker(store, c)["Config"],
+                                                    opts.config)}
     if opts.author:
         config["author"] = opts.author
     image_changes.apply(config, opts.changes)
@@ -340,8 +340,9 @@ def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
 
     pid = spawn_in_fs(store, c, child)
     os.close(w)
-    history = {"created_by": f"pyc commit {c.name}", **(
-        {"comment": opts.message} if opts.message else {})}
+    history: HistoryEntry = {"created_by": f"pyc commit {c.name}"}
+    if opts.message:
+        history["comment"] = opts.message
     try:
         with os.fdopen(r, "rb") as layer:
             record = commit_layer_image(images, layer, config,
@@ -353,10 +354,14 @@ def commit(paths: Paths, ref: str, opts: CommitOptions) -> str:
     return record.id
 
 
-def _commit_config(cfg: JSON) -> JSON:
+def _commit_config(cfg: JSON, overrides: Mapping[str, object]) -> RunConfig:
     keys = ("User", "ExposedPorts", "Env", "Cmd", "Entrypoint", "WorkingDir", "Volumes",
             "Labels", "StopSignal")
-    return {k: cfg[k] for k in keys if cfg.get(k) not in (None, "", {}, [])}
+    out = {k: cfg[k] for k in keys if cfg.get(k) not in (None, "", {}, [])}
+    out.update({k: v for k, v in overrides.items()
+                if k in IMAGE_CONFIG_KEYS and v not in (None, "", [], {})})
+    # Docker's container Config shapes (inspect's, the API body's) for the image's keys
+    return cast("RunConfig", out)
 
 
 # -- cp ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import ContainerConfig, ContainerState
@@ -26,6 +26,7 @@ from pycontainer.paths import Paths, ensure_runtime
 
 if TYPE_CHECKING:  # not at run time: `run` imports them only when it needs them
     from pycontainer.containers.netrecord import NetworkPlan
+    from pycontainer.oci.imagespec import RunConfig
     from pycontainer.ops.mounts import MountRequest
     from pycontainer.ops.netsetup import NetworkRequest
 
@@ -56,7 +57,7 @@ class CreateOptions:
 class ImageInput:
     ref: str
     image_id: str
-    config: dict[str, Any]  # the OCI config's "config" object
+    config: RunConfig  # the OCI config's "config" object
     lowers: list[Path] = field(default_factory=list)
 
 
@@ -90,7 +91,7 @@ def image_input(paths: Paths, opts: CreateOptions) -> ImageInput:
         from pycontainer.ops.pull import ensure_image
 
         record = ensure_image(paths, opts.spec.image, opts.pull, opts.progress, opts.platform)
-    return ImageInput(opts.spec.image, record.id, dict(record.config.get("config") or {}),
+    return ImageInput(opts.spec.image, record.id, (record.config.get("config") or {}).copy(),
                       store.layer_dirs(record))
 
 

@@ -6,12 +6,13 @@ run` loads this module on its fast path."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pycontainer.errors import UsageError
 
 if TYPE_CHECKING:
     from pycontainer.oci.convert import ContainerSpec
+    from pycontainer.oci.specjson import SeccompJSON
 
 
 def annotation_map(values: list[str]) -> dict[str, str]:
@@ -34,9 +35,10 @@ def tmpfs(values: list[str]) -> dict[str, str]:
     return out
 
 
-def security(values: list[str]) -> tuple[bool, str, dict[str, Any] | None]:
+def security(values: list[str]) -> tuple[bool, str, SeccompJSON | None]:
     """--security-opt: (no_new_privileges, seccomp, the seccomp profile loaded)."""
-    nnp, seccomp, profile = False, "default", None
+    nnp, seccomp = False, "default"
+    profile: SeccompJSON | None = None
     for item in values:
         key, sep, value = item.partition("=" if "=" in item else ":")
         if key == "no-new-privileges":

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.store import ContainerStore
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
+    from pycontainer.linux.cgroup_stats import CpuFigures, Figures
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 INTERVAL = 1.0
@@ -47,13 +51,13 @@ def _networks(pid: int) -> dict[str, dict[str, int]]:
     return out
 
 
-def _cpu(raw: dict[str, Any], running: bool) -> dict[str, Any]:
+def _cpu(raw: Figures, running: bool) -> JSON:
     from pycontainer.linux import cgroup_stats
 
-    cpu = raw.get("cpu") or {}
-    usage: dict[str, Any] = {"total_usage": cpu.get("total", 0),
-                             "usage_in_kernelmode": cpu.get("system", 0),
-                             "usage_in_usermode": cpu.get("user", 0)}
+    cpu: CpuFigures = raw.get("cpu") or {}
+    usage: JSON = {"total_usage": cpu.get("total", 0),
+                   "usage_in_kernelmode": cpu.get("system", 0),
+                   "usage_in_usermode": cpu.get("user", 0)}
     if cpu.get("percpu"):
         usage["percpu_usage"] = cpu["percpu"]
     return {"cpu_usage": usage,
@@ -64,7 +68,7 @@ def _cpu(raw: dict[str, Any], running: bool) -> dict[str, Any]:
                                 "throttled_time": cpu.get("throttled_time", 0)}}
 
 
-def sample(store: ContainerStore, cid: str) -> dict[str, Any]:
+def sample(store: ContainerStore, cid: str) -> JSON:
     """The container's figures now, in Docker's schema (zeros when it is not running)."""
     from pycontainer.linux import cgroup_stats
     from pycontainer.linux.cgroup_container import ContainerCgroup
@@ -72,11 +76,11 @@ def sample(store: ContainerStore, cid: str) -> dict[str, Any]:
     c = store.load(cid)
     store.sync(c)  # read-only: no lock, no save
     running = c.state.status in (Status.RUNNING, Status.PAUSED, Status.STOPPING)
-    raw = cgroup_stats.detailed(ContainerCgroup.from_record(c.state.cgroup)) \
+    raw: Figures = cgroup_stats.detailed(ContainerCgroup.from_record(c.state.cgroup)) \
         if running else {}
     pids = raw.get("pids") or {}
     memory = raw.get("memory") or {}
-    out: dict[str, Any] = {
+    out: JSON = {
         "read": _now() if running else ZERO_TIME, "name": "/" + c.name, "id": c.id,
         "pids_stats": {k: v for k, v in (("current", pids.get("current") or 0),
                                          ("limit", pids.get("limit"))) if v is not None},
@@ -94,7 +98,7 @@ def sample(store: ContainerStore, cid: str) -> dict[str, Any]:
     return out
 
 
-def _with_previous(current: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+def _with_previous(current: JSON, previous: JSON | None) -> JSON:
     empty = {"cpu_usage": {"total_usage": 0, "usage_in_kernelmode": 0,
                            "usage_in_usermode": 0},
              "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
@@ -104,7 +108,7 @@ def _with_previous(current: dict[str, Any], previous: dict[str, Any] | None) -> 
 
 
 def stats(paths: Paths, ref: str, stream: bool = True, one_shot: bool = False,
-          stop: Callable[[], bool] = lambda: False) -> Iterator[dict[str, Any]]:
+          stop: Callable[[], bool] = lambda: False) -> Iterator[JSON]:
     """Docker's stats objects for container `ref`: one a second while `stream` (until the
     container is gone or `stop()`), else one (after two samples unless `one_shot`).
     ContainerNotFound is raised at once, before the first object."""
@@ -116,7 +120,7 @@ def stats(paths: Paths, ref: str, stream: bool = True, one_shot: bool = False,
 
 
 def _objects(store: ContainerStore, cid: str, stream: bool, one_shot: bool,
-             stop: Callable[[], bool], gone: type[Exception]) -> Iterator[dict[str, Any]]:
+             stop: Callable[[], bool], gone: type[Exception]) -> Iterator[JSON]:
     previous = None
     if not stream and not one_shot:
         previous = sample(store, cid)

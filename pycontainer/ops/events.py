@@ -31,14 +31,16 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from pycontainer import eventlog
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
     from pycontainer.containers.model import Container, ContainerConfig
+    from pycontainer.jsontypes import JSON
     from pycontainer.oci.reference import Reference
+    from pycontainer.supervisor.protocol import EventSettings
 
 FILTERS = ("container", "event", "image", "label", "type", "volume", "network", "scope")
 #: how often a follower looks for new lines: events show within this (plus a write)
@@ -152,7 +154,7 @@ def exec_event(paths: Paths, c: Container, action: str, command: list[str],
     return exec_id
 
 
-def supervisor_settings(paths: Paths, c: Container) -> dict[str, Any]:
+def supervisor_settings(paths: Paths, c: Container) -> EventSettings:
     """The supervisor writes `die` (and `oom`) with these: the log, the actor."""
     return {"path": log_path(paths), "id": c.id, "attrs": container_attributes(c)}
 
@@ -192,14 +194,27 @@ def _match_event(filters: Mapping[str, list[str]], action: str) -> bool:
     return _exact(filters, "event", action)
 
 
-def matches(event: Mapping[str, Any], filters: Mapping[str, list[str]]) -> bool:
+def actor_of(event: Mapping[str, object]) -> tuple[str, dict[str, str]]:
+    """An event's Actor: its ID and Attributes ("", {} where the line has none)."""
+    actor = event.get("Actor")
+    if not isinstance(actor, Mapping):
+        return "", {}
+    attrs = actor.get("Attributes")
+    return (str(actor.get("ID", "")),
+            {str(k): str(v) for k, v in attrs.items()} if isinstance(attrs, Mapping) else {})
+
+
+def _int(value: object) -> int:
+    """A number of an event line (0 when it has none)."""
+    return int(value) if isinstance(value, (int, float, str)) and value else 0
+
+
+def matches(event: Mapping[str, object], filters: Mapping[str, list[str]]) -> bool:
     """Repeated keys are ORed, different keys ANDed; `label` wants every label given."""
     from pycontainer.formats.filters import match_label
 
     kind = str(event.get("Type", ""))
-    actor = event.get("Actor") or {}
-    actor_id = str(actor.get("ID", ""))
-    attrs = {str(k): str(v) for k, v in (actor.get("Attributes") or {}).items()}
+    actor_id, attrs = actor_of(event)
     name = attrs.get("name", "")
 
     def by_name(key: str) -> bool:
@@ -215,16 +230,15 @@ def matches(event: Mapping[str, Any], filters: Mapping[str, list[str]]) -> bool:
             and all(match_label(attrs, spec) for spec in filters.get("label", [])))
 
 
-def pretty(event: Mapping[str, Any]) -> str:
+def pretty(event: Mapping[str, object]) -> str:
     """The docker CLI's line: local time (RFC3339NanoFixed), type, action, actor id, then
     the attributes sorted as `k=v` in parentheses."""
     from pycontainer.formats.timestamps import rfc3339
 
-    ns = int(event.get("timeNano") or int(event.get("time") or 0) * _NS)
-    actor = event.get("Actor") or {}
+    ns = _int(event.get("timeNano")) or _int(event.get("time")) * _NS
+    actor_id, attrs = actor_of(event)
     text = (f"{rfc3339(ns, fixed=True, local=True)} {event.get('Type', '')} "
-            f"{event.get('Action', '')} {actor.get('ID', '')}")
-    attrs = actor.get("Attributes") or {}
+            f"{event.get('Action', '')} {actor_id}")
     if attrs:
         text += " (" + ", ".join(f"{k}={attrs[k]}" for k in sorted(attrs)) + ")"
     return text
@@ -234,7 +248,7 @@ def pretty(event: Mapping[str, Any]) -> str:
 
 def read(paths: Paths | str, since: float | None = None, until: float | None = None,
          filters: Mapping[str, list[str]] | None = None, follow: bool = False,
-         stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
+         stop: Callable[[], bool] | None = None) -> Iterator[JSON]:
     """The events in the window that match `filters` (see the module docstring). `stop`:
     asked while following and idle; True ends it (the API's client went away)."""
     path = paths if isinstance(paths, str) else log_path(paths)
@@ -244,7 +258,7 @@ def read(paths: Paths | str, since: float | None = None, until: float | None = N
     follow = follow and (until is None or until > time.time())
     wanted = filters or {}
     for event in _events(path, history, follow, until, stop):
-        ns = int(event.get("timeNano") or 0)
+        ns = _int(event.get("timeNano"))
         if window[0] is not None and ns < window[0]:
             continue
         if window[1] is not None and ns > window[1]:
@@ -256,7 +270,7 @@ def read(paths: Paths | str, since: float | None = None, until: float | None = N
 
 
 def _events(path: str, history: bool, follow: bool, until: float | None,
-            stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
+            stop: Callable[[], bool] | None = None) -> Iterator[JSON]:
     """Parsed lines: the rotated file and the current one (history), then new lines."""
     current = _open(path)  # before the rotated file: a rotation meanwhile loses nothing
     if history:
@@ -275,7 +289,7 @@ def _events(path: str, history: bool, follow: bool, until: float | None,
 
 
 def _follow(path: str, f: IO[bytes] | None, until: float | None,
-            stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
+            stop: Callable[[], bool] | None = None) -> Iterator[JSON]:
     """Tail the log across rotations until `until` (never, when None) or `stop()`."""
     pending = b""
     try:
@@ -326,7 +340,7 @@ def _whole_lines(data: bytes) -> bytes:
     return data[: data.rfind(b"\n") + 1]
 
 
-def _parse(data: bytes) -> Iterator[dict[str, Any]]:
+def _parse(data: bytes) -> Iterator[JSON]:
     for line in data.splitlines():
         if not line.strip():
             continue

@@ -15,7 +15,8 @@ import os
 import signal
 import tempfile
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
@@ -25,8 +26,17 @@ from pycontainer.linux.locks import FileLock
 from pycontainer.ops import events
 from pycontainer.paths import Paths
 
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
+    from pycontainer.oci.imagespec import HealthConfig
+    from pycontainer.supervisor.protocol import HealthSettings
+
 SECOND = 1_000_000_000
-DEFAULTS = {"Interval": 30 * SECOND, "Timeout": 30 * SECOND, "StartPeriod": 0, "Retries": 3}
+_Number = Literal["Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"]
+_NUMBERS: dict[str, _Number] = {k: k for k in ("Interval", "Timeout", "StartPeriod",
+                                               "StartInterval", "Retries")}
+DEFAULTS: dict[_Number, int] = {"Interval": 30 * SECOND, "Timeout": 30 * SECOND,
+                                "StartPeriod": 0, "Retries": 3}
 MAX_OUTPUT = 4096
 KEEP = 5
 STATUSES = ("starting", "healthy", "unhealthy", "none")
@@ -43,9 +53,9 @@ def parse_duration(text: str, flag: str) -> int:
 
 
 def flags_config(cmd: str | None, interval: str | None, timeout: str | None,
-                 retries: int | None, start_period: str | None, disabled: bool) -> dict[str, Any]:
+                 retries: int | None, start_period: str | None, disabled: bool) -> HealthConfig:
     """The --health-* flags as a (partial) Docker Healthcheck config."""
-    out: dict[str, Any] = {}
+    out: HealthConfig = {}
     if disabled:
         # docker/cli: any --health-* setting beside --no-healthcheck is an error
         if cmd or any(v is not None for v in (interval, timeout, retries, start_period)):
@@ -53,9 +63,10 @@ def flags_config(cmd: str | None, interval: str | None, timeout: str | None,
         return {"Test": ["NONE"]}
     if cmd:
         out["Test"] = ["CMD-SHELL", cmd]
-    for key, value, flag in (("Interval", interval, "--health-interval"),
-                             ("Timeout", timeout, "--health-timeout"),
-                             ("StartPeriod", start_period, "--health-start-period")):
+    durations: tuple[tuple[_Number, str | None, str], ...] = (
+        ("Interval", interval, "--health-interval"), ("Timeout", timeout, "--health-timeout"),
+        ("StartPeriod", start_period, "--health-start-period"))
+    for key, value, flag in durations:
         if value is not None:
             ns = parse_duration(value, flag)
             if ns < 0 or (ns and ns < 1_000_000):
@@ -68,26 +79,41 @@ def flags_config(cmd: str | None, interval: str | None, timeout: str | None,
     return out
 
 
-def config_of(c: Container) -> dict[str, Any]:
+def config_of(c: Container) -> HealthConfig:
     """The effective Healthcheck (flags over the image's); {} when there is none."""
-    image = dict(c.config.image_config.get("Healthcheck") or {})
-    flags = dict(c.config.spec.healthcheck)
-    merged = {**image, **{k: v for k, v in flags.items() if v}}
+    image: Mapping[str, object] = c.config.image_config.get("Healthcheck") or {}
+    flags = c.config.spec.healthcheck
+    merged = _known({**image, **{k: v for k, v in flags.items() if v}})
     test = merged.get("Test") or []
     if not test or test[0] == "NONE":
         return {}
     return merged
 
 
-def effective(c: Container) -> dict[str, Any]:
+def _known(obj: Mapping[str, object]) -> HealthConfig:
+    """Docker's Healthcheck fields of `obj` (the image's or an API body's): Test a list of
+    strings, the others integers (nanoseconds, a count), as Docker's Go struct reads them."""
+    out: HealthConfig = {}
+    for key, value in obj.items():
+        number = _NUMBERS.get(key)
+        if key == "Test" and isinstance(value, list):
+            out["Test"] = [str(v) for v in value]
+        elif number and isinstance(value, int) and not isinstance(value, bool):
+            out[number] = value
+    return out
+
+
+def effective(c: Container) -> HealthConfig:
     """config_of with Docker's defaults filled in (0 means the default)."""
     cfg = config_of(c)
     if not cfg:
         return {}
-    return {**cfg, **{k: cfg.get(k) or v for k, v in DEFAULTS.items()}}
+    for key, default in DEFAULTS.items():
+        cfg[key] = cfg.get(key) or default
+    return cfg
 
 
-def supervisor_settings(paths: Paths, c: Container) -> dict[str, Any]:
+def supervisor_settings(paths: Paths, c: Container) -> HealthSettings:
     """What the supervisor needs: the helper's argv and the interval in seconds."""
     cfg = effective(c)
     if not cfg:
@@ -103,7 +129,7 @@ def _health_file(store: ContainerStore, cid: str) -> str:
     return str(store.run_dir(cid) / "health.json")
 
 
-def state_of(store: ContainerStore, c: Container) -> dict[str, Any] | None:
+def state_of(store: ContainerStore, c: Container) -> JSON | None:
     """State.Health for inspect and ps; None without a healthcheck."""
     if not config_of(c):
         return None
@@ -167,7 +193,7 @@ def _probe(paths: Paths, cid: str, test: list[str], timeout: float) -> tuple[int
         return os.waitstatus_to_exitcode(status), text
 
 
-def _in_start_period(c: Container, cfg: dict[str, Any]) -> bool:
+def _in_start_period(c: Container, cfg: HealthConfig) -> bool:
     period = cfg.get("StartPeriod") or 0
     if not period or not c.state.started_at:
         return False

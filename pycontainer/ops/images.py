@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pycontainer.errors import (
     Conflict,
@@ -20,6 +20,10 @@ from pycontainer.images.store import ImageRecord, ImageStore, now
 from pycontainer.oci import reference
 from pycontainer.ops import events
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
+    from pycontainer.oci.imagespec import HistoryEntry, ImageConfig
 
 
 def store(paths: Paths) -> ImageStore:
@@ -49,14 +53,14 @@ def import_image(paths: Paths, opts: ImportOptions) -> ImageRecord:
     plat = oci_image.Platform.parse(opts.platform) if opts.platform else \
         oci_image.Platform.host()
     created = now()
-    config: dict[str, Any] = {"created": created, "architecture": plat.architecture,
-                              "os": plat.os, "config": {}}
+    config: ImageConfig = {"created": created, "architecture": plat.architecture,
+                           "os": plat.os, "config": {}}
     if plat.variant:
         config["variant"] = plat.variant
     changes.apply(config, opts.changes)
-    history = {"created": created, "created_by": "pyc import",
-               **({"comment": opts.message} if opts.message else {})}
+    history: HistoryEntry = {"created": created, "created_by": "pyc import"}
     if opts.message:
+        history["comment"] = opts.message
         config["comment"] = opts.message
     layer = DecompressingReader(opts.source)
     from pycontainer.images.commit import commit_layer_image
@@ -213,7 +217,7 @@ def _scan_container_records(paths: Paths) -> dict[str, list[str]]:
     return out
 
 
-def _image_field(obj: dict[str, Any]) -> str | None:
+def _image_field(obj: JSON) -> str | None:
     for key in ("image_id", "ImageID", "imageId", "Image", "image"):
         v = obj.get(key)
         if isinstance(v, str) and v.startswith("sha256:") and len(v) == 71:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import Container
@@ -13,6 +13,9 @@ from pycontainer.oci.rootfs import RootfsPlan
 from pycontainer.ops import health, limits, netviews, restarts
 from pycontainer.ops.mounts import binds, inspect_mounts
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -59,7 +62,7 @@ def inspect_any(paths: Paths, ref: str, kind: str = "", size: bool = False) -> d
     raise NotFound(f"No such object: {ref}")
 
 
-def _state(c: Container) -> dict[str, Any]:
+def _state(c: Container) -> JSON:
     st = c.state
     return {
         "Status": st.docker_status,
@@ -76,7 +79,7 @@ def _state(c: Container) -> dict[str, Any]:
     }
 
 
-def _config(c: Container) -> dict[str, Any]:
+def _config(c: Container) -> JSON:
     spec, img = c.config.spec, c.config.image_config
     env = list(img.get("Env") or [])
     for item in spec.env:
@@ -108,7 +111,7 @@ def _config(c: Container) -> dict[str, Any]:
     }
 
 
-def _host_config(c: Container) -> dict[str, Any]:
+def _host_config(c: Container) -> JSON:
     spec = c.config.spec
     network = spec.network or "private"
     net = c.config.network or NetworkPlan()
@@ -159,7 +162,7 @@ def _network_mode(c: Container, old: str) -> str:
     return {"private": "none", "none": "none", "host": "host"}.get(old, old)
 
 
-def _ulimit(text: str) -> dict[str, Any]:
+def _ulimit(text: str) -> JSON:
     name, _, values = text.partition("=")
     soft, _, hard = values.partition(":")
     return {"Name": name, "Soft": int(soft or 0), "Hard": int(hard or soft or 0)}

@@ -133,7 +133,7 @@ def _supervisor_config(paths: Paths, store: ContainerStore, c: Container, run_di
         rootfs=cfg.rootfs.to_dict() if cfg.rootfs else {},
         uid_map=cfg.uid_map, gid_map=cfg.gid_map, single_mapping=cfg.single_mapping,
         runtime=cfg.runtime, runtime_root=runtime_root,
-        cgroup=c.state.cgroup.to_dict() if c.state.cgroup else {})
+        cgroup=dict(c.state.cgroup.to_dict()) if c.state.cgroup else {})
     auto_remove = bool(spec.auto_remove)
     return sp.SupervisorConfig(
         container_id=cfg.id, launch=launch.__dict__, run_dir=run_dir,

@@ -16,19 +16,25 @@ itself follows the call order written in `linux.cgroups`:
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pycontainer import config
 from pycontainer.containers.model import Container
 from pycontainer.errors import PycError, UsageError
 from pycontainer.linux import cgroups
 from pycontainer.linux.cgroup_limits import CFS_PERIOD_US, UNLIMITED, Limits, cfs, memsw
+from pycontainer.oci.runtime import no_resources
 from pycontainer.paths import Paths
 
+LimitKey = Literal["memory", "memory_swap", "memory_reservation", "cpus", "cpu_period",
+                   "cpu_quota", "cpu_shares", "cpuset_cpus", "cpuset_mems", "pids_limit"]
+
 if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
     from pycontainer.linux.cgroup_record import CgroupRecord
     from pycontainer.oci.convert import ContainerSpec
+    from pycontainer.oci.specjson import CpuJSON, LimitsJSON, MemoryJSON, ResourcesJSON
 
 
 @dataclass
@@ -48,15 +54,25 @@ class LimitFlags:
     oom_score_adj: str | None = None
 
 
+def _no_limits() -> LimitsJSON:
+    return {}
+
+
+#: Limits' fields that ContainerSpec.limits records (oom_score_adj is the spec's own)
+LIMIT_KEYS: tuple[LimitKey, ...] = (
+    "memory", "memory_swap", "memory_reservation", "cpus", "cpu_period", "cpu_quota",
+    "cpu_shares", "cpuset_cpus", "cpuset_mems", "pids_limit")
+
+
 @dataclass
 class LimitsPlan:
     """What `pyc create`/`run` stores: `resources` goes to ContainerSpec.resources."""
 
-    resources: dict[str, Any] = field(default_factory=dict)
+    resources: ResourcesJSON = field(default_factory=no_resources)
     oom_score_adj: int | None = None
     #: the limits as given (ContainerSpec.limits): resources cannot tell --cpus 0.5 from
     #: --cpu-quota 50000, inspect must
-    limits: dict[str, Any] = field(default_factory=dict)
+    limits: LimitsJSON = field(default_factory=_no_limits)
     #: limits dropped under `[engine] cgroup_limits = "warn"`, for the CLI to print
     warnings: list[str] = field(default_factory=list)
 
@@ -94,7 +110,10 @@ def _size(text: str | None, flag: str) -> int | None:
                          f"{text!r}") from None
 
 
-def _number(text: str | None, flag: str, kind: type[Any]) -> Any:
+_N = TypeVar("_N", int, float)
+
+
+def _number(text: str | None, flag: str, kind: type[_N]) -> _N | None:
     if text is None or text == "":
         return None
     try:
@@ -103,11 +122,11 @@ def _number(text: str | None, flag: str, kind: type[Any]) -> Any:
         raise UsageError(f"invalid argument {text!r} for \"{flag}\" flag") from None
 
 
-def to_resources(lim: Limits) -> dict[str, Any]:
+def to_resources(lim: Limits) -> ResourcesJSON:
     """runtime-spec `linux.resources`; memory.swap is memory + swap as in runc and Docker
     (which stores twice --memory when --memory-swap is not given)."""
-    res: dict[str, Any] = {}
-    memory: dict[str, Any] = {}
+    res: ResourcesJSON = {}
+    memory: MemoryJSON = {}
     if lim.memory is not None:
         memory["limit"] = lim.memory if lim.memory > 0 else UNLIMITED
         swap = memsw(lim)
@@ -115,7 +134,7 @@ def to_resources(lim: Limits) -> dict[str, Any]:
             memory["swap"] = swap
     if lim.memory_reservation is not None:
         memory["reservation"] = lim.memory_reservation
-    cpu: dict[str, Any] = {}
+    cpu: CpuJSON = {}
     quota, period = cfs(lim)
     if quota is not None:
         cpu["quota"] = quota
@@ -127,23 +146,26 @@ def to_resources(lim: Limits) -> dict[str, Any]:
         cpu["cpus"] = lim.cpuset_cpus
     if lim.cpuset_mems is not None:
         cpu["mems"] = lim.cpuset_mems
-    for key, value in (("memory", memory), ("cpu", cpu)):
-        if value:
-            res[key] = value
+    if memory:
+        res["memory"] = memory
+    if cpu:
+        res["cpu"] = cpu
     if lim.pids_limit is not None:
         res["pids"] = {"limit": lim.pids_limit if lim.pids_limit > 0 else UNLIMITED}
     return res
 
 
-def from_resources(res: dict[str, Any], oom_score_adj: int | None = None) -> Limits:
-    memory, cpu = res.get("memory") or {}, res.get("cpu") or {}
+def from_resources(res: ResourcesJSON, oom_score_adj: int | None = None) -> Limits:
+    memory: MemoryJSON = res.get("memory") or {}
+    cpu: CpuJSON = res.get("cpu") or {}
+    pids = res.get("pids")
     quota, period = cpu.get("quota"), cpu.get("period") or CFS_PERIOD_US
     return Limits(
         memory=memory.get("limit"), memory_swap=memory.get("swap"),
         memory_reservation=memory.get("reservation"),
         cpus=quota / period if quota and quota > 0 else None,
         cpu_shares=cpu.get("shares"), cpuset_cpus=cpu.get("cpus"), cpuset_mems=cpu.get("mems"),
-        pids_limit=(res.get("pids") or {}).get("limit"), oom_score_adj=oom_score_adj,
+        pids_limit=pids["limit"] if pids else None, oom_score_adj=oom_score_adj,
     )
 
 
@@ -176,12 +198,17 @@ def unset_zeros(lim: Limits) -> Limits:
     return dataclasses.replace(lim, **unset) if unset else lim
 
 
-def as_record(lim: Limits) -> dict[str, Any]:
+def as_record(lim: Limits) -> LimitsJSON:
     """The limits that are set, for ContainerSpec.limits."""
-    return {k: v for k, v in asdict(lim).items() if v is not None and k != "oom_score_adj"}
+    out: LimitsJSON = {}
+    for key in LIMIT_KEYS:
+        value = getattr(lim, key)
+        if value is not None:
+            out[key] = value
+    return out
 
 
-def host_config(spec: ContainerSpec) -> dict[str, Any]:
+def host_config(spec: ContainerSpec) -> JSON:
     """The limits as Docker's inspect shows them in HostConfig (0 / "" / null when unset)."""
     lim = _limits_of_spec(spec)
     return {

@@ -20,16 +20,33 @@ import csv
 import os
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from pycontainer.errors import PycError, UsageError, VolumeNotFound
 from pycontainer.ops import events
 from pycontainer.paths import Paths
 from pycontainer.volumes.store import VolumeStore
 
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
+    from pycontainer.oci.imagespec import RunConfig
+    from pycontainer.oci.specjson import MountJSON
+
 _BIND_PROPAGATION = {"shared", "rshared", "slave", "rslave", "private", "rprivate"}
 _VOLUME_FLAGS = {"ro", "rw", "z", "Z", "nocopy", "copy", "exec", "noexec", "suid", "nosuid",
                  "dev", "nodev", "rbind", "bind"} | _BIND_PROPAGATION
+
+
+class WantedMount(TypedDict):
+    """One `-v` or `--mount` as parsed, before any volume or directory exists."""
+
+    kind: str  # bind, volume, tmpfs
+    source: str
+    destination: str
+    readonly: bool
+    copy: bool  # copy-up into a volume (`nocopy`, `volume-nocopy` turn it off)
+    create_source: NotRequired[bool]  # `-v` creates a missing host directory
+    tmpfs: NotRequired[list[str]]  # tmpfs mount options (size=, mode=)
 
 
 @dataclass
@@ -46,7 +63,7 @@ def store(paths: Paths) -> VolumeStore:
 # --- parsing (pure) ---------------------------------------------------------------------------
 
 
-def parse_volume(text: str) -> dict[str, Any]:
+def parse_volume(text: str) -> WantedMount:
     """One `-v`: `/host:/ctr[:opts]`, `name:/ctr[:opts]` or `/ctr` (anonymous volume).
 
     Returns {"kind": bind|volume, "source", "destination", "readonly", "copy"}.
@@ -83,12 +100,11 @@ def parse_volume(text: str) -> dict[str, Any]:
             "copy": "nocopy" not in flags, "create_source": True}
 
 
-def parse_mount(text: str) -> dict[str, Any]:
+def parse_mount(text: str) -> WantedMount:
     """One `--mount type=bind|volume|tmpfs,source=,target=,readonly,...` (Docker's csv)."""
     fields = next(csv.reader([text]))
-    out: dict[str, Any] = {"kind": "volume", "source": "", "destination": "",
-                           "readonly": False, "copy": True, "create_source": False,
-                           "tmpfs": []}
+    out: WantedMount = {"kind": "volume", "source": "", "destination": "",
+                        "readonly": False, "copy": True, "create_source": False, "tmpfs": []}
     for item in fields:
         key, sep, value = item.strip().partition("=")
         key = key.lower()
@@ -112,7 +128,7 @@ def parse_mount(text: str) -> dict[str, Any]:
     return out
 
 
-def _mount_field(out: dict[str, Any], key: str, value: str | None, text: str) -> None:
+def _mount_field(out: WantedMount, key: str, value: str | None, text: str) -> None:
     if key == "type":
         out["kind"] = value or ""
     elif key in ("source", "src"):
@@ -151,14 +167,14 @@ def validate(req: MountRequest | None) -> None:
 # --- create ----------------------------------------------------------------------------------
 
 
-def plan(paths: Paths, req: MountRequest, image_config: dict[str, Any]) -> list[dict[str, Any]]:
+def plan(paths: Paths, req: MountRequest, image_config: RunConfig) -> list[MountJSON]:
     """The OCI mount dicts for `spec.mounts`; creates missing `-v` host dirs and volumes.
 
     On failure, anonymous volumes made so far are removed again.
     """
     wanted = [parse_volume(v) for v in req.volumes] + [parse_mount(m) for m in req.mounts]
     _check_duplicates([w["destination"] for w in wanted])
-    out: list[dict[str, Any]] = []
+    out: list[MountJSON] = []
     try:
         for w in wanted:
             out.append(_realize(paths, w))
@@ -182,7 +198,7 @@ def _check_duplicates(destinations: list[str]) -> None:
         seen.add(d)
 
 
-def _realize(paths: Paths, w: dict[str, Any]) -> dict[str, Any]:
+def _realize(paths: Paths, w: WantedMount) -> MountJSON:
     ro = ["ro"] if w["readonly"] else []
     if w["kind"] == "tmpfs":
         return {"destination": w["destination"], "type": "tmpfs", "source": "tmpfs",
@@ -226,11 +242,11 @@ def make_source(src: str) -> None:
                        f"{exc.filename or src}: {reason}") from None
 
 
-def _volumes_from(paths: Paths, refs: list[str], taken: set[str]) -> list[dict[str, Any]]:
+def _volumes_from(paths: Paths, refs: list[str], taken: set[str]) -> list[MountJSON]:
     from pycontainer.containers.store import ContainerStore
 
     cstore = ContainerStore(paths)
-    out: list[dict[str, Any]] = []
+    out: list[MountJSON] = []
     for ref in refs:
         name, _, mode = ref.partition(":")
         if mode not in ("", "ro", "rw", "z", "Z"):
@@ -241,14 +257,15 @@ def _volumes_from(paths: Paths, refs: list[str], taken: set[str]) -> list[dict[s
                 continue
             opts = [o for o in m.get("options") or [] if o not in ("ro", "rw")]
             ro = mode == "ro" or (mode == "" and "ro" in (m.get("options") or []))
-            new = {**m, "options": opts + (["ro"] if ro else []), "anonymous": False,
-                   "copy_up": False}
+            new = m.copy()
+            new["options"] = opts + (["ro"] if ro else [])
+            new["anonymous"] = new["copy_up"] = False
             out.append(new)
             taken.add(m["destination"])
     return out
 
 
-def discard_anonymous(paths: Paths, mounts: list[dict[str, Any]]) -> None:
+def discard_anonymous(paths: Paths, mounts: list[MountJSON]) -> None:
     """Remove the anonymous volumes among `mounts` that no other container uses."""
     names = [m["volume"] for m in mounts if m.get("anonymous") and m.get("volume")]
     if not names:
@@ -264,7 +281,7 @@ def discard_anonymous(paths: Paths, mounts: list[dict[str, Any]]) -> None:
 # --- start -----------------------------------------------------------------------------------
 
 
-def copy_up_list(paths: Paths, mounts: list[dict[str, Any]]) -> list[list[str]]:
+def copy_up_list(paths: Paths, mounts: list[MountJSON]) -> list[list[str]]:
     """[[container path, volume data dir]] the launcher fills from the image before mounting."""
     out: list[list[str]] = []
     vstore = store(paths)
@@ -280,7 +297,7 @@ def copy_up_list(paths: Paths, mounts: list[dict[str, Any]]) -> list[list[str]]:
     return out
 
 
-def mark_copied(paths: Paths, mounts: list[dict[str, Any]], done: list[list[str]]) -> None:
+def mark_copied(paths: Paths, mounts: list[MountJSON], done: list[list[str]]) -> None:
     vstore = store(paths)
     by_dest = {m["destination"]: m.get("volume") for m in mounts}
     for dest, _ in done:
@@ -290,7 +307,7 @@ def mark_copied(paths: Paths, mounts: list[dict[str, Any]], done: list[list[str]
                 vstore.mark_copied(vstore.get(name))
 
 
-def check_sources(mounts: list[dict[str, Any]]) -> None:
+def check_sources(mounts: list[MountJSON]) -> None:
     """At start: a bind source removed since create fails the start (exit 125)."""
     for m in mounts:
         if m.get("type") == "bind" and not m.get("volume") and not os.path.exists(m["source"]):
@@ -300,9 +317,9 @@ def check_sources(mounts: list[dict[str, Any]]) -> None:
 # --- inspect -----------------------------------------------------------------------------------
 
 
-def inspect_mounts(mounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def inspect_mounts(mounts: list[MountJSON]) -> list[JSON]:
     """`Mounts` of `pyc inspect`, as Docker shows them."""
-    out = []
+    out: list[JSON] = []
     for m in mounts:
         rw = "ro" not in (m.get("options") or [])
         if m.get("type") == "tmpfs":
@@ -318,7 +335,7 @@ def inspect_mounts(mounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def binds(mounts: list[dict[str, Any]]) -> list[str] | None:
+def binds(mounts: list[MountJSON]) -> list[str] | None:
     """`HostConfig.Binds`: the `-v` forms."""
     out = []
     for m in mounts:

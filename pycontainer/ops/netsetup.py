@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.netrecord import Endpoint, NetworkPlan, NetworkState
@@ -39,6 +39,7 @@ from pycontainer.paths import Paths
 if TYPE_CHECKING:
     from pycontainer.linux.locks import FileLock
     from pycontainer.oci.convert import ContainerSpec
+    from pycontainer.oci.imagespec import RunConfig
 
 STATE_FILE = "network.json"
 
@@ -91,7 +92,7 @@ def _add_hosts(values: list[str]) -> list[list[str]]:
     return out
 
 
-def _exposed(image_config: dict[str, Any], expose: list[str]) -> list[str]:
+def _exposed(image_config: RunConfig, expose: list[str]) -> list[str]:
     found = list((image_config.get("ExposedPorts") or {}).keys())
     for item in expose:
         port, proto = ports.parse_port_proto(item)
@@ -100,7 +101,7 @@ def _exposed(image_config: dict[str, Any], expose: list[str]) -> list[str]:
     return found
 
 
-def plan(paths: Paths, req: NetworkRequest, spec: ContainerSpec, image_config: dict[str, Any]
+def plan(paths: Paths, req: NetworkRequest, spec: ContainerSpec, image_config: RunConfig
          ) -> NetworkPlan:
     """Check the request and return `ContainerConfig.network`; sets `spec.network`."""
     from pycontainer.network import slirp

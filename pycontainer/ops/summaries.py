@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pycontainer.ops.ps import PsEntry
 from pycontainer.paths import Paths
 
+if TYPE_CHECKING:
+    from pycontainer.jsontypes import JSON
 
-def container_summary(paths: Paths, entry: PsEntry, now: float) -> dict[str, Any]:
+
+def container_summary(paths: Paths, entry: PsEntry, now: float) -> JSON:
     from pycontainer.containers.store import ContainerStore
     from pycontainer.formats.timestamps import parse_rfc3339
     from pycontainer.ops.inspect import inspect_container, list_view
@@ -19,7 +23,7 @@ def container_summary(paths: Paths, entry: PsEntry, now: float) -> dict[str, Any
     else:
         info = list_view(ContainerStore(paths), entry.id)
     settings = info.get("NetworkSettings") or {}
-    out: dict[str, Any] = {
+    out: JSON = {
         "Id": entry.id,
         "Names": ["/" + entry.name],
         "Image": entry.image,
@@ -40,35 +44,39 @@ def container_summary(paths: Paths, entry: PsEntry, now: float) -> dict[str, Any
     return out
 
 
-def ports_list(ports: dict[str, Any]) -> list[dict[str, Any]]:
+def ports_list(ports: Mapping[str, object]) -> list[JSON]:
     """inspect's `NetworkSettings.Ports` map as the list's `Ports` entries."""
-    out: list[dict[str, Any]] = []
+    out: list[JSON] = []
     for key, bindings in ports.items():
         number, _, proto = key.partition("/")
-        if not bindings:
+        if not bindings or not isinstance(bindings, list):
             out.append({"PrivatePort": int(number), "Type": proto or "tcp"})
             continue
         for b in bindings:
+            if not isinstance(b, Mapping):
+                continue
             out.append({"IP": b.get("HostIp") or "0.0.0.0", "PrivatePort": int(number),
                         "PublicPort": int(b.get("HostPort") or 0), "Type": proto or "tcp"})
     return out
 
 
-def image_summaries(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
+def image_summaries(paths: Paths, filters: list[str]) -> list[JSON]:
     """Docker's ImageSummary list, one entry per image (its tags together), from the rows
     `pyc images` prints."""
     from pycontainer.formats.timestamps import parse_rfc3339
     from pycontainer.oci import reference
     from pycontainer.ops import images
 
-    by_id: dict[str, dict[str, Any]] = {}
+    by_id: dict[str, JSON] = {}
+    tags: dict[str, list[str]] = {}
     records = {r.id: r for r in images.list_images(paths)}
     for row in images.list_rows(paths, None, filters, no_trunc=True):
         rec = records.get(row.id)
         entry = by_id.get(row.id)
         if entry is None:
             entry = by_id[row.id] = {
-                "Id": row.id, "ParentId": "", "RepoTags": [], "RepoDigests": [],
+                "Id": row.id, "ParentId": "", "RepoTags": tags.setdefault(row.id, []),
+                "RepoDigests": [],
                 "Created": int(parse_rfc3339(row.created)) if row.created else 0,
                 "Size": row.size, "VirtualSize": row.size, "SharedSize": -1,
                 "Labels": row.labels or {}, "Containers": row.containers,
@@ -77,14 +85,14 @@ def image_summaries(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
                 entry["RepoDigests"] = [reference.familiar(d.split("@")[0]) + "@"
                                         + d.split("@")[1] for d in rec.repo_digests]
         if row.repository != "<none>":
-            entry["RepoTags"].append(f"{row.repository}:{row.tag}")
-    out = list(by_id.values())
-    for entry in out:  # API 1.41: a dangling image's RepoTags is ["<none>:<none>"]
-        entry["RepoTags"] = entry["RepoTags"] or ["<none>:<none>"]
-    return out
+            tags[row.id].append(f"{row.repository}:{row.tag}")
+    # API 1.41: a dangling image's RepoTags is ["<none>:<none>"]
+    for image_id, entry in by_id.items():
+        entry["RepoTags"] = tags[image_id] or ["<none>:<none>"]
+    return list(by_id.values())
 
 
-def disk_usage(paths: Paths) -> dict[str, Any]:
+def disk_usage(paths: Paths) -> JSON:
     """Docker's `GET /system/df` (types.DiskUsage), from `sysmaint.disk_usage`, the numbers
     `pyc system df` prints."""
     import time
@@ -96,7 +104,7 @@ def disk_usage(paths: Paths) -> dict[str, Any]:
     usage = {u.id: u for u in du.images}
     images = []
     for entry in image_summaries(paths, []):
-        u = usage.get(entry["Id"])
+        u = usage.get(str(entry["Id"]))
         if u is not None:
             entry.update(Size=u.size, VirtualSize=u.size, SharedSize=u.shared_size,
                          Containers=u.containers)

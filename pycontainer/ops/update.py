@@ -7,6 +7,7 @@ Each runs lock -> sync -> check the state -> act on the cgroup -> save, like eve
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from pycontainer.containers import lifecycle
 from pycontainer.containers.lifecycle import ACTIVE, Status
@@ -18,6 +19,9 @@ from pycontainer.linux.cgroup_limits import Limits
 from pycontainer.ops import events, limits
 from pycontainer.ops.lifecycle import load_synced
 from pycontainer.paths import Paths
+
+if TYPE_CHECKING:
+    from pycontainer.oci.specjson import ResourcesJSON
 
 _SEE = "see `pyc system check`"
 
@@ -51,12 +55,12 @@ def merge(old: Limits, update: Limits) -> Limits:
     return merged
 
 
-def _store_resources(store: ContainerStore, c: Container, resources: dict[str, object]) -> None:
+def _store_resources(store: ContainerStore, c: Container, resources: ResourcesJSON) -> None:
     """The record and the bundle's config.json, so that the next start keeps the limits."""
     c.config.spec.resources = resources
     store.save_config(c.config)
     spec = store.load_bundle_spec(c.id)
-    spec.linux.resources = dict(resources)
+    spec.linux.resources = resources.copy()
     store.save_bundle_spec(c.id, spec)
 
 

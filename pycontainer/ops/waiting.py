@@ -61,7 +61,7 @@ def _die_code(store: ContainerStore, cid: str, condition: str, since: float,
                              filters={"type": ["container"], "container": [cid],
                                       "event": wanted}):
         if event.get("Action") == "die":
-            attrs = (event.get("Actor") or {}).get("Attributes") or {}
+            attrs = events.actor_of(event)[1]
             code = int(attrs.get("exitCode") or 0)
             watch.died = True
             if condition != "removed" or _status(store, cid)[0] is None:

@@ -17,7 +17,21 @@ import struct
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypedDict
+
+    class HealthSettings(TypedDict, total=False):
+        """`health` ({}: no healthcheck): the helper's argv, the interval in seconds."""
+
+        argv: list[str]
+        interval: float
+
+    class EventSettings(TypedDict, total=False):
+        """`events` ({}: none): the event log's path, the container id, its actor
+        attributes."""
+
+        path: str
+        id: str
+        attrs: dict[str, str]
 
 # server -> client
 STDOUT, STDERR, EXIT = 1, 2, 3
@@ -35,7 +49,7 @@ class SupervisorConfig:
     """What a supervisor is started with (a plain class: the supervisor avoids importing
     dataclasses and typing, which cost it megabytes of resident memory)."""
 
-    FIELDS: dict[str, Any] = {
+    FIELDS: dict[str, object] = {
         "container_id": "",
         #: runtime.launch.LaunchConfig as a dict
         "launch": None,
@@ -74,7 +88,7 @@ class SupervisorConfig:
         "events": None,
     }
 
-    def __init__(self, **values: Any) -> None:
+    def __init__(self, **values: object) -> None:
         unknown = set(values) - set(self.FIELDS)
         if unknown:
             raise TypeError(f"unknown supervisor settings: {sorted(unknown)}")
@@ -85,7 +99,7 @@ class SupervisorConfig:
                 value = {} if key in ("launch", "log_opts", "health", "events") else []
             setattr(self, key, value)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {key: getattr(self, key) for key in self.FIELDS}
 
     def serialize(self) -> bytes:
@@ -112,8 +126,8 @@ class SupervisorConfig:
     go_fd: int
     hold_fd: int
     cgroup_procs: list[str]
-    health: dict[str, Any]
-    events: dict[str, Any]
+    health: HealthSettings
+    events: EventSettings
 
 
 def pid_file(run_dir: str) -> str:
@@ -184,7 +198,7 @@ def json_string(s: str) -> str:
     return '"' + s.translate(_ESCAPES) + '"'
 
 
-def dumps(obj: Any) -> str:
+def dumps(obj: object) -> str:
     """A small JSON encoder for the records the supervisor writes (dicts, lists, strings,
     numbers, booleans, None): the json package would import re and cost it memory."""
     if isinstance(obj, str):

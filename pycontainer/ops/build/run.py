@@ -83,7 +83,7 @@ def _spec(b: StoreBackend, state: State, req: RunRequest, work: Path,
     from pycontainer.ops.build import script as build_script
 
     cid = secrets.token_hex(32)
-    image_cfg = dict(state.config.get("config") or {})
+    image_cfg = (state.config.get("config") or {}).copy()
     args, extra = build_script.deliver(list(req.args), list(req.env), work)
     cspec = convert.ContainerSpec(
         image=state.id, command=args, entrypoint=[], env=list(req.env),

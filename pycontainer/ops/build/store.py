@@ -26,7 +26,7 @@ import json
 import os
 import zlib
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pycontainer.build import imageconfig as ic
 from pycontainer.build.backend import Layer, State
@@ -38,6 +38,9 @@ from pycontainer.linux.fs import atomic_write_json, read_json
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import mediatypes as mt
 from pycontainer.oci import reference
+
+if TYPE_CHECKING:
+    from pycontainer.oci.imagespec import DescriptorJSON
 
 #: Docker media types of layers inherited from a pulled base, as OCI manifests name them
 _TO_OCI = {mt.DOCKER_LAYER: mt.OCI_LAYER_GZIP}
@@ -136,8 +139,8 @@ class StepCache:
             "layers": state.layers, "diff_ids": state.diff_ids})
 
 
-def _oci_layer(d: dict[str, Any]) -> oci_image.Descriptor:
-    d = dict(d)
+def _oci_layer(d: DescriptorJSON) -> oci_image.Descriptor:
+    d = d.copy()
     d["mediaType"] = _TO_OCI.get(d.get("mediaType", ""), d.get("mediaType", ""))
     return oci_image.Descriptor.from_json(d)
 
