@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pycontainer.errors import UsageError
 from pycontainer.kube import model
@@ -16,6 +16,7 @@ from pycontainer.kube import model
 if TYPE_CHECKING:
     from pycontainer.containers.model import Container
     from pycontainer.containers.store import ContainerStore
+    from pycontainer.oci.imagespec import RunConfig
     from pycontainer.paths import Paths
 
 SECOND = 1_000_000_000
@@ -183,7 +184,7 @@ def container_of(store: ContainerStore, c: Container, name: str, warnings: list[
         tty=spec.tty, stdin=spec.interactive), volumes
 
 
-def _command_args(entry: list[str] | None, cmd: list[str], img: dict[str, object]
+def _command_args(entry: list[str] | None, cmd: list[str], img: RunConfig
                   ) -> tuple[list[str], list[str]]:
     """Podman's split: `command` only for an entrypoint the user set (it drops the image's
     Cmd in Kubernetes as `--entrypoint` does in Docker), `args` for a Cmd the user gave."""
@@ -271,7 +272,7 @@ def _probe(c: Container) -> model.Probe | None:
     test = [str(t) for t in cfg["Test"]]
     command = test[1:] if test[0] == "CMD" else ["/bin/sh", "-c", " ".join(test[1:])]
 
-    def seconds(key: str) -> int:
+    def seconds(key: Literal["Interval", "Timeout", "StartPeriod"]) -> int:
         ns = int(cfg.get(key) or 0)
         return max(1, -(-ns // SECOND)) if ns else 0
 
