@@ -55,3 +55,6 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     group = groups["compose"]
     group.callback()(_project_options)
     group.command("config")(config)
+    from pycontainer.cli import compose_engine
+
+    compose_engine.register(group)
