@@ -39,6 +39,7 @@ def attached(paths: Paths, model: Model, services: list[str], opts: AttachOption
     abort = opts.abort_on_exit or bool(opts.exit_code_from)
     members = names.members(paths, model.name, services)
     targets = [(short_name(m, model.name), m.entry.id) for m in members]
+    notice("Attaching to " + ", ".join(t[0] for t in targets))
     ended: queue.Queue[str] = queue.Queue()
     stop = threading.Event()
     follow(paths, targets, LogsOptions(follow=True), write, ended, stop)
