@@ -87,9 +87,10 @@ def up(
     started = compose_up.up(paths, model, opts, sys.stderr)
     if detach:
         return
-    write = _writer(paths, model, started, no_color, not no_log_prefix, timestamps)
+    shown = list(services or []) or started  # Compose attaches to the named services only
+    write = _writer(paths, model, shown, no_color, not no_log_prefix, timestamps)
     code = compose_run.attached(
-        paths, model, started, compose_run.AttachOptions(abort, exit_code_from, timeout),
+        paths, model, shown, compose_run.AttachOptions(abort, exit_code_from, timeout, started),
         write, _notice, sys.stderr)
     sys.stdout.flush()
     if code:
@@ -336,7 +337,7 @@ def ps_row(m: Member, project: str, trunc: bool) -> dict[str, Any]:
         "Created": int(parse_rfc3339(e.created)), "Health": e.health,
         "ExitCode": e.exit_code, "Publishers": publishers(e.ports),
     })
-    row["LocalVolumes"] = int(row.get("LocalVolumes") or 0)
+    row.pop("Platform", None)  # docker ps's, not in Compose's rows
     return dict(sorted(row.items()))
 
 

@@ -40,7 +40,7 @@ class Prefixer:
         if not self.prefix:
             return text
         width = max((len(n) for n in self.names), default=0) + 1
-        head = f"{name:<{width}}|"
+        head = f"{name:<{width}} |"
         if self.colour:
             index = self.names.index(name) if name in self.names else 0
             head = f"\x1b[{_COLOURS[index % len(_COLOURS)]}m{head}\x1b[0m"

@@ -25,6 +25,8 @@ class AttachOptions:
     abort_on_exit: bool = False
     exit_code_from: str = ""
     timeout: int | None = None
+    #: what an abort or Ctrl-C stops (every service `up` started; default: those followed)
+    stops: list[str] = field(default_factory=list)
 
 
 def attached(paths: Paths, model: Model, services: list[str], opts: AttachOptions,
@@ -46,7 +48,7 @@ def attached(paths: Paths, model: Model, services: list[str], opts: AttachOption
     first: str = ""
     try:
         for _ in targets:
-            name = ended.get()
+            name = _next(ended)
             code = _exit_code(paths, model.name, name)
             notice(f"{name} exited with code {code}")
             first = first or name
@@ -55,15 +57,23 @@ def attached(paths: Paths, model: Model, services: list[str], opts: AttachOption
                 break
     except KeyboardInterrupt:
         notice("Gracefully stopping... (press Ctrl+C again to force)")
-        compose_verbs.stop(paths, model, services, opts.timeout, out)
+        compose_verbs.stop(paths, model, opts.stops or services, opts.timeout, out)
         return 130
     finally:
         stop.set()
     if abort:
-        compose_verbs.stop(paths, model, services, opts.timeout, out)
+        compose_verbs.stop(paths, model, opts.stops or services, opts.timeout, out)
     if opts.exit_code_from:
         return _service_code(paths, model.name, opts.exit_code_from)
     return _exit_code(paths, model.name, first) if abort and first else 0
+
+
+def _next(ended: queue.Queue[str]) -> str:
+    while True:
+        try:
+            return ended.get(timeout=0.2)  # timed: Ctrl-C reaches this thread at once
+        except queue.Empty:
+            continue
 
 
 def _exit_code(paths: Paths, project: str, short: str) -> int:

@@ -75,6 +75,8 @@ def config_hash(svc: dict[str, Any]) -> str:
     data = {k: v for k, v in svc.items() if k not in _UNHASHED}
     if isinstance(data.get("deploy"), dict):
         data["deploy"] = {k: v for k, v in data["deploy"].items() if k != "replicas"}
+        if not data["deploy"]:
+            del data["deploy"]  # a `deploy:` with replicas alone is the scale only
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
