@@ -254,3 +254,53 @@ services:
     assert down.returncode == 0, down.stderr
     assert pyc.ok("ps", "-aq").out == ""
     assert "zip_default" not in pyc.ok("network", "ls", "--format", "{{.Name}}").out
+
+
+def test_lifecycle_verbs_and_completed_dependency(pyc: Pyc, tmp_path: Path) -> None:
+    d = tmp_path / "life"
+    d.mkdir()
+    (d / "compose.yaml").write_text(f"""
+services:
+  a:
+    image: {BB}
+    command: ["sleep", "60"]
+    init: true
+  job:
+    image: {BB}
+    command: ["sh", "-c", "echo job done"]
+  b:
+    image: {BB}
+    command: ["sleep", "60"]
+    init: true
+    depends_on:
+      a: {{condition: service_started}}
+      job: {{condition: service_completed_successfully}}
+""")
+    ok(pyc, d, "up", "-d")
+    states = {r["Service"]: (r["State"], r["ExitCode"]) for r in ps_json(pyc, d, "-a")}
+    assert states == {"a": ("running", 0), "b": ("running", 0), "job": ("exited", 0)}
+    assert ok(pyc, d, "ps", "--services").out.split() == ["a", "b"]
+    job_id = ps_json(pyc, d, "-a", "job")[0]["ID"]
+    assert ok(pyc, d, "ps", "-q", "--status", "exited").out.strip().startswith(job_id)
+    assert ok(pyc, d, "logs", "-t", "--tail", "1", "job").out.split("|", 1)[1].split()[1:] \
+        == ["job", "done"]
+
+    ok(pyc, d, "pause", "a")
+    assert [r["Service"] for r in ps_json(pyc, d, "--status", "paused")] == ["a"]
+    ok(pyc, d, "unpause", "a")
+    ok(pyc, d, "stop", "-t", "1")
+    assert {r["State"] for r in ps_json(pyc, d, "-a")} == {"exited"}
+    ok(pyc, d, "start")
+    assert sorted(r["Service"] for r in ps_json(pyc, d)) == ["a", "b"]
+    ok(pyc, d, "kill", "-s", "KILL", "b")
+    b = ps_json(pyc, d, "-a", "b")[0]
+    assert (b["State"], b["ExitCode"]) == ("exited", 137)
+    ok(pyc, d, "rm", "-f", "b")
+    assert sorted(r["Service"] for r in ps_json(pyc, d, "-a")) == ["a", "job"]
+
+    name = ok(pyc, d, "run", "-d", "--no-deps", "--name", "adhoc", "a").out.strip()
+    assert name == "adhoc"
+    labels = json.loads(pyc.ok("inspect", "adhoc").out)[0]["Config"]["Labels"]
+    assert labels["com.docker.compose.oneoff"] == "True"
+    ok(pyc, d, "down", "-t", "1")
+    assert pyc.ok("ps", "-aq").out == ""
