@@ -254,7 +254,7 @@ def _network(model: Model, name: str, svc: dict[str, Any], over: Overrides) -> N
         add_hosts=[str(h) for h in svc.get("extra_hosts") or []])
     mode = svc.get("network_mode")
     if mode is not None:
-        req.networks = [_network_mode(model, str(mode))]
+        req.networks = [m for m in [_network_mode(model, str(mode))] if m]
         return req
     declared = model.tree.get("networks") or {}
     ips = []
