@@ -5,6 +5,7 @@ format. Progress lines go to stderr, as Compose's plain progress does."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -103,7 +104,7 @@ def _notice(text: str) -> None:
 
 
 def _writer(paths: Paths, model: Model, services: list[str], no_color: bool, prefix: bool,
-            timestamps: bool) -> Any:
+            timestamps: bool) -> Callable[[str, LogLine], None]:
     from pycontainer.ops import compose_lookup
     from pycontainer.ops.compose_logs import Prefixer, short_name
 

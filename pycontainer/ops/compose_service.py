@@ -360,7 +360,8 @@ def _volume_name(model: Model, source: str) -> str:
 
 
 def _file_mount(model: Model, kind: str, where: str, ref: object) -> str:
-    spec = {"source": ref} if isinstance(ref, str) else dict(ref)  # type: ignore[call-overload]
+    spec: dict[str, Any] = ({"source": ref} if isinstance(ref, str)
+                            else dict(ref) if isinstance(ref, dict) else {})
     source = str(spec.get("source"))
     for key in ("uid", "gid", "mode"):
         if key in spec:

@@ -95,7 +95,9 @@ def up(paths: Paths, model: Model, opts: UpOptions, out: TextIO | None) -> list[
     resources.ensure_volumes(paths, model, resources.used_volumes(model, services))
     if opts.remove_orphans:
         remove_orphans(paths, model, opts.timeout, out)
-    _run_graph(model, services, lambda name: _bring_up(paths, model, name, opts, out))
+    recreated: set[str] = set()  # services whose containers were made again
+    _run_graph(model, services,
+               lambda name: _bring_up(paths, model, name, opts, out, recreated))
     if opts.wait and opts.start:
         wait_ready(paths, model, services, opts.wait_timeout, out)
     return services
@@ -137,16 +139,35 @@ class _DependencyFailed(ComposeError):
     """A service not brought up because one it depends on failed (the root cause is raised)."""
 
 
-def _bring_up(paths: Paths, model: Model, name: str, opts: UpOptions, out: TextIO | None) -> None:
+def _bring_up(paths: Paths, model: Model, name: str, opts: UpOptions, out: TextIO | None,
+              recreated: set[str]) -> None:
     if opts.start:
         wait_dependencies(paths, model, name, out)
+    before = {m.entry.id for m in names.members(paths, model.name, [name])}
     containers = converge(paths, model, name, opts, out)
+    members = names.members(paths, model.name, [name])
+    if {m.entry.id for m in members if m.entry.name in containers} - before:
+        recreated.add(name)
     if not opts.start:
         return
-    running = {m.entry.name for m in names.members(paths, model.name, [name], all=False)}
+    running = {m.entry.name for m in members if m.entry.state == "running"}
+    deps = model.service(name).get("depends_on") or {}
+    # `depends_on: {x: {restart: true}}`: Compose restarts the service when x was updated
+    restart = any(how.get("restart") and dep in recreated for dep, how in deps.items())
     for cname in containers:
         if cname not in running:
             _start(paths, cname, out)
+        elif restart:
+            _restart(paths, cname, opts.timeout, out)
+
+
+def _restart(paths: Paths, cname: str, timeout: int | None, out: TextIO | None) -> None:
+    from pycontainer.ops import lifecycle
+
+    say(out, f"Container {cname}  Restarting")
+    with _START_LOCK:
+        lifecycle.restart(paths, cname, timeout)
+    say(out, f"Container {cname}  Started")
 
 
 def _start(paths: Paths, cname: str, out: TextIO | None) -> None:
@@ -270,7 +291,7 @@ def wait_dependencies(paths: Paths, model: Model, name: str, out: TextIO | None)
             continue  # `required: false` and absent
         condition = how.get("condition", "service_started")
         if condition == "service_healthy":
-            wait_healthy(paths, model.name, dep, None, out)
+            wait_healthy(paths, model.name, dep, None, out, require_check=True)
         elif condition == "service_completed_successfully":
             _wait_completed(paths, model.name, dep, out)
         elif condition != "service_started":
@@ -282,9 +303,9 @@ def _states(paths: Paths, project: str, service: str) -> list[Member]:
 
 
 def wait_healthy(paths: Paths, project: str, service: str, deadline: float | None,
-                 out: TextIO | None) -> None:
-    """Every container of the service is healthy (running, without a healthcheck); a
-    container that becomes unhealthy or exits fails, naming it."""
+                 out: TextIO | None, require_check: bool = False) -> None:
+    """Every container of the service is healthy (or running, without a healthcheck unless
+    `require_check`); a container that becomes unhealthy or exits fails, naming it."""
     while True:
         members = _states(paths, project, service)
         pending = False
@@ -297,6 +318,9 @@ def wait_healthy(paths: Paths, project: str, service: str, deadline: float | Non
                                    "unhealthy")
             if e.health == "starting":
                 pending = True
+            if not e.health and require_check:
+                raise ComposeError(f"dependency failed to start: container {e.name} has no "
+                                   "healthcheck configured")
         if not pending:
             for m in members:
                 say(out, f"Container {m.entry.name}  Healthy")

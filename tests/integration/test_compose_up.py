@@ -207,6 +207,25 @@ volumes:
     assert "extnet" in pyc.ok("network", "ls", "--format", "{{.Name}}").out.split()
     assert pyc.ok("volume", "ls", "-q").out.split() == ["extvol"]
 
+    sick = tmp_path / "sick"
+    sick.mkdir()
+    (sick / "compose.yaml").write_text(f"""
+services:
+  db:
+    image: {BB}
+    command: ["sleep", "60"]
+    init: true
+    healthcheck: {{test: ["CMD", "false"], interval: 1s, retries: 1}}
+  app:
+    image: {BB}
+    command: ["sleep", "60"]
+    depends_on: {{db: {{condition: service_healthy}}}}
+""")
+    res = compose(pyc, sick, "up", "-d")
+    assert res.rc == 1 and "container sick-db-1 is unhealthy" in res.err, res.err
+    assert [r["Service"] for r in ps_json(pyc, sick, "-a")] == ["db"]  # app never started
+    ok(pyc, sick, "down", "-t", "1")
+
     (d / "compose.yaml").write_text(f"""
 services:
   a: {{image: {BB}, depends_on: [b]}}
