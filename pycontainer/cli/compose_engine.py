@@ -85,6 +85,9 @@ def up(
         pull=pull, recreate=_recreate(force_recreate, no_recreate),
         remove_orphans=remove_orphans, scale=_scale(scale), timeout=timeout, wait=wait,
         wait_timeout=float(wait_timeout) if wait_timeout else None)
+    import time
+
+    began = time.time()
     started = compose_up.up(paths, model, opts, sys.stderr)
     if detach:
         return
@@ -92,7 +95,7 @@ def up(
     write = _writer(paths, model, shown, no_color, not no_log_prefix, timestamps)
     code = compose_run.attached(
         paths, model, shown, compose_run.AttachOptions(abort, exit_code_from, timeout, started),
-        write, _notice, sys.stderr)
+        write, _notice, sys.stderr, began)
     sys.stdout.flush()
     if code:
         raise ContainerExit(code)

@@ -31,7 +31,7 @@ class AttachOptions:
 
 def attached(paths: Paths, model: Model, services: list[str], opts: AttachOptions,
              write: Callable[[str, LogLine], None], notice: Callable[[str], None],
-             out: TextIO | None) -> int:
+             out: TextIO | None, since: float = 0.0) -> int:
     """Follow the services' containers until all exit (or one, with abort); the exit status
     Compose gives: the --exit-code-from service's, else the first to exit's with abort."""
     from pycontainer.ops import compose_verbs
@@ -44,7 +44,9 @@ def attached(paths: Paths, model: Model, services: list[str], opts: AttachOption
     notice("Attaching to " + ", ".join(t[0] for t in targets))
     ended: queue.Queue[str] = queue.Queue()
     stop = threading.Event()
-    follow(paths, targets, LogsOptions(follow=True), write, ended, stop)
+    # from `since` (when `up` began): a container left running shows new output only
+    follow(paths, targets, LogsOptions(follow=True, since=f"{since:.9f}" if since else ""),
+           write, ended, stop)
     first: str = ""
     try:
         for _ in targets:
