@@ -46,7 +46,9 @@ def project(d: Path, port: int, worker_mode: str = "one") -> None:
     (d / "www").mkdir(exist_ok=True)
     (d / "www" / "index.html").write_text("hello from web\n")
     (d / "worker" / "Dockerfile").write_text(
-        f"FROM {BB}\nCMD [\"sh\", \"-c\", \"echo worker $MODE; exec sleep 3600\"]\n")
+        f"FROM {BB} AS worker\nARG GREETING=none\nLABEL greeting=$GREETING\n"
+        "CMD [\"sh\", \"-c\", \"echo worker $MODE; exec sleep 3600\"]\n"
+        f"FROM {BB} AS other\nLABEL stage=other\n")
     (d / "compose.yaml").write_text(f"""
 name: proj
 services:
@@ -71,7 +73,11 @@ services:
       default:
         aliases: [database]
   worker:
-    build: ./worker
+    build:
+      context: ./worker
+      target: worker
+      args: {{GREETING: hi}}
+      labels: {{built.by: compose}}
     init: true
     environment:
       MODE: {worker_mode}
@@ -113,6 +119,9 @@ def test_three_service_project(pyc: Pyc, tmp_path: Path) -> None:
     assert {"URL": "127.0.0.1", "TargetPort": 8080, "PublishedPort": port,
             "Protocol": "tcp"} in rows["web"]["Publishers"]
     assert rows["db"]["Health"] == "healthy" and rows["worker"]["Image"] == "proj-worker"
+    built = json.loads(pyc.ok("image", "inspect", "proj-worker").out)[0]["Config"]["Labels"]
+    assert (built["greeting"], built["built.by"]) == ("hi", "compose")  # args, labels
+    assert "stage" not in built  # the target stage, not the last one
     labels = json.loads(pyc.ok("inspect", "proj-worker-1").out)[0]["Config"]["Labels"]
     assert labels["com.docker.compose.project"] == "proj"
     assert labels["com.docker.compose.service"] == "worker"
