@@ -136,10 +136,7 @@ def kill(paths: Paths, model: Model, services: list[str], signal: str,
         lifecycle.kill(paths, m.entry.id, signal)
         say(out, f"Container {m.entry.name}  Killed")
 
-    members = _selected(paths, model, services, all=False)
-    if not members:
-        raise ComposeError("no containers to kill")
-    _each([members], one)
+    _each([_selected(paths, model, services, all=False)], one)
 
 
 def pause(paths: Paths, model: Model, services: list[str], unpause: bool,
