@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 
 def _context(ctx: typer.Context) -> tuple[Paths, Model]:
     from pycontainer import paths
-    from pycontainer.ops.compose_service import load_model
+    from pycontainer.ops.compose_service import model_for
 
     opts = ctx.find_root().obj
-    return paths.resolve(opts.root, opts.runroot), load_model(ctx.obj)
+    store = paths.resolve(opts.root, opts.runroot)
+    return store, model_for(store, ctx.obj)
 
 
 def _scale(values: list[str]) -> dict[str, int]:

@@ -15,6 +15,7 @@ from pycontainer.ops import compose_lookup as names
 
 if TYPE_CHECKING:
     from pycontainer.compose.loader import Options
+    from pycontainer.paths import Paths
     from pycontainer.ops.create import CreateOptions
     from pycontainer.ops.limits import LimitFlags
     from pycontainer.ops.mounts import MountRequest
@@ -57,6 +58,23 @@ def load_model(opts: Options) -> Model:
     project = loader.load(opts)
     return Model(project.name, normalize.model(project), str(project.working_dir),
                  list(project.files))
+
+
+def model_for(paths: Paths, opts: Options) -> Model:
+    """The project; without a compose file but with a project name (`-p`,
+    COMPOSE_PROJECT_NAME), the project as its containers' labels describe it (Compose v2's
+    `down -p NAME`, `ps -p NAME`...): services without configuration."""
+    import os
+
+    try:
+        return load_model(opts)
+    except ComposeError as exc:
+        name = opts.project_name or os.environ.get("COMPOSE_PROJECT_NAME")
+        if not name or not str(exc).startswith("no configuration file provided"):
+            raise
+    found = names.members(paths, name, oneoff=True)
+    services: dict[str, Any] = {m.service: {} for m in found}
+    return Model(name, {"services": services}, "", [])
 
 
 def image_of(model: Model, name: str) -> str:

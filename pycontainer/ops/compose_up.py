@@ -95,6 +95,8 @@ def up(paths: Paths, model: Model, opts: UpOptions, out: TextIO | None) -> list[
     resources.ensure_volumes(paths, model, resources.used_volumes(model, services))
     if opts.remove_orphans:
         remove_orphans(paths, model, opts.timeout, out)
+    else:
+        _warn_orphans(paths, model, out)
     recreated: set[str] = set()  # services whose containers were made again
     _run_graph(model, services,
                lambda name: _bring_up(paths, model, name, opts, out, recreated))
@@ -281,6 +283,15 @@ def remove_orphans(paths: Paths, model: Model, timeout: int | None,
     for m in names.members(paths, model.name, oneoff=True):
         if m.service not in model.tree["services"]:
             _remove(paths, m.entry.name, timeout, out)
+
+
+def _warn_orphans(paths: Paths, model: Model, out: TextIO | None) -> None:
+    orphans = [m.entry.name for m in names.members(paths, model.name)
+               if m.service not in model.tree["services"]]
+    if orphans:
+        say(out, f"WARN Found orphan containers ({', '.join(orphans)}) for this project. If "
+                 "you removed or renamed this service in your compose file, you can run this "
+                 "command with the --remove-orphans flag to clean it up.")
 
 
 # -- depends_on conditions and --wait ------------------------------------------------------

@@ -227,8 +227,9 @@ def _remove_volumes(paths: Paths, model: Model, out: TextIO | None) -> None:
 
     declared = {str(spec["name"]) for spec in (model.tree.get("volumes") or {}).values()
                 if not spec.get("external")}
+    fileless = not model.config_files  # `down -v -p NAME`: the volumes by their labels
     for name in resources.project_volumes(paths, model.name):
-        if name not in declared:
+        if name not in declared and not fileless:
             continue
         say(out, f"Volume {name}  Removing")
         volumes.remove(paths, name)

@@ -330,5 +330,11 @@ services:
     assert name == "adhoc"
     labels = json.loads(pyc.ok("inspect", "adhoc").out)[0]["Config"]["Labels"]
     assert labels["com.docker.compose.oneoff"] == "True"
-    ok(pyc, d, "down", "-t", "1")
+    # without a compose file, -p NAME: the project as its containers' labels describe it
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    rows = ok(pyc, elsewhere, "-p", "life", "ps", "-a", "--format", "json").out.splitlines()
+    assert sorted(json.loads(r)["Service"] for r in rows) == ["a", "job"]
+    ok(pyc, elsewhere, "-p", "life", "down", "-t", "1")
     assert pyc.ok("ps", "-aq").out == ""
+    assert "life_default" not in pyc.ok("network", "ls", "--format", "{{.Name}}").out
