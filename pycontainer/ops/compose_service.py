@@ -15,11 +15,11 @@ from pycontainer.ops import compose_lookup as names
 
 if TYPE_CHECKING:
     from pycontainer.compose.loader import Options
-    from pycontainer.paths import Paths
     from pycontainer.ops.create import CreateOptions
     from pycontainer.ops.limits import LimitFlags
     from pycontainer.ops.mounts import MountRequest
     from pycontainer.ops.netsetup import NetworkRequest
+    from pycontainer.paths import Paths
 
 #: service keys read here, or by `up` (build, depends_on, deploy.replicas, pull_policy...)
 HANDLED = frozenset((
