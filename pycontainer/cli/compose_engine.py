@@ -73,11 +73,15 @@ def up(
     no_color: bool = typer.Option(False, "--no-color", help="Monochrome output."),
     no_log_prefix: bool = typer.Option(False, "--no-log-prefix", help="No log prefix."),
     timestamps: bool = typer.Option(False, "--timestamps", help="Show timestamps."),
+    no_start: bool = typer.Option(False, "--no-start", help="Don't start the services."),
+    quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Pull without progress."),
 ) -> None:
     """Create and start containers."""
     from pycontainer.ops import compose_run, compose_up
 
-    detach = detach or wait
+    detach = detach or wait or no_start
+    if no_start and wait:
+        raise UsageError("--no-start and --wait are incompatible")
     if detach and (abort or exit_code_from):
         raise UsageError("--abort-on-container-exit and --detach are incompatible options")
     paths, model = _context(ctx)
@@ -85,7 +89,8 @@ def up(
         services=list(services or []), no_deps=no_deps, build=_build_mode(build, no_build),
         pull=pull, recreate=_recreate(force_recreate, no_recreate),
         remove_orphans=remove_orphans, scale=_scale(scale), timeout=timeout, wait=wait,
-        wait_timeout=float(wait_timeout) if wait_timeout else None)
+        wait_timeout=float(wait_timeout) if wait_timeout else None, start=not no_start,
+        quiet_pull=quiet_pull)
     import time
 
     began = time.time()
@@ -386,7 +391,7 @@ def run(
     paths, model = _context(ctx)
     opts = compose_run.RunOptions(
         service=service, command=list(command or []),
-        entrypoint=None if entrypoint is None else shlex.split(entrypoint), env=list(env),
+        entrypoint=None if entrypoint is None else shlex.split(entrypoint), env=_env(env),
         volumes=list(volume), publish=list(publish), name=name, user=user, workdir=workdir,
         no_deps=no_deps, rm=rm, detach=detach,
         tty=not no_tty and not detach and sys.stdin.isatty() and sys.stdout.isatty(),
@@ -400,6 +405,19 @@ def run(
     sys.stdout.flush()
     if result.exit_code:
         raise ContainerExit(result.exit_code)
+
+
+def _env(values: list[str]) -> list[str]:
+    """`-e KEY=VALUE`, or `-e KEY`: this environment's value (left out when unset)."""
+    import os
+
+    out = []
+    for item in values:
+        if "=" in item:
+            out.append(item)
+        elif item in os.environ:
+            out.append(f"{item}={os.environ[item]}")
+    return out
 
 
 def _pollable_stdin() -> bool:

@@ -26,7 +26,8 @@ def _policy(name: str, svc: dict[str, Any], pull: str) -> str:
 
 
 def ensure_images(paths: Paths, model: Model, services: list[str], build: str, pull: str,
-                  out: TextIO | None) -> None:
+                  out: TextIO | None, pull_out: TextIO | None = None) -> None:
+    """`out` gets the build output, `pull_out` the pull progress."""
     from pycontainer.ops import images
     from pycontainer.ops.pull import ensure_image
 
@@ -45,7 +46,7 @@ def ensure_images(paths: Paths, model: Model, services: list[str], build: str, p
             continue
         if policy == "never" and not present:
             raise ComposeError(f"service {name!r}: image {ref} not found (pull policy never)")
-        ensure_image(paths, ref, policy, out, str(svc.get("platform") or ""))
+        ensure_image(paths, ref, policy, pull_out, str(svc.get("platform") or ""))
 
 
 def build_service(paths: Paths, model: Model, name: str, out: TextIO | None,

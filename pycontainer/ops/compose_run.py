@@ -127,7 +127,7 @@ def run(paths: Paths, model: Model, opts: RunOptions, out: TextIO | None) -> Run
     if deps:
         up(paths, model, UpOptions(services=deps, build=opts.build, pull=opts.pull), out)
         wait_dependencies(paths, model, opts.service, out)
-    ensure_images(paths, model, [opts.service], opts.build, opts.pull, out)
+    ensure_images(paths, model, [opts.service], opts.build, opts.pull, out, out)
     resources.ensure_networks(paths, model, resources.used_networks(model, [opts.service]))
     resources.ensure_volumes(paths, model, resources.used_volumes(model, [opts.service]))
     cname = opts.name or f"{model.name}-{opts.service}-run-{os.urandom(6).hex()}"

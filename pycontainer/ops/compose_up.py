@@ -41,6 +41,7 @@ class UpOptions:
     start: bool = True  # False: `compose create`
     wait: bool = False
     wait_timeout: float | None = None
+    quiet_pull: bool = False
 
 
 def say(out: TextIO | None, text: str) -> None:
@@ -89,7 +90,8 @@ def up(paths: Paths, model: Model, opts: UpOptions, out: TextIO | None) -> list[
         if model.service(name).get("container_name") and scale_of(model, name, opts.scale) > 1:
             raise ComposeError(f"service {name!r}: container_name and a scale above 1 "
                                "cannot go together")
-    ensure_images(paths, model, services, opts.build, opts.pull, out)
+    ensure_images(paths, model, services, opts.build, opts.pull, out,
+                  None if opts.quiet_pull else out)
     for net in resources.ensure_networks(paths, model, resources.used_networks(model, services)):
         say(out, f"Network {net}  Created")
     resources.ensure_volumes(paths, model, resources.used_volumes(model, services))
