@@ -44,11 +44,11 @@ def attached(paths: Paths, model: Model, services: list[str], opts: AttachOption
     notice("Attaching to " + ", ".join(t[0] for t in targets))
     ended: queue.Queue[str] = queue.Queue()
     stop = threading.Event()
-    # from `since` (when `up` began): a container left running shows new output only
-    follow(paths, targets, LogsOptions(follow=True, since=f"{since:.9f}" if since else ""),
-           write, ended, stop)
     first: str = ""
     try:
+        # from `since` (when `up` began): a container left running shows new output only
+        follow(paths, targets, LogsOptions(follow=True, since=f"{since:.9f}" if since else ""),
+               write, ended, stop)
         for _ in targets:
             name = _next(ended)
             code = _exit_code(paths, model.name, name)

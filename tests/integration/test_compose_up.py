@@ -338,3 +338,35 @@ services:
     ok(pyc, elsewhere, "-p", "life", "down", "-t", "1")
     assert pyc.ok("ps", "-aq").out == ""
     assert "life_default" not in pyc.ok("network", "ls", "--format", "{{.Name}}").out
+
+
+def test_ctrl_c_stops_an_attached_up(pyc: Pyc, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    d = tmp_path / "ctrlc"
+    d.mkdir()
+    (d / "compose.yaml").write_text(f"""
+services:
+  app:
+    image: {BB}
+    command: ["sh", "-c", "echo app up; exec sleep 60"]
+    init: true
+""")
+    proc = subprocess.Popen(pyc.argv("compose", "up", "-t", "2"), cwd=d, env=pyc.env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert proc.stdout is not None
+    first = ""
+    deadline = time.monotonic() + 60
+    while "app up" not in first and time.monotonic() < deadline:
+        first += proc.stdout.readline()
+    assert "app-1  | app up" in first
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Gracefully stopping..." in out
+    row = ps_json(pyc, d, "-a")[0]
+    assert row["State"] == "exited"  # stopped, not left running
+    ok(pyc, d, "down")
