@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from pycontainer.errors import ComposeError
+from pycontainer.ops import compose_lookup as names
 from pycontainer.ops.compose_service import Model, image_of
 from pycontainer.paths import Paths
 
@@ -66,8 +67,9 @@ def build_service(paths: Paths, model: Model, name: str, out: TextIO | None,
     if not dockerfile.startswith("/"):
         dockerfile = f"{context}/{dockerfile}"
     ref = image_of(model, name)
-    labels = {"com.docker.compose.project": model.name,
-              "com.docker.compose.service": name, **(spec.get("labels") or {})}
+    # Compose's build labels on the image, then the service's build.labels
+    labels = {names.PROJECT: model.name, names.SERVICE: name,
+              names.VERSION: names.COMPOSE_VERSION, **(spec.get("labels") or {})}
     opts = BuildOptions(
         context=context, dockerfile=dockerfile, tags=[ref],
         build_args=[f"{k}={v}" if v is not None else k

@@ -292,9 +292,9 @@ def _network(model: Model, name: str, svc: dict[str, Any], over: Overrides) -> N
     if len(ips) > 1:
         raise ComposeError(f"service {name!r}: pyc takes one ipv4_address per container")
     req.ip = ips[0] if ips else None
-    if over.aliases:
-        req.aliases.insert(0, name)  # Compose: the service name resolves on its networks
-    req.aliases = list(dict.fromkeys(req.aliases))
+    # Compose: the service name and its aliases resolve on its networks (a one-off `run`
+    # container's only with --use-aliases)
+    req.aliases = list(dict.fromkeys([name, *req.aliases])) if over.aliases else []
     return req
 
 
