@@ -285,9 +285,18 @@ def ps(
     status: list[str] = typer.Option([], "--status", help="Filter by status."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
     no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
+    filters: list[str] = typer.Option([], "--filter", help="Filter: status=STATUS."),
 ) -> None:
     """List containers."""
     from pycontainer.ops import compose_lookup
+
+    status = list(status)
+    for item in filters:
+        key, sep, value = item.partition("=")
+        if key != "status" or not sep:
+            raise UsageError(f"unsupported --filter {item!r}: pyc's compose ps filters by "
+                             "status= only")
+        status.append(value)
 
     if fmt not in ("table", "json"):
         raise UsageError(f"unsupported --format {fmt!r}: table or json")

@@ -314,7 +314,7 @@ services:
         == ["job", "done"]
 
     ok(pyc, d, "pause", "a")
-    assert [r["Service"] for r in ps_json(pyc, d, "--status", "paused")] == ["a"]
+    assert [r["Service"] for r in ps_json(pyc, d, "--filter", "status=paused")] == ["a"]
     ok(pyc, d, "unpause", "a")
     ok(pyc, d, "stop", "-t", "1")
     assert {r["State"] for r in ps_json(pyc, d, "-a")} == {"exited"}
