@@ -94,7 +94,18 @@ def up(
     import time
 
     began = time.time()
-    started = compose_up.up(paths, model, opts, sys.stderr)
+    try:
+        started = compose_up.up(paths, model, opts, sys.stderr)
+    except KeyboardInterrupt:
+        if detach:
+            raise
+        from pycontainer.ops import compose_verbs
+
+        sys.stdout.write("Gracefully stopping... (press Ctrl+C again to force)\n")
+        sys.stdout.flush()
+        compose_verbs.stop(paths, model, compose_up.selection(model, opts.services, no_deps),
+                           timeout, sys.stderr)
+        raise ContainerExit(130) from None
     if detach:
         return
     shown = list(services or []) or started  # Compose attaches to the named services only

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from pycontainer.ops.compose_service import Overrides
     from pycontainer.ops.create import CreateOptions
 
+#: set on Ctrl-C during `up`: the service threads stop waiting and begin nothing more
+_CANCEL = threading.Event()
 #: one start at a time: the supervisor's spawn (a preexec_fn) is not thread-safe
 _START_LOCK = threading.Lock()
 
@@ -121,22 +123,38 @@ def _run_graph(model: Model, services: list[str], work: Callable[[str], None]) -
                     if dep in failed:
                         raise _DependencyFailed(f"dependency {dep!r} of service {name!r} "
                                                "failed")
+            _check_cancel()
             work(name)
         except BaseException as exc:  # carried to the caller's thread
             failed[name] = exc
         finally:
             done[name].set()
 
+    _CANCEL.clear()
     threads = [threading.Thread(target=one, args=(n,), daemon=True) for n in services]
-    for t in threads:
-        t.start()
-    for t in threads:
-        while t.is_alive():
-            t.join(0.2)  # a timed join: Ctrl-C reaches the main thread
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)  # a timed join: Ctrl-C reaches the main thread
+    except KeyboardInterrupt:
+        # Ctrl-C: no service begins after this; the ones under way end their step, so
+        # that the caller can stop what was started (a second Ctrl-C leaves at once)
+        _CANCEL.set()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+        raise
     roots = [failed[n] for n in services if n in failed
              and not isinstance(failed[n], _DependencyFailed)]
     if roots or failed:
         raise (roots or list(failed.values()))[0]
+
+
+def _check_cancel() -> None:
+    if _CANCEL.is_set():
+        raise _DependencyFailed("cancelled")
 
 
 class _DependencyFailed(ComposeError):
@@ -159,6 +177,7 @@ def _bring_up(paths: Paths, model: Model, name: str, opts: UpOptions, out: TextI
     # `depends_on: {x: {restart: true}}`: Compose restarts the service when x was updated
     restart = any(how.get("restart") and dep in recreated for dep, how in deps.items())
     for cname in containers:
+        _check_cancel()
         if cname not in running:
             _start(paths, cname, out)
         elif restart:
@@ -340,6 +359,7 @@ def wait_healthy(paths: Paths, project: str, service: str, deadline: float | Non
             return
         if deadline is not None and time.monotonic() > deadline:
             raise ComposeError(f"timeout waiting for service {service!r} to be healthy")
+        _check_cancel()
         time.sleep(0.25)
 
 
@@ -353,6 +373,7 @@ def _wait_completed(paths: Paths, project: str, service: str, out: TextIO | None
                                        f"exit {m.entry.exit_code}")
                 say(out, f"Container {m.entry.name}  Exited")
             return
+        _check_cancel()
         time.sleep(0.25)
 
 
