@@ -27,7 +27,7 @@ HANDLED = frozenset((
     "depends_on", "deploy", "dns", "entrypoint", "environment", "expose", "extra_hosts",
     "healthcheck", "hostname", "image", "init", "labels", "mem_limit", "network_mode",
     "networks", "pids_limit", "platform", "ports", "privileged", "profiles", "pull_policy",
-    "read_only", "restart", "secrets", "security_opt", "shm_size", "stdin_open",
+    "read_only", "restart", "scale", "secrets", "security_opt", "shm_size", "stdin_open",
     "stop_grace_period", "stop_signal", "tmpfs", "tty", "ulimits", "user", "volumes",
     "working_dir",
 ))

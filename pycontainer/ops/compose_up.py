@@ -76,6 +76,11 @@ def scale_of(model: Model, name: str, scale: dict[str, int]) -> int:
         return scale[name]
     svc = model.service(name)
     replicas = (svc.get("deploy") or {}).get("replicas")
+    if "scale" in svc:
+        if replicas is not None and int(replicas) != int(svc["scale"]):
+            raise ComposeError(f"services.{name}: can't set distinct values on 'scale' and "
+                               "'deploy.replicas'")
+        return int(svc["scale"])
     return 1 if replicas is None else int(replicas)
 
 

@@ -142,12 +142,13 @@ def test_selection_adds_dependencies_in_order_and_scale(tmp_path: Path) -> None:
           web: {{image: {BB}, depends_on: [api]}}
           api: {{image: {BB}, depends_on: {{db: {{condition: service_healthy}}}}}}
           db: {{image: {BB}, deploy: {{replicas: 2}}}}
-          other: {{image: {BB}}}
+          other: {{image: {BB}, scale: 3}}
         """)
     assert selection(model, ["web"], no_deps=False) == ["db", "api", "web"]
     assert selection(model, ["web"], no_deps=True) == ["web"]
     assert selection(model, [], no_deps=False) == ["db", "api", "other", "web"]
     assert scale_of(model, "db", {}) == 2 and scale_of(model, "db", {"db": 0}) == 0
+    assert scale_of(model, "other", {}) == 3 and scale_of(model, "web", {}) == 1
     with pytest.raises(ComposeError, match="no such service: nope"):
         selection(model, ["nope"], no_deps=False)
 
