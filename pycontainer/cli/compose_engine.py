@@ -75,6 +75,8 @@ def up(
     timestamps: bool = typer.Option(False, "--timestamps", help="Show timestamps."),
     no_start: bool = typer.Option(False, "--no-start", help="Don't start the services."),
     quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Pull without progress."),
+    renew: bool = typer.Option(False, "-V", "--renew-anon-volumes",
+                               help="Recreate anonymous volumes instead of reusing them."),
 ) -> None:
     """Create and start containers."""
     from pycontainer.ops import compose_run, compose_up
@@ -90,7 +92,7 @@ def up(
         pull=pull, recreate=_recreate(force_recreate, no_recreate),
         remove_orphans=remove_orphans, scale=_scale(scale), timeout=timeout, wait=wait,
         wait_timeout=float(wait_timeout) if wait_timeout else None, start=not no_start,
-        quiet_pull=quiet_pull)
+        quiet_pull=quiet_pull, renew_anon_volumes=renew)
     import time
 
     began = time.time()

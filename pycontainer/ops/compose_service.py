@@ -152,6 +152,9 @@ class Overrides:
     auto_remove: bool = False
     service_ports: bool = True
     aliases: bool = True
+    #: a recreated container's anonymous volumes by target: the new one mounts them again
+    #: (Compose keeps their data unless `up -V`)
+    anonymous: dict[str, str] | None = None
 
 
 def create_options(model: Model, name: str, number: int, container: str, image_id: str,
@@ -194,7 +197,7 @@ def create_options(model: Model, name: str, number: int, container: str, image_i
     )
     if svc.get("shm_size"):
         spec.shm_size = createopts.shm_size(str(svc["shm_size"]))
-    mounts = _mounts(model, svc, over.volumes or [])
+    mounts = _mounts(model, svc, over.volumes or [], over.anonymous or {})
     opts = CreateOptions(spec=spec, pull="never", network=_network(model, name, svc, over),
                          volumes=mounts, platform=str(svc.get("platform") or ""))
     return opts, _limits(svc)
@@ -323,12 +326,19 @@ def _publish(port: dict[str, Any]) -> str:
     return f"{published}:{text}" if published else text
 
 
-def _mounts(model: Model, svc: dict[str, Any], extra: list[str]) -> MountRequest:
+def _mounts(model: Model, svc: dict[str, Any], extra: list[str],
+            anonymous: dict[str, str]) -> MountRequest:
     from pycontainer.ops.mounts import MountRequest
 
     out: list[str] = []
+    kept = dict(anonymous)
     for vol in svc.get("volumes") or []:
+        target = vol.get("target")
+        if vol.get("type", "volume") == "volume" and not vol.get("source") and target in kept:
+            vol = {**vol, "source": None, "_keep": kept.pop(target)}
         out.append(_mount(model, vol))
+    # the image's VOLUMEs (anonymous too) come back at their paths
+    out += [f"type=volume,dst={dst},src={name}" for dst, name in sorted(kept.items())]
     for kind, where in (("configs", "/"), ("secrets", "/run/secrets/")):
         for ref in svc.get(kind) or []:
             out.append(_file_mount(model, kind, where, ref))
@@ -354,7 +364,9 @@ def _mount(model: Model, vol: dict[str, Any]) -> str:
         opts = vol.get("volume") or {}
         if opts.get("subpath"):
             raise ComposeError("volumes.volume.subpath is not supported by pyc")
-        if vol.get("source"):
+        if vol.get("_keep"):
+            parts.append(f"src={vol['_keep']}")
+        elif vol.get("source"):
             parts.append(f"src={_volume_name(model, str(vol['source']))}")
         if opts.get("nocopy"):
             parts.append("volume-nocopy")

@@ -44,6 +44,7 @@ class UpOptions:
     wait: bool = False
     wait_timeout: float | None = None
     quiet_pull: bool = False
+    renew_anon_volumes: bool = False  # -V: a recreated container gets new anonymous volumes
 
 
 def say(out: TextIO | None, text: str) -> None:
@@ -214,7 +215,8 @@ def converge(paths: Paths, model: Model, name: str, opts: UpOptions,
     existing = names.members(paths, model.name, [name])
     for extra in sorted(existing, key=lambda m: m.number, reverse=True)[:max(
             0, len(existing) - wanted)]:
-        _remove(paths, extra.entry.name, opts.timeout, out)  # scaling down: highest first
+        # scaling down, highest numbers first: gone for good, with its anonymous volumes
+        _remove(paths, extra.entry.name, opts.timeout, out, volumes=True)
     existing = sorted(existing, key=lambda m: m.number)[:wanted]
     kept: list[str] = []
     image_id = _image_id(paths, model, name)
@@ -224,8 +226,9 @@ def converge(paths: Paths, model: Model, name: str, opts: UpOptions,
     for m in existing:
         if _diverged(m, digest, image_id, opts.recreate):
             say(out, f"Container {m.entry.name}  Recreate")
+            anonymous = {} if opts.renew_anon_volumes else _anonymous(paths, m.entry.id)
             _remove(paths, m.entry.name, opts.timeout, None)
-            kept.append(create_container(paths, model, name, m.number))
+            kept.append(create_container(paths, model, name, m.number, anonymous))
             say(out, f"Container {m.entry.name}  Recreated")
         else:
             say(out, f"Container {m.entry.name}  Running" if m.entry.state == "running"
@@ -281,13 +284,28 @@ def create_options_for(paths: Paths, model: Model, name: str, number: int, cname
     return opts
 
 
-def create_container(paths: Paths, model: Model, name: str, number: int) -> str:
+def create_container(paths: Paths, model: Model, name: str, number: int,
+                     anonymous: dict[str, str] | None = None) -> str:
     """Create one container of the service; returns its name."""
+    from pycontainer.ops.compose_service import Overrides
     from pycontainer.ops.create import create
 
     cname = container_name(model, name, number)
-    create(paths, create_options_for(paths, model, name, number, cname))
+    over = Overrides(anonymous=anonymous) if anonymous else None
+    create(paths, create_options_for(paths, model, name, number, cname, over=over))
     return cname
+
+
+def _anonymous(paths: Paths, cid: str) -> dict[str, str]:
+    """The container's anonymous volumes by their paths in it."""
+    from pycontainer.containers.store import ContainerStore
+
+    try:
+        mounts = ContainerStore(paths).load(cid).config.spec.mounts
+    except (PycError, OSError):
+        return {}
+    return {str(m["destination"]): str(m["volume"]) for m in mounts
+            if m.get("anonymous") and m.get("volume")}
 
 
 def _remove(paths: Paths, cname: str, timeout: int | None, out: TextIO | None,

@@ -79,6 +79,7 @@ services:
       args: {{GREETING: hi}}
       labels: {{built.by: compose}}
     init: true
+    volumes: ["/cache"]
     environment:
       MODE: {worker_mode}
     depends_on:
@@ -139,8 +140,11 @@ def test_three_service_project(pyc: Pyc, tmp_path: Path) -> None:
     ok(pyc, d, "up", "-d")
     assert ids(pyc, d) == before  # nothing changed: nothing recreated
 
+    pyc.ok("exec", "proj-worker-1", "sh", "-c", "echo kept > /cache/f")
     project(d, port, worker_mode="two")
     ok(pyc, d, "up", "-d")
+    # recreated, with its anonymous volume's data (Compose reuses it)
+    assert pyc.ok("exec", "proj-worker-1", "cat", "/cache/f").out == "kept\n"
     after = ids(pyc, d)
     assert after["proj-db-1"] == before["proj-db-1"]
     assert after["proj-web-1"] == before["proj-web-1"]
