@@ -77,6 +77,10 @@ def up(
     quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Pull without progress."),
     renew: bool = typer.Option(False, "-V", "--renew-anon-volumes",
                                help="Recreate anonymous volumes instead of reusing them."),
+    attach: list[str] = typer.Option([], "--attach", help="Restrict attaching to SERVICE."),
+    no_attach: list[str] = typer.Option([], "--no-attach", help="Don't attach to SERVICE."),
+    attach_deps: bool = typer.Option(False, "--attach-dependencies",
+                                     help="Also attach to the dependencies' output."),
 ) -> None:
     """Create and start containers."""
     from pycontainer.ops import compose_run, compose_up
@@ -110,7 +114,7 @@ def up(
         raise ContainerExit(130) from None
     if detach:
         return
-    shown = list(services or []) or started  # Compose attaches to the named services only
+    shown = _attached(model, list(services or []), started, attach, no_attach, attach_deps)
     write = _writer(paths, model, shown, no_color, not no_log_prefix, timestamps)
     code = compose_run.attached(
         paths, model, shown, compose_run.AttachOptions(abort, exit_code_from, timeout, started),
@@ -118,6 +122,16 @@ def up(
     sys.stdout.flush()
     if code:
         raise ContainerExit(code)
+
+
+def _attached(model: Model, named: list[str], started: list[str], attach: list[str],
+              no_attach: list[str], deps: bool) -> list[str]:
+    """Compose's attached services: --attach's, else the named ones (and their dependencies
+    with --attach-dependencies), else all; less --no-attach's."""
+    for name in attach + no_attach:
+        model.service(name)
+    shown = attach or (started if deps or not named else named)
+    return [s for s in shown if s not in no_attach]
 
 
 def _notice(text: str) -> None:

@@ -169,3 +169,21 @@ def test_log_prefix_pads_to_the_widest_name_and_colours_only_when_asked() -> Non
     assert Prefixer(["web-1"], colour=False, prefix=False).line("web-1", line) == "hello\n"
     coloured = Prefixer(["web-1"], colour=True).line("web-1", line)
     assert coloured.startswith("\x1b[36mweb-1  |\x1b[0m hello")
+
+
+def test_attached_services_as_compose_chooses_them(tmp_path: Path) -> None:
+    from pycontainer.cli.compose_engine import _attached
+
+    model = model_of(tmp_path, f"""
+        services:
+          web: {{image: {BB}, depends_on: [db]}}
+          db: {{image: {BB}}}
+          extra: {{image: {BB}}}
+        """)
+    started = ["db", "web"]
+    assert _attached(model, ["web"], started, [], [], False) == ["web"]
+    assert _attached(model, ["web"], started, [], [], True) == ["db", "web"]
+    assert _attached(model, [], ["db", "extra", "web"], [], ["extra"], False) == ["db", "web"]
+    assert _attached(model, [], started, ["db"], [], False) == ["db"]
+    with pytest.raises(ComposeError, match="no such service: nope"):
+        _attached(model, [], started, ["nope"], [], False)
