@@ -157,11 +157,17 @@ class Overrides:
     anonymous: dict[str, str] | None = None
 
 
+def check(model: Model, name: str) -> None:
+    """Every refusal `create_options` makes, before anything is pulled, built or made."""
+    create_options(model, name, 1, f"{model.name}-{name}-1", "", dry=True)
+
+
 def create_options(model: Model, name: str, number: int, container: str, image_id: str,
-                   oneoff: bool = False, over: Overrides | None = None
+                   oneoff: bool = False, over: Overrides | None = None, dry: bool = False
                    ) -> tuple[CreateOptions, LimitFlags]:
     """The container `<container>` of service `name` as ops.create's options and its limits
-    (for `ops.limits.plan`); pulls or builds come before this."""
+    (for `ops.limits.plan`); pulls or builds come before this. `dry`: no bind source is
+    made."""
     from pycontainer.oci.convert import ContainerSpec
     from pycontainer.ops import createopts
     from pycontainer.ops.create import CreateOptions
@@ -197,7 +203,7 @@ def create_options(model: Model, name: str, number: int, container: str, image_i
     )
     if svc.get("shm_size"):
         spec.shm_size = createopts.shm_size(str(svc["shm_size"]))
-    mounts = _mounts(model, svc, over.volumes or [], over.anonymous or {})
+    mounts = _mounts(model, svc, over.volumes or [], over.anonymous or {}, dry)
     opts = CreateOptions(spec=spec, pull="never", network=_network(model, name, svc, over),
                          volumes=mounts, platform=str(svc.get("platform") or ""))
     return opts, _limits(svc)
@@ -327,7 +333,7 @@ def _publish(port: dict[str, Any]) -> str:
 
 
 def _mounts(model: Model, svc: dict[str, Any], extra: list[str],
-            anonymous: dict[str, str]) -> MountRequest:
+            anonymous: dict[str, str], dry: bool) -> MountRequest:
     from pycontainer.ops.mounts import MountRequest
 
     out: list[str] = []
@@ -336,7 +342,7 @@ def _mounts(model: Model, svc: dict[str, Any], extra: list[str],
         target = vol.get("target")
         if vol.get("type", "volume") == "volume" and not vol.get("source") and target in kept:
             vol = {**vol, "source": None, "_keep": kept.pop(target)}
-        out.append(_mount(model, vol))
+        out.append(_mount(model, vol, dry))
     # the image's VOLUMEs (anonymous too) come back at their paths
     out += [f"type=volume,dst={dst},src={name}" for dst, name in sorted(kept.items())]
     for kind, where in (("configs", "/"), ("secrets", "/run/secrets/")):
@@ -345,7 +351,7 @@ def _mounts(model: Model, svc: dict[str, Any], extra: list[str],
     return MountRequest(volumes=list(extra), mounts=out)
 
 
-def _mount(model: Model, vol: dict[str, Any]) -> str:
+def _mount(model: Model, vol: dict[str, Any], dry: bool) -> str:
     kind, target = vol.get("type", "volume"), vol["target"]
     parts = [f"type={kind}", f"dst={target}"]
     if vol.get("read_only"):
@@ -355,7 +361,7 @@ def _mount(model: Model, vol: dict[str, Any]) -> str:
         if bind.get("selinux"):
             raise ComposeError("volumes.bind.selinux is not supported by pyc")
         source = Path(vol["source"])
-        if bind.get("create_host_path") and not source.exists():
+        if bind.get("create_host_path") and not dry and not source.exists():
             source.mkdir(parents=True, exist_ok=True)  # Compose creates a missing bind source
         parts.append(f"src={source}")
         if bind.get("propagation"):

@@ -94,7 +94,10 @@ def up(paths: Paths, model: Model, opts: UpOptions, out: TextIO | None) -> list[
         if n < 0:
             raise ComposeError(f"invalid --scale {svc}={n}")
     services = selection(model, opts.services, opts.no_deps)
+    from pycontainer.ops.compose_service import check
+
     for name in services:
+        check(model, name)  # a refused key fails before anything is pulled or made
         if model.service(name).get("container_name") and scale_of(model, name, opts.scale) > 1:
             raise ComposeError(f"service {name!r}: container_name and a scale above 1 "
                                "cannot go together")

@@ -248,6 +248,17 @@ services:
     assert res.rc == 1 and "dependency cycle detected" in res.err
     assert pyc.ok("ps", "-aq").out == ""
 
+    # a key pyc cannot honour is refused by name before anything is made
+    (d / "compose.yaml").write_text(f"""
+services:
+  ok: {{image: {BB}, command: ["true"]}}
+  bad: {{image: {BB}, deploy: {{restart_policy: {{condition: any}}}}}}
+""")
+    res = compose(pyc, d, "up", "-d")
+    assert res.rc == 1 and "deploy.restart_policy is not supported by pyc" in res.err
+    assert pyc.ok("ps", "-aq").out == ""
+    assert "att_default" not in pyc.ok("network", "ls", "--format", "{{.Name}}").out
+
 
 @pytest.fixture(scope="module")
 def pyz(tmp_path_factory: pytest.TempPathFactory) -> Path:
