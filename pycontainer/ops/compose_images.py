@@ -41,6 +41,10 @@ def ensure_images(paths: Paths, model: Model, services: list[str], build: str, p
                 build == "always" or policy == "build" or not present):
             build_service(paths, model, name, out)
             continue
+        if "build" in svc and (policy == "build" or not svc.get("image")):
+            if present:
+                continue  # --no-build: the image built before
+            raise ComposeError(f"service {name!r}: image {ref} is not built (--no-build)")
         if policy == "build":
             raise ComposeError(f"service {name!r}: pull_policy build without a build section")
         if "build" in svc and present and policy != "always":

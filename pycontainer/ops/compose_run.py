@@ -123,6 +123,9 @@ def run(paths: Paths, model: Model, opts: RunOptions, out: TextIO | None) -> Run
     from pycontainer.ops.compose_images import ensure_images
     from pycontainer.ops.compose_up import create_options_for
 
+    from pycontainer.ops.compose_service import check
+
+    check(model, opts.service)
     deps = [s for s in selection(model, [opts.service], opts.no_deps) if s != opts.service]
     if deps:
         up(paths, model, UpOptions(services=deps, build=opts.build, pull=opts.pull), out)
