@@ -121,9 +121,8 @@ class RunResult:
 def run(paths: Paths, model: Model, opts: RunOptions, out: TextIO | None) -> RunResult:
     from pycontainer.ops import run as ops_run
     from pycontainer.ops.compose_images import ensure_images
-    from pycontainer.ops.compose_up import create_options_for
-
     from pycontainer.ops.compose_service import check
+    from pycontainer.ops.compose_up import create_options_for
 
     check(model, opts.service)
     deps = [s for s in selection(model, [opts.service], opts.no_deps) if s != opts.service]
