@@ -30,15 +30,15 @@ def ordered(model: Model, members: list[Member], reverse: bool = False) -> list[
     return groups + ([orphans] if orphans else [])
 
 
-def _parallel(members: list[Member], work: Callable[[Member], None]) -> list[str]:
-    """`work` on each container at once; the errors' messages."""
-    errors: list[str] = []
+def _parallel(members: list[Member], work: Callable[[Member], None]) -> list[PycError]:
+    """`work` on each container at once; the errors (an engine's keep their exit status)."""
+    errors: list[PycError] = []
 
     def one(m: Member) -> None:
         try:
             work(m)
         except PycError as exc:
-            errors.append(str(exc))
+            errors.append(exc)
 
     threads = [threading.Thread(target=one, args=(m,), daemon=True) for m in members]
     for t in threads:
@@ -57,11 +57,11 @@ def _selected(paths: Paths, model: Model, services: list[str], all: bool = True,
 
 
 def _each(groups: list[list[Member]], work: Callable[[Member], None]) -> None:
-    errors: list[str] = []
+    errors: list[PycError] = []
     for group in groups:
         errors += _parallel(group, work)
     if errors:
-        raise ComposeError(errors[0])
+        raise errors[0]
 
 
 def stop(paths: Paths, model: Model, services: list[str], timeout: int | None,
@@ -99,14 +99,14 @@ def start(paths: Paths, model: Model, services: list[str], out: TextIO | None) -
             wait_dependencies(paths, model, group[0].service, out)
         errors = [e for m in group for e in _catch(one, m)]  # starts one at a time
         if errors:
-            raise ComposeError(errors[0])
+            raise errors[0]
 
 
-def _catch(work: Callable[[Member], None], m: Member) -> list[str]:
+def _catch(work: Callable[[Member], None], m: Member) -> list[PycError]:
     try:
         work(m)
     except PycError as exc:
-        return [str(exc)]
+        return [exc]
     return []
 
 
@@ -122,7 +122,7 @@ def restart(paths: Paths, model: Model, services: list[str], timeout: int | None
     for group in ordered(model, _selected(paths, model, services)):
         errors = [e for m in group for e in _catch(one, m)]
         if errors:
-            raise ComposeError(errors[0])
+            raise errors[0]
 
 
 def kill(paths: Paths, model: Model, services: list[str], signal: str,
