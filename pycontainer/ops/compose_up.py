@@ -181,7 +181,7 @@ def _bring_up(paths: Paths, model: Model, name: str, opts: UpOptions, out: TextI
         recreated.add(name)
     if not opts.start:
         return
-    running = {m.entry.name for m in members if m.entry.state == "running"}
+    running = {m.entry.name for m in members if m.entry.state in ("running", "paused")}
     deps = model.service(name).get("depends_on") or {}
     # `depends_on: {x: {restart: true}}`: Compose restarts the service when x was updated
     restart = any(how.get("restart") and dep in recreated for dep, how in deps.items())
