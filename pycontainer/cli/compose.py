@@ -55,6 +55,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     group = groups["compose"]
     group.callback()(_project_options)
     group.command("config")(config)
-    from pycontainer.cli import compose_cmds
+    from pycontainer.cli import compose_cmds, compose_engine
 
     compose_cmds.register(group)
+    compose_engine.register(group)

@@ -301,12 +301,12 @@ def pull(
     policy: str = typer.Option("", "--policy", help='Apply pull policy ("missing"|"always").'),
 ) -> None:
     """Pull service images."""
-    from pycontainer.ops import compose, compose_images
+    from pycontainer.ops import compose, compose_pullpush
 
     project = compose.load(ctx.obj)
-    req = compose_images.PullRequest(list(services or []), include_deps, ignore_failures,
+    req = compose_pullpush.PullRequest(list(services or []), include_deps, ignore_failures,
                                      ignore_buildable, policy)
-    compose_images.pull(_paths(ctx), project, req, _progress(quiet), _tail)
+    compose_pullpush.pull(_paths(ctx), project, req, _progress(quiet), _tail)
 
 
 def push(
@@ -320,11 +320,11 @@ def push(
                                          "can and ignores images with push failures."),
 ) -> None:
     """Push service images (those with both build and image)."""
-    from pycontainer.ops import compose, compose_images
+    from pycontainer.ops import compose, compose_pullpush
 
     project = compose.load(ctx.obj)
-    req = compose_images.PushRequest(list(services or []), include_deps, ignore_failures)
-    compose_images.push(_paths(ctx), project, req, _progress(quiet), _tail)
+    req = compose_pullpush.PushRequest(list(services or []), include_deps, ignore_failures)
+    compose_pullpush.push(_paths(ctx), project, req, _progress(quiet), _tail)
 
 
 def register(group: typer.Typer) -> None:

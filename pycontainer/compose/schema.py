@@ -79,7 +79,7 @@ SERVICE: dict[str, Any] = {
     "stdin_open": "boolean", "stop_grace_period": "string", "stop_signal": "string",
     "tmpfs": STRING_OR_LIST, "tty": "boolean",
     "ulimits": MapOf(Alt(("integer", {"soft": "integer", "hard": "integer"}))),
-    "user": "string", "volumes": ListOf(VOLUME), "working_dir": "string",
+    "user": "string", "volumes": ListOf(VOLUME), "working_dir": "string", "scale": "integer",
 }
 
 #: the specification's service keys pyc does not implement: refused by name
@@ -90,7 +90,7 @@ UNSUPPORTED = frozenset((
     "dns_opt", "dns_search", "domainname", "external_links", "gpus", "group_add", "ipc",
     "isolation", "label_file", "links", "logging", "mac_address", "mem_reservation",
     "mem_swappiness", "memswap_limit", "models", "oom_kill_disable", "oom_score_adj", "pid",
-    "post_start", "pre_stop", "provider", "runtime", "scale", "storage_opt", "sysctls",
+    "post_start", "pre_stop", "provider", "runtime", "storage_opt", "sysctls",
     "use_api_socket", "userns_mode", "uts", "volumes_from",
 ))
 

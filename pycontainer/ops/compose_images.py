@@ -1,143 +1,89 @@
-"""`compose pull` and `compose push`: the services' images through `pyc pull` / `pyc push`'s
-ops calls, with Compose v2's choices (docker/compose v2.24 pkg/compose/pull.go, push.go):
-which services are skipped, what a failure does, and its progress lines (the plain
-progress writer's ` SERVICE TEXT ` lines on stderr)."""
+"""The images of a compose project's services: built (`build:`, through the same ops call
+as `pyc build`) or pulled as `--build`/`--no-build`/`--pull` and each `pull_policy` say."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
-from pycontainer.compose.loader import Project
-from pycontainer.errors import ComposeError, PycError
+from pycontainer.errors import ComposeError
+from pycontainer.ops import compose_lookup as names
+from pycontainer.ops.compose_service import Model, image_of
 from pycontainer.paths import Paths
 
-#: one progress line: (service or image, text)
-Progress = Callable[[str, str], None]
+#: Compose's pull_policy values -> pyc's pull policies ("build": built every time)
+PULL = {"always": "always", "never": "never", "missing": "missing",
+        "if_not_present": "missing", "build": "build"}
 
 
-@dataclass
-class PullRequest:
-    services: list[str] = field(default_factory=list)
-    include_deps: bool = False
-    ignore_failures: bool = False
-    ignore_buildable: bool = False
-    policy: str = ""  # --policy missing|always: instead of the services' pull_policy
+def _policy(name: str, svc: dict[str, Any], pull: str) -> str:
+    if pull:
+        if pull not in ("always", "missing", "never"):
+            raise ComposeError(f"invalid --pull {pull!r}: always, missing or never")
+        return pull
+    policy = str(svc.get("pull_policy") or "missing")
+    if policy not in PULL:
+        raise ComposeError(f"service {name!r}: pull_policy {policy!r} is not supported by pyc")
+    return PULL[policy]
 
 
-def selected(project: Project, names: list[str], include_deps: bool) -> dict[str, Any]:
-    """The services named (all when none), with those they depend on if `include_deps`."""
-    from pycontainer.compose import graph
-
-    services: dict[str, Any] = project.tree["services"]
-    for name in names:
-        if name not in services:
-            raise ComposeError(f"no such service: {name}")
-    wanted = list(names or services)
-    if include_deps:
-        i = 0
-        while i < len(wanted):
-            wanted += [d for d in graph.dependencies(services[wanted[i]])
-                       if d in services and d not in wanted]
-            i += 1
-    return {n: services[n] for n in sorted(wanted)}
-
-
-def _present(paths: Paths, image: str) -> bool:
-    """Compose's imageAlreadyPresent: stored, and tagged other than latest."""
+def ensure_images(paths: Paths, model: Model, services: list[str], build: str, pull: str,
+                  out: TextIO | None, pull_out: TextIO | None = None) -> None:
+    """`out` gets the build output, `pull_out` the pull progress."""
     from pycontainer.ops import images
+    from pycontainer.ops.pull import ensure_image
 
-    tag = image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else "latest"
-    return "@" not in image and tag != "latest" and images.exists(paths, image)
-
-
-def _skip_reason(paths: Paths, service: dict[str, Any], policy: str, ignore_buildable: bool,
-                 pulling: dict[str, str]) -> str | None:
-    image = service.get("image")
-    if not image:
-        return "Skipped - No image to be pulled"
-    policy = policy or str(service.get("pull_policy") or "")
-    if policy in ("never", "build"):
-        return "Skipped"
-    if policy in ("missing", "if_not_present") and _present(paths, image):
-        return "Skipped - Image is already present locally"
-    if service.get("build") is not None and ignore_buildable:
-        return "Skipped - Image can be built"
-    if image in pulling:
-        return f"Skipped - Image is already being pulled by {pulling[image]}"
-    return None
-
-
-def pull(paths: Paths, project: Project, req: PullRequest, progress: Progress,
-         tail: Callable[[str], None]) -> None:
-    """Pull each selected service's image; `tail` gets the warnings Compose prints last.
-    A failure stops at once for a service that cannot be built; else it is raised at the
-    end unless `ignore_failures`."""
-    from pycontainer.ops import pull as ops_pull
-
-    if req.policy not in ("", "missing", "always"):
-        raise ComposeError(f'invalid --policy "{req.policy}": use missing or always')
-    pulling: dict[str, str] = {}
-    failures: list[PycError] = []
-    must_build: list[str] = []
-    for name, service in selected(project, req.services, req.include_deps).items():
-        reason = _skip_reason(paths, service, req.policy if service.get("image") else "",
-                              req.ignore_buildable, pulling)
-        if reason is not None:
-            progress(name, reason)
+    for name in services:
+        svc = model.service(name)
+        ref = image_of(model, name)
+        policy = _policy(name, svc, pull)
+        present = images.exists(paths, ref)
+        if "build" in svc and build != "never" and (
+                build == "always" or policy == "build" or not present):
+            build_service(paths, model, name, out)
             continue
-        image = str(service["image"])
-        pulling[image] = name
-        progress(name, "Pulling")
-        try:
-            ops_pull.pull(paths, ops_pull.PullOptions(image, quiet=True))
-        except PycError as exc:
-            buildable = service.get("build") is not None
-            progress(name, "Warning" if buildable else "Error")
-            if buildable:
-                must_build.append(name)
-            elif not req.ignore_failures:
-                raise
-            failures.append(exc)
+        if "build" in svc and (policy == "build" or not svc.get("image")):
+            if present:
+                continue  # --no-build: the image built before
+            raise ComposeError(f"service {name!r}: image {ref} is not built (--no-build)")
+        if policy == "build":
+            raise ComposeError(f"service {name!r}: pull_policy build without a build section")
+        if "build" in svc and present and policy != "always":
             continue
-        progress(name, "Pulled")
-    if must_build:
-        tail("WARNING: Some service image(s) must be built from source by running:\n"
-             f"    docker compose build {' '.join(must_build)}")
-    if failures and not req.ignore_failures:
-        raise failures[0]
+        if policy == "never" and not present:
+            raise ComposeError(f"service {name!r}: image {ref} not found (pull policy never)")
+        ensure_image(paths, ref, policy, pull_out, str(svc.get("platform") or ""))
 
 
-@dataclass
-class PushRequest:
-    services: list[str] = field(default_factory=list)
-    include_deps: bool = False
-    ignore_failures: bool = False
+def build_service(paths: Paths, model: Model, name: str, out: TextIO | None,
+                  no_cache: bool = False, pull: bool = False) -> str:
+    """Build the service's image (tagged `image:` or `<project>-<service>`); its id."""
+    from pycontainer.ops.build import BuildOptions, run_build
 
-
-def push(paths: Paths, project: Project, req: PushRequest, progress: Progress,
-         tail: Callable[[str], None]) -> None:
-    """Push the image (and `build.tags`) of each selected service that has both `build` and
-    `image` (Compose skips the others); `tail` gets the failures `ignore_failures` kept."""
-    from pycontainer.ops import push as ops_push
-
-    for name, service in selected(project, req.services, req.include_deps).items():
-        build = service.get("build")
-        if build is None or not service.get("image"):
-            progress(name, "Skipped")
-            continue
-        tags = [str(service["image"])]
-        if isinstance(build, dict):
-            tags += [str(t) for t in build.get("tags") or ()]
-        for tag in tags:
-            progress(tag, "Pushing")
-            try:
-                ops_push.push(paths, ops_push.PushOptions(tag))
-            except PycError as exc:
-                progress(tag, "Error")
-                if not req.ignore_failures:
-                    raise
-                tail(f"Pushing {name}: {exc}")
-                continue
-            progress(tag, "Pushed")
+    svc = model.service(name)
+    spec = svc.get("build")
+    if not isinstance(spec, dict):
+        raise ComposeError(f"service {name!r} has no build section")
+    context = str(spec.get("context", "."))
+    if "://" in context:
+        raise ComposeError(f"service {name!r}: build.context {context!r}: only local "
+                           "directories are supported by pyc")
+    dockerfile = str(spec.get("dockerfile") or "Dockerfile")
+    if not dockerfile.startswith("/"):
+        dockerfile = f"{context}/{dockerfile}"
+    ref = image_of(model, name)
+    # Compose's build labels on the image, then the service's build.labels
+    labels = {names.PROJECT: model.name, names.SERVICE: name,
+              names.VERSION: names.COMPOSE_VERSION, **(spec.get("labels") or {})}
+    opts = BuildOptions(
+        context=context, dockerfile=dockerfile, tags=[ref],
+        build_args=[f"{k}={v}" if v is not None else k
+                    for k, v in (spec.get("args") or {}).items()],
+        target=spec.get("target"), labels=[f"{k}={v}" for k, v in labels.items()],
+        no_cache=no_cache or bool(spec.get("no_cache")), pull=pull or bool(spec.get("pull")),
+        network=str(spec.get("network") or "default"))
+    if out is not None:
+        out.write(f" Service {name}  Building\n")
+    report = run_build(paths, opts, out)
+    if out is not None:
+        out.write(f" Service {name}  Built\n")
+    return report.image_id
