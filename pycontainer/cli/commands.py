@@ -26,10 +26,11 @@ GROUPS = {
     "system": "Manage pyc and check the host.",
     "healthcheck": "Run container healthchecks.",
     "compose": "Define and run multi-container applications (Docker Compose v2).",
+    "pod": "Manage pods (Podman's).",
 }
 
 MODULES = ("system", "images", "build", "builder", "containers", "stats", "unshare", "volumes",
-           "networks", "health", "service", "events", "compose")
+           "networks", "health", "service", "events", "compose", "pods")
 
 _C, _I = ("containers",), ("images",)
 INDEX: dict[str, tuple[str, ...]] = {
@@ -54,6 +55,7 @@ INDEX: dict[str, tuple[str, ...]] = {
     "unshare": ("unshare",),
     "healthcheck": ("health",),
     "compose": ("compose",),
+    "pod": ("pods",),
 }
 
 # Options of the root command that take a value: skipped when looking for the command name.
