@@ -380,6 +380,5 @@ def prune(paths: Paths) -> list[str]:
         if any(c.state.running for c in members(paths, pod_id)) or \
                 infra_state(pod) == "running":
             continue
-        with contextlib.suppress(PycError):
-            out.append(remove(paths, pod_id))
+        out.append(remove(paths, pod_id))
     return out

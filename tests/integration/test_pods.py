@@ -119,3 +119,138 @@ def test_pod_shares_localhost_and_publishes(pyc: Pyc, busybox: str) -> None:
     assert not any(os.scandir(pyc.root / "pods")) or \
         [e.name for e in os.scandir(pyc.root / "pods")] == ["names"]
     assert os.listdir(pyc.root / "pods" / "names") == []
+
+
+def test_infra_killed_is_degraded_and_pod_start_recovers(pyc: Pyc, busybox: str) -> None:
+    pyc.ok("pod", "create", "--name", "deg")
+    pyc.ok("run", "-d", "--name", "d1", "--pod", "deg", busybox, "sleep", "300")
+    infra, d1 = infra_pid(pyc, "deg"), container_pid(pyc, "d1")
+    os.kill(infra, 9)
+    deadline = time.monotonic() + 5
+    while alive(infra) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert status(pyc, "deg") == "Degraded"
+    pyc.ok("pod", "start", "deg")
+    assert status(pyc, "deg") == "Running"
+    infra2, d1b = infra_pid(pyc, "deg"), container_pid(pyc, "d1")
+    assert infra2 != infra and d1b != d1 and alive(infra2) and not alive(d1)
+    for ns in ("user", "net", "ipc", "uts"):
+        assert os.readlink(f"/proc/{infra2}/ns/{ns}") == os.readlink(f"/proc/{d1b}/ns/{ns}")
+    # the recovered pod still reaches the outside through its new slirp4netns
+    pyc.ok("exec", "d1", "sh", "-c", "ip addr show tap0 | grep -q 10.0.2.100")
+    pyc.ok("pod", "rm", "-f", "deg")
+    assert not alive(infra2) and not alive(d1b)
+
+
+def test_pod_new_ps_pod_and_filters(pyc: Pyc, busybox: str) -> None:
+    port = free_port()
+    cid = pyc.ok("run", "-d", "--name", "n1", "--pod", "new:x", "-p", f"{port}:80", busybox,
+                 "sh", "-c", HTTPD).out.strip()
+    assert pyc("pod", "exists", "x").rc == 0
+    pod_id = str(inspect(pyc, "x")["Id"])
+    assert wait_http(f"http://127.0.0.1:{port}/") == "hello-pod\n"
+    assert pyc.ok("inspect", "-f", "{{.Pod}}", "n1").out.strip() == pod_id
+    pyc.ok("run", "-d", "--name", "solo", busybox, "sleep", "300")
+    lines = pyc.ok("ps", "--pod").out.splitlines()
+    assert lines[0].split()[-3:] == ["POD", "ID", "PODNAME"]
+    row = next(ln for ln in lines if ln.startswith(cid[:12]))
+    assert row.split()[-2:] == [pod_id[:12], "x"]
+    solo = next(ln for ln in lines if "solo" in ln)
+    assert solo.split()[-1] == "solo"  # no pod columns filled
+    assert pyc.ok("ps", "-q", "--filter", "pod=x").out.split() == [cid[:12]]
+    assert pyc.ok("ps", "-q", "--filter", f"pod={pod_id[:8]}").out.split() == [cid[:12]]
+    assert pyc.ok("pod", "ps", "-q", "--filter", "label=nope").out == ""
+    assert pyc.ok("pod", "ps", "-q", "--no-trunc", "--filter", "status=running").out.split() \
+        == [pod_id]
+    assert pyc.ok("pod", "ps", "--format", "{{.Name}} {{.NumberOfContainers}}").out == "x 2\n"
+    pyc.ok("pod", "rm", "-f", "x")
+    assert pyc("inspect", "n1").rc != 0
+    assert pyc.ok("ps", "-q").out.split() == [pyc.ok("inspect", "-f", "{{.Id}}", "solo")
+                                             .out.strip()[:12]]
+
+
+def test_pod_refuses_what_it_shares(pyc: Pyc, busybox: str) -> None:
+    pyc.ok("pod", "create", "--name", "strict", "--label", "a=b")
+    res = pyc.fail("run", "--pod", "strict", "-p", "8080:80", busybox, "true")
+    assert "published or exposed ports must be defined when the pod is created" in res.err
+    res = pyc.fail("create", "--pod", "strict", "--network", "none", busybox, "true")
+    assert "networks must be defined when the pod is created" in res.err
+    res = pyc.fail("run", "--pod", "strict", "--hostname", "h", busybox, "true")
+    assert "cannot set hostname when joining the pod UTS namespace" in res.err
+    res = pyc.fail("run", "--pod", "nosuchpod", busybox, "true")
+    assert "no such pod" in res.err
+    res = pyc.fail("pod", "create", "--name", "strict")
+    assert "already in use" in res.err
+    res = pyc.fail("pod", "create", "--share", "pid")
+    assert "pid" in res.err
+    res = pyc.fail("pod", "create", "--no-infra", "-p", "8080:80")
+    assert "infra" in res.err
+    res = pyc.fail("pod", "create", "--userns", "auto")
+    assert "--userns=auto" in res.err
+    assert pyc.ok("ps", "-aq").out == ""
+    assert pyc.ok("pod", "ps", "-q", "--filter", "label=a=b").out.strip() == \
+        str(inspect(pyc, "strict")["Id"])[:12]
+
+
+def test_pod_verbs_logs_top_kill(pyc: Pyc, busybox: str) -> None:
+    pyc.ok("pod", "create", "--name", "v", "--share", "none")
+    assert inspect(pyc, "v")["SharedNamespaces"] == []
+    a = pyc.ok("run", "-d", "--name", "va", "--pod", "v", busybox, "sh", "-c",
+               "echo from-a; exec sleep 300").out.strip()
+    pyc.ok("run", "-d", "--name", "vb", "--pod", "v", busybox, "sh", "-c",
+           "echo from-b; exec sleep 300")
+    infra = infra_pid(pyc, "v")
+    va = container_pid(pyc, "va")
+    # --share none: still one user namespace, but a network namespace of its own
+    assert os.readlink(f"/proc/{infra}/ns/user") == os.readlink(f"/proc/{va}/ns/user")
+    assert os.readlink(f"/proc/{infra}/ns/net") != os.readlink(f"/proc/{va}/ns/net")
+    deadline = time.monotonic() + 5
+    while "from-b" not in pyc.ok("pod", "logs", "v").out and time.monotonic() < deadline:
+        time.sleep(0.1)
+    logs = pyc.ok("pod", "logs", "v").out.splitlines()
+    assert f"{a[:12]} from-a" in logs and len(logs) == 2
+    assert pyc.ok("pod", "logs", "-c", "vb", "--names", "v").out == "vb from-b\n"
+    top = pyc.ok("pod", "top", "v").out.splitlines()
+    assert "PID" in top[0] and sum("sleep 300" in ln for ln in top) == 2
+    pyc.ok("pod", "pause", "v")
+    assert status(pyc, "v") == "Paused"
+    pyc.ok("pod", "unpause", "v")
+    assert status(pyc, "v") == "Running"
+    pyc.ok("pod", "kill", "v")
+    assert status(pyc, "v") == "Exited"
+    assert not alive(infra) and not alive(va)
+    pyc.fail("pod", "rm", "nosuch")
+    pyc.ok("pod", "rm", "-i", "nosuch")
+    pod_id = str(inspect(pyc, "v")["Id"])
+    pyc.ok("pod", "create", "--name", "busy")
+    pyc.ok("run", "-d", "--pod", "busy", busybox, "sleep", "300")
+    assert pyc.ok("pod", "prune", "-f").out.split() == [pod_id]
+    pyc.ok("pod", "rm", "-f", "busy")
+    assert pyc.ok("pod", "ps", "-q").out == ""
+    assert pyc.ok("ps", "-aq").out == ""
+
+
+def test_twenty_pods_created_and_removed_concurrently(pyc: Pyc) -> None:
+    names = [f"cc{i}" for i in range(20)]
+    with ThreadPoolExecutor(8) as ex:
+        created = list(ex.map(lambda n: pyc("pod", "create", "--name", n), names))
+    assert all(r.rc == 0 for r in created), [r.err for r in created if r.rc]
+    ids = {r.out.strip() for r in created}
+    assert len(ids) == 20
+    listed = pyc.ok("pod", "ps", "-q", "--no-trunc").out.split()
+    assert sorted(listed) == sorted(ids)
+    with ThreadPoolExecutor(8) as ex:
+        again = list(ex.map(lambda n: pyc("pod", "create", "--name", n), names[:8]))
+    assert all(r.rc == 125 and "already in use" in r.err for r in again)
+    # start half of them (infra up), then remove all, in parallel
+    with ThreadPoolExecutor(8) as ex:
+        list(ex.map(lambda n: pyc.ok("pod", "start", n), names[:10]))
+    pids = [infra_pid(pyc, n) for n in names[:10]]
+    assert all(alive(p) for p in pids)
+    with ThreadPoolExecutor(8) as ex:
+        removed = list(ex.map(lambda n: pyc("pod", "rm", "-f", n), names))
+    assert all(r.rc == 0 for r in removed), [r.err for r in removed if r.rc]
+    assert pyc.ok("pod", "ps", "-q").out == ""
+    assert not any(alive(p) for p in pids)
+    left = sorted(e.name for e in os.scandir(pyc.root / "pods"))
+    assert left == ["names"] and os.listdir(pyc.root / "pods" / "names") == []
