@@ -172,10 +172,9 @@ def restart(ctx: typer.Context, names: list[str] = _PODS, all_: bool = _ALL,
 def kill(ctx: typer.Context, names: list[str] = _PODS, all_: bool = _ALL,
          sig: str = typer.Option("KILL", "--signal", "-s", help="Signal to send.")) -> None:
     """Send a signal to the containers of one or more pods."""
-    from pycontainer.linux import proc
     from pycontainer.ops import pods
 
-    proc.parse_signal(sig)  # a bad signal fails before any pod is touched
+    pods.check_signal(sig)  # a bad signal fails before any pod is touched
     _each(ctx, names, all_, lambda p, n: pods.kill(p, n, sig))
 
 

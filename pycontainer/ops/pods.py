@@ -90,22 +90,27 @@ def create(paths: Paths, opts: PodCreateOptions) -> str:
     store = store_for(paths)
     store.ensure()
     pod_id = new_id()
-    name = opts.name or _free_name(store, pod_id)
-    if opts.name:
-        store.reserve_name(name, pod_id)
+    claim = store.begin(pod_id)
+    name = ""
     try:
+        name = opts.name or _free_name(store, pod_id)
+        if opts.name:
+            store.reserve_name(name, pod_id)
         config = PodConfig(
             id=pod_id, name=name, created=now_rfc3339(), hostname=opts.hostname or name,
             labels=dict(opts.labels), share=share, infra=opts.infra,
             infra_id=new_id() if opts.infra else "", publish=list(opts.publish),
             network=list(opts.network), userns=userns, command=list(opts.command))
-        store.create(config, PodState())
-        shm = store.userdata(pod_id) / "shm"
+        shm = store.dir(f".new-{pod_id}") / "userdata" / "shm"
         shm.mkdir()
         os.chmod(shm, 0o1777)
+        store.create(config, PodState())
     except BaseException:
-        store.release_name(name, pod_id)
+        if name:
+            store.release_name(name, pod_id)
+        store.abort(pod_id, claim)
         raise
+    claim.release()
     return pod_id
 
 
@@ -294,6 +299,12 @@ def stop(paths: Paths, ref: str, timeout: float | None = None) -> str:
 def restart(paths: Paths, ref: str, timeout: float | None = None) -> str:
     pod_id = stop(paths, ref, timeout)
     return start(paths, pod_id)
+
+
+def check_signal(sig: str) -> int:
+    from pycontainer.linux import proc
+
+    return proc.parse_signal(sig)
 
 
 def kill(paths: Paths, ref: str, sig: str = "KILL") -> str:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -68,16 +69,37 @@ class PodStore:
         link = self.root / NAMES / name
         try:
             os.symlink(pod_id, link)
+            return
         except FileExistsError:
+            pass
+        with FileLock(self.root / NAMES / ".lock"):  # one reclaimer at a time
             other = self._read_name(name)
-            if other and not (self.root / other).exists():
-                # a name whose pod directory is gone: a killed create or rm left it
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(link)
+            if other is None:
                 os.symlink(pod_id, link)
                 return
-            raise Conflict(f"{name}: the pod name is already in use by {(other or '')[:12]}. "
-                           "You have to remove that pod to be able to reuse that name") from None
+            if not self._in_use(other):
+                # a killed create's or rm's name: neither its pod nor a live create has it
+                shutil.rmtree(self.root / f".new-{other}", ignore_errors=True)
+                os.unlink(link)
+                os.symlink(pod_id, link)
+                return
+        raise Conflict(f"{name}: the pod name is already in use by {other[:12]}. "
+                       "You have to remove that pod to be able to reuse that name")
+
+    def _in_use(self, pod_id: str) -> bool:
+        if (self.root / pod_id).exists():
+            return True
+        try:
+            fd = os.open(self.root / f".new-{pod_id}" / "lock", os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True  # its create is under way
+        finally:
+            os.close(fd)
+        return (self.root / pod_id).exists()  # renamed into place meanwhile
 
     def release_name(self, name: str, pod_id: str) -> None:
         if self._read_name(name) == pod_id:
@@ -126,14 +148,25 @@ class PodStore:
     def lock(self, pod_id: str, timeout: float = 60) -> FileLock:
         return FileLock(self.root / pod_id / "lock", timeout=timeout)
 
-    def create(self, config: PodConfig, state: PodState) -> None:
-        """Make the tree under a temp name, write the records, rename it into place: a pod
-        is there whole or not at all. The name must be reserved first."""
-        tmp = self.root / f".new-{config.id}"
+    def begin(self, pod_id: str) -> FileLock:
+        """A new pod's tree under a temp name, with its lock held (returned) until `create`
+        renames it into place: a name pointing at it is taken while the lock is held."""
+        tmp = self.root / f".new-{pod_id}"
         tmp.mkdir(mode=0o700)
+        (tmp / "userdata").mkdir(mode=0o700)
+        lock = FileLock(tmp / "lock")
+        lock.acquire()
+        return lock
+
+    def abort(self, pod_id: str, lock: FileLock) -> None:
+        shutil.rmtree(self.root / f".new-{pod_id}", ignore_errors=True)
+        lock.release()
+
+    def create(self, config: PodConfig, state: PodState) -> None:
+        """Write the records into the tree `begin` made and rename it into place: a pod is
+        there whole or not at all. The name must be reserved first."""
+        tmp = self.root / f".new-{config.id}"
         try:
-            (tmp / "userdata").mkdir(mode=0o700)
-            (tmp / "lock").touch(mode=0o600)
             write_replace(tmp / "state.json", json.dumps(state.to_dict()).encode())
             write_replace(tmp / "config.json", json.dumps(config.to_dict()).encode())
             os.rename(tmp, self.dir(config.id))
