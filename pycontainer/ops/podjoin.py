@@ -12,8 +12,8 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from pycontainer.containers.netrecord import NetworkPlan
-from pycontainer.errors import UsageError
-from pycontainer.ops import pods
+from pycontainer.errors import PycError, UsageError
+from pycontainer.ops import podinfra as pods
 from pycontainer.paths import Paths
 from pycontainer.pods.model import Pod
 
@@ -55,8 +55,8 @@ def _new_pod(paths: Paths, opts: CreateOptions, name: str) -> Pod:
         _check(pod, opts)
         _fit(pod, opts)
     except BaseException:
-        with contextlib.suppress(Exception):
-            pods.remove(paths, pod_id, force=True)
+        with contextlib.suppress(PycError, OSError):
+            pods.discard(paths, pod_id)
         raise
     return pod
 

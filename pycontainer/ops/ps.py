@@ -182,10 +182,10 @@ def _in_pods(paths: Paths, c: Container, refs: list[str]) -> bool:
 
 
 def _pod_name(paths: Paths, c: Container) -> str:
-    from pycontainer.ops import pods
+    from pycontainer.ops import podinfra
 
     try:
-        return pods.store_for(paths).load(c.config.spec.pod).name
+        return podinfra.store_for(paths).load(c.config.spec.pod).name
     except PycError:
         return ""  # the pod is gone (removed meanwhile)
 

@@ -83,7 +83,8 @@ def _exec_holder(binary: str, hold_fd: int) -> None:  # pragma: no cover - forke
         os.dup2(null, 0)
         os.dup2(hold_fd if hold_fd >= 0 else null, 1)
         os.dup2(null, 2)
-        os.execv(binary, [binary, "-P"])
+        # no environment: nothing of the user's is kept resident (and no stack page for it)
+        os.execve(binary, [binary, "-P"], {})
     finally:
         os._exit(127)
 
