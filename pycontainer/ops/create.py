@@ -238,7 +238,7 @@ def _create_from(paths: Paths, opts: CreateOptions, image: ImageInput) -> str:
     if spec.pod and spec.network == "container":  # the pod's network (ops.podjoin)
         from pycontainer.ops import podjoin
 
-        network = podjoin.network_plan(spec.pod)
+        network = podjoin.network_plan(paths, spec.pod)
     else:
         network = netsetup.plan(paths, opts.network or netsetup.NetworkRequest(
             networks=[] if spec.network == "private" else [spec.network]), spec, image.config)

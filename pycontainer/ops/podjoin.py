@@ -100,14 +100,12 @@ def _fit(pod: Pod, opts: CreateOptions) -> None:
         spec.network = "container"
 
 
-def network_plan(pod_id: str) -> NetworkPlan:
+def network_plan(paths: Paths, pod_id: str) -> NetworkPlan:
     """`ContainerConfig.network` of a container in a pod sharing its network: the
-    `container` kind, whose start `join_net` serves from the pod."""
-    return NetworkPlan(values=[f"container:{pod_id}"], kind="container")
-
-
-def shares_net(pod_id: str, paths: Paths) -> bool:
-    return pods.store_for(paths).load(pod_id).config.shares("net")
+    `container` kind naming the infra (inspect's NetworkMode, as Podman's), whose start
+    `join_net` serves from the pod."""
+    infra_id = pods.store_for(paths).load(pod_id).config.infra_id
+    return NetworkPlan(values=[f"container:{infra_id}"], kind="container")
 
 
 # -- start --------------------------------------------------------------------------------

@@ -67,6 +67,19 @@ def mounts_mentioning(pyc: Pyc) -> list[str]:
         return [ln for ln in f if str(pyc.root) in ln or str(pyc.runroot) in ln]
 
 
+def holders_of_netns(ino: int) -> list[int]:
+    """This user's processes still in the network namespace `ino` (slirp4netns would be)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}/ns/net").st_ino == ino:
+                    out.append(int(entry))
+            except OSError:
+                continue
+    return out
+
+
 def status(pyc: Pyc, pod: str) -> str:
     return pyc.ok("pod", "ps", "--filter", f"name=^{pod}$", "--format", "{{.Status}}").out.strip()
 
@@ -103,8 +116,10 @@ def test_pod_shares_localhost_and_publishes(pyc: Pyc, busybox: str) -> None:
     names = [c["Name"] for c in data["Containers"]]  # type: ignore[attr-defined]
     assert "srv" in names and len(names) == 2
 
+    netns = os.stat(f"/proc/{infra}/ns/net").st_ino
     pyc.ok("pod", "stop", "-t", "1", "web")
     assert not alive(infra) and not alive(srv)
+    assert holders_of_netns(netns) == []
     assert status(pyc, "web") == "Exited"
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
@@ -150,6 +165,9 @@ def test_pod_new_ps_pod_and_filters(pyc: Pyc, busybox: str) -> None:
     pod_id = str(inspect(pyc, "x")["Id"])
     assert wait_http(f"http://127.0.0.1:{port}/") == "hello-pod\n"
     assert pyc.ok("inspect", "-f", "{{.Pod}}", "n1").out.strip() == pod_id
+    infra_id = inspect(pyc, "x")["InfraContainerID"]
+    assert pyc.ok("inspect", "-f", "{{.HostConfig.NetworkMode}}", "n1").out.strip() == \
+        f"container:{infra_id}"
     pyc.ok("run", "-d", "--name", "solo", busybox, "sleep", "300")
     lines = pyc.ok("ps", "--pod").out.splitlines()
     assert lines[0].split()[-3:] == ["POD", "ID", "PODNAME"]
@@ -260,3 +278,27 @@ def test_twenty_pods_created_and_removed_concurrently(pyc: Pyc) -> None:
     left = sorted(e.name for e in os.scandir(pyc.root / "pods"))
     assert left == ["names"]
     assert [n for n in os.listdir(pyc.root / "pods" / "names") if n != ".lock"] == []
+
+
+def test_keep_id_and_no_infra_pods(pyc: Pyc, busybox: str) -> None:
+    pyc.ok("pod", "create", "--name", "kid", "--userns", "keep-id")
+    out = pyc.ok("run", "--rm", "--pod", "kid", busybox, "id", "-u").out.strip()
+    assert out == str(os.getuid())
+    infra = infra_pid(pyc, "kid")
+    with open(f"/proc/{infra}/uid_map") as f:
+        assert f"{os.getuid()}" in f.read().split()
+    res = pyc.fail("run", "--rm", "--pod", "kid", "--userns", "host", busybox, "true")
+    assert "--userns" in res.err
+    pyc.ok("pod", "create", "--name", "bare", "--no-infra")
+    assert inspect(pyc, "bare")["CreateInfra"] is False
+    pyc.ok("run", "-d", "--name", "b1", "--pod", "bare", "-p", f"{free_port()}:80", busybox,
+           "sleep", "300")
+    assert status(pyc, "bare") == "Running"
+    b1 = container_pid(pyc, "b1")
+    assert os.readlink(f"/proc/{b1}/ns/net") != os.readlink("/proc/self/ns/net")
+    assert pyc.ok("pod", "ps", "--filter", "name=bare", "--format", "{{.InfraID}}|"
+                  "{{.NumberOfContainers}}").out == "|1\n"
+    pyc.ok("pod", "stop", "bare")
+    assert not alive(b1) and status(pyc, "bare") == "Exited"
+    pyc.ok("pod", "rm", "-a")
+    assert pyc.ok("pod", "ps", "-q").out == "" and pyc.ok("ps", "-aq").out == ""
