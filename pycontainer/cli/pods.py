@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -59,7 +60,7 @@ def create(
     sys.stdout.write(pods.create(_paths(ctx), opts) + "\n")
 
 
-def _row(v: PodView, trunc: bool) -> dict[str, Any]:
+def _row(v: PodView, trunc: bool) -> dict[str, object]:
     from pycontainer.formats.durations import human_duration
     from pycontainer.formats.timestamps import parse_rfc3339
 
@@ -104,7 +105,7 @@ def ps(
                                   POD_HEADERS))
 
 
-def _json(v: PodView) -> dict[str, Any]:
+def _json(v: PodView) -> dict[str, object]:
     """Podman's `pod ps --format json` entry."""
     return {"Cgroup": "", "Containers": [{"Id": m.id, "Names": m.name, "Status": m.state}
                                          for m in v.containers],
@@ -126,7 +127,9 @@ def inspect(
     write_errors(errors)
 
 
-def _each(ctx: typer.Context, names: list[str], all_: bool, op: Any) -> None:
+def _each(ctx: typer.Context, names: list[str] | None, all_: bool,
+          op: Callable[[Paths, str], str]) -> None:
+    """Podman's many-pods verbs: each pod named (or every pod with --all), ids printed."""
     from pycontainer.ops import pods
 
     paths = _paths(ctx)
@@ -137,7 +140,7 @@ def _each(ctx: typer.Context, names: list[str], all_: bool, op: Any) -> None:
     elif not names:
         raise UsageError("you must provide at least one pod name or id")
     done, errors = for_each(names, lambda n: op(paths, n))
-    sys.stdout.write("".join(d + "\n" for d in done))
+    sys.stdout.write("".join(d + "\n" for d in done if d))  # "": a missing pod with -i
     write_errors(errors)
 
 
@@ -208,17 +211,7 @@ def rm(ctx: typer.Context, names: list[str] = _PODS, all_: bool = _ALL,
                 return ""
             raise
 
-    paths = _paths(ctx)
-    if all_ and not names:
-        names = pods.store_for(paths).ids()
-        all_ = False
-        if not names:
-            return
-    done, errors = for_each(names or [], lambda n: remove(paths, n))
-    if not names and not all_:
-        raise UsageError("you must provide at least one pod name or id")
-    sys.stdout.write("".join(d + "\n" for d in done if d))
-    write_errors(errors)
+    _each(ctx, names, all_, remove)
 
 
 def top(ctx: typer.Context, name: str = typer.Argument(..., metavar="POD"),

@@ -11,6 +11,7 @@ container's start takes its own lock, then the pod's), so the two orders never c
 from __future__ import annotations
 
 import contextlib
+import signal
 
 from pycontainer.errors import Conflict, PodNotFound, PycError
 from pycontainer.ops.podinfra import (
@@ -89,7 +90,7 @@ def kill(paths: Paths, ref: str, sig: str = "KILL") -> str:
         raise Conflict(f"pod {pod_id} is not running")
     for c in running:
         lifecycle.kill(paths, c.id, number)
-    if number in (9, 15, 2):  # what ends a container ends the infra
+    if number in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):  # these end the infra too
         infra_down(paths, pod_id)
     return pod_id
 

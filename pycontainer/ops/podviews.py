@@ -121,8 +121,8 @@ def inspect(paths: Paths, ref: str) -> JSON:
     out["SharedNamespaces"] = list(cfg.share)
     out["NumContainers"] = len(v.containers)
     out["Containers"] = [{"Id": m.id, "Name": m.name, "State": m.state} for m in v.containers]
-    out["InfraPid"] = pod.state.infra_pid if v.containers and v.containers[0].state == \
-        "running" and cfg.infra else 0
+    # pyc's own: the infra process (Podman's infra container has its State.Pid instead)
+    out["InfraPid"] = pod.state.infra_pid if pods.infra_state(pod) == "running" else 0
     return out
 
 
