@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pycontainer.containers.model import Container
 from pycontainer.containers.store import ContainerStore
-from pycontainer.errors import PycError, UsageError
+from pycontainer.errors import Conflict, PycError, UsageError
 from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.pods import infra
 from pycontainer.pods.model import Pod, PodConfig, PodState, parse_share
@@ -161,13 +161,18 @@ def infra_state(pod: Pod) -> str | None:
 
 # -- the infra ---------------------------------------------------------------------------------
 
-def ensure_infra(paths: Paths, pod_id: str) -> tuple[Pod, bool]:
-    """The pod with its infra running (started now if it was not: True)."""
+def ensure_infra(paths: Paths, pod_id: str, joining: str = "") -> tuple[Pod, bool]:
+    """The pod with its infra running (started now if it was not: True). `joining`: the
+    container starting; it may not start a new infra while others of the pod still run in
+    a dead one's namespaces (a split pod): `pod start` restarts them all into a new one."""
     store = store_for(paths)
     with store.lock(pod_id):
         pod = store.load(pod_id)
         if not pod.config.infra or infra.alive(pod.state.infra_pid, pod.state.infra_started):
             return pod, False
+        if joining and any(c.state.running for c in members(paths, pod_id) if c.id != joining):
+            raise Conflict(f"the infra of pod {pod.name} has died while its containers run: "
+                           f"`pyc pod start {pod.name}` restarts them into a new one")
         stop_infra(pod)  # a dead infra's slirp4netns, if it outlived it
         pod.state = _start_infra(paths, store, pod)
         store.save(pod_id, pod.state)

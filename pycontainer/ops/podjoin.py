@@ -113,7 +113,7 @@ def network_plan(paths: Paths, pod_id: str) -> NetworkPlan:
 def prepare(paths: Paths, c: Container, spec: Spec) -> str:
     """Ensure the pod's infra and point the bundle's ipc/uts at it; returns the infra's user
     namespace path ("" for a pod without infra)."""
-    pod, _ = pods.ensure_infra(paths, c.config.spec.pod)
+    pod, _ = pods.ensure_infra(paths, c.config.spec.pod, c.id)
     if not pod.config.infra:
         return ""
     pid = pod.state.infra_pid
@@ -131,7 +131,7 @@ def shm(paths: Paths, pod_id: str) -> str:
 
 def join_net(paths: Paths, c: Container) -> tuple[str, str, dict[str, str]]:
     """(userns path, netns path, etc file texts) of the pod's infra for `Starter`."""
-    pod, _ = pods.ensure_infra(paths, c.config.spec.pod)
+    pod, _ = pods.ensure_infra(paths, c.config.spec.pod, c.id)
     pid = pod.state.infra_pid
     userdata = pods.store_for(paths).userdata(pod.id)
     texts = {}

@@ -139,18 +139,25 @@ def test_pod_shares_localhost_and_publishes(pyc: Pyc, busybox: str) -> None:
 def test_infra_killed_is_degraded_and_pod_start_recovers(pyc: Pyc, busybox: str) -> None:
     pyc.ok("pod", "create", "--name", "deg")
     pyc.ok("run", "-d", "--name", "d1", "--pod", "deg", busybox, "sleep", "300")
+    pyc.ok("create", "--name", "d2", "--pod", "deg", busybox, "sleep", "300")
     infra, d1 = infra_pid(pyc, "deg"), container_pid(pyc, "d1")
     os.kill(infra, 9)
     deadline = time.monotonic() + 5
     while alive(infra) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert status(pyc, "deg") == "Degraded"
+    # one container may not split the pod by starting a new infra beside d1's dead one
+    res = pyc("start", "d2")
+    assert res.rc == 1 and "pod start deg" in res.err  # Docker's start: exit 1
+    assert pyc.ok("inspect", "-f", "{{.State.Status}}", "d2").out.strip() == "created"
     pyc.ok("pod", "start", "deg")
+    d2 = container_pid(pyc, "d2")
     assert status(pyc, "deg") == "Running"
     infra2, d1b = infra_pid(pyc, "deg"), container_pid(pyc, "d1")
     assert infra2 != infra and d1b != d1 and alive(infra2) and not alive(d1)
     for ns in ("user", "net", "ipc", "uts"):
         assert os.readlink(f"/proc/{infra2}/ns/{ns}") == os.readlink(f"/proc/{d1b}/ns/{ns}")
+        assert os.readlink(f"/proc/{infra2}/ns/{ns}") == os.readlink(f"/proc/{d2}/ns/{ns}")
     # the recovered pod still reaches the outside through its new slirp4netns
     pyc.ok("exec", "d1", "sh", "-c", "ip addr show tap0 | grep -q 10.0.2.100")
     pyc.ok("pod", "rm", "-f", "deg")
