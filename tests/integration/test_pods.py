@@ -309,3 +309,26 @@ def test_keep_id_and_no_infra_pods(pyc: Pyc, busybox: str) -> None:
     assert not alive(b1) and status(pyc, "bare") == "Exited"
     pyc.ok("pod", "rm", "-a")
     assert pyc.ok("pod", "ps", "-q").out == "" and pyc.ok("ps", "-aq").out == ""
+
+
+def test_pod_logs_follow_restart_and_rm_refusal(pyc: Pyc, busybox: str) -> None:
+    pyc.ok("pod", "create", "--name", "lf")
+    pyc.ok("run", "-d", "--name", "l1", "--pod", "lf", busybox, "sleep", "300")
+    res = pyc.fail("pod", "rm", "lf")
+    assert "running" in res.err and pyc("pod", "exists", "lf").rc == 0
+    infra = infra_pid(pyc, "lf")
+    pyc.ok("pod", "restart", "-t", "0", "lf")
+    assert not alive(infra) and alive(infra_pid(pyc, "lf"))
+    assert status(pyc, "lf") == "Running"
+    pyc.ok("rm", "-f", "l1")
+    pyc.ok("run", "-d", "--name", "l2", "--pod", "lf", busybox, "sh", "-c",
+           "echo one; sleep 1; echo two")
+    pyc.ok("run", "-d", "--name", "l3", "--pod", "lf", busybox, "sh", "-c",
+           "echo three; sleep 1")
+    started = time.monotonic()
+    followed = pyc.ok("pod", "logs", "-f", "--names", "lf", timeout=30)
+    assert time.monotonic() - started < 20  # it ended with the containers
+    assert sorted(followed.out.splitlines()) == ["l2 one", "l2 two", "l3 three"]
+    assert pyc.ok("pod", "logs", "--tail", "1", "-c", "l2", "lf").out.endswith(" two\n")
+    pyc.ok("pod", "rm", "lf")  # nothing runs but the infra: no -f needed
+    assert pyc.ok("ps", "-aq").out == ""
