@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pycontainer.cli.volumes import confirm, for_each, parse_key_values, print_inspect, write_errors
+from pycontainer.cli.volumes import confirm, for_each, print_inspect, write_errors
 from pycontainer.errors import UsageError
 
 if TYPE_CHECKING:
@@ -33,31 +33,6 @@ def _paths(ctx: typer.Context) -> Paths:
 
     opts = ctx.find_root().obj
     return paths.resolve(opts.root, opts.runroot)
-
-
-def create(
-    ctx: typer.Context,
-    name_arg: str = typer.Argument(None, metavar="[NAME]"),
-    name: str = typer.Option("", "--name", "-n", help="Assign a name to the pod."),
-    publish: list[str] = typer.Option([], "--publish", "-p", help="Publish a port of the pod."),
-    network: list[str] = typer.Option([], "--network", "--net",
-                                      help="slirp4netns[:options] (default) or none."),
-    hostname: str = typer.Option("", "--hostname", help="The pod's hostname."),
-    label: list[str] = typer.Option([], "--label", "-l", help="Set metadata on the pod."),
-    share: str = typer.Option(None, "--share", help="Namespaces to share: net,ipc,uts or none."),
-    infra: bool = typer.Option(True, "--infra/--no-infra", help="Create an infra process."),
-    userns: str = typer.Option("", "--userns", help="keep-id (default: the user's mapping)."),
-) -> None:
-    """Create a new empty pod."""
-    from pycontainer.ops import pods
-
-    if name_arg and name:
-        raise UsageError("cannot specify a pod name both as an argument and with --name")
-    opts = pods.PodCreateOptions(
-        name=name_arg or name, hostname=hostname, labels=parse_key_values(label, "label"),
-        share=share, infra=infra, publish=publish, network=network, userns=userns,
-        command=["pyc", *sys.argv[1:]])
-    sys.stdout.write(pods.create(_paths(ctx), opts) + "\n")
 
 
 def _row(v: PodView, trunc: bool) -> dict[str, object]:
@@ -146,13 +121,6 @@ def _each(ctx: typer.Context, names: list[str] | None, all_: bool,
 
 _ALL = typer.Option(False, "--all", "-a", help="Act on all pods.")
 _PODS = typer.Argument(None, metavar="POD...")
-
-
-def start(ctx: typer.Context, names: list[str] = _PODS, all_: bool = _ALL) -> None:
-    """Start one or more pods."""
-    from pycontainer.ops import pods
-
-    _each(ctx, names, all_, pods.start)
 
 
 def stop(ctx: typer.Context, names: list[str] = _PODS, all_: bool = _ALL,
@@ -273,11 +241,16 @@ def prune(ctx: typer.Context,
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    from pycontainer.cli import podverbs
+    from pycontainer.cli.flags import typer_command
+
     grp = groups["pod"]
-    grp.command("create")(create)
+    for verb, (args, flags) in podverbs.VERBS.items():  # the fast path's (cli/fast.py)
+        grp.command(verb)(typer_command(podverbs.command, flags, args, verb,
+                                        podverbs.HELP[verb]))
     for alias in ("ps", "ls", "list"):
         grp.command(alias, hidden=alias != "ps")(ps)
-    for fn in (inspect, start, stop, restart, kill, pause, unpause, rm, top, logs, exists,
+    for fn in (inspect, stop, restart, kill, pause, unpause, rm, top, logs, exists,
                prune):
         grp.command(fn.__name__)(fn)
     grp.command("remove", hidden=True)(rm)

@@ -242,6 +242,9 @@ def test_pod_verbs_logs_top_kill(pyc: Pyc, busybox: str) -> None:
     pyc.ok("pod", "unpause", "v")
     assert status(pyc, "v") == "Running"
     pyc.ok("pod", "kill", "v")
+    deadline = time.monotonic() + 10  # kill does not wait for the exits (as docker kill)
+    while status(pyc, "v") != "Exited" and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert status(pyc, "v") == "Exited"
     assert not alive(infra) and not alive(va)
     pyc.fail("pod", "rm", "nosuch")
