@@ -95,6 +95,10 @@ class NetworkNotFound(NotFound):
     pass
 
 
+class PodNotFound(NotFound):
+    pass
+
+
 class Conflict(PycError):
     pass
 

@@ -29,10 +29,11 @@ GROUPS = {
     "kube": "Kubernetes YAML of what runs, and running it (Podman's kube).",
     "generate": "Generate structured data (Podman's generate kube).",
     "play": "Play structured data (Podman's play kube).",
+    "pod": "Manage pods (Podman's).",
 }
 
 MODULES = ("system", "images", "build", "builder", "containers", "stats", "unshare", "volumes",
-           "networks", "health", "service", "events", "compose", "kube")
+           "networks", "health", "service", "events", "compose", "kube", "pods")
 
 _C, _I = ("containers",), ("images",)
 INDEX: dict[str, tuple[str, ...]] = {
@@ -58,6 +59,7 @@ INDEX: dict[str, tuple[str, ...]] = {
     "healthcheck": ("health",),
     "compose": ("compose",),
     **dict.fromkeys(("kube", "generate", "play"), ("kube",)),
+    "pod": ("pods",),
 }
 
 # Options of the root command that take a value: skipped when looking for the command name.

@@ -26,6 +26,8 @@ FAST = {"run": "pycontainer.cli.run", "create": "pycontainer.cli.run",
 #: the same commands under `pyc container`, with its aliases (its `inspect` knows no --type)
 CONTAINER = {**{k: v for k, v in FAST.items() if k not in ("inspect", "images")},
              "ls": FAST["ps"], "list": FAST["ps"]}
+#: `pyc pod VERB`: its first steps (create, start), whose latency counts
+POD = dict.fromkeys(("create", "start"), "pycontainer.cli.podverbs")
 _GLOBAL = {"--root": "root", "--runroot": "runroot", "--log-level": "log_level"}
 
 
@@ -49,9 +51,21 @@ def split_globals(args: list[str]) -> tuple[GlobalOptions, str, list[str]] | Non
     if i < len(args) and args[i] == "container":
         table = CONTAINER
         i += 1
+    elif i < len(args) and args[i] == "pod":
+        i += 1
+        if i >= len(args) or args[i] not in POD:
+            return None
+        return gopts, "pod " + args[i], args[i + 1:]
     if i >= len(args) or args[i] not in table:
         return None
     return gopts, args[i], args[i + 1:]
+
+
+def module_of(verb: str) -> str:
+    """The typer-free module of a verb `split_globals` returned."""
+    if verb.startswith("pod "):
+        return POD[verb[4:]]
+    return FAST.get(verb) or CONTAINER[verb]
 
 
 def tables(module: Any, verb: str) -> tuple[Any, Any]:
@@ -66,9 +80,10 @@ def main(args: list[str]) -> int | None:
     if split is None:
         return None
     gopts, verb, rest = split
-    module: Any = importlib.import_module(FAST.get(verb) or CONTAINER[verb])
+    module: Any = importlib.import_module(module_of(verb))
     from pycontainer.cli.flags import flag_values
 
+    verb = verb.removeprefix("pod ")  # the pod module's own verbs (as typer names them)
     positional, flags = tables(module, verb)
     params = flag_values(rest, flags, positional, module.INTERSPERSED)
     if params is None:

@@ -29,6 +29,7 @@ FLAGS = (
          help="Filter: status=, name=, label=, ancestor=, id=, exited="),
     Flag("fmt", ("--format",), STR, help="table, json or a Go template."),
     Flag("noheading", ("--noheading",), BOOL, help="No header line (Podman)."),
+    Flag("pod", ("--pod", "-p"), BOOL, help="Show the pod of each container (Podman)."),
     Flag("sort", ("--sort",), STR, help="Sort by command, created, id, image, names, "
          "runningfor, size or status (Podman)."),
 )
@@ -36,7 +37,8 @@ FLAGS = (
 PS_DEFAULT = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
               "{{.Ports}}\t{{.Names}}")
 PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "Names": "NAMES",
-              "CreatedAt": "CREATED AT", "LocalVolumes": "LOCAL VOLUMES"}
+              "CreatedAt": "CREATED AT", "LocalVolumes": "LOCAL VOLUMES", "Pod": "POD ID",
+              "PodName": "PODNAME"}
 
 
 def ps_row(e: PsEntry, trunc: bool, now: float) -> dict[str, Any]:
@@ -68,6 +70,8 @@ def ps_row(e: PsEntry, trunc: bool, now: float) -> dict[str, Any]:
         "Networks": e.networks,
         "LocalVolumes": str(e.local_volumes),
         "Platform": "linux",
+        "Pod": e.pod[:12] if trunc else e.pod,
+        "PodName": e.pod_name,
     }
 
 
@@ -91,7 +95,8 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
         return
     now = time.time()
     rows = [ps_row(e, not p["no_trunc"], now) for e in entries]
-    default = PS_DEFAULT + ("\t{{.Size}}" if p["size"] else "")
+    default = PS_DEFAULT + ("\t{{.Size}}" if p["size"] else "") + \
+        ("\t{{.Pod}}\t{{.PodName}}" if p["pod"] else "")
     text = render_table(rows, p["fmt"], default, PS_HEADERS)
     sys.stdout.write(listing.without_header(text, p["fmt"]) if p["noheading"] else text)
 

@@ -228,6 +228,7 @@ FLAGS = (
     Flag("ipc", ("--ipc",), STR,
          help="IPC namespace: host, container:NAME, private, shareable or none."),
     Flag("uts", ("--uts",), STR, help="UTS namespace: host."),
+    Flag("pod", ("--pod",), STR, help="Run in a pod (NAME or ID), or new:NAME to create it."),
     Flag("log_opt", ("--log-opt",), LIST,
          help="Log driver option: max-size, max-file, compress, labels, env, tag..."),
     Flag("attach", ("--attach", "-a"), LIST,
@@ -315,6 +316,7 @@ def _create_options(params: dict[str, Any], image: str, command: list[str],
         restart=createopts.restart_policy(params["restart"], params["rm"]),
         healthcheck=_healthcheck(params),
         annotations=createopts.annotation_map(params["annotation"]),
+        pod=params["pod"] or "",
     )
     _namespace_options(spec, params)
     from pycontainer.ops import logopts

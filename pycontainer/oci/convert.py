@@ -130,6 +130,8 @@ class ContainerSpec:
     #: the Engine API's HostConfig.ConsoleSize [height, width]: the terminal's size until
     #: the client's first resize ([]: 24x80)
     console_size: list[int] = field(default_factory=list)
+    #: --pod: the pod's id (ops.podjoin): the namespaces it shares are joined at each start
+    pod: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -197,6 +197,10 @@ def _create(paths: Paths, opts: CreateOptions) -> str:
     from pycontainer.ops import mounts, netsetup
 
     netsetup.validate(opts.network)  # bad flags fail before any pull
+    if opts.spec.pod:
+        from pycontainer.ops import podjoin
+
+        podjoin.apply(paths, opts)  # --pod: options the pod decides are refused first
     mounts.validate(opts.volumes)
     _check_stop_signal(opts.spec.stop_signal)
     image, held = _held_image(paths, opts)
@@ -232,8 +236,13 @@ def _create_from(paths: Paths, opts: CreateOptions, image: ImageInput) -> str:
     from pycontainer.ops import mounts, netsetup
 
     spec = opts.spec
-    network = netsetup.plan(paths, opts.network or netsetup.NetworkRequest(
-        networks=[] if spec.network == "private" else [spec.network]), spec, image.config)
+    if spec.pod and spec.network == "container":  # the pod's network (ops.podjoin)
+        from pycontainer.ops import podjoin
+
+        network = podjoin.network_plan(paths, spec.pod)
+    else:
+        network = netsetup.plan(paths, opts.network or netsetup.NetworkRequest(
+            networks=[] if spec.network == "private" else [spec.network]), spec, image.config)
     store = ContainerStore(paths)
     store.ensure()
     cid = new_id()

@@ -195,6 +195,9 @@ class Starter:
         self.go_r, self.go_w = os.pipe()
 
     def _join_container(self) -> None:
+        if self.c.config.spec.pod:  # the pod's infra, not a container
+            self._join_pod()
+            return
         target = self.net.container or self.mode.container
         other = self.store.load(self.store.resolve(target))
         if other.state.pid == 0 or not other.state.running:
@@ -211,6 +214,14 @@ class Starter:
             with contextlib.suppress(OSError):
                 write_in_place(mine / name, (theirs / name).read_text())
         self.state.container = other.id
+
+    def _join_pod(self) -> None:
+        from pycontainer.ops import podjoin
+
+        self.userns_path, netns, texts = podjoin.join_net(self.paths, self.c)
+        _set_netns_path(self.store, self.c.id, netns)
+        for name, text in texts.items():
+            write_in_place(self.store.userdata(self.c.id) / name, text)
 
     def supervisor_fds(self) -> dict[str, int]:
         """go_fd: the supervisor waits for a byte on it before letting the container exec;

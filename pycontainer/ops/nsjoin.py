@@ -51,6 +51,13 @@ def prepare(store: ContainerStore, c: Container) -> str:
     wanted = joins(c.config.spec)
     userns_path = ""
     spec = store.load_bundle_spec(c.id)
+    if c.config.spec.pod:  # the pod's infra holds the user namespace and the shared ones
+        from pycontainer.ops import podjoin
+
+        userns_path = podjoin.prepare(store.paths, c, spec)
+        pod_shm = podjoin.shm(store.paths, c.config.spec.pod)
+        if pod_shm:
+            _set_shm(spec, pod_shm)
     if c.config.spec.ipc == "shareable":
         # a tmpfs would live in this container's mount namespace, out of others' reach: a
         # directory of the container's is what joiners can bind

@@ -29,7 +29,7 @@ def container_extras(store: ContainerStore, c: Container) -> dict[str, Any]:
         "ImageName": cfg.image,
         "ImageDigest": _image_digest(store, cfg.image_id),
         "Rootfs": "",
-        "Pod": "",
+        "Pod": cfg.spec.pod,  # Podman's: the pod's full id
         "Namespace": "",
         "IsInfra": False,
         "OCIRuntime": cfg.runtime,

@@ -15,7 +15,7 @@ from pycontainer.ops import health, netviews
 from pycontainer.paths import Paths
 
 FILTERS = ("status", "name", "label", "ancestor", "id", "exited", "before", "since", "volume",
-           "network", "health")
+           "network", "health", "pod")
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 
 
@@ -47,6 +47,9 @@ class PsEntry:
     health: str = ""  # starting, healthy, unhealthy; "" without a healthcheck or not running
     #: the record that does not parse, for a container listed as "dead" (docs/differences.md)
     broken: str = ""
+    #: the pod's id and name (`run --pod`), "" outside a pod
+    pod: str = ""
+    pod_name: str = ""
 
     def status_text(self, now: float) -> str:
         """Docker's STATUS ("Up 5 minutes (healthy)", "Exited (0) 2 hours ago"): the same
@@ -157,12 +160,34 @@ def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
             continue
         if not _matches(c, state, filters, _ancestor_ids(paths, filters), created, store):
             continue
+        if "pod" in filters and not _in_pods(paths, c, filters["pod"]):
+            continue
         entries.append(_entry(store, c, state, opts.size))
         entries[-1].broken = broken
+        if c.config.spec.pod:
+            entries[-1].pod, entries[-1].pod_name = c.config.spec.pod, _pod_name(paths, c)
     entries.sort(key=lambda e: e.created, reverse=True)
     if opts.last >= 0:
         entries = entries[: opts.last]
     return entries
+
+
+def _in_pods(paths: Paths, c: Container, refs: list[str]) -> bool:
+    """Podman's `pod=` filter: the container's pod by name, id or id prefix."""
+    if not c.config.spec.pod:
+        return False
+    name = _pod_name(paths, c)
+    return any(ref in (name, c.config.spec.pod) or c.config.spec.pod.startswith(ref)
+               for ref in refs)
+
+
+def _pod_name(paths: Paths, c: Container) -> str:
+    from pycontainer.ops import podinfra
+
+    try:
+        return podinfra.store_for(paths).load(c.config.spec.pod).name
+    except PycError:
+        return ""  # the pod is gone (removed meanwhile)
 
 
 def _placeholder(store: ContainerStore, cid: str) -> Container:

@@ -26,7 +26,7 @@ def prepare_start(paths: Paths, store: ContainerStore, c: Container) -> StartPla
     mounts.check_sources(spec_mounts)
     plan = StartPlan(paths, store, c)
     plan.copy_up = mounts.copy_up_list(paths, spec_mounts)
-    if c.config.spec.pid or c.config.spec.ipc == "shareable" or \
+    if c.config.spec.pid or c.config.spec.ipc == "shareable" or c.config.spec.pod or \
             (c.config.spec.ipc or "").startswith("container:"):
         from pycontainer.ops import nsjoin
 

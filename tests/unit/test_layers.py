@@ -16,7 +16,7 @@ PKG = Path(__file__).resolve().parents[2] / "pycontainer"
 BASE = {"errors", "paths", "config", "oci", "selfexec", "dccache", "binaries", "formats",
         "eventlog", "jsontypes", "__init__"}
 COMPONENTS = {"images", "registry", "storage", "containers", "runtime", "supervisor", "network",
-              "build", "volumes", "compose", "kube"}
+              "build", "volumes", "compose", "kube", "pods"}
 # Component -> the sibling components it may use (the seams named in the architecture doc).
 SIBLINGS = {
     "images": {"registry"},

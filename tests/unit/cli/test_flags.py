@@ -39,7 +39,7 @@ def typer_params(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
 
 def _module(verb: str) -> Any:
     """The typer-free module the fast path runs `verb` with."""
-    return importlib.import_module(fast.FAST.get(verb) or fast.CONTAINER[verb])
+    return importlib.import_module(fast.module_of(verb))
 
 
 def fast_params(argv: list[str]) -> tuple[str, dict[str, Any] | None]:
