@@ -29,8 +29,8 @@ from pycontainer.errors import (
     UnsafeArchive,
     UsageError,
 )
+from pycontainer.images import layertar
 from pycontainer.images.commit import commit_unpacked
-from pycontainer.images.compression import DecompressingReader
 from pycontainer.images.layers import Unpacker, mapping
 from pycontainer.images.store import ImageRecord, ImageStore
 from pycontainer.linux.fs import safe_join
@@ -128,8 +128,8 @@ def _save_image(store: ImageStore, rec: ImageRecord, tf: tarfile.TarFile,
         ti = tarfile.TarInfo(_blob_path(diff_id))
         ti.size = size
         ti.mode = 0o644
-        with store.blobs.open(layer["digest"]) as f:
-            tf.addfile(ti, DecompressingReader(f))
+        with layertar.open_tar(store, diff_id, layer["digest"]) as f:
+            tf.addfile(ti, f)
     return descs
 
 
@@ -137,10 +137,11 @@ def _tar_size(store: ImageStore, blob: str, diff_id: str) -> int:
     size = store.layers.meta(diff_id).get("tar_size")
     if isinstance(size, int):
         return size
-    with store.blobs.open(blob) as f:
-        r = DecompressingReader(f)
-        r.drain()
-        return r.size
+    n = 0
+    with layertar.open_tar(store, diff_id, blob) as f:
+        while chunk := f.read(1 << 20):
+            n += len(chunk)
+    return n
 
 
 # -- load --------------------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""A stored layer's uncompressed tar stream, and its deterministic gzip form.
+
+The stream comes from the compressed blob when the store has one (layers pulled by an older
+pyc, built or imported layers), else it is rebuilt from the unpacked layer dir and its
+tar-split (images.tarsplit) by a child in the user namespace (the files belong to the
+user's subordinate ids); either way it is checked against the diff id as it is read.
+
+Compressing for push is deterministic (zlib, fixed level, gzip header with mtime 0 and no
+name), so pushing the same layer twice gives the same blob digest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from pycontainer.errors import IntegrityError
+from pycontainer.images.compression import DecompressingReader
+
+if TYPE_CHECKING:
+    from pycontainer.images.store import ImageStore
+
+#: level 1, as the layers pyc builds: BuildKit's default is a fast level too; registries
+#: accept any valid gzip
+PUSH_GZIP_LEVEL = 1
+CHUNK = 1 << 20
+
+
+class LayerStream:
+    """The uncompressed tar stream, hashed as read; `close()` checks the diff id once the
+    whole stream was read (a partial read is not an error: the caller stopped)."""
+
+    def __init__(self, src: BinaryIO | DecompressingReader, diff_id: str,
+                 pid: int = 0) -> None:
+        self._src = src
+        self._diff_id = diff_id
+        self._pid = pid
+        self._hash = hashlib.sha256()
+        self._eof = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._src.read(n if n >= 0 else -1)
+        if data:
+            self._hash.update(data)
+        elif n != 0:
+            self._eof = True
+        return data
+
+    def close(self) -> None:
+        if not self._eof:  # a reader that took exactly the tar's size has not seen the end
+            self.read(1)
+        close = getattr(self._src, "close", None)
+        if close is not None:
+            close()
+        if self._pid:
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = 0
+            if self._eof and os.waitstatus_to_exitcode(status) != 0:
+                raise IntegrityError(f"layer {self._diff_id} cannot be rebuilt from the "
+                                     "store; pull the image again")
+        if self._eof and "sha256:" + self._hash.hexdigest() != self._diff_id:
+            raise IntegrityError(f"layer {self._diff_id} in the store does not match its "
+                                 "diff id; pull the image again")
+
+
+def can_read(store: ImageStore, diff_id: str, blob: str) -> bool:
+    return store.blobs.has(blob) or (store.layers.has(diff_id) and
+                                     store.layers.has_split(diff_id))
+
+
+@contextlib.contextmanager
+def open_tar(store: ImageStore, diff_id: str, blob: str = "") -> Iterator[LayerStream]:
+    """The layer's tar stream. Forks (a user namespace child) when rebuilding: call it from a
+    thread-free point where possible."""
+    if blob and store.blobs.has(blob):
+        with store.blobs.open(blob) as f:
+            stream = LayerStream(DecompressingReader(f), diff_id)
+            yield stream
+            stream.close()
+        return
+    if not (store.layers.has(diff_id) and store.layers.has_split(diff_id)):
+        raise IntegrityError(f"layer {diff_id} has neither a compressed copy nor a tar-split "
+                             "in the store; pull the image again")
+    stream = _rebuild(store, diff_id)
+    try:
+        yield stream
+    finally:
+        stream.close()
+
+
+def _rebuild(store: ImageStore, diff_id: str) -> LayerStream:
+    from pycontainer.images import tarsplit
+    from pycontainer.images.layers import _fork_plain, mapping
+    from pycontainer.linux import userns
+
+    split = str(store.layers.split_path(diff_id))
+    root = str(store.layers.path(diff_id))
+    r, w = os.pipe()
+
+    def child() -> int:  # pragma: no cover - runs in the child
+        os.close(r)
+        try:
+            with open(split, "rb") as f:
+                tarsplit.write_stream(f, root, w)
+        except BrokenPipeError:  # the reader stopped early: not an error of ours
+            return 1
+        os.close(w)
+        return 0
+
+    try:
+        pid = _fork_plain(child) if os.getuid() == 0 else userns.fork_in_userns(child,
+                                                                                mapping())
+    except BaseException:
+        os.close(r)
+        os.close(w)
+        raise
+    os.close(w)
+    return LayerStream(open(r, "rb", buffering=CHUNK), diff_id, pid)  # noqa: SIM115
+
+
+def compress(store: ImageStore, diff_id: str, blob: str = "") -> tuple[Path, str, int]:
+    """Gzip the layer deterministically into a temp file: (its path, digest, size). The caller
+    removes the file."""
+    tmp = store.blobs.temp_path()
+    comp = zlib.compressobj(PUSH_GZIP_LEVEL, zlib.DEFLATED, 31)
+    sha = hashlib.sha256()
+    size = 0
+    try:
+        with open_tar(store, diff_id, blob) as src, open(tmp, "wb") as out:
+            while chunk := src.read(CHUNK):
+                data = comp.compress(chunk)
+                out.write(data)
+                sha.update(data)
+                size += len(data)
+            data = comp.flush()
+            out.write(data)
+            sha.update(data)
+            size += len(data)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp, "sha256:" + sha.hexdigest(), size
