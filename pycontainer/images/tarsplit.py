@@ -37,7 +37,9 @@ class SplitWriter:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._f = open(path, "xb")  # noqa: SIM115 - closed by close()/discard()
+        # private, as the rest of the store (the unpacker runs with umask 0)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        self._f = os.fdopen(fd, "wb")
         self._z = zlib.compressobj(LEVEL, zlib.DEFLATED, 31)
         self._raw = bytearray()
 

@@ -17,10 +17,10 @@ from typing import Any, TextIO
 from pycontainer.errors import ImageNotFound, IntegrityError, UsageError
 from pycontainer.images import layersources, layertar
 from pycontainer.images.store import ImageRecord, ImageStore
-from pycontainer.oci.digest import of_bytes
 from pycontainer.oci import image as oci_image
 from pycontainer.oci import mediatypes as mt
 from pycontainer.oci import reference
+from pycontainer.oci.digest import of_bytes
 from pycontainer.ops import events
 from pycontainer.ops.registries import client_for
 from pycontainer.paths import Paths

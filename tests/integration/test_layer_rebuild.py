@@ -41,7 +41,9 @@ def _pulled_without_blobs(pyc: Pyc, ref: str) -> list[str]:
     layers, diff_ids = _layer_digests(pyc, ref)
     assert not set(layers) & _blob_files(pyc), "a compressed layer was kept"
     for d in diff_ids:
-        assert (_images(pyc) / "layers" / (d[7:] + ".tar-split.gz")).is_file()
+        for suffix in (".tar-split.gz", ".sources.json"):
+            path = _images(pyc) / "layers" / (d[7:] + suffix)
+            assert path.is_file() and path.stat().st_mode & 0o077 == 0, path
     return layers
 
 
