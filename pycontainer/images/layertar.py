@@ -74,31 +74,33 @@ def can_read(store: ImageStore, diff_id: str, blob: str) -> bool:
 
 
 @contextlib.contextmanager
-def open_tar(store: ImageStore, diff_id: str, blob: str = "") -> Iterator[LayerStream]:
-    """The layer's tar stream. Forks (a user namespace child) when rebuilding: call it from a
-    thread-free point where possible."""
-    if blob and store.blobs.has(blob):
+def open_tar(store: ImageStore, diff_id: str, blob: str = "",
+             split: Path | None = None) -> Iterator[LayerStream]:
+    """The layer's tar stream: from `blob` if the store has it, else rebuilt from the layer's
+    tar-split (or the given `split` file, to check one). Forks (a user namespace child) when
+    rebuilding: call it from a thread-free point where possible."""
+    if split is None and blob and store.blobs.has(blob):
         with store.blobs.open(blob) as f:
             stream = LayerStream(DecompressingReader(f), diff_id)
             yield stream
             stream.close()
         return
-    if not (store.layers.has(diff_id) and store.layers.has_split(diff_id)):
+    if split is None and not (store.layers.has(diff_id) and store.layers.has_split(diff_id)):
         raise IntegrityError(f"layer {diff_id} has neither a compressed copy nor a tar-split "
                              "in the store; pull the image again")
-    stream = _rebuild(store, diff_id)
+    stream = _rebuild(store, diff_id, split or store.layers.split_path(diff_id))
     try:
         yield stream
     finally:
         stream.close()
 
 
-def _rebuild(store: ImageStore, diff_id: str) -> LayerStream:
+def _rebuild(store: ImageStore, diff_id: str, split_path: Path) -> LayerStream:
     from pycontainer.images import tarsplit
     from pycontainer.images.layers import _fork_plain, mapping
     from pycontainer.linux import userns
 
-    split = str(store.layers.split_path(diff_id))
+    split = str(split_path)
     root = str(store.layers.path(diff_id))
     r, w = os.pipe()
 
@@ -107,8 +109,8 @@ def _rebuild(store: ImageStore, diff_id: str) -> LayerStream:
         try:
             with open(split, "rb") as f:
                 tarsplit.write_stream(f, root, w)
-        except BrokenPipeError:  # the reader stopped early: not an error of ours
-            return 1
+        except Exception:  # noqa: BLE001 - the parent reports it (LayerStream.close)
+            return 1  # a reader that stopped early, or a layer that does not match
         os.close(w)
         return 0
 

@@ -138,3 +138,46 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
+
+
+def from_stream(stream: BinaryIO, path: str) -> tuple[str, bool]:
+    """Write the split of the (compressed) layer tar `stream` to the new file `path` without
+    unpacking it, naming each regular file where the extractor (images.archive) puts it:
+    (diff id, written). For a layer unpacked by an older pyc, which kept the blob instead;
+    whoever uses the split checks first that it rebuilds the diff id (images.layertar).
+    Conservative: a name with "..", a repeated name or a whiteout of a name seen before
+    (the extractor would replace what it wrote) gives no split."""
+    from pycontainer.images import tarstream as ts
+    from pycontainer.images.compression import DecompressingReader
+
+    reader = DecompressingReader(stream)
+    split = SplitWriter(path)
+    tar = ts.TarReader(reader.chunk, split.raw)
+    seen: dict[str, int] = {}
+    ok = True
+    try:
+        for m in tar:
+            parts = [p for p in m.name.split("/") if p and p != "."]
+            rel = "/".join(parts)
+            whiteout = bool(parts) and parts[-1].startswith(".wh.")
+            hidden = "/".join([*parts[:-1], parts[-1][4:]]) if whiteout else ""
+            if ".." in parts or "\\" in m.name or (whiteout and hidden in seen) or \
+                    (rel in seen and not (m.type == seen[rel] == ts.DIR)):
+                ok = False
+            seen[rel] = m.type
+            if rel and m.type in ts.REGULAR and not whiteout:
+                split.file(rel, m.size)
+                for _ in tar.data(m):
+                    pass
+        split.raw(tar.rest())
+        while chunk := reader.chunk():
+            split.raw(chunk)
+        reader.drain()
+    except BaseException:
+        split.discard()
+        raise
+    if not ok:
+        split.discard()
+        return reader.diff_id, False
+    split.close()
+    return reader.diff_id, True

@@ -175,6 +175,21 @@ def test_a_store_with_compressed_copies_still_pushes_saves_and_runs(
         assert fresh.ok("run", "--rm", src, "echo", "ok").out == "ok\n"
     finally:
         fresh.cleanup()
+    # system prune drops the copies once each layer's tar-split is checked to rebuild it
+    _, diff_ids = _layer_digests(pyc, src)
+    pyc.ok("system", "prune", "-f")
+    assert not set(layers) & _blob_files(pyc)
+    for d in diff_ids:
+        assert (_images(pyc) / "layers" / (d[7:] + ".tar-split.gz")).is_file()
+    assert pyc.ok("run", "--rm", src, "echo", "upgraded").out == "upgraded\n"
+    upgraded = tmp_path / "upgraded.tar"
+    pyc.ok("save", "-o", str(upgraded), src)
+    fresh = Pyc.create(tmp_path / "fresh2")
+    try:
+        fresh.ok("load", "-i", str(upgraded))  # checks every layer's diff id
+        assert fresh.ok("run", "--rm", src, "echo", "ok").out == "ok\n"
+    finally:
+        fresh.cleanup()
     pyc.ok("rmi", src, target)
     pyc.ok("image", "prune", "-af")
     assert not (set(layers) & _blob_files(pyc))

@@ -108,3 +108,35 @@ def test_a_changed_file_is_detected_by_size(tmp_path: Path) -> None:
         assert "shorter than its tar entry" in str(exc)
     else:
         raise AssertionError("a truncated file was not noticed")
+
+
+def test_a_split_made_from_the_compressed_tar_alone(tmp_path: Path) -> None:
+    raw = _tar(trailing=b"\0" * 1024)
+    root, _, _, diff_id = _unpack(tmp_path, raw)
+    other = tmp_path / "from-blob"
+    got, ok = tarsplit.from_stream(io.BytesIO(gzip.compress(raw)), str(other))
+    assert got == diff_id and ok
+    assert _rebuild(root, other) == raw
+    other.unlink()
+    # a whiteout of a name the layer itself wrote: the extractor replaced it, so no split
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for name in ("d/f", "d/.wh.f"):
+            t.addfile(tarfile.TarInfo(name), io.BytesIO(b""))
+    got, ok = tarsplit.from_stream(io.BytesIO(gzip.compress(buf.getvalue())), str(other))
+    assert not ok and not other.exists()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        root_dir = tarfile.TarInfo("./")
+        root_dir.type, root_dir.mode = tarfile.DIRTYPE, 0o755
+        t.addfile(root_dir)  # the layer root listed, as some builders write it
+        for name, data in (("a", b"A" * 3000), ("d/b", b"B"), ("./d/c", b"")):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    plain = buf.getvalue()
+    (tmp_path / "p").mkdir()
+    root, split, ok, _ = _unpack(tmp_path / "p", plain)
+    got, ok = tarsplit.from_stream(io.BytesIO(gzip.compress(plain)), str(other))
+    assert ok and got == "sha256:" + hashlib.sha256(plain).hexdigest()
+    assert _rebuild(root, other) == plain
