@@ -365,9 +365,13 @@ def _ingest_layer(store: ImageStore, path: Path, diff_id: str) -> oci_image.Desc
             unpacker.abort()
         raise
     digest = "sha256:" + h.hexdigest()
+    size = os.path.getsize(path)
+    if store.layers.has_split(diff_id) and not store.blobs.has(digest):
+        # its tar can be rebuilt (images.tarsplit): no copy kept, as after a pull
+        return oci_image.Descriptor(media_type, digest, size)
     if not store.blobs.has(digest):
         os.rename(path, store.blobs.path(digest))
-    return oci_image.Descriptor(media_type, digest, os.path.getsize(store.blobs.path(digest)))
+    return oci_image.Descriptor(media_type, digest, size)
 
 
 # -- Podman's docker-dir (`dir:`), read in place: the saving side is images/layoutdir.py --
