@@ -201,3 +201,17 @@ def test_a_store_with_compressed_copies_still_pushes_saves_and_runs(
     pyc.ok("image", "prune", "-af")
     assert not (set(layers) & _blob_files(pyc))
     assert not [n for n in os.listdir(_images(pyc) / "layers") if not n.startswith(".")]
+
+
+def test_without_subordinate_ids_a_pulled_image_is_rebuilt_for_push(
+        nosub_pyc: Pyc, pyc: Pyc, fixture_refs: dict[str, str], registry: str) -> None:
+    src = fixture_refs["debian"]
+    nosub_pyc.ok("pull", "-q", src, timeout=300)
+    host, port = registry.rsplit(":", 1)
+    other = f"localhost:{port}" if host != "localhost" else f"127.0.0.1:{port}"
+    target = f"{other}/pyctest/nosub-{secrets.token_hex(4)}:v1"
+    nosub_pyc.ok("tag", src, target)
+    res = nosub_pyc.ok("push", target, timeout=300)
+    assert ": Pushed" in res.out, res.out
+    pyc.ok("pull", "-q", target, timeout=300)  # checks the diff id of the rebuilt layer
+    assert pyc.ok("run", "--rm", target, "cat", "/etc/debian_version").out.startswith("12")
