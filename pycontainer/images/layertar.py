@@ -5,8 +5,8 @@ pyc, built or imported layers), else it is rebuilt from the unpacked layer dir a
 tar-split (images.tarsplit) by a child in the user namespace (the files belong to the
 user's subordinate ids); either way it is checked against the diff id as it is read.
 
-Compressing for push is deterministic (zlib, fixed level, gzip header with mtime 0 and no
-name), so pushing the same layer twice gives the same blob digest.
+Compressing for push is deterministic (zlib, fixed level and block size, gzip header with
+mtime 0 and no name), so pushing the same layer twice gives the same blob digest.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from pycontainer.errors import IntegrityError
 from pycontainer.images.compression import DecompressingReader
+from pycontainer.oci.digest import Readable
 
 if TYPE_CHECKING:
     from pycontainer.images.store import ImageStore
@@ -129,22 +130,70 @@ def compress(store: ImageStore, diff_id: str, blob: str = "") -> tuple[Path, str
     """Gzip the layer deterministically into a temp file: (its path, digest, size). The caller
     removes the file."""
     tmp = store.blobs.temp_path()
-    comp = zlib.compressobj(PUSH_GZIP_LEVEL, zlib.DEFLATED, 31)
     sha = hashlib.sha256()
     size = 0
     try:
         with open_tar(store, diff_id, blob) as src, open(tmp, "wb") as out:
-            while chunk := src.read(CHUNK):
-                data = comp.compress(chunk)
+            for data in gzip_blocks(src):
                 out.write(data)
                 sha.update(data)
                 size += len(data)
-            data = comp.flush()
-            out.write(data)
-            sha.update(data)
-            size += len(data)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     return tmp, "sha256:" + sha.hexdigest(), size
+
+
+#: gzip header: no name, mtime 0, no extra flags, OS "unknown" (as Go's gzip writes it)
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+BLOCK = 1 << 20
+WINDOW = 1 << 15
+IN_FLIGHT = 4
+
+
+def gzip_blocks(src: Readable) -> Iterator[bytes]:
+    """The gzip form of `src`'s bytes, compressed in parallel as pigz does: each 1 MiB block
+    is deflated on its own (zlib releases the GIL) with the previous 32 KiB as its dictionary
+    and ends on a byte boundary (a sync flush), so the pieces join into one deflate stream.
+    The output depends only on the input, the block size and the level: deterministic."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    yield GZIP_HEADER
+    crc = 0
+    total = 0
+    pending: list[Future[bytes]] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        prev = b""
+        block = _read_block(src)
+        while block:
+            nxt = _read_block(src)
+            crc = zlib.crc32(block, crc)
+            total += len(block)
+            pending.append(pool.submit(_deflate, block, prev[-WINDOW:], not nxt))
+            prev, block = block, nxt
+            while len(pending) >= IN_FLIGHT or (pending and pending[0].done()):
+                yield pending.pop(0).result()
+        for f in pending:
+            yield f.result()
+    if total == 0:
+        yield _deflate(b"", b"", True)
+    yield crc.to_bytes(4, "little") + (total & 0xFFFFFFFF).to_bytes(4, "little")
+
+
+def _read_block(src: Readable) -> bytes:
+    parts = []
+    n = 0
+    while n < BLOCK:
+        data = src.read(BLOCK - n)
+        if not data:
+            break
+        parts.append(data)
+        n += len(data)
+    return b"".join(parts)
+
+
+def _deflate(block: bytes, dictionary: bytes, last: bool) -> bytes:
+    comp = zlib.compressobj(PUSH_GZIP_LEVEL, zlib.DEFLATED, -15, zdict=dictionary) \
+        if dictionary else zlib.compressobj(PUSH_GZIP_LEVEL, zlib.DEFLATED, -15)
+    return comp.compress(block) + comp.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
