@@ -12,6 +12,7 @@ mtime 0 and no name), so pushing the same layer twice gives the same blob digest
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import zlib
@@ -98,12 +99,14 @@ def open_tar(store: ImageStore, diff_id: str, blob: str = "",
 
 def _rebuild(store: ImageStore, diff_id: str, split_path: Path) -> LayerStream:
     from pycontainer.images import tarsplit
-    from pycontainer.images.layers import _fork_plain, mapping
+    from pycontainer.images.layers import F_SETPIPE_SZ, _fork_plain, mapping
     from pycontainer.linux import userns
 
     split = str(split_path)
     root = str(store.layers.path(diff_id))
     r, w = os.pipe()
+    with contextlib.suppress(OSError):  # room for the child to run ahead of the reader
+        fcntl.fcntl(w, F_SETPIPE_SZ, 1 << 20)
 
     def child() -> int:  # pragma: no cover - runs in the child
         os.close(r)
