@@ -81,15 +81,18 @@ class _Inflated:
         self._f = f
         self._z = zlib.decompressobj(31)
         self._buf = b""
+        self._pos = 0  # reads advance this: slicing off the front would copy the rest
 
     def read(self, n: int) -> bytes:
-        while len(self._buf) < n:
+        while len(self._buf) - self._pos < n:
             data = self._f.read(1 << 16)
             more = self._z.decompress(data) if data else self._z.flush()
             if not data and not more:
                 raise IntegrityError("layer tar-split is truncated")
-            self._buf += more
-        out, self._buf = self._buf[:n], self._buf[n:]
+            self._buf = self._buf[self._pos:] + more
+            self._pos = 0
+        out = self._buf[self._pos:self._pos + n]
+        self._pos += n
         return out
 
 
