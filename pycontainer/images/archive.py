@@ -28,6 +28,7 @@ from typing import BinaryIO
 from pycontainer.errors import HostError, UnsafeArchive
 from pycontainer.images import tarstream as ts
 from pycontainer.images.compression import DecompressingReader
+from pycontainer.images.tarsplit import SplitWriter
 from pycontainer.linux.fs import safe_join
 
 WH_PREFIX = ".wh."
@@ -58,6 +59,10 @@ class Extractor:
     #: directories (relative) with the set-group-id bit
     _setgid: set[str] = field(default_factory=set)
     _dir_times: list[tuple[str, int]] = field(default_factory=list)
+    #: told where each file's content is in the stream (images.tarsplit); `lossy` once an
+    #: entry replaced one written before (its content is gone: the split cannot rebuild it)
+    split: SplitWriter | None = None
+    lossy: bool = False
 
     def extract_all(self, tar: ts.TarReader) -> None:
         if os.stat(self.root).st_mode & stat.S_ISGID:  # e.g. a store in a shared dir
@@ -102,6 +107,8 @@ class Extractor:
         """Create a regular file with its content and attributes, all through one fd: the
         path is looked up once (lookups are a large part of the kernel's work here)."""
         fd = os.open(path, _NEW_FILE, m.mode)
+        if self.split is not None:
+            self.split.file(path[len(self.root) + 1:], m.size)
         try:
             for piece in tar.data(m):
                 while piece:
@@ -153,6 +160,7 @@ class Extractor:
         kind = self._kinds.pop(rel, None)
         if kind is None:
             return
+        self.lossy = True
         if kind == "d":
             shutil.rmtree(path)
             prefix = rel + "/"
@@ -248,12 +256,37 @@ def unpack(stream: BinaryIO, root: str, chown: bool = True) -> tuple[str, int, i
     """Unpack a (compressed) layer from `stream` into the existing dir `root`.
 
     Returns (diff id, uncompressed tar size, size of the unpacked files)."""
+    diff_id, tar_size, size, _ = unpack_split(stream, root, chown)
+    return diff_id, tar_size, size
+
+
+def unpack_split(stream: BinaryIO, root: str, chown: bool = True,
+                 split_path: str = "") -> tuple[str, int, int, bool]:
+    """Unpack a (compressed) layer from `stream` into the existing dir `root`, writing its
+    tar-split to the new file `split_path` if given.
+
+    Returns (diff id, uncompressed tar size, size of the unpacked files, split written)."""
     reader = DecompressingReader(stream, threaded=True)
-    ex = Extractor(root, chown)
+    split = SplitWriter(split_path) if split_path else None
+    ex = Extractor(root, chown, split=split)
+    tar = ts.TarReader(reader.chunk, split.raw if split else None)
     umask = os.umask(0)  # entries are created with their final modes
     try:
-        ex.extract_all(ts.TarReader(reader.chunk))
+        ex.extract_all(tar)
+        if split is not None:  # the rest of the stream belongs to the diff id too
+            split.raw(tar.rest())
+            while chunk := reader.chunk():
+                split.raw(chunk)
+    except BaseException:
+        if split is not None:
+            split.discard()
+        raise
     finally:
         os.umask(umask)
     reader.drain()
-    return reader.diff_id, reader.size, ex.size
+    if split is not None:
+        if ex.lossy:
+            split.discard()
+        else:
+            split.close()
+    return reader.diff_id, reader.size, ex.size, split is not None and not ex.lossy

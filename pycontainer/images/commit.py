@@ -98,11 +98,17 @@ def commit_unpacked(store: ImageStore, unpacker: Unpacker, diff_id: str,
     """Move a verified unpacked layer into place unless an identical one is already there."""
     with store.layer_lock(diff_id):
         if store.layers.has(diff_id):
+            if result.get("split") and not store.layers.has_split(diff_id):
+                # a layer unpacked by an older pyc: now its tar stream can be rebuilt too
+                os.rename(unpacker.split_tmp, store.layers.split_path(diff_id))
             unpacker.abort()
             return
         final = store.layers.path(diff_id)
         if final.exists():  # a dir without meta: left by a crash between rename and meta
             store.layers.remove([diff_id])
         unpacker.commit(final)
+        if result.get("split"):  # before the meta: a present layer's split is complete
+            with contextlib.suppress(FileNotFoundError):  # lost a race: the layer is theirs
+                os.rename(unpacker.split_tmp, store.layers.split_path(diff_id))
         store.layers.write_meta(diff_id, {"diff_id": diff_id, "size": result["size"],
                                           "tar_size": result["tar_size"]})

@@ -42,6 +42,7 @@ class LayerMeta(TypedDict, total=False):
     diff_id: str
     size: int
     tar_size: int
+    split: bool  # a tar-split beside it rebuilds the layer tar (images.tarsplit)
 
 
 class UnpackResult(LayerMeta, total=False):
@@ -149,6 +150,8 @@ class Unpacker:
                  id_mapping: userns.IdMapping | None = None) -> None:
         self.expected = expected_diff_id
         self.tmp = make_layer_dir(layers_dir)
+        #: the tar-split the child writes (images.tarsplit); moved into place on commit
+        self.split_tmp = Path(f"{self.tmp}.split")
         m = id_mapping or mapping()
         data_r, self._data_w = os.pipe()
         self._res_r, res_w = os.pipe()
@@ -160,7 +163,8 @@ class Unpacker:
 
         def child() -> int:
             _close_others(keep)
-            return _child_main(data_r, res_w, ctl_r, str(self.tmp), chown, self.expected)
+            return _child_main(data_r, res_w, ctl_r, str(self.tmp), chown, self.expected,
+                               str(self.split_tmp))
 
         if os.getuid() == 0:
             self.pid = _fork_plain(child)
@@ -259,16 +263,17 @@ def _fork_plain(child: Callable[[], int]) -> int:
 
 
 def _child_main(data_r: int, res_w: int, ctl_r: int, dest: str, chown: bool,
-                expected: str) -> int:  # pragma: no cover - runs in the child
+                expected: str, split: str) -> int:  # pragma: no cover - runs in the child
     from pycontainer.images import archive
 
     try:
         with os.fdopen(data_r, "rb", buffering=0) as stream:
-            diff_id, tar_size, size = archive.unpack(stream, dest, chown)
+            diff_id, tar_size, size, has_split = archive.unpack_split(stream, dest, chown, split)
         if expected and diff_id != expected:
             raise errors.IntegrityError(f"layer diff id mismatch: expected {expected}, "
                                         f"got {diff_id}")
-        result: UnpackResult = {"diff_id": diff_id, "tar_size": tar_size, "size": size}
+        result: UnpackResult = {"diff_id": diff_id, "tar_size": tar_size, "size": size,
+                                "split": has_split}
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
         kind = type(exc).__name__ if isinstance(exc, errors.PycError) else "PycError"
         msg = getattr(exc, "message", None) or f"unpacking layer: {exc}"
@@ -280,6 +285,8 @@ def _child_main(data_r: int, res_w: int, ctl_r: int, dest: str, chown: bool,
         verdict = os.read(ctl_r, 1)
     if verdict != b"c":
         shutil.rmtree(dest, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.unlink(split)
     return 0
 
 
@@ -295,6 +302,17 @@ class LayerStore:
 
     def meta_path(self, diff_id: str) -> Path:
         return self.root / (diff_id.split(":", 1)[1] + ".json")
+
+    def split_path(self, diff_id: str) -> Path:
+        """The layer's tar-split (images.tarsplit): its tar stream can be rebuilt."""
+        return self.root / (diff_id.split(":", 1)[1] + ".tar-split.gz")
+
+    def sources_path(self, diff_id: str) -> Path:
+        """Where the layer's compressed forms are known to be (images.layersources)."""
+        return self.root / (diff_id.split(":", 1)[1] + ".sources.json")
+
+    def has_split(self, diff_id: str) -> bool:
+        return self.split_path(diff_id).is_file()
 
     def has(self, diff_id: str) -> bool:
         return self.meta_path(diff_id).is_file() and self.path(diff_id).is_dir()
@@ -319,6 +337,7 @@ class LayerStore:
         """Remove layers (and stale temp dirs): inside the user namespace, because their
         files belong to subordinate ids the user cannot delete directly."""
         paths = [self.meta_path(d) for d in diff_ids]
+        paths += [f(d) for d in diff_ids for f in (self.split_path, self.sources_path)]
         for p in paths:  # meta first: a layer without meta is not "present"
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(p)
@@ -343,11 +362,20 @@ class LayerStore:
 def remove_trees(dirs: list[str]) -> None:
     def child() -> int:
         for d in dirs:
-            shutil.rmtree(d, ignore_errors=True)
+            _remove(d)
         return 0
 
     if os.getuid() == 0:
         for d in dirs:
-            shutil.rmtree(d, ignore_errors=True)
+            _remove(d)
         return
     userns.run_in_userns(child, mapping())
+
+
+def _remove(path: str) -> None:
+    # a stale temp may be a tar-split file (".tmp-<pid>-<hex>.split"), not a dir
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)

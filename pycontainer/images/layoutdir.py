@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pycontainer.errors import UsageError
-from pycontainer.images.compression import DecompressingReader
+from pycontainer.images import layertar
 from pycontainer.images.store import ImageStore
 from pycontainer.oci import digest as digests
 from pycontainer.oci import image as oci_image
@@ -65,9 +65,9 @@ def _save_docker_dir(store: ImageStore, rec: ImageRecord, dest: Path) -> None:
     layers = []
     for layer, diff_id in zip(rec.layers, rec.diff_ids, strict=True):
         target = dest / digests.hex_of(diff_id)
-        with store.blobs.open(layer["digest"]) as f, open(target, "wb") as out:
-            reader = DecompressingReader(f)
-            while chunk := reader.read(1 << 20):
+        with layertar.open_tar(store, diff_id, layer["digest"]) as f, \
+                open(target, "wb") as out:
+            while chunk := f.read(1 << 20):
                 out.write(chunk)
         layers.append(oci_image.Descriptor(DOCKER_LAYER_TAR, diff_id, target.stat().st_size))
     config = oci_image.Descriptor(mt.DOCKER_CONFIG, rec.id, len(raw_cfg))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from pycontainer.errors import IntegrityError, PycError
 from pycontainer.images.commit import commit_unpacked
 from pycontainer.images.layers import Unpacker, mapping
+from pycontainer.images.layersources import LayerSource, add_sources
 from pycontainer.images.store import ImageRecord, ImageStore
 from pycontainer.oci import digest as digests
 from pycontainer.oci import image as oci_image
@@ -96,6 +97,7 @@ def pull_image(store: ImageStore, client: RegistryClient, repo: str, resolved: R
         raw_cfg, config = fetch_config(store, client, repo, manifest)
         diff_ids = config["rootfs"]["diff_ids"]
         _fetch_layers(store, client, repo, manifest.layers, diff_ids, report)
+        _record_sources(store, client.registry, repo, manifest.layers, diff_ids)
         store.blobs.put_bytes(raw_cfg, manifest.config.digest)
         store.blobs.put_bytes(manifest.raw, manifest.digest)
         size = sum(int(store.layers.meta(d).get("size", 0)) for d in diff_ids)
@@ -116,7 +118,8 @@ def _fetch_layers(store: ImageStore, client: RegistryClient, repo: str,
     try:
         for desc, diff_id in zip(layers, diff_ids, strict=True):
             need_layer = not store.layers.has(diff_id)
-            if not need_layer and store.blobs.has(desc.digest):
+            if not need_layer and (store.layers.has_split(diff_id) or
+                                   store.blobs.has(desc.digest)):
                 report("exists", _short(desc.digest), desc.size, desc.size)
                 continue
             unpacker = None
@@ -151,6 +154,14 @@ def _fetch_layers(store: ImageStore, client: RegistryClient, repo: str,
         raise next((e for e in errors if isinstance(e, PycError)), errors[0])
 
 
+def _record_sources(store: ImageStore, registry: str, repo: str,
+                    layers: tuple[oci_image.Descriptor, ...], diff_ids: list[str]) -> None:
+    """Where each layer's blob is, for push (images.layersources)."""
+    for desc, diff_id in zip(layers, diff_ids, strict=True):
+        add_sources(store, diff_id, [LayerSource(registry, repo, desc.digest, desc.media_type,
+                                                 desc.size)])
+
+
 def _fetch_one(store: ImageStore, client: RegistryClient, repo: str,
                desc: oci_image.Descriptor, diff_id: str, unpacker: Unpacker | None,
                report: Progress, cancel: threading.Event) -> None:
@@ -162,11 +173,16 @@ def _fetch_one(store: ImageStore, client: RegistryClient, repo: str,
             with store.blobs.open(desc.digest) as f:
                 unpacker.feed(f)
         else:
-            tmp = store.blobs.temp_path()
+            # the compressed bytes are kept only when the layer's tar cannot be rebuilt from
+            # its tar-split: it is here from an older pyc without one
+            tmp = store.blobs.temp_path() if unpacker is None else None
             _download(client, repo, desc, tmp, unpacker, short, report, cancel)
         if unpacker is not None:
             result = unpacker.finish()
             commit_unpacked(store, unpacker, diff_id, result)
+            if not result.get("split") and not store.blobs.has(desc.digest):
+                tmp = store.blobs.temp_path()  # a lossy layer (see images.tarsplit): rare
+                _download(client, repo, desc, tmp, None, short, report, cancel)
         if tmp is not None:
             os.rename(tmp, store.blobs.path(desc.digest))
             tmp = None
@@ -181,17 +197,19 @@ def _fetch_one(store: ImageStore, client: RegistryClient, repo: str,
                 os.unlink(tmp)
 
 
-def _download(client: RegistryClient, repo: str, desc: oci_image.Descriptor, tmp: Path,
+def _download(client: RegistryClient, repo: str, desc: oci_image.Descriptor, tmp: Path | None,
               unpacker: Unpacker | None, short: str, report: Progress,
               cancel: threading.Event) -> None:
     stream = client.open_blob(repo, desc.digest, desc.size)
     reader = DigestingReader(stream, desc.digest, desc.size)
     try:
-        with open(tmp, "wb", buffering=0) as out:
+        with open(tmp, "wb", buffering=0) if tmp is not None else \
+                contextlib.nullcontext() as out:
             while chunk := reader.read(1 << 20):
                 if cancel.is_set():
                     raise PycError("pull cancelled")
-                out.write(chunk)
+                if out is not None:
+                    out.write(chunk)
                 if unpacker is not None:
                     unpacker.write(chunk)
                 report("downloading", short, reader.count, desc.size)

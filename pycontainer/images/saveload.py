@@ -29,8 +29,8 @@ from pycontainer.errors import (
     UnsafeArchive,
     UsageError,
 )
+from pycontainer.images import layertar
 from pycontainer.images.commit import commit_unpacked
-from pycontainer.images.compression import DecompressingReader
 from pycontainer.images.layers import Unpacker, mapping
 from pycontainer.images.store import ImageRecord, ImageStore
 from pycontainer.linux.fs import safe_join
@@ -128,8 +128,8 @@ def _save_image(store: ImageStore, rec: ImageRecord, tf: tarfile.TarFile,
         ti = tarfile.TarInfo(_blob_path(diff_id))
         ti.size = size
         ti.mode = 0o644
-        with store.blobs.open(layer["digest"]) as f:
-            tf.addfile(ti, DecompressingReader(f))
+        with layertar.open_tar(store, diff_id, layer["digest"]) as f:
+            tf.addfile(ti, f)
     return descs
 
 
@@ -137,10 +137,11 @@ def _tar_size(store: ImageStore, blob: str, diff_id: str) -> int:
     size = store.layers.meta(diff_id).get("tar_size")
     if isinstance(size, int):
         return size
-    with store.blobs.open(blob) as f:
-        r = DecompressingReader(f)
-        r.drain()
-        return r.size
+    n = 0
+    with layertar.open_tar(store, diff_id, blob) as f:
+        while chunk := f.read(1 << 20):
+            n += len(chunk)
+    return n
 
 
 # -- load --------------------------------------------------------------------------------------
@@ -364,9 +365,13 @@ def _ingest_layer(store: ImageStore, path: Path, diff_id: str) -> oci_image.Desc
             unpacker.abort()
         raise
     digest = "sha256:" + h.hexdigest()
+    size = os.path.getsize(path)
+    if store.layers.has_split(diff_id) and not store.blobs.has(digest):
+        # its tar can be rebuilt (images.tarsplit): no copy kept, as after a pull
+        return oci_image.Descriptor(media_type, digest, size)
     if not store.blobs.has(digest):
         os.rename(path, store.blobs.path(digest))
-    return oci_image.Descriptor(media_type, digest, os.path.getsize(store.blobs.path(digest)))
+    return oci_image.Descriptor(media_type, digest, size)
 
 
 # -- Podman's docker-dir (`dir:`), read in place: the saving side is images/layoutdir.py --

@@ -8,7 +8,11 @@
       users.lock          shared while a container is created from an image; exclusive
                           while rmi/prune choose the images no container uses and drop them
       blobs/sha256/<hex>  manifests, configs and compressed layers, verified before rename
+                          (a pulled layer's compressed blob is not kept: see tar-split)
       layers/<hex>/       the unpacked layer whose diff id is sha256:<hex> (overlay lower dir)
+      layers/<hex>.tar-split.gz  how to rebuild the layer's exact tar stream from the dir
+                          (images.tarsplit); renamed into place before the meta
+      layers/<hex>.sources.json  where its compressed blobs are (images.layersources)
       layers/<hex>.json   {"diff_id", "size", "tar_size"}: written after the rename
       locks/<hex>.lock    one layer being unpacked (concurrent pulls wait, then reuse it)
 
@@ -404,7 +408,9 @@ class ImageStore:
         problems = []
         for rec in self.all():
             needed = [rec.id] + ([rec.digest] if rec.digest else [])
-            needed += [d["digest"] for d in rec.layers]
+            # a layer's blob is not kept when its tar-split can rebuild it (images.tarsplit)
+            needed += [d["digest"] for d, diff_id in zip(rec.layers, rec.diff_ids, strict=False)
+                       if self.blobs.has(d["digest"]) or not self.layers.has_split(diff_id)]
             for d in needed:
                 if not self.blobs.has(d):
                     problems.append(f"image {rec.short_id}: blob {d} is missing")

@@ -64,8 +64,11 @@ class TarReader:
     Iterating yields each member; its data, if any, is read with `data(member)` before the
     next member is asked for (what is left unread is skipped)."""
 
-    def __init__(self, next_chunk: Callable[[], bytes]) -> None:
+    def __init__(self, next_chunk: Callable[[], bytes],
+                 record: Callable[[memoryview], None] | None = None) -> None:
         self._next = next_chunk
+        #: given every byte that is not a member's content read through `data()` (tar-split)
+        self._record = record
         self._buf = memoryview(b"")
         self._pos = 0
         self._left = 0  # data bytes of the current member not read yet
@@ -88,6 +91,14 @@ class TarReader:
             pass
         out = self._buf[self._pos:self._pos + n]
         self._pos += len(out)
+        if self._record is not None:
+            self._record(out)
+        return out
+
+    def rest(self) -> memoryview:
+        """What is buffered but not consumed (after the end blocks): for the tar-split."""
+        out = self._buf[self._pos:]
+        self._pos = len(self._buf)
         return out
 
     def _pieces(self, n: int) -> Iterator[memoryview]:
@@ -98,6 +109,8 @@ class TarReader:
             piece = self._buf[self._pos:self._pos + n]
             self._pos += len(piece)
             n -= len(piece)
+            if self._record is not None:
+                self._record(piece)
             yield piece
 
     def _skip(self, n: int) -> None:

@@ -54,8 +54,10 @@ def _dangling(store: ImageStore, entry: Path, in_images: tuple[set[str], set[str
     blobs, diff_ids = keep_refs(entry)
     if not blobs <= in_images[0] or not diff_ids <= in_images[1]:
         return True
-    return not (all(store.blobs.has(b) for b in blobs) and
-                all(store.layers.has(d) for d in diff_ids))
+    # pulled layers keep no blob when their tar-split can rebuild it (images.tarsplit)
+    return not (all(store.layers.has(d) for d in diff_ids) and
+                (all(store.blobs.has(b) for b in blobs) or
+                 all(store.layers.has_split(d) for d in diff_ids)))
 
 
 def _remove_dirs(root: Path) -> int:

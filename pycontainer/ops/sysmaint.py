@@ -270,7 +270,26 @@ def prune(paths: Paths, all_: bool = False, volumes: bool = False,
         cache = ops_builder.prune(paths, all_)
         report.build_cache = list(cache.deleted)
         report.reclaimed += cache.reclaimed
+    report.reclaimed += _drop_compressed(paths)
     return report
+
+
+def _drop_compressed(paths: Paths) -> int:
+    """Compressed layer copies an older pyc kept beside pulled layers: now rebuilt from the
+    layers' tar-splits instead (images.upgrade)."""
+    from pycontainer.images.upgrade import drop_compressed
+    from pycontainer.ops import images as ops_images
+
+    s = ops_images.store(paths)
+    lock = s.collecting(wait=False)
+    try:
+        lock.acquire()
+    except PycError:  # something is being added: next time
+        return 0
+    try:
+        return drop_compressed(s)
+    finally:
+        lock.release()
 
 
 def _image_records(paths: Paths) -> list[ImageRecord]:

@@ -24,13 +24,17 @@ def store_of(pyc: Pyc) -> ImageStore:
 
 
 def _wait_for_partial_blob(store: ImageStore, proc: subprocess.Popen[bytes]) -> bool:
+    """Until the layer is half there: a temp blob, or (a pull keeps no compressed copy) a
+    temp layer dir whose unpacking has reached /usr/bin."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             sizes = [f.stat().st_size for f in store.blobs.tmp.iterdir()]
+            temps = [n for n in os.listdir(store.layers.root) if n.startswith(".tmp-")]
         except FileNotFoundError:
-            sizes = []
-        if any(s > (2 << 20) for s in sizes):
+            sizes, temps = [], []
+        if any(s > (2 << 20) for s in sizes) or any(
+                (store.layers.root / n / "usr" / "bin").is_dir() for n in temps):
             return True
         time.sleep(0.005)
     return False

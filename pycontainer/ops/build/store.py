@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from pycontainer.build import imageconfig as ic
 from pycontainer.build.backend import Layer, State
 from pycontainer.errors import UsageError
+from pycontainer.images import layertar
 from pycontainer.images.commit import GZIP_LEVEL, commit_unpacked
 from pycontainer.images.layers import Unpacker
 from pycontainer.images.store import ImageRecord, ImageStore
@@ -126,7 +127,8 @@ class StepCache:
         state = State(str(entry.get("id", "")), config, layers)
         if state.id != ic.config_id(config) or len(layers) != len(state.diff_ids):
             return None
-        if not all(self.store.blobs.has(d["digest"]) for d in layers):
+        if not all(layertar.can_read(self.store, diff_id, d["digest"])
+                   for d, diff_id in zip(layers, state.diff_ids, strict=True)):
             return None
         if not all(self.store.layers.has(d) for d in state.diff_ids):
             return None
