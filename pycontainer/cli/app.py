@@ -85,6 +85,10 @@ def _short_lived(args: list[str]) -> bool:
 
 def _main(args: list[str]) -> int:
     _register(args)
+    from pycontainer.cli import group_help
+
+    if group_help.is_listing(args):  # names and first lines only: no command's signature
+        group_help.stub_commands(app)
     command = typer.main.get_command(app)
     try:
         if "build" in args:  # Podman's --pull=VALUE beside Docker's boolean --pull

@@ -7,7 +7,8 @@
 `GROUPS`); for a command in `FAST` whose arguments `cli.flags.flag_values` can read, it runs
 the command's typer-free implementation and returns its exit status. Anything else (another
 command, help, an unknown or malformed flag) returns None and goes through typer, which then
-reports usage errors as it always does. Saves importing typer and building its command tree (~20 ms).
+reports usage errors as it always does. Saves importing typer and building its command tree
+(~20 ms).
 """
 
 from __future__ import annotations
