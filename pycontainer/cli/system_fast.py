@@ -27,10 +27,10 @@ def tables(verb: str) -> tuple[tuple[Arg, ...], tuple[Flag, ...]]:
 
 
 def version(params: dict[str, Any], gopts: GlobalOptions) -> None:
-    from pycontainer.ops import system
+    from pycontainer.ops.version import version_report
 
     fmt = params["fmt"]
-    report = system.version_report()
+    report = version_report()
     if fmt:
         from pycontainer.cli.output import format_one
 
