@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from pycontainer.paths import Paths
 
+
 def _paths(ctx: typer.Context) -> Paths:
     from pycontainer import paths
 
@@ -31,6 +32,7 @@ def _paths(ctx: typer.Context) -> Paths:
 
 # -- pull / push -------------------------------------------------------------------------------
 
+#: Docker's --disable-content-trust (default true); =false asks for signature checks
 CONTENT_TRUST = "--disable-content-trust/--no-disable-content-trust"
 
 
