@@ -7,8 +7,10 @@
 Cases (bench.py's framework: fresh storage per case and engine, medians):
 
     run-rm          run --rm busybox true            create, start, wait, remove
+    run-d           run -d busybox sleep 300         create and start, detached
     run-d-stop      run -d busybox sleep 300; stop   (timed together; PID 1 ignores TERM,
                                                      so stop uses -t 0 on both engines)
+    run-d-stop-rm   the same, then rm CTR            (the three timed together)
     exec            exec CTR true                    in a running container
     ps-a-50         ps -a with 50 containers
     supervisor-rss  resident memory (kB) of the per-container supervisor: pyc's vs conmon
@@ -52,6 +54,12 @@ def run_rm(engine: Engine) -> list[str]:
     return ["run", "--rm", BUSYBOX, "true"]
 
 
+@case("run-d", setup=bench.pull_busybox)
+def run_d(engine: Engine) -> list[str]:
+    """run -d busybox sleep 300: create and start, detached"""
+    return ["run", "-d", BUSYBOX, "sleep", "300"]
+
+
 @case("exec", setup=running_container)
 def exec_true(engine: Engine) -> list[str]:
     """exec CTR true in a running container"""
@@ -78,6 +86,23 @@ def run_d_stop(engine: Engine, n: int, warmup: int) -> bench.Timing:
             engine.run("rm", cid)
             if i >= warmup:
                 t.times.append(elapsed)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        t.error = str(exc)
+    return t
+
+
+def run_d_stop_rm(engine: Engine, n: int, warmup: int) -> bench.Timing:
+    """run -d, stop -t 0 and rm, the three commands timed together"""
+    t = bench.Timing(engine.name)
+    try:
+        engine.run("pull", BUSYBOX)
+        for i in range(warmup + n):
+            start = time.perf_counter()
+            cid = engine.run("run", "-d", BUSYBOX, "sleep", "300").stdout.strip()
+            engine.run("stop", "-t", "0", cid)
+            engine.run("rm", cid)
+            if i >= warmup:
+                t.times.append(time.perf_counter() - start)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
         t.error = str(exc)
     return t
@@ -169,7 +194,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-COMPOUND = {"run-d-stop": run_d_stop, "supervisor-rss": supervisor_rss,
+COMPOUND = {"run-d-stop": run_d_stop, "run-d-stop-rm": run_d_stop_rm,
+            "supervisor-rss": supervisor_rss,
             "idle-rss-p": idle_rss_p}
 
 

@@ -10,6 +10,9 @@ Cases (bench.py's framework: fresh storage per case and engine, medians):
     run-rm-none     run --rm --network none busybox true
     run-rm-port     run --rm -p PORT:80 busybox true    a published port on top
     port-256m       256 MiB from a container through `-p` to a host client (time; MB/s below)
+    port-100m       the same with 100 MiB (benchmarks/run-all's row)
+    port-first-byte first-response latency through `-p`: connect to the first byte of a
+                    short answer, a new connection each round
     c2c-256m        256 MiB between two containers on a user-defined network, by name (time
                     of `exec client sh -c 'nc server 9000 >/dev/null'`, exec included)
 
@@ -31,6 +34,8 @@ from bench import BUSYBOX, Engine, case  # noqa: E402
 
 MIB = 256
 SERVE = ["nc", "-ll", "-p", "9000", "-e", "dd", "if=/dev/zero", "bs=1M", f"count={MIB}"]
+#: one short answer per connection, for the first-response latency
+HELLO = ["nc", "-ll", "-p", "9000", "-e", "echo", "hello"]
 
 
 def free_port() -> int:
@@ -77,18 +82,19 @@ def _receive_all(port: int) -> int:
     return total
 
 
-def port_throughput(engine: Engine, n: int, warmup: int) -> bench.Timing:
+def port_throughput(engine: Engine, n: int, warmup: int, mib: int = MIB) -> bench.Timing:
     t = bench.Timing(engine.name)
     try:
         engine.run("pull", BUSYBOX)
         port = free_port()
-        engine.run("run", "-d", "--name", "srv", "-p", f"{port}:9000", BUSYBOX, *SERVE)
+        serve = [*SERVE[:-1], f"count={mib}"]
+        engine.run("run", "-d", "--name", "srv", "-p", f"{port}:9000", BUSYBOX, *serve)
         for i in range(warmup + n):
             start = time.perf_counter()
             got = _receive_all(port)
             elapsed = time.perf_counter() - start
-            if got != MIB << 20:
-                raise RuntimeError(f"received {got} bytes, not {MIB} MiB")
+            if got != mib << 20:
+                raise RuntimeError(f"received {got} bytes, not {mib} MiB")
             if i >= warmup:
                 t.times.append(elapsed)
         engine.run("rm", "-f", "srv")
@@ -121,11 +127,40 @@ def c2c_throughput(engine: Engine, n: int, warmup: int) -> bench.Timing:
     return t
 
 
-COMPOUND = {"port-256m": port_throughput, "c2c-256m": c2c_throughput}
+def _first_byte(port: int) -> float:
+    """Seconds from connect() to the first byte of the answer."""
+    start = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        if not sock.recv(1):
+            raise RuntimeError("the connection closed without an answer")
+        return time.perf_counter() - start
 
 
-def _mb_s(timing: bench.Timing) -> str:
-    return f"{MIB * 1.048576 / timing.median:.0f} MB/s" if timing.median else "error"
+def port_first_byte(engine: Engine, n: int, warmup: int) -> bench.Timing:
+    """First-response latency through `-p`: a new connection per round."""
+    t = bench.Timing(engine.name)
+    try:
+        engine.run("pull", BUSYBOX)
+        port = free_port()
+        engine.run("run", "-d", "--name", "srv", "-p", f"{port}:9000", BUSYBOX, *HELLO)
+        _receive_all(port)  # waits until the forwarder and the server are up
+        for i in range(warmup + n):
+            elapsed = _first_byte(port)
+            if i >= warmup:
+                t.times.append(elapsed)
+        engine.run("rm", "-f", "srv")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        t.error = str(exc)
+    return t
+
+
+COMPOUND = {"port-256m": port_throughput, "c2c-256m": c2c_throughput,
+            "port-100m": lambda e, n, w: port_throughput(e, n, w, 100),
+            "port-first-byte": port_first_byte}
+
+
+def _mb_s(timing: bench.Timing, mib: int) -> str:
+    return f"{mib * 1.048576 / timing.median:.0f} MB/s" if timing.median else "error"
 
 
 def main(argv: list[str]) -> int:
@@ -155,7 +190,9 @@ def main(argv: list[str]) -> int:
         print()
         print(bench.table(rows))
         for name, p, q in rows:
-            print(f"{name}: pyc {_mb_s(p)}, podman {_mb_s(q)}")
+            if name != "port-first-byte":  # port-256m: 256 MiB
+                mib = int(name.split("-")[1].rstrip("m"))
+                print(f"{name}: pyc {_mb_s(p, mib)}, podman {_mb_s(q, mib)}")
         code = code or int(any(p.error or q.error for _, p, q in rows))
     return code
 

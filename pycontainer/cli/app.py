@@ -84,7 +84,41 @@ def _short_lived(args: list[str]) -> bool:
 
 
 def _main(args: list[str]) -> int:
+    key = None
+    if args[-1:] == ["--help"]:
+        from pycontainer.cli import helpcache
+
+        key = helpcache.request(args)
+    if key is None or not _command_path(key.split()):
+        return _run(args)
+    import io
+
+    real, sys.stdout = sys.stdout, io.StringIO()
+    try:
+        code = _run(args)
+    finally:
+        text, sys.stdout = sys.stdout.getvalue(), real
+    sys.stdout.write(text)
+    if code == 0 and text:  # the help itself: printed from the cache the next time
+        helpcache.store(key, text, typer.__file__)
+    return code
+
+
+def _command_path(words: list[str]) -> bool:
+    """Whether `pyc WORDS --help` is a command's help: not `pyc run IMAGE --help`, whose
+    --help is the container's."""
+    from pycontainer.cli import commands
+
+    return not words or (words[0] in commands.INDEX and
+                         (len(words) == 1 or words[0] in commands.GROUPS))
+
+
+def _run(args: list[str]) -> int:
     _register(args)
+    from pycontainer.cli import group_help
+
+    if group_help.is_listing(args):  # names and first lines only: no command's signature
+        group_help.stub_commands(app)
     command = typer.main.get_command(app)
     try:
         if "build" in args:  # Podman's --pull=VALUE beside Docker's boolean --pull

@@ -1,5 +1,7 @@
-"""Container commands: ps, logs, start, stop, kill, restart, rm, wait, exec, attach, inspect,
-rename, top, port, container exists|prune|cleanup. run/create live in cli/run.py.
+"""Container commands: attach, rename, diff, export, commit, cp, container
+inspect|exists|prune|cleanup; the typer registration of the typer-free ones: run and create
+(cli/run.py), the lifecycle verbs (cli/verbs.py), exec, ps, inspect, and logs, top and port
+(cli/container_fast.py).
 
 Each parses flags, makes one ops call per container, and formats Docker's output. Errors on
 one of several containers are printed and make the exit status 1 (Docker's behaviour).
@@ -25,38 +27,6 @@ def _paths(ctx: typer.Context) -> "Paths":
 
     opts = ctx.find_root().obj
     return paths.resolve(opts.root, opts.runroot)
-
-
-# -- listing -----------------------------------------------------------------------------
-
-# -- logs --------------------------------------------------------------------------------
-
-def logs(
-    ctx: typer.Context,
-    container: str = typer.Argument(..., metavar="CONTAINER"),
-    follow: bool = typer.Option(False, "--follow", "-f", help="Follow log output."),
-    tail: str = typer.Option("all", "--tail", "-n", help="Lines from the end (or all)."),
-    since: str = typer.Option("", "--since", help="Since a timestamp or a duration (10m)."),
-    until: str = typer.Option("", "--until", help="Until a timestamp or a duration."),
-    timestamps: bool = typer.Option(False, "--timestamps", "-t", help="Show timestamps."),
-    details: bool = typer.Option(False, "--details", help="Show extra attributes (labels, env)."),
-) -> None:
-    """Fetch the logs of a container."""
-    import os
-
-    from pycontainer.ops import logs as ops_logs
-
-    if tail != "all" and not tail.lstrip("-").isdigit():
-        raise UsageError(f"invalid --tail value {tail!r}")
-    n = -1 if tail == "all" else int(tail)
-    opts = ops_logs.LogsOptions(follow, n, since, until, timestamps, details)
-    try:
-        for line in ops_logs.read(_paths(ctx), container, opts):
-            text = ops_logs.details(line) + line.text if details else line.text
-            text = f"{line.time} {text}" if timestamps else text
-            os.write(2 if line.stream == "stderr" else 1, text.encode())
-    except KeyboardInterrupt:
-        return
 
 
 # -- lifecycle verbs -------------------------------------------------------------------------
@@ -142,29 +112,6 @@ def container_inspect(
     from pycontainer.cli.inspect import show
 
     show(_paths(ctx), names, fmt, "container", size)
-
-
-def top(
-    ctx: typer.Context,
-    container: str = typer.Argument(..., metavar="CONTAINER"),
-    ps_args: list[str] = typer.Argument(None, metavar="[ps OPTIONS]"),
-) -> None:
-    """Display the running processes of a container."""
-    from pycontainer.ops import top as ops_top
-
-    sys.stdout.write(ops_top.top(_paths(ctx), container, ps_args or []))
-
-
-def port(
-    ctx: typer.Context,
-    container: str = typer.Argument(..., metavar="CONTAINER"),
-    private_port: str = typer.Argument(None, metavar="[PRIVATE_PORT[/PROTO]]"),
-) -> None:
-    """List port mappings or a specific mapping for the container."""
-    from pycontainer.ops import netviews
-
-    lines = netviews.port_lines(_paths(ctx), container, private_port)
-    sys.stdout.write("".join(line + "\n" for line in lines))
 
 
 # -- the container's files ---------------------------------------------------------------------
@@ -255,9 +202,16 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     run.register(app, groups)
     verbs.register(app, groups)
     cli_exec.register(app, groups)
+    from pycontainer.cli import container_fast
+    from pycontainer.cli.flags import typer_command
+
     grp = groups["container"]
-    for verb, fn in (("logs", logs), ("rename", rename), ("top", top), ("port", port),
-                     ("attach", attach)):
+    for verb in ("logs", "rename", "top", "port", "attach"):
+        if verb in container_fast.VERBS:
+            args, flags, text = container_fast.VERBS[verb]
+            fn = typer_command(container_fast.command, flags, args, verb, text)
+        else:
+            fn = rename if verb == "rename" else attach
         app.command(verb)(fn)
         grp.command(verb)(fn)
     cli_ps.register(app, groups)

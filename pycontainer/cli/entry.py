@@ -11,6 +11,13 @@ def main() -> None:
     import gc
 
     gc.disable()
+    if sys.argv[-1:] == ["--help"]:  # help printed before: no dataclasses, no typer
+        from pycontainer.cli import helpcache
+
+        if helpcache.print_cached(sys.argv[1:]):
+            from pycontainer.cli.exits import exit_now
+
+            exit_now(0)
     from pycontainer import dccache
 
     dccache.install()

@@ -1,11 +1,14 @@
 """The hot commands (`run`, `create`, `exec`, `ps`, `images`, `inspect`, `start`, `stop`,
-`kill`, `restart`, `rm`, `wait`) without typer.
+`kill`, `restart`, `rm`, `wait`) and those scripts run in loops (`logs`, `top`, `port`,
+`pull`, `tag`, `rmi`, `history`, `image inspect`, `version`, `info`, `network ls|create`,
+`volume ls|create`) without typer.
 
-`main` reads the global options and the command word; for a command in `FAST` whose
-arguments `cli.flags.flag_values` can read, it runs the command's typer-free implementation
-and returns its exit status. Anything else (another command, help, an unknown or malformed
-flag) returns None and goes through typer, which then reports usage errors as it always
-does. Saves importing typer and building its command tree (~20 ms).
+`main` reads the global options and the command word (after a management group's name:
+`GROUPS`); for a command in `FAST` whose arguments `cli.flags.flag_values` can read, it runs
+the command's typer-free implementation and returns its exit status. Anything else (another
+command, help, an unknown or malformed flag) returns None and goes through typer, which then
+reports usage errors as it always does. Saves importing typer and building its command tree
+(~20 ms).
 """
 
 from __future__ import annotations
@@ -16,23 +19,40 @@ from typing import Any
 from pycontainer.cli import exits
 from pycontainer.cli.flags import GlobalOptions
 
+_C, _I, _N, _V, _S = ("pycontainer.cli.container_fast", "pycontainer.cli.image_fast",
+                      "pycontainer.cli.network_fast", "pycontainer.cli.volume_fast",
+                      "pycontainer.cli.system_fast")
 #: command word -> the typer-free module with FLAGS and ARGS (or tables(verb)), INTERSPERSED
 #: and command()
 FAST = {"run": "pycontainer.cli.run", "create": "pycontainer.cli.run",
         "exec": "pycontainer.cli.exec", "ps": "pycontainer.cli.ps",
         **dict.fromkeys(("start", "stop", "kill", "restart", "rm", "wait"),
                         "pycontainer.cli.verbs"),
-        "inspect": "pycontainer.cli.inspect", "images": "pycontainer.cli.images_ls"}
+        "inspect": "pycontainer.cli.inspect", "images": "pycontainer.cli.images_ls",
+        **dict.fromkeys(("logs", "top", "port"), _C),
+        **dict.fromkeys(("pull", "tag", "rmi", "history"), _I),
+        "version": _S, "info": _S}
 #: the same commands under `pyc container`, with its aliases (its `inspect` knows no --type)
-CONTAINER = {**{k: v for k, v in FAST.items() if k not in ("inspect", "images")},
+CONTAINER = {**{k: v for k, v in FAST.items()
+                if k not in ("inspect", "images", "pull", "tag", "rmi", "history", "version",
+                             "info")},
              "ls": FAST["ps"], "list": FAST["ps"]}
-#: `pyc pod VERB`: its first steps (create, start), whose latency counts
-POD = dict.fromkeys(("create", "start"), "pycontainer.cli.podverbs")
+#: management group -> its fast commands; the verb a module sees is the word after the group
+GROUPS = {
+    "container": CONTAINER,
+    "image": {**dict.fromkeys(("pull", "tag", "history", "inspect", "rm"), _I),
+              **dict.fromkeys(("ls", "list"), FAST["images"])},
+    "network": dict.fromkeys(("ls", "list", "create"), _N),
+    "volume": dict.fromkeys(("ls", "list", "create"), _V),
+    "system": {"info": _S},
+    #: `pyc pod VERB`: its first steps (create, start), whose latency counts
+    "pod": dict.fromkeys(("create", "start"), "pycontainer.cli.podverbs"),
+}
 _GLOBAL = {"--root": "root", "--runroot": "runroot", "--log-level": "log_level"}
 
 
-def split_globals(args: list[str]) -> tuple[GlobalOptions, str, list[str]] | None:
-    """`pyc [--root D] [container] VERB ARGS...` -> (options, verb, ARGS), or None."""
+def split_globals(args: list[str]) -> tuple[GlobalOptions, str, str, list[str]] | None:
+    """`pyc [--root D] [GROUP] VERB ARGS...` -> (options, module, verb, ARGS), or None."""
     gopts = GlobalOptions()
     i = 0
     while i < len(args) and args[i].startswith("-"):
@@ -48,24 +68,12 @@ def split_globals(args: list[str]) -> tuple[GlobalOptions, str, list[str]] | Non
         setattr(gopts, key, value)
         i += 1
     table = FAST
-    if i < len(args) and args[i] == "container":
-        table = CONTAINER
+    if i < len(args) and args[i] in GROUPS:
+        table = GROUPS[args[i]]
         i += 1
-    elif i < len(args) and args[i] == "pod":
-        i += 1
-        if i >= len(args) or args[i] not in POD:
-            return None
-        return gopts, "pod " + args[i], args[i + 1:]
     if i >= len(args) or args[i] not in table:
         return None
-    return gopts, args[i], args[i + 1:]
-
-
-def module_of(verb: str) -> str:
-    """The typer-free module of a verb `split_globals` returned."""
-    if verb.startswith("pod "):
-        return POD[verb[4:]]
-    return FAST.get(verb) or CONTAINER[verb]
+    return gopts, table[args[i]], args[i], args[i + 1:]
 
 
 def tables(module: Any, verb: str) -> tuple[Any, Any]:
@@ -79,11 +87,10 @@ def main(args: list[str]) -> int | None:
     split = split_globals(args)
     if split is None:
         return None
-    gopts, verb, rest = split
-    module: Any = importlib.import_module(module_of(verb))
+    gopts, name, verb, rest = split
+    module: Any = importlib.import_module(name)
     from pycontainer.cli.flags import flag_values
 
-    verb = verb.removeprefix("pod ")  # the pod module's own verbs (as typer names them)
     positional, flags = tables(module, verb)
     params = flag_values(rest, flags, positional, module.INTERSPERSED)
     if params is None:

@@ -111,8 +111,8 @@ def _option(arg: str, args: list[str], i: int, spell: dict[str, tuple[Flag, bool
         if f.kind == BOOL:
             if eq:  # Docker's (Go's) `--rm=true`, `--detach=false`
                 truth = _GO_BOOL.get(value)
-                if truth is None or not on:
-                    return None
+                if truth is None or not on or (f.default and not truth and not f.off):
+                    return None  # click cannot turn off a default-true flag without `--no-`
                 params[f.name] = truth
                 return 0
             params[f.name] = on

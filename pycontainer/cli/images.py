@@ -1,5 +1,6 @@
-"""Image commands: pull, push, images, image inspect, tag, rmi, image prune, history, save,
-load, import, image exists, login, logout. Each parses flags, makes one ops call, formats.
+"""Image commands: push, image prune, save, load, import, image exists, untag, login, logout.
+Each parses flags, makes one ops call, formats. pull, tag, rmi, history and image inspect,
+which the fast path also runs, live in `cli/image_fast.py`; images in `cli/images_ls.py`.
 
 Imports of ops happen inside the commands: `pyc run` must not pay for them at start-up.
 """
@@ -7,18 +8,19 @@ Imports of ops happen inside the commands: `pyc run` must not pay for them at st
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
+from pycontainer.cli.image_fast import TLS_HELP
+from pycontainer.cli.image_fast import tls as _tls
 from pycontainer.errors import UsageError
 
 if TYPE_CHECKING:
     from typing import BinaryIO
 
     from pycontainer.paths import Paths
-
-TLS_HELP = "Require HTTPS and verify certificates (false: allow plain HTTP / self-signed)."
 
 
 def _paths(ctx: typer.Context) -> Paths:
@@ -28,50 +30,10 @@ def _paths(ctx: typer.Context) -> Paths:
     return paths.resolve(opts.root, opts.runroot)
 
 
-def _tls(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    v = value.strip().lower()
-    if v in ("true", "1", "yes", ""):
-        return True
-    if v in ("false", "0", "no"):
-        return False
-    raise UsageError(f"invalid --tls-verify value {value!r}: use true or false")
-
-
 # -- pull / push -------------------------------------------------------------------------------
 
 #: Docker's --disable-content-trust (default true); =false asks for signature checks
 CONTENT_TRUST = "--disable-content-trust/--no-disable-content-trust"
-
-
-def pull(
-    ctx: typer.Context,
-    name: str = typer.Argument(..., metavar="NAME[:TAG|@DIGEST]"),
-    all_tags: bool = typer.Option(False, "--all-tags", "-a", help="Pull every tagged image."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress verbose output."),
-    platform: str = typer.Option("", "--platform", help="os/arch[/variant] to pull."),
-    tls_verify: str = typer.Option(None, "--tls-verify", help=TLS_HELP),
-    authfile: str = typer.Option(None, "--authfile", help="Path of the auth file."),
-    content_trust: bool = typer.Option(True, CONTENT_TRUST, hidden=True,
-                                       help="Accepted for Docker scripts: pyc never "
-                                            "verifies signatures."),
-) -> None:
-    """Download an image from a registry."""
-    from pycontainer.cli.run import refuse_content_trust
-    from pycontainer.ops import pull as ops_pull
-
-    refuse_content_trust(content_trust)
-    from pycontainer.oci import reference
-
-    reference.parse(name)  # a malformed reference is only an error line, as Docker's
-    last = name.rsplit("/", 1)[-1]
-    if not quiet and not all_tags and ":" not in last and "@" not in last:
-        sys.stdout.write("Using default tag: latest\n")
-    opts = ops_pull.PullOptions(name, platform, all_tags, quiet, _tls(tls_verify), authfile)
-    report = ops_pull.pull(_paths(ctx), opts, None if quiet else sys.stdout)
-    for shown in report.names:
-        sys.stdout.write(shown + "\n")
 
 
 def push(
@@ -97,47 +59,6 @@ def push(
 
 # -- listing -----------------------------------------------------------------------------------
 
-def inspect(
-    ctx: typer.Context,
-    names: list[str] = typer.Argument(..., metavar="IMAGE..."),
-    fmt: str = typer.Option(None, "--format", "-f", help="json or a Go template."),
-) -> None:
-    """Display detailed information on one or more images."""
-    from pycontainer.cli import image_format
-    from pycontainer.errors import ImageNotFound
-    from pycontainer.ops import images as ops_images
-
-    paths = _paths(ctx)
-    found: list[dict[str, Any]] = []
-    missing: list[ImageNotFound] = []
-    for n in names:
-        try:
-            found.append(ops_images.inspect_image(paths, n))
-        except ImageNotFound as err:
-            missing.append(err)
-    image_format.print_inspect(found, fmt)
-    if missing:
-        for exc in missing[:-1]:
-            sys.stderr.write(f"Error: {exc}\n")
-        raise missing[-1]
-
-
-def history(
-    ctx: typer.Context,
-    name: str = typer.Argument(..., metavar="IMAGE"),
-    human: bool = typer.Option(True, "--human", "-H", help="Human readable sizes and dates."),
-    no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only show image IDs."),
-    fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
-) -> None:
-    """Show the history of an image."""
-    from pycontainer.cli import image_format
-    from pycontainer.ops import images as ops_images
-
-    rows = ops_images.history(_paths(ctx), name)
-    image_format.print_history(rows, human, no_trunc, quiet, fmt)
-
-
 def exists(ctx: typer.Context, name: str = typer.Argument(..., metavar="IMAGE")) -> None:
     """Exit 0 if the image exists locally, 1 if not."""
     from pycontainer.ops import images as ops_images
@@ -148,17 +69,6 @@ def exists(ctx: typer.Context, name: str = typer.Argument(..., metavar="IMAGE"))
 
 # -- changing the store ------------------------------------------------------------------------
 
-def tag(
-    ctx: typer.Context,
-    source: str = typer.Argument(..., metavar="SOURCE_IMAGE[:TAG]"),
-    targets: list[str] = typer.Argument(..., metavar="TARGET_IMAGE[:TAG]..."),
-) -> None:
-    """Create tags TARGET_IMAGE that refer to SOURCE_IMAGE (several: Podman)."""
-    from pycontainer.ops import image_names
-
-    image_names.tag_many(_paths(ctx), source, list(targets))
-
-
 def untag(
     ctx: typer.Context,
     image: str = typer.Argument(..., metavar="IMAGE"),
@@ -168,45 +78,6 @@ def untag(
     from pycontainer.ops import image_names
 
     image_names.untag(_paths(ctx), image, list(names or []))
-
-
-def rmi(
-    ctx: typer.Context,
-    names: list[str] = typer.Argument(None, metavar="IMAGE..."),
-    force: bool = typer.Option(False, "--force", "-f", help="Force removal of the image."),
-    no_prune: bool = typer.Option(False, "--no-prune", help="Keep untagged parents."),
-    all_: bool = typer.Option(False, "--all", "-a", help="Remove all images (Podman)."),
-    ignore: bool = typer.Option(False, "--ignore", "-i",
-                                help="No error for a missing image (Podman)."),
-) -> None:
-    """Remove one or more images."""
-    from pycontainer.errors import ImageNotFound
-    from pycontainer.ops import image_names
-    from pycontainer.ops import images as ops_images
-
-    paths = _paths(ctx)
-    names = list(names or [])
-    if all_ and names:
-        raise UsageError("when using the --all switch, you may not pass any images names "
-                         "or IDs")
-    if all_:
-        names = image_names.all_names(paths)
-    elif not names:
-        raise UsageError("rmi requires at least 1 argument")
-    report, errors = ops_images.remove(paths, names, force, not no_prune)
-    for n in report.untagged:
-        sys.stdout.write(f"Untagged: {n}\n")
-    for i in report.deleted:
-        sys.stdout.write(f"Deleted: {i}\n")
-    if ignore:
-        errors = [e for e in errors if not isinstance(e, ImageNotFound)]
-    for exc in errors[:-1]:
-        sys.stderr.write(f"Error: {exc}\n")
-    if errors and force and all(isinstance(e, ImageNotFound) for e in errors):
-        # Docker: with -f, missing images are reported and the exit status stays 0
-        sys.stderr.write(f"Error: {errors[-1]}\n")
-    elif errors:
-        raise errors[-1]
 
 
 def prune(
@@ -370,18 +241,27 @@ def logout(
         sys.stdout.write(f"Not logged in to {shown}\n")
 
 
+_TYPED: dict[str, Callable[..., None]] = {"push": push, "save": save, "load": load,
+                                          "import": import_}
+
+
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    from pycontainer.cli import images_ls
+    from pycontainer.cli import image_fast, images_ls
+    from pycontainer.cli.flags import typer_command
+
+    def fast(verb: str) -> Callable[..., None]:
+        args, flags, text = image_fast.VERBS[verb]
+        return typer_command(image_fast.command, flags, args, verb, text)
 
     img = groups["image"]
-    for verb, fn in (("pull", pull), ("push", push), ("tag", tag), ("history", history),
-                     ("save", save), ("load", load), ("import", import_)):
+    for verb in ("pull", "push", "tag", "history", "save", "load", "import"):
+        fn = fast(verb) if verb in image_fast.VERBS else _TYPED[verb]
         app.command(verb)(fn)
         img.command(verb)(fn)
     images_ls.register(app, groups)
-    app.command("rmi")(rmi)
-    img.command("rm")(rmi)
-    img.command("inspect")(inspect)
+    app.command("rmi")(fast("rmi"))
+    img.command("rm")(fast("rm"))
+    img.command("inspect")(fast("inspect"))
     img.command("prune")(prune)
     img.command("exists")(exists)
     app.command("untag")(untag)

@@ -1,19 +1,19 @@
 """`pyc network create|ls|inspect|rm|prune|exists|connect|disconnect`: Docker's flags, output
 and exit codes. Docker flags pyc does not implement are declared only to fail with exit 125
-naming them.
+naming them. create and ls, which the fast path also runs, live in `cli/network_fast.py`.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
+from pycontainer.cli.network_fast import go_time as go_time
 from pycontainer.cli.volumes import (
     confirm,
     for_each,
-    parse_key_values,
     print_inspect,
     write_errors,
 )
@@ -22,10 +22,6 @@ from pycontainer.errors import UsageError
 if TYPE_CHECKING:
     from pycontainer.paths import Paths
 
-NETWORK_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
-NETWORK_HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE",
-                   "IPv4": "IPV4", "IPv6": "IPV6", "Internal": "INTERNAL", "Labels": "LABELS",
-                   "CreatedAt": "CREATED AT"}
 PRUNE_WARNING = ("WARNING! This will remove all custom networks not used by at least one "
                  "container.\nAre you sure you want to continue?")
 
@@ -35,93 +31,6 @@ def _paths(ctx: typer.Context) -> Paths:
 
     opts = ctx.find_root().obj
     return paths.resolve(opts.root, opts.runroot)
-
-
-def go_time(stamp: str) -> str:
-    """Go's time.Time.String(), as `{{.CreatedAt}}` prints a network's creation."""
-    from pycontainer.formats.timestamps import go_string, parse_rfc3339_ns
-
-    try:
-        return go_string(parse_rfc3339_ns(stamp))
-    except UsageError:
-        return stamp
-
-
-def _unsupported(given: dict[str, Any]) -> None:
-    for flag, value in given.items():
-        if value:
-            raise UsageError(f"network create {flag} is not supported by pyc")
-
-
-def create(
-    ctx: typer.Context,
-    name: str = typer.Argument(..., metavar="NETWORK"),
-    driver: str = typer.Option("bridge", "--driver", "-d", help="Driver (bridge)."),
-    subnet: list[str] = typer.Option([], "--subnet", help="Subnet in CIDR format."),
-    gateway: list[str] = typer.Option([], "--gateway", help="IPv4 gateway of the subnet."),
-    internal: bool = typer.Option(False, "--internal", help="Restrict external access."),
-    label: list[str] = typer.Option([], "--label", help="Set metadata on a network."),
-    opt: list[str] = typer.Option([], "--opt", "-o", hidden=True),
-    ipv6: bool = typer.Option(False, "--ipv6", hidden=True),
-    ip_range: list[str] = typer.Option([], "--ip-range", hidden=True),
-    aux_address: list[str] = typer.Option([], "--aux-address", hidden=True),
-    ipam_driver: str = typer.Option("default", "--ipam-driver", hidden=True),
-    ipam_opt: list[str] = typer.Option([], "--ipam-opt", hidden=True),
-    attachable: bool = typer.Option(False, "--attachable", hidden=True),
-    ingress: bool = typer.Option(False, "--ingress", hidden=True),
-    scope: str = typer.Option("", "--scope", hidden=True),
-    config_only: bool = typer.Option(False, "--config-only", hidden=True),
-    config_from: str = typer.Option("", "--config-from", hidden=True),
-) -> None:
-    """Create a network (prints its id)."""
-    from pycontainer.ops import networks as ops_networks
-
-    _unsupported({"--opt": opt, "--ipv6": ipv6, "--ip-range": ip_range,
-                  "--aux-address": aux_address, "--ipam-driver": ipam_driver != "default",
-                  "--ipam-opt": ipam_opt, "--attachable": attachable, "--ingress": ingress,
-                  "--scope": scope not in ("", "local"), "--config-only": config_only,
-                  "--config-from": config_from})
-    if len(gateway) > len(subnet):
-        raise UsageError("every ip-range or gateway must have a corresponding subnet")
-    if len(subnet) > 1:
-        raise UsageError("pyc supports one --subnet per network")
-    obj = ops_networks.create(_paths(ctx), name, subnet[0] if subnet else None,
-                              gateway[0] if gateway else None, internal,
-                              parse_key_values(label, "label"), driver)
-    sys.stdout.write(obj["Id"] + "\n")
-
-
-def _row(obj: dict[str, Any], trunc: bool) -> dict[str, Any]:
-    labels = obj.get("Labels") or {}
-    return {
-        "ID": obj["Id"][:12] if trunc else obj["Id"], "Name": obj["Name"],
-        "Driver": obj["Driver"], "Scope": obj["Scope"],
-        "IPv4": str(obj["EnableIPv4"]).lower(), "IPv6": str(obj["EnableIPv6"]).lower(),
-        "Internal": str(obj["Internal"]).lower(),
-        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
-        "Label": lambda key: labels.get(key, ""),
-        "CreatedAt": go_time(obj["Created"]),
-    }
-
-
-def ls(
-    ctx: typer.Context,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only display network IDs."),
-    no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate the output."),
-    filters: list[str] = typer.Option([], "--filter", "-f", help="driver=, id=, label=, "
-                                      "name=, scope=, type=custom|builtin, dangling="),
-    fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
-) -> None:
-    """List networks (bridge, host and none are pre-defined)."""
-    from pycontainer.cli.output import render_table
-    from pycontainer.ops import networks as ops_networks
-
-    objs = ops_networks.list_networks(_paths(ctx), filters)
-    rows = [_row(o, not no_trunc) for o in objs]
-    if quiet and (not fmt or fmt.strip() == "table"):
-        sys.stdout.write("".join(r["ID"] + "\n" for r in rows))
-        return
-    sys.stdout.write(render_table(rows, fmt, NETWORK_TABLE, NETWORK_HEADERS))
 
 
 def inspect(
@@ -213,10 +122,14 @@ def disconnect(
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    from pycontainer.cli import network_fast
+    from pycontainer.cli.flags import typer_command
+
     grp = groups["network"]
-    grp.command("create")(create)
-    grp.command("ls")(ls)
-    grp.command("list", hidden=True)(ls)
+    for verb, hidden in (("create", False), ("ls", False), ("list", True)):
+        args, flags, text = network_fast.VERBS[verb]
+        grp.command(verb, hidden=hidden)(typer_command(network_fast.command, flags, args,
+                                                       verb, text))
     grp.command("inspect")(inspect)
     grp.command("rm")(rm)
     grp.command("remove", hidden=True)(rm)

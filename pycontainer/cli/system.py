@@ -1,4 +1,5 @@
-"""`pyc version`, `pyc info` and `pyc system check|info|df|prune`."""
+"""`pyc system check|df|prune`; `pyc version`, `pyc info` and `pyc system info`, which the fast
+path also runs, live in `cli/system_fast.py`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from pycontainer.cli.output import format_one, print_json
+from pycontainer.cli.output import format_one
 
 if TYPE_CHECKING:
     from pycontainer.ops.sysmaint import DiskUsage
@@ -19,68 +20,6 @@ def _paths(ctx: typer.Context) -> Paths:
 
     opts = ctx.find_root().obj
     return paths.resolve(opts.root, opts.runroot)
-
-
-def version(
-    ctx: typer.Context,
-    fmt: str = typer.Option(None, "--format", "-f", help="json or a Go template."),
-) -> None:
-    """Show the pyc version."""
-    from pycontainer.ops import system
-
-    report = system.version_report()
-    if fmt:
-        sys.stdout.write(format_one(report, fmt) + "\n")
-        return
-    c, e = report["Client"], report["Server"]
-    client = [("Version", c["Version"]), ("API version", c["ApiVersion"]),
-              ("Python version", c["PythonVersion"]), ("OS/Arch", f"{c['Os']}/{c['Arch']}"),
-              ("Rootless", str(c["Rootless"]).lower())]
-    engine = [("Version", e["Version"]), ("API version", e["ApiVersion"]),
-              ("Kernel", e["KernelVersion"]), ("OS/Arch", f"{e['Os']}/{e['Arch']}")]
-    # Docker's layout: both halves, though here they are one program (no daemon)
-    out = ["Client: pyc", *(f" {k + ':':<19}{v}" for k, v in client), "",
-           f"Server: {e['Platform']['Name']}", " Engine:",
-           *(f"  {k + ':':<18}{v}" for k, v in engine)]
-    sys.stdout.write("\n".join(out) + "\n")
-
-
-def info(
-    ctx: typer.Context,
-    fmt: str = typer.Option(None, "--format", "-f", help="json or a Go template."),
-) -> None:
-    """Show how pyc sees this host: ids, storage, cgroups, networking helpers."""
-    from pycontainer.ops import system
-
-    paths = _paths(ctx)
-    report = system.info_report(paths)
-    if fmt:  # Docker's fields too, for `{{.ServerVersion}}` and friends
-        report = {**system.docker_info(paths, report), **report}
-        if fmt.strip() == "json":
-            print_json(report)
-        else:
-            sys.stdout.write(format_one(report, fmt) + "\n")
-        return
-    _print_tree(report, 0)
-
-
-def _print_tree(value: Any, depth: int) -> None:
-    pad = "  " * depth
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, dict | list) and item:
-                sys.stdout.write(f"{pad}{key}:\n")
-                _print_tree(item, depth + 1)
-            else:
-                shown = "" if item in ({}, []) else item
-                sys.stdout.write(f"{pad}{key}: {shown}\n")
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict):
-                sys.stdout.write(f"{pad}- " + ", ".join(f"{k}: {v}" for k, v in item.items())
-                                 + "\n")
-            else:
-                sys.stdout.write(f"{pad}- {item}\n")
 
 
 def check(ctx: typer.Context) -> None:
@@ -293,9 +232,12 @@ def prune(
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    app.command("version")(version)
-    app.command("info")(info)
-    groups["system"].command("info")(info)
+    from pycontainer.cli import system_fast
+    from pycontainer.cli.flags import typer_command
+
+    for verb, where in (("version", app), ("info", app), ("info", groups["system"])):
+        args, flags, text = system_fast.VERBS[verb]
+        where.command(verb)(typer_command(system_fast.command, flags, args, verb, text))
     groups["system"].command("check")(check)
     groups["system"].command("df")(df)
     groups["system"].command("prune")(prune)

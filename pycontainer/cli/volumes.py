@@ -2,6 +2,7 @@
 
 Errors are pyc's (exit 125, `Error: No such volume: x`); each command parses its flags, makes
 one ops call and formats the result. Ops are imported inside the commands (start-up cost).
+create and ls, which the fast path also runs, live in `cli/volume_fast.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from pycontainer.cli.volume_fast import parse_key_values as parse_key_values
 from pycontainer.errors import PycError, UsageError
 
 if TYPE_CHECKING:
@@ -19,11 +21,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-VOLUME_TABLE = "table {{.Driver}}\t{{.Name}}"
-VOLUME_HEADERS = {"Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE",
-                  "Mountpoint": "MOUNTPOINT", "Labels": "LABELS", "Links": "LINKS",
-                  "Size": "SIZE", "Group": "GROUP", "Availability": "AVAILABILITY",
-                  "Status": "STATUS", "ID": "ID"}
 PRUNE_WARNING = ("WARNING! This will remove anonymous local volumes not used by at least one "
                  "container.\nAre you sure you want to continue?")
 PRUNE_ALL_WARNING = ("WARNING! This will remove all local volumes not used by at least one "
@@ -35,17 +32,6 @@ def _paths(ctx: typer.Context) -> Paths:
 
     opts = ctx.find_root().obj
     return paths.resolve(opts.root, opts.runroot)
-
-
-def parse_key_values(values: list[str], what: str) -> dict[str, str]:
-    """Repeated `--label k=v` / `--opt k=v` (a bare `k` is `k=""`, as Docker's labels)."""
-    out: dict[str, str] = {}
-    for item in values:
-        key, _, value = item.partition("=")
-        if not key.strip():
-            raise UsageError(f"invalid {what} '{item}': empty name")
-        out[key] = value
-    return out
 
 
 def confirm(message: str) -> bool:
@@ -97,55 +83,6 @@ def print_inspect(objs: list[dict[str, Any]], fmt: str | None) -> None:
 
 
 # --- commands ------------------------------------------------------------------------------
-
-
-def create(
-    ctx: typer.Context,
-    name: str = typer.Argument(None, metavar="VOLUME"),
-    driver: str = typer.Option("local", "--driver", "-d", help="Volume driver (local)."),
-    label: list[str] = typer.Option([], "--label", help="Set metadata for a volume."),
-    opt: list[str] = typer.Option([], "--opt", "-o", help="Driver options: type, device, o."),
-    name_opt: str = typer.Option(None, "--name", hidden=True),
-) -> None:
-    """Create a volume."""
-    from pycontainer.ops import volumes as ops_volumes
-
-    if name and name_opt:
-        raise UsageError("conflicting options: cannot specify a volume-name through both "
-                         "--name and as a positional arg")
-    vol = ops_volumes.create(_paths(ctx), name or name_opt or None,
-                             parse_key_values(label, "label"), parse_key_values(opt, "option"),
-                             driver)
-    sys.stdout.write(vol.name + "\n")
-
-
-def _row(obj: dict[str, Any]) -> dict[str, Any]:
-    labels = obj.get("Labels") or {}
-    return {
-        "Name": obj["Name"], "Driver": obj["Driver"], "Scope": obj["Scope"],
-        "Mountpoint": obj["Mountpoint"],
-        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
-        "Label": lambda key: labels.get(key, ""),
-        "Links": "N/A", "Size": "N/A", "Group": "N/A", "Availability": "N/A", "Status": "N/A",
-    }
-
-
-def ls(
-    ctx: typer.Context,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only display volume names."),
-    filters: list[str] = typer.Option([], "--filter", "-f",
-                                      help="dangling=, driver=, label=, name="),
-    fmt: str = typer.Option(None, "--format", help="table, json or a Go template."),
-) -> None:
-    """List volumes."""
-    from pycontainer.cli.output import render_table
-    from pycontainer.ops import volumes as ops_volumes
-
-    objs = ops_volumes.list_volumes(_paths(ctx), filters)
-    if quiet and (not fmt or fmt.strip() == "table"):
-        sys.stdout.write("".join(o["Name"] + "\n" for o in objs))
-        return
-    sys.stdout.write(render_table([_row(o) for o in objs], fmt, VOLUME_TABLE, VOLUME_HEADERS))
 
 
 def inspect(
@@ -222,10 +159,14 @@ def exists(ctx: typer.Context, name: str = typer.Argument(..., metavar="VOLUME")
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    from pycontainer.cli import volume_fast
+    from pycontainer.cli.flags import typer_command
+
     grp = groups["volume"]
-    grp.command("create")(create)
-    grp.command("ls")(ls)
-    grp.command("list", hidden=True)(ls)
+    for verb, hidden in (("create", False), ("ls", False), ("list", True)):
+        args, flags, text = volume_fast.VERBS[verb]
+        grp.command(verb, hidden=hidden)(typer_command(volume_fast.command, flags, args,
+                                                       verb, text))
     grp.command("inspect")(inspect)
     grp.command("rm")(rm)
     grp.command("remove", hidden=True)(rm)

@@ -15,7 +15,6 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -136,6 +135,9 @@ def _fetch_layers(store: ImageStore, client: RegistryClient, repo: str,
         raise
     if not jobs:
         return
+    # here, not at the top: a pull of a present image has no jobs (~10 ms to import)
+    from concurrent.futures import ThreadPoolExecutor
+
     cancel = threading.Event()
 
     def run(job: tuple[oci_image.Descriptor, str, Unpacker | None]) -> None:

@@ -30,8 +30,7 @@ from pycontainer.errors import (
     UsageError,
 )
 from pycontainer.formats import filters as _filters
-from pycontainer.network import bridge
-from pycontainer.network.ipam import Network, inspect_network
+from pycontainer.network.ipam import Network, NetworkStore, inspect_network
 from pycontainer.ops import events
 from pycontainer.ops.volumes import natural_key
 from pycontainer.paths import Paths
@@ -44,6 +43,12 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 BUILTIN_DRIVERS = {"bridge": "bridge", "host": "host", "none": "null"}
 LIST_FILTERS = frozenset({"driver", "id", "label", "name", "scope", "type", "dangling"})
 PRUNE_FILTERS = frozenset({"until", "label", "label!"})
+
+
+def _records(paths: Paths) -> NetworkStore:
+    """bridge.store(paths): the network records, without the bridge module (the rootless
+    namespace, slirp: ~15 ms to import), which only connecting and removing need."""
+    return NetworkStore(paths.data / "networks")
 
 
 def builtin_id(name: str) -> str:
@@ -84,7 +89,7 @@ def is_builtin(ref: str) -> bool:
 
 def _get(paths: Paths, ref: str) -> Network:
     try:
-        return bridge.store(paths).get(ref)
+        return _records(paths).get(ref)
     except NetworkNotFound:
         raise NetworkNotFound(f"No such network: {ref}") from None
 
@@ -113,7 +118,7 @@ def usage(paths: Paths) -> dict[str, list[str]]:
     from pycontainer.containers.store import ContainerStore
 
     users: dict[str, list[str]] = {}
-    for net in bridge.store(paths).networks():
+    for net in _records(paths).networks():
         users[net.name] = sorted(net.endpoints)
     cstore = ContainerStore(paths)
     for cid in sorted(cstore.ids()):
@@ -152,7 +157,8 @@ def create(paths: Paths, name: str, subnet: str | None = None, gateway: str | No
         raise UsageError("every ip-range or gateway must have a corresponding subnet")
     if gateway and subnet:
         _check_gateway(subnet, gateway)
-    net = bridge.create_network(paths, name, subnet, internal, labels, options, attachable)
+    # bridge.create_network: the record only (its bridge appears at the first connect)
+    net = _records(paths).create(name, subnet, internal, labels, options, attachable)
     if gateway and gateway != net.gateway:
         net = _set_gateway(paths, net.name, gateway)
     events.network(paths, "create", net.id, net.name)
@@ -174,7 +180,7 @@ def _check_gateway(subnet: str, gateway: str) -> None:
 def _set_gateway(paths: Paths, name: str, gateway: str) -> Network:
     # The bridge (which carries the gateway address) appears at the first connect, so the
     # record can still change here; under the store's lock like every writer.
-    store = bridge.store(paths)
+    store = _records(paths)
     with store.locked():
         net = store.get(name)
         net.gateway = gateway
@@ -205,7 +211,7 @@ def list_networks(paths: Paths, filters: list[str]) -> list[dict[str, Any]]:
     parsed = _filters.parse(filters)
     _check_list_filters(parsed)
     objs = [(_builtin(n), True) for n in BUILTIN_DRIVERS]
-    objs += [(inspect_network(n), False) for n in bridge.store(paths).networks()]
+    objs += [(inspect_network(n), False) for n in _records(paths).networks()]
     used = usage(paths) if "dangling" in parsed else {}
     out = [obj for obj, builtin in objs if _selected(obj, parsed, builtin, obj["Name"] in used)]
     return sorted(out, key=lambda o: natural_key(o["Name"]))
@@ -275,6 +281,8 @@ def remove(paths: Paths, ref: str, force: bool = False) -> bool:
     if users:
         raise Conflict(f"error while removing network: network {net.name} id {net.id} has "
                        f"active endpoints ({', '.join(u[:12] for u in users)})")
+    from pycontainer.network import bridge
+
     bridge.remove_network(paths, net.name)
     events.network(paths, "destroy", net.id, net.name)
     return True
@@ -287,11 +295,13 @@ def check_prune_filters(filters: list[str]) -> dict[str, list[str]]:
 
 def prune(paths: Paths, filters: list[str]) -> list[str]:
     """`network prune [--filter until=|label=|label!=]`: names of the removed networks."""
+    from pycontainer.network import bridge
+
     parsed = check_prune_filters(filters)
     until = _filters.until(parsed)
     used = usage(paths)
     removed = []
-    for net in sorted(bridge.store(paths).networks(), key=lambda n: natural_key(n.name)):
+    for net in sorted(_records(paths).networks(), key=lambda n: natural_key(n.name)):
         if net.name in used or not _prunable(net, parsed, until):
             continue
         try:

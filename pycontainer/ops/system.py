@@ -17,6 +17,9 @@ from typing import Any
 
 from pycontainer import __version__, binaries
 from pycontainer.linux import cgroups, userns
+from pycontainer.ops.version import GoFields as GoFields
+from pycontainer.ops.version import arch as _arch
+from pycontainer.ops.version import version_report as version_report
 from pycontainer.paths import Paths, ensure_runtime
 from pycontainer.storage import select
 
@@ -37,41 +40,6 @@ def _user() -> str:
         return pwd.getpwuid(os.getuid()).pw_name
     except KeyError:
         return str(os.getuid())
-
-
-class GoFields(dict[str, Any]):
-    """A record whose JSON names differ from the Go field names Docker's templates use
-    (`ApiVersion` in JSON, `{{.Client.APIVersion}}` in a template): both find the value,
-    JSON output shows the JSON name only."""
-
-    ALIASES = {"APIVersion": "ApiVersion"}
-
-    def __contains__(self, key: object) -> bool:
-        return super().__contains__(self.ALIASES.get(str(key), key))
-
-    def __getitem__(self, key: str) -> Any:
-        return super().__getitem__(self.ALIASES.get(key, key))
-
-
-def version_report() -> dict[str, Any]:
-    """Docker's `version` record. No daemon: the engine is this pyc, so Server is pyc too
-    (scripts ask `{{.Server.Version}}` to see that an engine is there)."""
-    common = {"Version": __version__, "ApiVersion": __version__, "Os": "linux",
-              "Arch": _arch(), "BuildTime": ""}
-    return {
-        "Client": GoFields(**common, PythonVersion=platform.python_version(),
-                           Rootless=os.getuid() != 0),
-        "Server": GoFields(**common, MinAPIVersion=__version__,
-                           KernelVersion=platform.release(),
-                           Platform={"Name": "pyc (rootless, daemonless)"},
-                           Components=[{"Name": "Engine", "Version": __version__,
-                                        "Details": {"Rootless": os.getuid() != 0}}]),
-    }
-
-
-def _arch() -> str:
-    machine = platform.machine()
-    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
 
 
 def _read(path: str) -> str | None:

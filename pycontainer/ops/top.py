@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 
+from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, ContainerRuntimeError
-from pycontainer.ops.lifecycle import load_synced, store_for
 from pycontainer.paths import Paths
 
 
@@ -14,10 +14,14 @@ def top(paths: Paths, ref: str, ps_args: list[str]) -> str:
     """Docker's way: run the host's `ps` and keep the container's processes."""
     import subprocess
 
-    store = store_for(paths)
+    # the container store, not ops.lifecycle's helpers: that module (start, stop and
+    # their hooks) would be most of a `top`'s time to import
+    store = ContainerStore(paths)
     cid = store.resolve(ref)
     with store.lock(cid):
-        c = load_synced(store, cid)
+        c = store.load(cid)
+        if store.sync(c):
+            store.save(cid, c.state)
     if not c.state.running:
         raise Conflict(f"container {cid} is not running")
     pids = set(_pids_in_pidns(c.state.pid))

@@ -36,9 +36,9 @@ def typer_params(argv: list[str]) -> dict[str, Any] | None:
 def fast_params(argv: list[str]) -> dict[str, Any] | None:
     split = fast.split_globals(argv)
     assert split is not None
-    _, verb, rest = split
-    assert fast.module_of(verb) == "pycontainer.cli.podverbs"
-    positional, flags = podverbs.tables(verb.removeprefix("pod "))
+    _, module, verb, rest = split
+    assert module == "pycontainer.cli.podverbs"
+    positional, flags = podverbs.tables(verb)
     return flag_values(rest, flags, positional, podverbs.INTERSPERSED)
 
 
