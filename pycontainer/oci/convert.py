@@ -107,6 +107,10 @@ class ContainerSpec:
     #: the Engine API's HostConfig.ConsoleSize [height, width]: the terminal's size until
     #: the client's first resize ([]: 24x80)
     console_size: list[int] = field(default_factory=list)
+    #: Docker's Config.AttachStdin/AttachStdout/AttachStderr/StdinOnce as the create asked
+    #: (createopts.attach_record); None in an older record: inspect derives them from
+    #: `interactive`
+    attach: dict[str, bool] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
