@@ -50,3 +50,65 @@ def test_attach_fields_are_what_the_create_said(api: Service, bb: str, dockers: 
                      "pyc-i").out.split()
     assert out == ["true", "true"]
     api.pyc.ok("rm", "-f", "py-bg", "cli-d", "pyc-d")
+
+
+#: 300 numbered lines, each written in two pieces (the log holds a partial line back until
+#: its newline: the MARK must hand that piece over live)
+COUNT = 300
+COUNTER = ("i=0; while [ $i -lt %d ]; do printf '%%s' $i; printf ' x\\n'; i=$((i+1)); "
+           "sleep 0.005; done" % COUNT)
+EXPECTED = [f"{i} x" for i in range(COUNT)]
+
+
+def _lines(chunks: object) -> list[str]:
+    data = chunks if isinstance(chunks, bytes) else b"".join(chunks)  # type: ignore[arg-type]
+    return data.decode().splitlines()
+
+
+def test_attach_logs_replays_then_streams_without_gap_or_repeat(api: Service,
+                                                                bb: str) -> None:
+    import threading
+    import time
+
+    client = docker.DockerClient(base_url=api.url)
+    c = client.containers.run(bb, ["sh", "-c", COUNTER], detach=True)
+    results: dict[float, list[str]] = {}
+
+    def attach_at(delay: float) -> None:
+        time.sleep(delay)
+        results[delay] = _lines(c.attach(logs=True, stream=True, stdout=True, stderr=True))
+
+    threads = [threading.Thread(target=attach_at, args=(d,)) for d in (0.3, 0.9, 1.5)]
+    for t in threads:
+        t.start()
+    time.sleep(0.6)
+    # logs=1&stream=0 while it runs: the log so far, and the stream ends at once
+    begin = time.monotonic()
+    so_far = _lines(c.attach(logs=True, stream=False, stdout=True, stderr=True))
+    assert time.monotonic() - begin < 2
+    assert 0 < len(so_far) < COUNT and so_far == EXPECTED[:len(so_far)]
+    for t in threads:
+        t.join(60)
+    assert c.wait()["StatusCode"] == 0
+    for delay, got in sorted(results.items()):
+        assert got == EXPECTED, (delay, len(got))
+    # stopped: the whole log; stderr alone: nothing of stdout
+    assert _lines(c.attach(logs=True, stream=False, stdout=True, stderr=True)) == EXPECTED
+    assert c.attach(logs=True, stream=False, stdout=False, stderr=True) == b""
+    c.remove()
+
+
+def test_attach_logs_before_a_start_gets_the_old_log_then_the_new_run(
+        api: Service, bb: str, dockers: list[str], docker_env: dict[str, str]) -> None:
+    client = docker.DockerClient(base_url=api.url)
+    c = client.containers.create(bb, ["sh", "-c", "echo run; echo err >&2"])
+    c.start()
+    assert c.wait()["StatusCode"] == 0
+    stream = c.attach(logs=True, stream=True, stdout=True, stderr=False)
+    c.start()
+    assert _lines(stream) == ["run", "run"]
+    # the docker CLI's `start -a` asks for no logs: the new run's output, once
+    res = dock(dockers[0], docker_env, "start", "-a", c.id)
+    assert (res.stdout, res.stderr) == ("run\n", "err\n")
+    assert _lines(c.logs(stdout=True, stderr=False)) == ["run", "run", "run"]
+    c.remove()
