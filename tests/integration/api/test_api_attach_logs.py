@@ -52,12 +52,14 @@ def test_attach_fields_are_what_the_create_said(api: Service, bb: str, dockers: 
     api.pyc.ok("rm", "-f", "py-bg", "cli-d", "pyc-d")
 
 
-#: 300 numbered lines, each written in two pieces (the log holds a partial line back until
-#: its newline: the MARK must hand that piece over live)
-COUNT = 300
-COUNTER = ("i=0; while [ $i -lt %d ]; do printf '%%s' $i; printf ' x\\n'; i=$((i+1)); "
-           "sleep 0.005; done" % COUNT)
-EXPECTED = [f"{i} x" for i in range(COUNT)]
+#: numbered lines in bursts (the replay and the live stream must meet inside a burst), each
+#: line written in two pieces (the log holds a partial line back until its newline: the
+#: MARK must hand that piece over live)
+BURSTS, BURST = 250, 40
+COUNTER = ("j=0; while [ $j -lt %d ]; do k=0; while [ $k -lt %d ]; do printf '%%s' $j.$k; "
+           "printf ' x\\n'; k=$((k+1)); done; j=$((j+1)); sleep 0.01; done" % (BURSTS, BURST))
+EXPECTED = [f"{j}.{k} x" for j in range(BURSTS) for k in range(BURST)]
+COUNT = len(EXPECTED)
 
 
 def _lines(chunks: object) -> list[str]:
