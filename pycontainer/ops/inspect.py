@@ -34,6 +34,11 @@ def list_view(store: ContainerStore, cid: str) -> dict[str, Any]:
     many containers asks it for each, and docker-py asks inspect for each one again."""
     c = store.load(cid)
     store.sync(c)  # read-only view, as `ps`: no lock, no save
+    return list_view_of(store, c)
+
+
+def list_view_of(store: ContainerStore, c: Container) -> dict[str, Any]:
+    """`list_view` of a record already read (and synced) by the list."""
     return {"Image": c.config.image_id,
             "HostConfig": {"NetworkMode": _network_mode(c, c.config.spec.network or "private")},
             "NetworkSettings": netviews.inspect_settings(store, c),

@@ -135,7 +135,10 @@ def _reference_times(store: ContainerStore, filters: dict[str, list[str]]) -> di
     return out
 
 
-def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
+def list_containers(paths: Paths, opts: PsOptions,
+                    loaded: dict[str, Container] | None = None) -> list[PsEntry]:
+    """`loaded`: filled with the records read (synced), by id, for a caller that shows
+    more of each (the API's list), so that it reads none twice."""
     store = ContainerStore(paths)
     filters = parse_filters(opts.filters)
     created = _reference_times(store, filters)
@@ -159,6 +162,8 @@ def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
             continue
         entries.append(_entry(store, c, state, opts.size))
         entries[-1].broken = broken
+        if loaded is not None and not broken:
+            loaded[cid] = c
     entries.sort(key=lambda e: e.created, reverse=True)
     if opts.last >= 0:
         entries = entries[: opts.last]
