@@ -56,8 +56,9 @@ def test_attach_fields_are_what_the_create_said(api: Service, bb: str, dockers: 
 #: line written in two pieces (the log holds a partial line back until its newline: the
 #: MARK must hand that piece over live)
 BURSTS, BURST = 250, 40
-COUNTER = ("j=0; while [ $j -lt %d ]; do k=0; while [ $k -lt %d ]; do printf '%%s' $j.$k; "
-           "printf ' x\\n'; k=$((k+1)); done; j=$((j+1)); sleep 0.01; done" % (BURSTS, BURST))
+COUNTER = (f"j=0; while [ $j -lt {BURSTS} ]; do k=0; while [ $k -lt {BURST} ]; do "
+           "printf '%s' $j.$k; printf ' x\\n'; k=$((k+1)); done; j=$((j+1)); sleep 0.01; "
+           "done")
 EXPECTED = [f"{j}.{k} x" for j in range(BURSTS) for k in range(BURST)]
 COUNT = len(EXPECTED)
 
