@@ -207,8 +207,9 @@ class _Workers:
     connection per URL (a list of 50 containers is 51 connections), and a thread start
     each costs its handshake. A thread serves one connection at a time, as before."""
 
-    #: seconds an idle thread waits for another connection before it ends
-    IDLE = 2.0
+    #: seconds an idle thread waits for another connection before it ends: enough for a
+    #: client's burst of connections, short enough that a service at rest has none left
+    IDLE = 0.5
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[Connection] = queue.SimpleQueue()
