@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from typing import Any
 
 from pycontainer.errors import UsageError
@@ -121,7 +121,7 @@ class ContainerSpec:
         unknown keys are ignored, missing ones take their defaults, and a `null` where a
         list or dict belongs reads as empty."""
         known: dict[str, Any] = {}
-        for f in fields(cls):
+        for f in _fields_of(cls):
             if f.name not in d:
                 continue
             value = d[f.name]
@@ -130,6 +130,18 @@ class ContainerSpec:
             known[f.name] = value
         known.setdefault("limits", None)  # absent: a record from before the limit flags
         return cls(**known)
+
+
+_FIELDS: dict[type, tuple[Field[Any], ...]] = {}
+
+
+def _fields_of(cls: type) -> tuple[Field[Any], ...]:
+    """`fields(cls)`, once: every record read (the API's list and inspect: one per
+    container) asks for them."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = fields(cls)
+    return found
 
 
 @dataclass(frozen=True)
