@@ -43,6 +43,15 @@ class Session:
     ready: threading.Event = field(default_factory=threading.Event)
     size: tuple[int, int] | None = None
     send_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: logs=1: replay the log before the live output
+    logs: bool = False
+    #: the log read at the request (the container was not running: chunks for the client)
+    replay: list[bytes] = field(default_factory=list)
+    #: the live log file's size that replay covers (None: nothing read yet)
+    covered: int | None = None
+    #: the API's start handed this session its supervisor socket, connected before the
+    #: container ran: all its output comes live
+    handed: bool = False
 
     def send(self, data: bytes) -> None:
         with self.send_lock:
@@ -90,7 +99,7 @@ def start_attached(paths: Paths, cid: str) -> bool:
         asked = store_for(paths).load(cid).config.spec.console_size
         size = first.size or ((asked[0], asked[1]) if len(asked) == 2 else (24, 80))
     started = start(paths, cid, StartRequest(attach=True, mode="exec", tty_size=size))
-    first.sup = started.sock
+    first.sup, first.handed = started.sock, True
     first.ready.set()
     for other in waiting[1:]:
         other.ready.set()  # they connect to the running container themselves
@@ -108,31 +117,67 @@ def _load(request: Request) -> tuple[str, Any]:
 
 @route("POST", ID + r"/attach")
 def attach_container(request: Request) -> Response:
+    from pycontainer.ops import logreplay
+
     cid, c = _load(request)
-    if request.flag("logs"):
-        raise ApiError(400, "logs=1 is not supported by pyc's attach: use GET "
-                            "/containers/{id}/logs")
-    if not request.flag("stream"):
+    logs, stream = request.flag("logs"), request.flag("stream")
+    if not (stream or logs):
         raise ApiError(400, "stream=0 without logs attaches to nothing: pass stream=1")
     spec = c.config.spec
     keys = request.arg("detachKeys") or attach.DEFAULT_DETACH_KEYS
     session = Session(cid, bool(spec.tty), request.flag("stdin") and bool(spec.interactive),
                       request.flag("stdout"), request.flag("stderr"),
-                      attach.parse_detach_keys(keys))
-    _register(session)  # before the 101: the client may ask for the start right after it
+                      attach.parse_detach_keys(keys),
+                      logs=logs and logreplay.readable(request.store, cid))
     paths = request.store
     content = "application/vnd.docker.raw-stream" if spec.tty \
         else "application/vnd.docker.multiplexed-stream"
+    if session.logs and (not stream or not c.state.running):
+        # not running: the log cannot grow until a start, which _send_log then covers
+        session.replay, session.covered = _replay_chunks(paths, session)
+    if not stream:
+        return Hijack(lambda sock, _already: _replay_only(session, sock), content)
+    _register(session)  # before the 101: the client may ask for the start right after it
     return Hijack(lambda sock, already: _run(paths, session, sock, already), content)
+
+
+def _replay_chunks(paths: Paths, s: Session, start: int | None = None,
+                   limit: int | None = None) -> tuple[list[bytes], int]:
+    """The log's records as the client's chunks (its streams only; frames without a TTY)
+    and the live file's size they cover."""
+    from pycontainer.ops import logreplay
+
+    chunks = []
+    lines, end = logreplay.replay(paths, s.cid, start, limit)
+    for line in lines:
+        out = line.stream != "stderr"
+        if (out and s.stdout) or (not out and s.stderr):
+            data = line.text.encode("utf-8", "surrogateescape")
+            chunks.append(data if s.tty else docker_frame(STDOUT if out else STDERR, data))
+    return chunks, end
+
+
+def _replay_only(s: Session, sock: socket.socket) -> None:
+    """logs=1&stream=0: the log, then the end of the stream."""
+    try:
+        time.sleep(GRACE)
+        with contextlib.suppress(OSError):
+            sock.sendall(b"".join(s.replay))
+    finally:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _run(paths: Paths, s: Session, sock: socket.socket, already: bytes) -> None:
     try:
         time.sleep(GRACE)
+        sock.sendall(b"".join(s.replay))  # the log so far, before waiting for a start
         pending = [already] if already else []
         if s.sup is None and not _await_running(paths, s, sock, pending):
             return
-        _Pump(s, sock, pending).run()
+        reader = p.FrameReader()
+        early = _send_log(paths, s, sock, reader) if s.logs else []
+        _Pump(s, sock, pending, reader, early).run()
     except PycError as exc:
         message = f"{exc.message}\r\n".encode()
         with contextlib.suppress(OSError):
@@ -180,6 +225,38 @@ def _await_running(paths: Paths, s: Session, sock: socket.socket,
     return True
 
 
+#: how long a supervisor has to answer LOG_MARK (one from before it existed never does)
+MARK_WAIT = 2.0
+
+
+def _send_log(paths: Paths, s: Session, sock: socket.socket,
+              reader: p.FrameReader) -> list[tuple[int, bytes]]:
+    """logs=1: the rest of the log before the live output. A session handed its start
+    has all of it (sent before the start); otherwise the supervisor's MARK splits its
+    output: frames before it are in the log up to the MARK's size, frames after it
+    (returned, for the pump) are not."""
+    if s.handed:
+        return []
+    assert s.sup is not None
+    s.send(p.log_mark())
+    early: list[tuple[int, bytes]] = []
+    limit: int | None = None
+    marked = False
+    deadline = time.monotonic() + MARK_WAIT
+    while not marked and (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([s.sup], [], [], left)
+        data = s.sup.recv(65536) if ready else b""
+        if not data:
+            break  # no answer, or the supervisor ended: the whole log, as it is
+        for kind, payload in reader.feed(data):
+            if marked or kind == p.EXIT:
+                early.append((kind, payload))
+            elif kind == p.MARK:
+                marked, limit = True, int(payload)
+    sock.sendall(b"".join(_replay_chunks(paths, s, s.covered, limit)[0]))
+    return early
+
+
 def _running(store: Any, cid: str) -> bool:
     from pycontainer.ops.lifecycle import load_synced
 
@@ -190,16 +267,20 @@ def _running(store: Any, cid: str) -> bool:
 class _Pump:
     """Client <-> supervisor until the container exits, the client detaches or leaves."""
 
-    def __init__(self, s: Session, sock: socket.socket, pending: list[bytes]) -> None:
+    def __init__(self, s: Session, sock: socket.socket, pending: list[bytes],
+                 reader: p.FrameReader, early: list[tuple[int, bytes]]) -> None:
         self.s, self.sock = s, sock
-        self.reader = p.FrameReader()
+        self.reader = reader
         self.matched = 0
         self.client_open = True
         self.pending = pending
+        self.early = early
 
     def run(self) -> None:
         sup = self.s.sup
         assert sup is not None
+        if self._forward(self.early):
+            return
         for data in self.pending:
             if self._from_client(data):
                 return
@@ -221,9 +302,14 @@ class _Pump:
         """True when the stream ends (the container exited, its supervisor went away)."""
         if not data:
             return True
-        for kind, payload in self.reader.feed(data):
+        return self._forward(self.reader.feed(data))
+
+    def _forward(self, frames: list[tuple[int, bytes]]) -> bool:
+        for kind, payload in frames:
             if kind == p.EXIT:
                 return True
+            if kind not in (p.STDOUT, p.STDERR):
+                continue
             out = kind == p.STDOUT
             if (out and not self.s.stdout) or (not out and not self.s.stderr):
                 continue

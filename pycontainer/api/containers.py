@@ -52,9 +52,7 @@ def list_containers(request: Request) -> Response:
     paths = request.store
     opts = ops_ps.PsOptions(all=request.flag("all"), last=request.int_arg("limit", -1) or -1,
                             filters=filter_items(request), size=request.flag("size"))
-    now = time.time()
-    entries = ops_ps.list_containers(paths, opts)
-    return JSON([summaries.container_summary(paths, e, now) for e in entries])
+    return JSON(summaries.container_summaries(paths, opts, time.time()))
 
 
 @route("GET", ID + r"/json")

@@ -171,6 +171,8 @@ def _spec(body: dict[str, Any], host: dict[str, Any], image: str, name: str) -> 
         restart=createopts.restart_policy(_restart(host), auto_remove),
         healthcheck=_healthcheck(body),
         annotations={str(k): str(v) for k, v in _dict(host, "Annotations").items()},
+        attach={k: bool(body.get(k)) for k in ("AttachStdin", "AttachStdout",
+                                                "AttachStderr", "StdinOnce")},
     )
     _host_options(spec, host)
     return spec

@@ -260,14 +260,15 @@ def prune(request: Request) -> Response:
 
     raw = request.arg("filters")
     parsed = filters.from_json(raw) if raw else {}
-    unknown = sorted(set(parsed) - {"dangling"})
+    unknown = sorted(set(parsed) - {"dangling", "label", "label!"})
     if unknown:
         raise ApiError(400, f"image prune: the {', '.join(unknown)} filter is not supported")
     dangling = [v.lower() for v in parsed.get("dangling", ["true"])]
     if any(v not in ("true", "false", "1", "0") for v in dangling):
         raise ApiError(400, f"invalid filter 'dangling={dangling[0]}'")
     all_images = dangling[-1] in ("false", "0")
-    deleted, reclaimed = ops_images.prune(request.store, all_images)
+    labels = {k: v for k, v in parsed.items() if k in ("label", "label!")}
+    deleted, reclaimed = ops_images.prune(request.store, all_images, labels)
     return JSON({"ImagesDeleted": [{"Deleted": d} for d in deleted] or None,
                  "SpaceReclaimed": reclaimed})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import select
 import socket
 import sys
@@ -177,6 +178,7 @@ def serve(listener: Listener, paths: Paths, timeout: float,
     """Accept connections until idle for `timeout` seconds (0: forever)."""
     threading.stack_size(THREAD_STACK)
     tracker = Tracker()
+    workers = _Workers()
     listener.sock.settimeout(0.2)
     if ready is not None:
         ready()
@@ -192,12 +194,51 @@ def serve(listener: Listener, paths: Paths, timeout: float,
                 continue
             conn.settimeout(None)
             tracker.begin()  # counted from accept: a client must get to send its request
-            threading.Thread(target=Connection(conn, tracker, paths).run, daemon=True).start()
+            workers.submit(Connection(conn, tracker, paths))
     finally:
         listener.sock.close()
         if listener.owned_path:
             with contextlib.suppress(OSError):
                 os.unlink(listener.owned_path)
+
+
+class _Workers:
+    """Connection threads, each kept a while for the next connection: docker-py opens a
+    connection per URL (a list of 50 containers is 51 connections), and a thread start
+    each costs its handshake. A thread serves one connection at a time, as before."""
+
+    #: seconds an idle thread waits for another connection before it ends: enough for a
+    #: client's burst of connections, short enough that a service at rest has none left
+    IDLE = 0.5
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0  # threads waiting for a connection, less the ones handed one
+
+    def submit(self, conn: Connection) -> None:
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                self._queue.put(conn)
+                return
+        threading.Thread(target=self._work, args=(conn,), daemon=True).start()
+
+    def _work(self, conn: Connection) -> None:
+        while True:
+            conn.run()
+            del conn  # its socket is closed: nothing of it stays with an idle thread
+            with self._lock:
+                self._idle += 1
+            try:
+                conn = self._queue.get(timeout=self.IDLE)
+            except queue.Empty:
+                with self._lock:  # a submit puts under the lock: an empty queue stays so
+                    try:
+                        conn = self._queue.get_nowait()
+                    except queue.Empty:
+                        self._idle -= 1
+                        return
 
 
 def _reap_dropped() -> None:
@@ -321,22 +362,27 @@ class Connection:
 
     def _send(self, response: Response, head: bool = False) -> None:
         headers = [*COMMON_HEADERS, *response.headers]
-        if isinstance(response, JSON):
-            body = response.body()
-            self._respond(response.status, headers + [("Content-Type", "application/json"),
-                                                      ("Content-Length", str(len(body)))])
-            self._data(b"" if head else body)
-        elif isinstance(response, Empty):
-            if response.status not in (204, 304):
-                headers += [("Content-Type", response.content_type),
-                            ("Content-Length", str(len(response.data)))]
-            self._respond(response.status, headers)
-            self._data(b"" if head else response.data)
-        elif isinstance(response, Stream):
+        if isinstance(response, Stream):
             self._respond(response.status, headers + [("Content-Type", response.content_type)])
             self._stream(response)
             return
-        self.sock_send(self.h11.send(h11.EndOfMessage()))
+        if isinstance(response, JSON):
+            body = response.body()
+            headers += [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        else:
+            assert isinstance(response, Empty)
+            body = response.data
+            if response.status not in (204, 304):
+                headers += [("Content-Type", response.content_type),
+                            ("Content-Length", str(len(body)))]
+        # one write for the whole answer: a write each for the head, the body and the end
+        # cost a wake-up of the client each (docker-py's list makes 51 requests)
+        out = [self.h11.send(h11.Response(status_code=response.status, headers=headers,
+                                          reason=status_text(response.status).encode()))]
+        if body and not head:
+            out.append(self.h11.send(h11.Data(data=body)))
+        out.append(self.h11.send(h11.EndOfMessage()))
+        self.sock_send(b"".join(x for x in out if x))
 
     def _stream(self, response: Stream) -> None:
         chunks = iter(response.chunks)

@@ -253,6 +253,9 @@ def command(params: dict[str, Any], verb: str, gopts: GlobalOptions) -> None:
         params["log_driver"] = _default_log_driver(paths)
     opts = _create_options(params, params["image"], params["command"] or [], params["rootfs"])
     _limits(opts.spec, params, paths)
+    from pycontainer.ops.createopts import attach_record
+
+    opts.spec.attach = attach_record(streams, params["interactive"], params["detach"])
     if creating:
         from pycontainer.ops.create import create
 

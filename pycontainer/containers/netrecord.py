@@ -10,17 +10,27 @@ JSON here: `containers/` does not import `network/`, which reads them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pycontainer.jsontypes import JSON
 
 
+_FIELDS: dict[type, tuple[Field[Any], ...]] = {}
+
+
+def _fields_of(cls: type) -> tuple[Field[Any], ...]:
+    found = _FIELDS.get(cls)  # once per class: every record read asks
+    if found is None:
+        found = _FIELDS[cls] = fields(cls)
+    return found
+
+
 def _known(cls: type[Any], d: Mapping[str, object]) -> dict[str, Any]:
     """The keys of `d` that are fields of `cls`, without the `null`s of list/dict fields."""
     out: dict[str, Any] = {}
-    for f in fields(cls):
+    for f in _fields_of(cls):
         if f.name in d and not (d[f.name] is None and f.default_factory is not MISSING):
             out[f.name] = d[f.name]
     return out

@@ -201,6 +201,12 @@ class ImageStore:
             return False
         return True
 
+    def digest_of(self, image_id: str) -> str | None:
+        """The digest the index records for a full image id, without reading the image's
+        config (None: no such image)."""
+        entry = self._load().get(image_id)
+        return None if entry is None else str(entry.get("digest", ""))
+
     def resolve(self, name_or_id: str) -> ImageRecord:
         images = self._load()
         image_id = self._find(images, name_or_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import UsageError
@@ -132,6 +132,10 @@ class ContainerSpec:
     console_size: list[int] = field(default_factory=list)
     #: --pod: the pod's id (ops.podjoin): the namespaces it shares are joined at each start
     pod: str = ""
+    #: Docker's Config.AttachStdin/AttachStdout/AttachStderr/StdinOnce as the create asked
+    #: (createopts.attach_record); None in an older record: inspect derives them from
+    #: `interactive`
+    attach: dict[str, bool] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,7 +146,7 @@ class ContainerSpec:
         unknown keys are ignored, missing ones take their defaults, and a `null` where a
         list or dict belongs reads as empty."""
         known: dict[str, Any] = {}
-        for f in fields(cls):
+        for f in _fields_of(cls):
             if f.name not in d:
                 continue
             value = d[f.name]
@@ -151,6 +155,18 @@ class ContainerSpec:
             known[f.name] = value
         known.setdefault("limits", None)  # absent: a record from before the limit flags
         return cls(**known)
+
+
+_FIELDS: dict[type, tuple[Field[Any], ...]] = {}
+
+
+def _fields_of(cls: type) -> tuple[Field[Any], ...]:
+    """`fields(cls)`, once: every record read (the API's list and inspect: one per
+    container) asks for them."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = fields(cls)
+    return found
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pycontainer.supervisor import protocol as p
 
 FrameReader = p.FrameReader
-STDOUT, STDERR, EXIT = p.STDOUT, p.STDERR, p.EXIT
+STDOUT, STDERR, EXIT, MARK = p.STDOUT, p.STDERR, p.EXIT, p.MARK
 
 
 def stdin(data: bytes) -> bytes:
@@ -19,3 +19,7 @@ def stdin_close() -> bytes:
 
 def resize(height: int, width: int) -> bytes:
     return p.encode(p.RESIZE, f"{height} {width}".encode())
+
+
+def log_mark() -> bytes:
+    return p.encode(p.LOG_MARK)

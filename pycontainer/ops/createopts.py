@@ -118,3 +118,15 @@ def restart_policy(policy: str | None, auto_remove: bool) -> str:
     if name != "no" and auto_remove:
         raise UsageError("Conflicting options: --restart and --rm")
     return policy or "no"
+
+
+def attach_record(streams: tuple[str, ...], open_stdin: bool, detach: bool) -> dict[str, bool]:
+    """The docker CLI's Config.Attach*/StdinOnce for `run`/`create`: `-a` names the
+    streams (none: stdout and stderr), `-i` adds stdin, StdinOnce is OpenStdin and
+    AttachStdin, and `run -d` clears all four."""
+    stdin = "stdin" in streams or open_stdin
+    record = {"AttachStdin": stdin,
+              "AttachStdout": "stdout" in streams or not streams,
+              "AttachStderr": "stderr" in streams or not streams,
+              "StdinOnce": open_stdin and stdin}
+    return dict.fromkeys(record, False) if detach else record

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -306,16 +306,23 @@ def _is_id(rec: ImageRecord, name: str) -> bool:
     return False
 
 
-def prune(paths: Paths, all_images: bool = False) -> tuple[list[str], int]:
-    """Delete dangling images (with `all_images`, every image no container uses).
-    Returns (deleted ids, bytes reclaimed: the unpacked layers really removed, not those that
-    another image or the build cache still holds)."""
+def prune(paths: Paths, all_images: bool = False,
+          labels: Mapping[str, list[str]] | None = None) -> tuple[list[str], int]:
+    """Delete dangling images (with `all_images`, every image no container uses); `labels`:
+    only those the prune filters' `label=`/`label!=` rules select (by the image config's
+    labels). Returns (deleted ids, bytes reclaimed: the unpacked layers really removed, not
+    those that another image or the build cache still holds)."""
+    from pycontainer.formats.filters import labels_match
+
     s = store(paths)
     deleted = []
     with s.deleting():  # no container is being created from an image meanwhile
         users = containers_using(paths)
         for rec in s.all():
             if rec.id in users or (rec.names and not all_images):
+                continue
+            if labels and not labels_match(
+                    (rec.config.get("config") or {}).get("Labels") or {}, labels):
                 continue
             if s.delete(rec.id):
                 deleted.append(rec.id)

@@ -9,6 +9,7 @@ from pycontainer.containers.model import Container
 from pycontainer.containers.netrecord import NetworkPlan
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
+from pycontainer.oci.convert import ContainerSpec
 from pycontainer.oci.rootfs import RootfsPlan
 from pycontainer.ops import health, limits, netviews, restarts
 from pycontainer.ops.mounts import binds, inspect_mounts
@@ -36,6 +37,11 @@ def list_view(store: ContainerStore, cid: str) -> dict[str, Any]:
     many containers asks it for each, and docker-py asks inspect for each one again."""
     c = store.load(cid)
     store.sync(c)  # read-only view, as `ps`: no lock, no save
+    return list_view_of(store, c)
+
+
+def list_view_of(store: ContainerStore, c: Container) -> dict[str, Any]:
+    """`list_view` of a record already read (and synced) by the list."""
     return {"Image": c.config.image_id,
             "HostConfig": {"NetworkMode": _network_mode(c, c.config.spec.network or "private")},
             "NetworkSettings": netviews.inspect_settings(store, c),
@@ -79,6 +85,16 @@ def _state(c: Container) -> JSON:
     }
 
 
+def _attach_fields(spec: ContainerSpec) -> dict[str, bool]:
+    """Config's AttachStdin/AttachStdout/AttachStderr/StdinOnce as recorded at create; a
+    record from before they were kept reads as its `-i` implies."""
+    keys = ("AttachStdin", "AttachStdout", "AttachStderr", "StdinOnce")
+    if spec.attach is not None:
+        return {k: bool(spec.attach.get(k)) for k in keys}
+    i = bool(spec.interactive)
+    return dict(zip(keys, (i, True, True, i), strict=True))
+
+
 def _config(c: Container) -> JSON:
     spec, img = c.config.spec, c.config.image_config
     env = list(img.get("Env") or [])
@@ -90,13 +106,10 @@ def _config(c: Container) -> JSON:
         "Hostname": spec.hostname or c.id[:12],
         "Domainname": "",
         "User": spec.user or img.get("User") or "",
-        "AttachStdin": bool(spec.interactive),
-        "AttachStdout": True,
-        "AttachStderr": True,
+        **_attach_fields(spec),
         "ExposedPorts": img.get("ExposedPorts"),
         "Tty": bool(spec.tty),
         "OpenStdin": bool(spec.interactive),
-        "StdinOnce": bool(spec.interactive),
         "Env": env,
         "Cmd": spec.command or (img.get("Cmd") if entry is None else None),
         "Image": c.config.image,

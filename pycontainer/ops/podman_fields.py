@@ -42,8 +42,10 @@ def container_extras(store: ContainerStore, c: Container) -> dict[str, Any]:
 def _image_digest(store: ContainerStore, image_id: str) -> str:
     from pycontainer.images.store import ImageStore
 
+    images = ImageStore(store.paths)
     try:
-        return ImageStore(store.paths).resolve(image_id).digest
+        digest = images.digest_of(image_id)  # the index alone: inspect runs per container
+        return digest if digest is not None else images.resolve(image_id).digest
     except PycError:
         return ""  # removed (rmi -f) since
 

@@ -138,7 +138,10 @@ def _reference_times(store: ContainerStore, filters: dict[str, list[str]]) -> di
     return out
 
 
-def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
+def list_containers(paths: Paths, opts: PsOptions,
+                    loaded: dict[str, Container] | None = None) -> list[PsEntry]:
+    """`loaded`: filled with the records read (synced), by id, for a caller that shows
+    more of each (the API's list), so that it reads none twice."""
     store = ContainerStore(paths)
     filters = parse_filters(opts.filters)
     created = _reference_times(store, filters)
@@ -166,6 +169,8 @@ def list_containers(paths: Paths, opts: PsOptions) -> list[PsEntry]:
         entries[-1].broken = broken
         if c.config.spec.pod:
             entries[-1].pod, entries[-1].pod_name = c.config.spec.pod, _pod_name(paths, c)
+        if loaded is not None and not broken:
+            loaded[cid] = c
     entries.sort(key=lambda e: e.created, reverse=True)
     if opts.last >= 0:
         entries = entries[: opts.last]

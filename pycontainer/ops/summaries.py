@@ -6,20 +6,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pycontainer.ops.ps import PsEntry
+from pycontainer.containers.model import Container
+from pycontainer.ops.ps import PsEntry, PsOptions
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
     from pycontainer.jsontypes import JSON
 
 
-def container_summary(paths: Paths, entry: PsEntry, now: float) -> JSON:
+def container_summaries(paths: Paths, opts: PsOptions, now: float) -> list[JSON]:
+    """The API's container list: `ps`'s entries, each record read once."""
+    from pycontainer.ops.ps import list_containers
+
+    loaded: dict[str, Container] = {}
+    entries = list_containers(paths, opts, loaded)
+    return [container_summary(paths, e, now, loaded.get(e.id)) for e in entries]
+
+
+def container_summary(paths: Paths, entry: PsEntry, now: float,
+                      loaded: Container | None = None) -> JSON:
+    """`loaded`: the entry's record as the list read it (ps.list_containers' `loaded`)."""
     from pycontainer.containers.store import ContainerStore
     from pycontainer.formats.timestamps import parse_rfc3339
-    from pycontainer.ops.inspect import inspect_container, list_view
+    from pycontainer.ops.inspect import inspect_container, list_view, list_view_of
 
     if entry.size_rw is not None:
         info = inspect_container(paths, entry.id, size=True)
+    elif loaded is not None:
+        info = list_view_of(ContainerStore(paths), loaded)
     else:
         info = list_view(ContainerStore(paths), entry.id)
     settings = info.get("NetworkSettings") or {}

@@ -320,6 +320,23 @@ class Supervisor:
                 _set_size(self.stdio.master, rows, cols)
             elif kind == p.CLIENT_REMOVES:
                 client.removes = True
+            elif kind == p.LOG_MARK:
+                self._mark(client)
+
+    def _mark(self, client: Client) -> None:
+        """The log's size now, then what the log holds back of a partial line: the log up
+        to the mark and the frames after it are the output once, nothing lost between."""
+        assert self.log is not None
+        size = os.fstat(self.log.fd).st_size if self.log.fd >= 0 else 0
+        frames = [p.encode(p.MARK, str(size).encode())]
+        for stream, held in self.log.partial.items():
+            if held and self.log.fd >= 0:
+                frames.append(p.encode(p.STDOUT if stream == "stdout" else p.STDERR, held))
+        try:
+            client.sock.settimeout(5)
+            client.sock.sendall(b"".join(frames))
+        except OSError:
+            self._drop_client(client.sock.fileno())
 
     def _broadcast(self, frame: bytes) -> None:
         for fd, client in list(self.clients.items()):

@@ -35,8 +35,14 @@ if TYPE_CHECKING:
 
 # server -> client
 STDOUT, STDERR, EXIT = 1, 2, 3
+#: the answer to LOG_MARK: the log file's size now (ASCII digits); the output frames before
+#: it are in the log up to that size, the ones after it are not (the first ones after it
+#: are the partial lines the log holds back)
+MARK = 4
 # client -> server
 STDIN, STDIN_CLOSE, RESIZE, CLIENT_REMOVES = 10, 11, 12, 13
+#: ask for a MARK (the API's attach with logs=1 replays the log up to it, then goes live)
+LOG_MARK = 14
 
 _HEADER = struct.Struct(">BI")
 
