@@ -114,7 +114,9 @@ class Pod:
 POD_LABEL = "io.pyc.kube.pod"
 ROLE_LABEL = "io.pyc.kube.role"  # app or init
 CREATED_LABEL = "io.pyc.kube.created"  # on a volume play made: down removes it
-PYC_LABELS = (POD_LABEL, ROLE_LABEL)
+#: a played container's declared ports (`80/TCP,...`): the pod publishes them
+PORTS_LABEL = "io.pyc.kube.ports"
+PYC_LABELS = (POD_LABEL, ROLE_LABEL, PORTS_LABEL)
 
 RESTART_TO_DOCKER = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
 RESTART_FROM_DOCKER = {"always": "Always", "unless-stopped": "Always",
