@@ -16,10 +16,10 @@ from pycontainer.kube import model
 
 if TYPE_CHECKING:
     from pycontainer.containers.model import Container
-    from pycontainer.pods.model import Pod as PodRecord
     from pycontainer.containers.store import ContainerStore
     from pycontainer.oci.imagespec import RunConfig
     from pycontainer.paths import Paths
+    from pycontainer.pods.model import Pod as PodRecord
 
 SECOND = 1_000_000_000
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}"

@@ -28,7 +28,8 @@ from pycontainer.ops.podinfra import (
 )
 from pycontainer.paths import Paths
 
-__all__ = ["PodCreateOptions", "check_network", "create", "ensure_infra", "infra_state", "members", "store_for"]
+__all__ = ["PodCreateOptions", "check_network", "create", "ensure_infra", "infra_state",
+           "members", "store_for"]
 
 
 # -- lifecycle --------------------------------------------------------------------------------
