@@ -108,6 +108,7 @@ class Pod:
     restart_policy: str = "Always"  # Always, OnFailure, Never
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+    host_network: bool = False  # spec.hostNetwork
 
 
 #: what `kube play` labels its containers and volumes with (and `kube generate` leaves out)

@@ -122,8 +122,12 @@ def kube_pod(paths: Paths, store: ContainerStore, containers: list[Container],
     if record is not None:
         facts = record_facts(facts, record)
         _place_ports(members, apps, record)
-    return pod_of(facts, members,
-                  [container_of(store, c, member_name(c, played), warnings) for c in inits])
+    pod = pod_of(facts, members,
+                 [container_of(store, c, member_name(c, played), warnings) for c in inits])
+    # the host's network for all (as `kube play` runs hostNetwork): Kubernetes' hostNetwork
+    pod.host_network = all(c.config.network is not None and c.config.network.kind == "host"
+                           for c in apps)
+    return pod
 
 
 def record_facts(facts: PodFacts, record: PodRecord) -> PodFacts:

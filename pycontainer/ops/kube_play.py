@@ -106,7 +106,7 @@ def _preflight(paths: Paths, plan: Plan, opts: PlayOptions) -> None:
     pulled: set[str] = set()
     for pod in plan.pods:
         # (the ports of pods being replaced are theirs until they go: pod create checks)
-        if not plan.host_network.get(pod.name) and not opts.replace:
+        if not pod.host_network and not opts.replace:
             pods.check_network(pods.PodCreateOptions(network=list(opts.network),
                                                      publish=_publish(pod, opts)))
         for v in pod.volumes:
@@ -166,7 +166,7 @@ def _create_pod(paths: Paths, plan: Plan, pod: model.Pod, opts: PlayOptions) -> 
     hostNetwork its containers use the host's network, so the pod shares only ipc and uts."""
     from pycontainer.ops import pods
 
-    host = plan.host_network.get(pod.name, False)
+    host = pod.host_network
     return pods.create(paths, pods.PodCreateOptions(
         name=pod.name, hostname=pod.hostname, labels=dict(pod.labels),
         share="ipc,uts" if host else None, publish=[] if host else _publish(pod, opts),
@@ -199,7 +199,7 @@ def _options(paths: Paths, plan: Plan, pod: model.Pod, c: model.Container,
     _limits(paths, spec, c, warnings)
     # the preflight pulled what the policy asked: create takes the stored image
     return CreateOptions(spec=spec, pull="never", log_driver=opts.log_driver,
-                         network=_network(plan, pod),
+                         network=_network(pod),
                          volumes=MountRequest(mounts=[_mount_text(m, mounts) for m in c.mounts]))
 
 
@@ -244,11 +244,11 @@ def _limit_flags(c: model.Container) -> LimitFlags:
                       cpus=str(c.cpus) if c.cpus else None)
 
 
-def _network(plan: Plan, pod: model.Pod) -> NetworkRequest:
+def _network(pod: model.Pod) -> NetworkRequest:
     from pycontainer.ops.netsetup import NetworkRequest
 
     # the pod's network is its infra's; with hostNetwork, the host's
-    return NetworkRequest(networks=["host"] if plan.host_network.get(pod.name) else [])
+    return NetworkRequest(networks=["host"] if pod.host_network else [])
 
 
 def _ports_label(c: model.Container) -> dict[str, str]:
