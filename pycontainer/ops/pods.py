@@ -41,8 +41,9 @@ def resolve(paths: Paths, ref: str) -> str:
 def start(paths: Paths, ref: str) -> str:
     """Start the infra and every container not running, in creation order; after a dead
     infra, containers left in its namespaces are restarted into the new one. The init
-    containers (`kube play`'s) run first, in order, each to completion, whenever app
-    containers are started (Podman's `always` init containers)."""
+    containers (`kube play`'s) run first, in order, each to completion, whenever the pod
+    itself starts (a new infra, or no app container running: Podman's `always` init
+    containers), not when a stopped member of a running pod is started again."""
     pod_id = resolve(paths, ref)
     _, fresh = ensure_infra(paths, pod_id)
     cs = members(paths, pod_id)
@@ -53,7 +54,7 @@ def start(paths: Paths, ref: str) -> str:
     from pycontainer.ops import lifecycle
 
     todo = [c for c in apps if not c.state.running or fresh]
-    if todo:
+    if todo and (fresh or len(todo) == len(apps)):  # the pod starts, not one of its members
         _run_inits(paths, inits)
     for c in todo:
         if c.state.running:

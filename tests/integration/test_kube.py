@@ -261,7 +261,14 @@ def test_play_runs_a_multi_document_file_and_down_removes_it(pyc: Pyc, busybox: 
     assert {"name": "GREETING", "value": "hello"} in httpd["env"]
     assert {"persistentVolumeClaim": {"claimName": "site"}, "name": "site-pvc"} in \
         pod["spec"]["volumes"]
-    res = pyc.fail("kube", "play", str(path), rc=125)  # its containers exist
+    # pods and containers together (as Podman): a Pod document each, the container's own
+    pyc.ok("run", "-d", "--name", "solo", busybox, "sleep", "300")
+    mixed = docs_of(pyc.ok("kube", "generate", "web-pod", "solo").out)
+    assert [(d["kind"], d["metadata"]["name"]) for d in mixed] == [("Pod", "web-pod"),
+                                                                   ("Pod", "solo-pod")]
+    assert [c["name"] for c in mixed[1]["spec"]["containers"]] == ["solo"]
+    pyc.ok("rm", "-f", "solo")
+    res = pyc.fail("kube", "play", str(path), rc=125)  # its pod exists
     assert "use --replace" in res.err
     # --replace makes the pod anew; --publish overrides the file's hostPort for port 80
     other = free_port()
@@ -281,6 +288,10 @@ def test_play_runs_a_multi_document_file_and_down_removes_it(pyc: Pyc, busybox: 
     assert sorted(states) == ["web-pod-fill created", "web-pod-httpd created",
                               "web-pod-sidecar created"]
     assert pod_info(pyc, "web-pod")["State"] == "Created"
+    # pod start runs the init containers first, then the others
+    pyc.ok("pod", "start", "web-pod")
+    assert fetch(port) == "written-by-init-web-pod\n"
+    assert pyc.ok("inspect", "-f", "{{.State.Status}}", "web-pod-fill").out.strip() == "exited"
     assert pyc.ok("play", "kube", "--down", str(path)).out.startswith("Pods removed:\nweb-pod\n")
     assert pyc.ok("ps", "-aq").out == "" and pyc.ok("pod", "ps", "-q").out == ""
 
