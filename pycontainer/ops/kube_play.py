@@ -148,7 +148,7 @@ def _play_pod(paths: Paths, plan: Plan, pod: model.Pod, opts: PlayOptions,
     from pycontainer.ops.create import create
 
     out = PodReport(pod.name)
-    pod_id = _create_pod(paths, plan, pod, opts)
+    pod_id = _create_pod(paths, pod, opts)
     mounts = _volume_mounts(paths, pod)
     for c in pod.init_containers:
         out.init_containers.append(
@@ -161,7 +161,7 @@ def _play_pod(paths: Paths, plan: Plan, pod: model.Pod, opts: PlayOptions,
     return out
 
 
-def _create_pod(paths: Paths, plan: Plan, pod: model.Pod, opts: PlayOptions) -> str:
+def _create_pod(paths: Paths, pod: model.Pod, opts: PlayOptions) -> str:
     """The pod: hostPorts (and --publish) published on it, its hostname and labels. With
     hostNetwork its containers use the host's network, so the pod shares only ipc and uts."""
     from pycontainer.ops import pods
