@@ -31,15 +31,15 @@ def _warn(lines: list[str]) -> None:
 
 def generate(
     ctx: typer.Context,
-    names: list[str] = typer.Argument(..., metavar="CONTAINER...",
-                                      help="Containers to put in the pod."),
+    names: list[str] = typer.Argument(..., metavar="CONTAINER|POD...",
+                                      help="Pods (one Pod each) and containers (one more)."),
     service: bool = typer.Option(False, "-s", "--service", help="Add a Service (NodePort)."),
     kind: str = typer.Option("pod", "-t", "--type", help="pod or deployment."),
     replicas: int = typer.Option(None, "-r", "--replicas",
                                  help="Replicas of a Deployment (--type deployment)."),
     filename: str = typer.Option(None, "-f", "--filename", help="Write to FILE."),
 ) -> None:
-    """Generate Kubernetes YAML of containers."""
+    """Generate Kubernetes YAML of pods and containers."""
     from pycontainer.ops import kube_generate
 
     if filename and os.path.exists(filename):

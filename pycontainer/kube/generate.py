@@ -86,6 +86,8 @@ def pod_spec(pod: Pod) -> JSON:
         spec["initContainers"] = [container(c) for c in pod.init_containers]
     if pod.hostname:
         spec["hostname"] = pod.hostname
+    if pod.host_network:
+        spec["hostNetwork"] = True
     if pod.volumes:
         spec["volumes"] = [volume(v) for v in pod.volumes]
     return spec

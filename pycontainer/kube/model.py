@@ -108,13 +108,16 @@ class Pod:
     restart_policy: str = "Always"  # Always, OnFailure, Never
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+    host_network: bool = False  # spec.hostNetwork
 
 
 #: what `kube play` labels its containers and volumes with (and `kube generate` leaves out)
 POD_LABEL = "io.pyc.kube.pod"
 ROLE_LABEL = "io.pyc.kube.role"  # app or init
 CREATED_LABEL = "io.pyc.kube.created"  # on a volume play made: down removes it
-PYC_LABELS = (POD_LABEL, ROLE_LABEL)
+#: a played container's declared ports (`80/TCP,...`): the pod publishes them
+PORTS_LABEL = "io.pyc.kube.ports"
+PYC_LABELS = (POD_LABEL, ROLE_LABEL, PORTS_LABEL)
 
 RESTART_TO_DOCKER = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
 RESTART_FROM_DOCKER = {"always": "Always", "unless-stopped": "Always",

@@ -71,8 +71,6 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     #: per pod name: terminationGracePeriodSeconds (the containers' stop timeout)
     grace: dict[str, int] = field(default_factory=dict)
-    #: per pod name: spec.hostNetwork
-    host_network: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -218,10 +216,10 @@ def _add_pod(out: Plan, name: str, spec: dict[str, object], holder: Mapping[str,
     out.pods.append(model.Pod(
         name=name, containers=containers, init_containers=inits, volumes=volumes,
         hostname=_str(spec, "hostname", at), restart_policy=restart,
-        labels=_str_map(meta, "labels", at), annotations=_str_map(meta, "annotations", at)))
+        labels=_str_map(meta, "labels", at), annotations=_str_map(meta, "annotations", at),
+        host_network=bool(spec.get("hostNetwork"))))
     if "terminationGracePeriodSeconds" in spec:
         out.grace[name] = _int(spec, "terminationGracePeriodSeconds", at, 30)
-    out.host_network[name] = bool(spec.get("hostNetwork"))
 
 
 def _check_mounts(containers: list[model.Container], volumes: set[str], at: _At) -> None:

@@ -1,6 +1,7 @@
 """`pyc kube generate`: what runs -> the `kube.model` -> Kubernetes YAML (Podman's `generate
-kube`). Containers given together become one Pod (`<first container>-pod`), as in Podman;
-`pod_of` takes the pod-level facts separately so that pyc's pods plug in beside containers.
+kube`). Each pod given is one Pod document (its record: name, hostname, labels, published
+ports); the containers given are one more, their own pod's if they all belong to one, else
+`<first container>-pod`, as in Podman. `pod_of` joins the pod-level facts and the containers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from pycontainer.containers.store import ContainerStore
     from pycontainer.oci.imagespec import RunConfig
     from pycontainer.paths import Paths
+    from pycontainer.pods.model import Pod as PodRecord
 
 SECOND = 1_000_000_000
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}"
@@ -65,24 +67,105 @@ def generate(paths: Paths, refs: list[str], opts: GenerateOptions) -> Generated:
     if opts.replicas is not None and opts.replicas < 1:
         raise UsageError("--replicas must be at least 1")
     store = ContainerStore(paths)
-    containers = [store.load(store.resolve(ref)) for ref in refs]
     warnings: list[str] = []
-    played = played_pod(containers)
+    pods = [kube_pod(paths, store, members, record, warnings)
+            for members, record in _groups(paths, store, refs)]
+    for pod in pods:
+        if opts.kind == "deployment" and pod.restart_policy != "Always":
+            warnings.append(f"pod {pod.name}: restart policy {pod.restart_policy} written as "
+                            "Always: the only one a Deployment allows")
+    kopts = kube.Options(kind=opts.kind, replicas=opts.replicas or 1, service=opts.service,
+                         created=rfc3339(), version=__version__)
+    text = kube.to_yaml([d for pod in pods for d in kube.documents(pod, kopts)], __version__)
+    return Generated(text, warnings)
+
+
+def _groups(paths: Paths, store: ContainerStore, refs: list[str]
+            ) -> list[tuple[list[Container], PodRecord | None]]:
+    """Podman's reading of the names: a container first, else a pod. Each pod is a group
+    (its members); the containers, one more, with their pod if they all are of one."""
+    from pycontainer.errors import NotFound
+    from pycontainer.ops import pods
+
+    containers: list[Container] = []
+    groups: list[tuple[list[Container], PodRecord | None]] = []
+    for ref in refs:
+        try:
+            containers.append(store.load(store.resolve(ref)))
+            continue
+        except NotFound:
+            if not pods.exists(paths, ref):
+                raise
+        pod_id = pods.resolve(paths, ref)
+        members = pods.members(paths, pod_id)
+        if not members:
+            raise UsageError(f"pod {ref} has no containers: nothing to generate")
+        groups.append((members, pods.store_for(paths).load(pod_id)))
+    if containers:
+        owners = {c.config.spec.pod for c in containers}
+        owner = owners.pop() if len(owners) == 1 else ""
+        groups.append((containers, pods.store_for(paths).load(owner) if owner else None))
+    return groups
+
+
+def kube_pod(paths: Paths, store: ContainerStore, containers: list[Container],
+             record: PodRecord | None, warnings: list[str]) -> model.Pod:
+    """The Kubernetes pod of containers (of the pod `record`, if they are one's)."""
+    played = record.name if record is not None else played_pod(containers)
     # the init containers `kube play` ran for a pod become initContainers again
     inits = [c for c in containers if c.config.spec.labels.get(model.ROLE_LABEL) == "init"]
     apps = [c for c in containers if c not in inits]
     if not apps:
         raise UsageError("a pod needs at least one container that is not an init container")
-    pod = pod_of(facts_of(apps),
-                 [container_of(store, c, member_name(c, played), warnings) for c in apps],
+    members = [container_of(store, c, member_name(c, played), warnings) for c in apps]
+    facts = facts_of(apps)
+    if record is not None:
+        facts = record_facts(facts, record)
+        _place_ports(members, apps, record)
+    pod = pod_of(facts, members,
                  [container_of(store, c, member_name(c, played), warnings) for c in inits])
-    if opts.kind == "deployment" and pod.restart_policy != "Always":
-        warnings.append(f"restart policy {pod.restart_policy} written as Always: the only one "
-                        "a Deployment allows")
-    text = kube.to_yaml(kube.documents(pod, kube.Options(
-        kind=opts.kind, replicas=opts.replicas or 1, service=opts.service,
-        created=rfc3339(), version=__version__)), __version__)
-    return Generated(text, warnings)
+    # the host's network for all (as `kube play` runs hostNetwork): Kubernetes' hostNetwork
+    pod.host_network = all(c.config.network is not None and c.config.network.kind == "host"
+                           for c in apps)
+    return pod
+
+
+def record_facts(facts: PodFacts, record: PodRecord) -> PodFacts:
+    """The pod's own name, hostname (when not its name, Kubernetes' default) and labels."""
+    conf = record.config
+    facts.name = k8s_name(conf.name)
+    facts.hostname = conf.hostname if conf.hostname and conf.hostname != conf.name else ""
+    facts.labels = {**facts.labels, **{k: v for k, v in conf.labels.items()
+                                       if _LABEL_KEY.match(k) and _LABEL_VALUE.match(v)}}
+    facts.annotations.update({k: v for k, v in conf.labels.items() if k not in facts.labels})
+    return facts
+
+
+def _place_ports(members: list[Member], apps: list[Container], record: PodRecord) -> None:
+    """The pod's published ports on the containers that declare them (`kube play`'s
+    label), the rest on the first container (as Podman does); a declared port that is not
+    published stays a bare containerPort."""
+    from pycontainer.network import ports
+
+    declared = [_declared(c) for c in apps]
+    for m in ports.parse_publish_all(record.config.publish):
+        proto = m.protocol.upper()
+        at = next((i for i, d in enumerate(declared) if (m.container_port, proto) in d), 0)
+        host_ip = m.host_ip if m.host_ip not in ("", "0.0.0.0") else ""
+        members[at][0].ports.append(model.Port(m.container_port, m.host_port, proto, host_ip))
+        if (m.container_port, proto) in declared[at]:
+            declared[at].remove((m.container_port, proto))
+    for (k8s, _), rest in zip(members, declared, strict=True):
+        k8s.ports += [model.Port(port, 0, proto) for port, proto in rest]
+
+
+def _declared(c: Container) -> list[tuple[int, str]]:
+    out = []
+    for item in c.config.spec.labels.get(model.PORTS_LABEL, "").split(","):
+        port, _, proto = item.partition("/")
+        if port.isdigit():
+            out.append((int(port), proto or "TCP"))
+    return out
 
 
 def played_pod(containers: list[Container]) -> str:

@@ -1,10 +1,12 @@
 """`pyc kube play` / `kube down`: run a `kube.play.Plan`.
 
-Until pyc has pods, a Pod is its first (app) container, created as any other, holding the
-network and IPC namespaces, and the others join it (`--network container:` and `--ipc
-container:`), so they talk on localhost as in a pod. Containers are named as Podman names
-them (`<pod>-<container>`) and labelled with their pod; the volumes play creates are labelled
-too, so `kube down` removes exactly what play made. Switching to real pods is this module.
+Each Pod (a Deployment: `<name>-pod`, one replica as Podman 4.3) is a real pod made through
+`ops.pods`: the hostPorts are published on the pod, its hostname and labels are the pod's,
+and its containers (Podman's names, `<pod>-<container>`) join its namespaces. The init
+containers are members too, labelled as such: `ops.pods.start` runs them in order to
+completion before the app containers, at each start of the pod (Podman's `always` init
+containers). The volumes play creates are labelled, so `kube down` removes the pods (their
+containers, their infra) and exactly the volumes play made.
 """
 
 from __future__ import annotations
@@ -76,9 +78,13 @@ def read_plan(text: str, source: str, configmaps: list[tuple[str, str]]) -> Plan
 
 def play(paths: Paths, plan: Plan, opts: PlayOptions) -> PlayReport:
     report = PlayReport(warnings=list(plan.warnings))
+    if not opts.replace:
+        for pod in plan.pods:
+            _check_free(paths, pod)
     _preflight(paths, plan, opts)
-    for pod in plan.pods:
-        _check_free(paths, pod, opts.replace)
+    if opts.replace:
+        for pod in plan.pods:
+            _remove_pod(paths, pod.name)
     for claim in plan.claims:
         _ensure_volume(paths, claim)
         report.volumes.append(claim)
@@ -90,7 +96,7 @@ def play(paths: Paths, plan: Plan, opts: PlayOptions) -> PlayReport:
 def _preflight(paths: Paths, plan: Plan, opts: PlayOptions) -> None:
     """What can fail before anything is made does: the flags, the limits this host cannot
     enforce, hostPath types, and the images (pulled now, as each pull policy says)."""
-    from pycontainer.ops import limits, netsetup
+    from pycontainer.ops import limits, netsetup, pods
     from pycontainer.ops.pull import ensure_image
 
     netsetup.validate(netsetup.NetworkRequest(networks=list(opts.network),
@@ -99,6 +105,10 @@ def _preflight(paths: Paths, plan: Plan, opts: PlayOptions) -> None:
         _container_port(text)
     pulled: set[str] = set()
     for pod in plan.pods:
+        # (the ports of pods being replaced are theirs until they go: pod create checks)
+        if not pod.host_network and not opts.replace:
+            pods.check_network(pods.PodCreateOptions(network=list(opts.network),
+                                                     publish=_publish(pod, opts)))
         for v in pod.volumes:
             if v.kind == "hostPath" and v.host_type in ("Directory", "File"):
                 _host_path(v)
@@ -110,12 +120,12 @@ def _preflight(paths: Paths, plan: Plan, opts: PlayOptions) -> None:
                 pulled.add(c.image)
 
 
-def _check_free(paths: Paths, pod: model.Pod, replace: bool) -> None:
-    if replace:
-        _remove_pod(paths, pod.name)
-        return
+def _check_free(paths: Paths, pod: model.Pod) -> None:
     from pycontainer.containers.store import ContainerStore
+    from pycontainer.ops import pods
 
+    if pods.exists(paths, pod.name):
+        raise Conflict(f"pod {pod.name} already exists: use --replace, or kube down first")
     store = ContainerStore(paths)
     for c in pod.init_containers + pod.containers:
         name = f"{pod.name}-{c.name}"
@@ -134,37 +144,41 @@ def _ensure_volume(paths: Paths, name: str) -> None:
 
 def _play_pod(paths: Paths, plan: Plan, pod: model.Pod, opts: PlayOptions,
               warnings: list[str]) -> PodReport:
-    from pycontainer.ops import lifecycle
+    from pycontainer.ops import pods
     from pycontainer.ops.create import create
 
     out = PodReport(pod.name)
+    pod_id = _create_pod(paths, pod, opts)
     mounts = _volume_mounts(paths, pod)
-    for c in pod.init_containers:  # in order, each to completion (as the kubelet does)
-        cid = create(paths, _options(paths, plan, pod, c, mounts, opts, "", True, warnings))
-        out.init_containers.append(cid)
-        if not opts.start:
-            continue
-        lifecycle.start(paths, cid)
-        code = lifecycle.wait(paths, cid)
-        if code != 0:
-            raise PycError(f"pod {pod.name}: init container {c.name} exited with {code}")
-    first = ""
+    for c in pod.init_containers:
+        out.init_containers.append(
+            create(paths, _options(paths, plan, pod, c, mounts, opts, pod_id, True, warnings)))
     for c in pod.containers:
-        cid = create(paths, _options(paths, plan, pod, c, mounts, opts, first, False,
-                                     warnings))
-        first = first or cid
-        out.containers.append(cid)
-    if opts.start:
-        for cid in out.containers:
-            lifecycle.start(paths, cid)
+        out.containers.append(
+            create(paths, _options(paths, plan, pod, c, mounts, opts, pod_id, False, warnings)))
+    if opts.start:  # the infra, then the init containers to completion, then the apps
+        pods.start(paths, pod_id)
     return out
 
 
+def _create_pod(paths: Paths, pod: model.Pod, opts: PlayOptions) -> str:
+    """The pod: hostPorts (and --publish) published on it, its hostname and labels. With
+    hostNetwork its containers use the host's network, so the pod shares only ipc and uts."""
+    from pycontainer.ops import pods
+
+    host = pod.host_network
+    return pods.create(paths, pods.PodCreateOptions(
+        name=pod.name, hostname=pod.hostname, labels=dict(pod.labels),
+        share="ipc,uts" if host else None, publish=[] if host else _publish(pod, opts),
+        network=[] if host else list(opts.network),
+        command=["pyc", "kube", "play", pod.name]))
+
+
 def _options(paths: Paths, plan: Plan, pod: model.Pod, c: model.Container,
-             mounts: dict[str, tuple[str, bool]], opts: PlayOptions, first: str, init: bool,
+             mounts: dict[str, tuple[str, bool]], opts: PlayOptions, pod_id: str, init: bool,
              warnings: list[str]) -> CreateOptions:
-    """One container's create request: `first` is the pod's namespace holder ("": this is
-    it, or an init container, which runs before it)."""
+    """One container's create request, a member of the pod `pod_id` (whose namespaces decide
+    its network, ipc and hostname)."""
     from pycontainer.oci.convert import ContainerSpec
     from pycontainer.ops.create import CreateOptions
     from pycontainer.ops.mounts import MountRequest
@@ -174,19 +188,18 @@ def _options(paths: Paths, plan: Plan, pod: model.Pod, c: model.Container,
         image=c.image, name=f"{pod.name}-{c.name}", entrypoint=list(c.command) or None,
         command=list(c.args), env=[f"{e.name}={e.value}" for e in c.env],
         workdir=c.working_dir or None, user=_user(sec), tty=c.tty, interactive=c.stdin,
-        labels={**pod.labels, POD_LABEL: pod.name, ROLE_LABEL: "init" if init else "app"},
+        labels={**pod.labels, POD_LABEL: pod.name, ROLE_LABEL: "init" if init else "app",
+                **_ports_label(c)},
         annotations=dict(pod.annotations), read_only=sec.read_only_root,
         cap_add=list(sec.cap_add), cap_drop=list(sec.cap_drop), privileged=sec.privileged,
         no_new_privileges=sec.no_new_privileges,
         restart="no" if init else model.RESTART_TO_DOCKER[pod.restart_policy],
         healthcheck=_healthcheck(c.probe), stop_timeout=plan.grace.get(pod.name),
-        hostname=pod.hostname or pod.name,  # a pod's containers share its hostname
-        init=_podman_flag(pod, "init", c.name),
-        ipc=f"container:{first}" if first else "shareable")
+        init=_podman_flag(pod, "init", c.name), pod=pod_id)
     _limits(paths, spec, c, warnings)
     # the preflight pulled what the policy asked: create takes the stored image
     return CreateOptions(spec=spec, pull="never", log_driver=opts.log_driver,
-                         network=_network(plan, pod, opts, first, init),
+                         network=_network(pod),
                          volumes=MountRequest(mounts=[_mount_text(m, mounts) for m in c.mounts]))
 
 
@@ -231,28 +244,36 @@ def _limit_flags(c: model.Container) -> LimitFlags:
                       cpus=str(c.cpus) if c.cpus else None)
 
 
-def _network(plan: Plan, pod: model.Pod, opts: PlayOptions, first: str, init: bool
-             ) -> NetworkRequest:
+def _network(pod: model.Pod) -> NetworkRequest:
     from pycontainer.ops.netsetup import NetworkRequest
 
-    if first:
-        return NetworkRequest(networks=[f"container:{first}"])
-    if init:  # before the pod's namespaces exist: a network of its own
-        return NetworkRequest(networks=list(opts.network))
-    # --publish overrides the file's hostPort of the same container port (Podman's rule)
+    # the pod's network is its infra's; with hostNetwork, the host's
+    return NetworkRequest(networks=["host"] if pod.host_network else [])
+
+
+def _ports_label(c: model.Container) -> dict[str, str]:
+    """The container's declared ports (`80/TCP,53/UDP`): published on the pod, they would
+    be the pod's alone; `kube generate` puts each hostPort back on its container."""
+    ports = ",".join(f"{p.container_port}/{p.protocol}" for p in c.ports if p.container_port)
+    return {model.PORTS_LABEL: ports} if ports else {}
+
+
+def _publish(pod: model.Pod, opts: PlayOptions) -> list[str]:
+    """The pod's -p: each hostPort, but --publish overrides the file's hostPort of the same
+    container port (Podman's rule); with Podman's publish-all annotation, the declared ports
+    without a hostPort are published on free ports too (`-P`)."""
     overridden = {_container_port(text) for text in opts.publish}
-    publish = [f"{p.host_ip + ':' if p.host_ip else ''}{p.host_port}:{p.container_port}/"
-               f"{p.protocol.lower()}"
-               for c in pod.containers for p in c.ports
-               if p.host_port and (p.container_port, p.protocol.lower()) not in overridden]
-    if plan.host_network.get(pod.name):  # its ports are the host's: nothing to publish
-        return NetworkRequest(networks=["host"])
-    networks = list(opts.network)
     publish_all = any(_podman_flag(pod, "publish-all", c.name) for c in pod.containers)
-    exposed = [f"{p.container_port}/{p.protocol.lower()}" for c in pod.containers
-               for p in c.ports if p.container_port]
-    return NetworkRequest(networks=networks, publish=publish + list(opts.publish),
-                          publish_all=publish_all, expose=exposed)
+    out = []
+    for c in pod.containers:
+        for p in c.ports:
+            key = (p.container_port, p.protocol.lower())
+            if key in overridden or not (p.host_port or publish_all):
+                continue
+            host = f"{p.host_ip + ':' if p.host_ip else ''}{p.host_port}:" if p.host_port \
+                else ""
+            out.append(f"{host}{p.container_port}/{p.protocol.lower()}")
+    return out + list(opts.publish)
 
 
 def _container_port(text: str) -> tuple[int, str]:
@@ -335,10 +356,13 @@ def _write_files(paths: Paths, pod: str, v: model.Volume) -> str:
 def down(paths: Paths, plan: Plan) -> DownReport:
     """Remove the pods of the file (their containers, by label) and the volumes of it that
     play created; a volume that existed before play is kept."""
+    from pycontainer.ops import pods
+
     out = DownReport()
     for pod in plan.pods:
+        existed = pods.exists(paths, pod.name)
         removed = _remove_pod(paths, pod.name)
-        if removed:
+        if removed or existed:
             out.pods.append(pod.name)
             out.containers += removed
     names = list(plan.claims)
@@ -353,22 +377,31 @@ def down(paths: Paths, plan: Plan) -> DownReport:
 
 
 def _remove_pod(paths: Paths, pod: str) -> list[str]:
+    """Remove the pod (its containers and infra) and any container still labelled with it
+    (from an older pyc, whose kube play made no pod); the ids of the containers removed."""
     from pycontainer.containers.store import ContainerStore
     from pycontainer.errors import ContainerNotFound
-    from pycontainer.ops import lifecycle
+    from pycontainer.ops import lifecycle, pods
 
     store = ContainerStore(paths)
-    ids = []
-    for cid in store.ids():
-        try:
-            c = store.load(cid)
-        except (PycError, OSError):
-            continue  # going away, or not readable: not one play made
-        if c.config.spec.labels.get(POD_LABEL) == pod:
-            ids.append((c.config.spec.labels.get(ROLE_LABEL) == "init", c.config.created, cid))
-    removed = []
-    # the pod's holder (its first app container) last: the others are in its namespaces
-    for _, _, cid in sorted(ids, reverse=True):
+
+    def labelled() -> list[str]:
+        out = []
+        for cid in store.ids():
+            try:
+                c = store.load(cid)
+            except (PycError, OSError):
+                continue  # going away, or not readable: not one play made
+            if c.config.spec.labels.get(POD_LABEL) == pod:
+                out.append(cid)
+        return out
+
+    ids = labelled()
+    if pods.exists(paths, pod):
+        with contextlib.suppress(NotFound):
+            pods.remove(paths, pod, force=True)
+    removed = [cid for cid in ids if cid not in labelled()]
+    for cid in labelled():
         with contextlib.suppress(ContainerNotFound):
             removed.append(lifecycle.remove(paths, cid, force=True))
     shutil.rmtree(files_dir(paths, pod), ignore_errors=True)

@@ -67,6 +67,12 @@ def _check_network(opts: PodCreateOptions, share: list[str]) -> None:
     ports.allocate(maps)  # probe: a taken port fails before the pod exists
 
 
+def check_network(opts: PodCreateOptions) -> None:
+    """What `create` checks of the pod's network and ports, for a caller that checks
+    before it makes anything (`kube play`)."""
+    _check_network(opts, parse_share(opts.share) if opts.infra else [])
+
+
 def _userns(value: str) -> str:
     if value in ("", "host", "private"):
         return ""

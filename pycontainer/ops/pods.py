@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import signal
 
+from pycontainer.containers.model import Container
 from pycontainer.errors import Conflict, PodNotFound, PycError
 from pycontainer.ops.podinfra import (
     PodCreateOptions,
+    check_network,
     create,
     ensure_infra,
     infra_down,
@@ -26,7 +28,8 @@ from pycontainer.ops.podinfra import (
 )
 from pycontainer.paths import Paths
 
-__all__ = ["PodCreateOptions", "create", "ensure_infra", "infra_state", "members", "store_for"]
+__all__ = ["PodCreateOptions", "check_network", "create", "ensure_infra", "infra_state",
+           "members", "store_for"]
 
 
 # -- lifecycle --------------------------------------------------------------------------------
@@ -37,20 +40,47 @@ def resolve(paths: Paths, ref: str) -> str:
 
 def start(paths: Paths, ref: str) -> str:
     """Start the infra and every container not running, in creation order; after a dead
-    infra, containers left in its namespaces are restarted into the new one."""
+    infra, containers left in its namespaces are restarted into the new one. The init
+    containers (`kube play`'s) run first, in order, each to completion, whenever the pod
+    itself starts (a new infra, or no app container running: Podman's `always` init
+    containers), not when a stopped member of a running pod is started again."""
     pod_id = resolve(paths, ref)
     _, fresh = ensure_infra(paths, pod_id)
     cs = members(paths, pod_id)
-    if not cs:
+    inits = [c for c in cs if is_init(c)]
+    apps = [c for c in cs if c not in inits]
+    if not apps:
         return pod_id
     from pycontainer.ops import lifecycle
 
-    for c in cs:
-        if c.state.running and fresh:
+    todo = [c for c in apps if not c.state.running or fresh]
+    if todo and (fresh or len(todo) == len(apps)):  # the pod starts, not one of its members
+        _run_inits(paths, inits)
+    for c in todo:
+        if c.state.running:
             lifecycle.stop(paths, c.id, 1.0)
-        if not c.state.running or fresh:
-            lifecycle.start(paths, c.id)
+        lifecycle.start(paths, c.id)
     return pod_id
+
+
+def is_init(c: Container) -> bool:
+    """An init container (`kube play`'s): run to completion before the others."""
+    from pycontainer.kube.model import ROLE_LABEL
+
+    return c.config.spec.labels.get(ROLE_LABEL) == "init"
+
+
+def _run_inits(paths: Paths, inits: list[Container]) -> None:
+    from pycontainer.ops import lifecycle
+
+    for c in inits:
+        if c.state.running:  # one left from an interrupted start
+            lifecycle.stop(paths, c.id, 1.0)
+        lifecycle.start(paths, c.id)
+        code = lifecycle.wait(paths, c.id)
+        if code != 0:
+            raise PycError(f"init container {c.name} exited with {code}: the pod's "
+                           "containers are not started")
 
 
 def stop(paths: Paths, ref: str, timeout: float | None = None) -> str:

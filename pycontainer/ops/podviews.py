@@ -46,7 +46,10 @@ class PodView:
 def view(paths: Paths, pod: Pod) -> PodView:
     cs = pods.members(paths, pod.id)
     infra = pods.infra_state(pod)
-    out = PodView(pod.id, pod.name, status(infra, [c.state.docker_status for c in cs]),
+    # an init container that ran to its end is done, not down (Kubernetes' reading)
+    states = [c.state.docker_status for c in cs
+              if not (pods.is_init(c) and c.state.docker_status == "exited")]
+    out = PodView(pod.id, pod.name, status(infra, states),
                   pod.config.created, pod.config.infra_id, dict(pod.config.labels),
                   _networks(pod))
     if infra is not None:

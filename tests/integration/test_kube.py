@@ -52,17 +52,46 @@ def validate_1_30(path: Path) -> None:
         kubernetes_validate.validate(doc, "1.30.0", strict=True)
 
 
-def run_web(pyc: Pyc, image: str, name: str, tmp_path: Path, port: int) -> None:
+def pod_info(pyc: Pyc, pod: str) -> dict[str, Any]:
+    out = json.loads(pyc.ok("pod", "inspect", pod).out)
+    assert isinstance(out, list) and len(out) == 1
+    return dict(out[0])
+
+
+def members(info: dict[str, Any]) -> list[str]:
+    return sorted(c["Name"] for c in info["Containers"] if not c["Name"].endswith("-infra"))
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def run_web_pod(pyc: Pyc, image: str, tmp_path: Path, port: int) -> None:
+    """Pod `web`: busybox httpd serving a host directory, and a second container that
+    fetches from it on localhost."""
     host_dir = tmp_path / "site"
     host_dir.mkdir()
     (host_dir / "index.html").write_text("hello from the host\n")
     pyc.ok("volume", "create", "kdata")
-    pyc.ok("run", "-d", "--name", name, "-v", "kdata:/data", "-v", f"{host_dir}:/www:ro",
-           "--tmpfs", "/scratch", "-p", f"127.0.0.1:{port}:80", "-e", "FOO=bar",
+    pyc.ok("pod", "create", "--name", "web", "--hostname", "webhost", "--label", "tier=front",
+           "-p", f"127.0.0.1:{port}:80")
+    pyc.ok("run", "-d", "--pod", "web", "--name", "httpd", "-v", "kdata:/data",
+           "-v", f"{host_dir}:/www:ro", "--tmpfs", "/scratch", "-e", "FOO=bar",
            "-e", "GREETING=hi there", "--memory", "64m", "--cpus", "0.5",
            "--health-cmd", "wget -q -O /dev/null http://localhost/",
            "--health-interval", "5s", "--health-retries", "2", "-w", "/www",
            image, "httpd", "-f", "-p", "80", "-h", "/www")
+    pyc.ok("run", "-d", "--pod", "web", "--name", "fetcher", "-e", "URL=http://localhost:80/",
+           image, "sleep", "3600")
+
+
+def by_name(text: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    pod = next(d for d in docs_of(text) if d["kind"] == "Pod")
+    return pod, {c["name"]: c for c in pod["spec"]["containers"]}
 
 
 def container0(text: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -70,22 +99,31 @@ def container0(text: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return pod, pod["spec"]["containers"][0]
 
 
-def test_generate_validates_and_round_trips(pyc: Pyc, busybox: str, tmp_path: Path) -> None:
+def test_pod_generate_validates_and_round_trips(pyc: Pyc, busybox: str, tmp_path: Path
+                                                ) -> None:
     port = free_port()
-    run_web(pyc, busybox, "web", tmp_path, port)
+    run_web_pod(pyc, busybox, tmp_path, port)
     assert fetch(port) == "hello from the host\n"
+    got = pyc.ok("exec", "fetcher", "wget", "-qO-", "http://localhost:80/").out
+    assert got == "hello from the host\n"
     out = tmp_path / "web.yaml"
     pyc.ok("kube", "generate", "--service", "web", "-f", str(out))
     assert out.read_text().startswith("# Save the output of this file")
     validate_1_30(out)
-    pod, ctr = container0(out.read_text())
-    assert pod["metadata"]["name"] == "web-pod"
+    pod, ctrs = by_name(out.read_text())
+    assert pod["metadata"]["name"] == "web"
+    assert pod["metadata"]["labels"] == {"app": "web", "tier": "front"}
+    assert pod["spec"]["hostname"] == "webhost" and list(ctrs) == ["httpd", "fetcher"]
+    ctr = ctrs["httpd"]
     assert ctr["image"] == busybox and ctr["args"] == ["httpd", "-f", "-p", "80", "-h", "/www"]
     assert "command" not in ctr  # the image's entrypoint (none) stays
     assert ctr["env"] == [{"name": "FOO", "value": "bar"},
                           {"name": "GREETING", "value": "hi there"}]  # not the image's PATH
+    # the pod's published port, on its first container (as Podman)
     assert ctr["ports"] == [{"containerPort": 80, "hostPort": port, "hostIP": "127.0.0.1",
                              "protocol": "TCP"}]
+    assert "ports" not in ctrs["fetcher"]
+    assert ctrs["fetcher"]["env"] == [{"name": "URL", "value": "http://localhost:80/"}]
     assert ctr["resources"] == {"limits": {"memory": "64Mi", "cpu": "500m"}}
     assert ctr["livenessProbe"] == {"exec": {"command": [
         "/bin/sh", "-c", "wget -q -O /dev/null http://localhost/"]},
@@ -101,22 +139,33 @@ def test_generate_validates_and_round_trips(pyc: Pyc, busybox: str, tmp_path: Pa
     assert service["spec"]["type"] == "NodePort"
     assert [(p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [(port, 80)]
 
-    # the round trip: play what generate wrote (its port is free once web is gone)
-    pyc.ok("rm", "-f", "web")
+    # the round trip: play what generate wrote (its port is free once the pod is gone)
+    pyc.ok("pod", "rm", "-f", "web")
     played = pyc.ok("play", "kube", str(out))  # Podman's older spelling
-    assert "Pod:\nweb-pod\n" in played.out
+    assert "Pod:\nweb\n" in played.out
     assert "Service" in played.err  # the kind it does not run, named
     assert fetch(port) == "hello from the host\n"
-    again = pyc.ok("generate", "kube", "web-pod-web").out
-    pod2, ctr2 = container0(again)
-    assert pod2["metadata"]["name"] == "web-pod"
-    for key in ("name", "image", "command", "args", "env", "ports", "resources",
-                "livenessProbe", "workingDir"):
-        assert ctr2.get(key) == ctr.get(key), key
-    assert ctr2["volumeMounts"] == ctr["volumeMounts"]
-    assert pod2["spec"]["volumes"] == pod["spec"]["volumes"]
+    info = pod_info(pyc, "web")  # a real pod, with Podman's names for its containers
+    assert members(info) == ["web-fetcher", "web-httpd"]
+    assert info["Hostname"] == "webhost" and info["Labels"]["tier"] == "front"
+    assert pyc.ok("exec", "web-fetcher", "hostname").out.strip() == "webhost"
+    got = pyc.ok("exec", "web-fetcher", "wget", "-qO-", "http://localhost:80/").out
+    assert got == "hello from the host\n"
+    pod2, ctrs2 = by_name(pyc.ok("kube", "generate", "web").out)
+    assert pod2["metadata"]["name"] == "web"
+    assert pod2["metadata"]["labels"] == pod["metadata"]["labels"]
+    for key in ("hostname", "volumes", "restartPolicy"):
+        assert pod2["spec"].get(key) == pod["spec"].get(key), key
+    assert list(ctrs2) == list(ctrs)
+    for name, c in ctrs.items():  # field by field: image, args, env, ports, mounts, limits...
+        assert sorted(ctrs2[name]) == sorted(c), name
+        for key, value in c.items():
+            assert ctrs2[name][key] == value, (name, key)
+    infra = int(pod_info(pyc, "web")["InfraPid"])
+    assert alive(infra)
     pyc.ok("kube", "down", str(out))
-    assert pyc.ok("ps", "-aq").out == ""
+    assert pyc.ok("ps", "-aq").out == "" and pyc.ok("pod", "ps", "-q").out == ""
+    assert not alive(infra)
     assert "kdata" in pyc.ok("volume", "ls", "-q").lines  # it existed before play: kept
 
 
@@ -143,7 +192,7 @@ spec:
       initContainers:
       - name: fill
         image: IMAGE
-        command: [sh, -c, "echo written-by-init > /site/index.html"]
+        command: [sh, -c, "echo written-by-init-$(hostname) > /site/index.html"]
         volumeMounts: [{name: content, mountPath: /site}]
       containers:
       - name: httpd
@@ -181,8 +230,9 @@ def test_play_runs_a_multi_document_file_and_down_removes_it(pyc: Pyc, busybox: 
     assert "limiting replica count to 1" in res.err
     assert "kind Ingress is not supported" in res.err
     assert res.out.startswith("Volumes:\nsite\nPod:\nweb-pod\nContainers:\n")
-    # the init container ran to completion first, writing into the claim's volume
-    assert fetch(port) == "written-by-init\n"
+    # the init container ran to completion first, in the pod (its hostname), writing into
+    # the claim's volume
+    assert fetch(port) == "written-by-init-web-pod\n"
     assert pyc.ok("inspect", "-f", "{{.State.ExitCode}} {{.State.Status}}",
                   "web-pod-fill").out.strip() == "0 exited"
     env = pyc.ok("exec", "web-pod-httpd", "env").lines
@@ -192,39 +242,58 @@ def test_play_runs_a_multi_document_file_and_down_removes_it(pyc: Pyc, busybox: 
                   "web-pod-httpd").out.strip() == str(96 << 20)
     # the pod's containers share the network namespace: the sidecar reaches httpd on localhost
     got = pyc.ok("exec", "web-pod-sidecar", "wget", "-qO-", "http://localhost:80/").out
-    assert got == "written-by-init\n"
-    info = json.loads(pyc.ok("inspect", "web-pod-sidecar").out)[0]
-    assert info["HostConfig"]["NetworkMode"].startswith("container:")
-    # generate of what play made: the same pod, its init container an initContainer again
+    assert got == "written-by-init-web-pod\n"
+    info = pod_info(pyc, "web-pod")  # a real pod: the init container is one of its members
+    assert info["State"] == "Running"  # the init container's end is not the pod's
+    assert members(info) == ["web-pod-fill", "web-pod-httpd", "web-pod-sidecar"]
+    assert info["Labels"] == {"app": "web"}
+    infra = int(info["InfraPid"])
+    # generate of what play made: the same pod, its init container an initContainer again,
+    # the hostPort on the container that declares it
     gen = tmp_path / "gen.yaml"
-    pyc.ok("kube", "generate", "-f", str(gen), "web-pod-fill", "web-pod-httpd",
-           "web-pod-sidecar")
+    pyc.ok("kube", "generate", "-f", str(gen), "web-pod")
     validate_1_30(gen)
     pod, httpd = container0(gen.read_text())
     assert pod["metadata"]["name"] == "web-pod"
+    assert httpd["ports"] == [{"containerPort": 80, "hostPort": port, "protocol": "TCP"}]
     assert [c["name"] for c in pod["spec"]["initContainers"]] == ["fill"]
     assert [c["name"] for c in pod["spec"]["containers"]] == ["httpd", "sidecar"]
     assert {"name": "GREETING", "value": "hello"} in httpd["env"]
     assert {"persistentVolumeClaim": {"claimName": "site"}, "name": "site-pvc"} in \
         pod["spec"]["volumes"]
-    res = pyc.fail("kube", "play", str(path), rc=125)  # its containers exist
+    # pods and containers together (as Podman): a Pod document each, the container's own
+    pyc.ok("run", "-d", "--name", "solo", busybox, "sleep", "300")
+    mixed = docs_of(pyc.ok("kube", "generate", "web-pod", "solo").out)
+    assert [(d["kind"], d["metadata"]["name"]) for d in mixed] == [("Pod", "web-pod"),
+                                                                   ("Pod", "solo-pod")]
+    assert [c["name"] for c in mixed[1]["spec"]["containers"]] == ["solo"]
+    pyc.ok("rm", "-f", "solo")
+    res = pyc.fail("kube", "play", str(path), rc=125)  # its pod exists
     assert "use --replace" in res.err
     # --replace makes the pod anew; --publish overrides the file's hostPort for port 80
     other = free_port()
     pyc.ok("kube", "play", "--replace", "--publish", f"127.0.0.1:{other}:80", str(path))
-    assert fetch(other) == "written-by-init\n"
+    assert fetch(other) == "written-by-init-web-pod\n"
+    infra2 = int(pod_info(pyc, "web-pod")["InfraPid"])
+    assert not alive(infra) and alive(infra2)  # the pod made anew
     assert len(pyc.ok("ps", "-aq").lines) == 3
     down = pyc.ok("kube", "down", str(path))
     assert down.out == "Pods removed:\nweb-pod\nVolumes removed:\nsite\n"
-    assert pyc.ok("ps", "-aq").out == ""
+    assert pyc.ok("ps", "-aq").out == "" and pyc.ok("pod", "ps", "-q").out == ""
+    assert not alive(infra) and not alive(infra2)
     assert "site" not in pyc.ok("volume", "ls", "-q").lines
     # --start=false: created, not started
     pyc.ok("kube", "play", "--start=false", str(path))
     states = pyc.ok("ps", "-a", "--format", "{{.Names}} {{.State}}").lines
     assert sorted(states) == ["web-pod-fill created", "web-pod-httpd created",
                               "web-pod-sidecar created"]
+    assert pod_info(pyc, "web-pod")["State"] == "Created"
+    # pod start runs the init containers first, then the others
+    pyc.ok("pod", "start", "web-pod")
+    assert fetch(port) == "written-by-init-web-pod\n"
+    assert pyc.ok("inspect", "-f", "{{.State.Status}}", "web-pod-fill").out.strip() == "exited"
     assert pyc.ok("play", "kube", "--down", str(path)).out.startswith("Pods removed:\nweb-pod\n")
-    assert pyc.ok("ps", "-aq").out == ""
+    assert pyc.ok("ps", "-aq").out == "" and pyc.ok("pod", "ps", "-q").out == ""
 
 
 def test_bad_files_fail_by_name(pyc: Pyc, registry: str, tmp_path: Path) -> None:

@@ -74,6 +74,19 @@ def test_the_header_and_what_play_reads_back() -> None:
     assert back.containers == pod.containers
     assert back.volumes == pod.volumes
     assert (back.name, back.restart_policy) == (pod.name, pod.restart_policy)
+    assert not back.host_network
+
+
+def test_host_network_and_hostname_round_trip() -> None:
+    pod = sample()
+    pod.host_network, pod.hostname = True, "box"
+    doc = generate.pod_doc(pod, generate.Options())
+    spec = doc["spec"]
+    assert isinstance(spec, dict)
+    assert (spec["hostNetwork"], spec["hostname"]) == (True, "box")
+    kubernetes_validate.validate(doc, "1.30.0", strict=True)
+    back = play.plan([doc]).pods[0]
+    assert (back.host_network, back.hostname) == (True, "box")
 
 
 def test_configmap_volumes_and_quantities() -> None:
