@@ -202,6 +202,19 @@ def half_records(pyc: Pyc) -> list[str]:
     return out + _image_records(pyc)
 
 
+#: what sits beside a layer's dir `<hex>`: its metadata, the tar-split that rebuilds its tar
+#: and the registry blobs it came from (images.layers)
+_LAYER_FILES = (".sources.json", ".tar-split.gz", ".json")
+
+
+def _layer_of(name: str) -> str:
+    """The layer dir a file beside it belongs to ("" for anything else)."""
+    for suffix in _LAYER_FILES:
+        if name.endswith(suffix) and len(name) == 64 + len(suffix):
+            return name[:64]
+    return ""
+
+
 def _image_records(pyc: Pyc) -> list[str]:
     from pycontainer.images.store import ImageStore
     from pycontainer.paths import Paths
@@ -212,7 +225,8 @@ def _image_records(pyc: Pyc) -> list[str]:
     for e in (os.scandir(layers) if layers.is_dir() else ()):
         if len(e.name) == 64 and not os.path.exists(e.path + ".json"):
             out.append(f"layer dir without metadata: {e.path}")
-        if e.name.endswith(".json") and not os.path.isdir(e.path[:-len(".json")]):
+        base = _layer_of(e.name)
+        if base and not os.path.isdir(os.path.join(layers, base)):
             out.append(f"layer metadata without its dir: {e.path}")
     return out
 
