@@ -212,7 +212,10 @@ def _image_records(pyc: Pyc) -> list[str]:
     for e in (os.scandir(layers) if layers.is_dir() else ()):
         if len(e.name) == 64 and not os.path.exists(e.path + ".json"):
             out.append(f"layer dir without metadata: {e.path}")
-        if e.name.endswith(".json") and not os.path.isdir(e.path[:-len(".json")]):
+        # <hex>.json and <hex>.sources.json (images.layersources) belong to the dir <hex>
+        stem = e.path[:-len(".sources.json")] if e.name.endswith(".sources.json") \
+            else e.path[:-len(".json")]
+        if e.name.endswith(".json") and not os.path.isdir(stem):
             out.append(f"layer metadata without its dir: {e.path}")
     return out
 
