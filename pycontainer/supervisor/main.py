@@ -124,27 +124,30 @@ class Supervisor:
         p.write_replace(p.pid_file(cfg.run_dir), p.dumps({
             "pid": self.pid, "started": _start_time(self.pid), "supervisor": os.getpid(),
             "startedAt": started}).encode())
+        if self.reexec:
+            self._reexec(started)  # returns only where the exec failed: this process carries on
         self.sync({"started": started})
         self.close_sync()
-        if self.reexec:
-            self._reexec()  # returns only where the exec failed: this process carries on
         self.loop()
         return self.finish()
 
     # -- the hand-over to a fresh interpreter (reexec) --------------------------------------
-    def _reexec(self) -> None:
+    def _reexec(self, started: str) -> None:
         """execve into `python -m pycontainer.supervisor --resume`: the same pid (the
         container stays our child; the subreaper attribute survives execve), the same
         descriptors, none of the CLI's modules. Nothing was read from the container's output
-        yet: the new process's loop takes it from the pipes."""
+        yet: the new process's loop takes it from the pipes. The new process reports
+        `started`, so that the CLI returns with the loop running (a `logs` right after
+        `run -d` has what the command wrote at once, as before)."""
         from pycontainer import selfexec
 
         assert self.stdio is not None and self.listener is not None
         state = {"pid": self.pid, "helpers": self.helpers, "startedAt": self.started_at,
                  "listener": self.listener.fileno(), "outputs": self.stdio.outputs,
-                 "stdin": self.stdio.stdin_w, "master": self.stdio.master}
+                 "stdin": self.stdio.stdin_w, "master": self.stdio.master,
+                 "sync": self.sync_fd, "started": started}
         keep = [self.listener.fileno(), *self.stdio.outputs, self.stdio.stdin_w,
-                self.stdio.master, self.cfg.hold_fd]
+                self.stdio.master, self.cfg.hold_fd, self.sync_fd]
         for fd in keep:
             if fd >= 0:
                 os.set_inheritable(fd, True)
@@ -166,11 +169,14 @@ class Supervisor:
         self.stdio = HeldStdio()
         self.stdio.outputs = {int(fd): str(name) for fd, name in state["outputs"].items()}
         self.stdio.stdin_w, self.stdio.master = int(state["stdin"]), int(state["master"])
+        self.sync_fd = int(state["sync"])
         fds = [self.listener.fileno(), *self.stdio.outputs, self.stdio.stdin_w,
-               self.stdio.master, self.cfg.hold_fd]
+               self.stdio.master, self.cfg.hold_fd, self.sync_fd]
         for fd in fds:  # not into the exit command nor the healthcheck helpers
             if fd >= 0:
                 os.set_inheritable(fd, False)
+        self.sync({"started": str(state["started"])})
+        self.close_sync()
         self.loop()
         return self.finish()
 
@@ -642,10 +648,16 @@ def serve(cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | Non
 
 def resume(cfg: p.SupervisorConfig, state_hex: str) -> int:
     """`--resume CONFIG STATE`: the supervisor re-executed by `Supervisor._reexec`."""
+    state = marshal.loads(bytes.fromhex(state_hex))
+    sup = Supervisor(cfg, -1)
     try:
-        return Supervisor(cfg, -1).resume(marshal.loads(bytes.fromhex(state_hex)))
-    except BaseException:  # noqa: BLE001 - the log is the only place left to tell
+        return sup.resume(state)
+    except BaseException as exc:  # noqa: BLE001 - the log is the only place left to tell
         import traceback
 
         traceback.print_exc()
+        if sup.sync_fd >= 0:  # not started as far as the CLI knows: nobody would supervise it
+            with p.suppress(OSError):
+                os.kill(int(state["pid"]), _signal.SIGKILL)
+            sup.sync({"error": {"stage": "supervisor", "errno": 0, "msg": str(exc)}})
         return 1
