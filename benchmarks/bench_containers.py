@@ -7,10 +7,10 @@
 Cases (bench.py's framework: fresh storage per case and engine, medians):
 
     run-rm          run --rm busybox true            create, start, wait, remove
-    run-d           run -d busybox sleep 300         create and start, detached
+    run-d           run -d busybox sleep 300         (stop and rm untimed)
     run-d-stop      run -d busybox sleep 300; stop   (timed together; PID 1 ignores TERM,
                                                      so stop uses -t 0 on both engines)
-    run-d-stop-rm   the same, then rm CTR            (the three timed together)
+    run-d-stop-rm   run -d ...; stop -t 0; rm        (timed together)
     exec            exec CTR true                    in a running container
     ps-a-50         ps -a with 50 containers
     supervisor-rss  resident memory (kB) of the per-container supervisor: pyc's vs conmon
@@ -54,12 +54,6 @@ def run_rm(engine: Engine) -> list[str]:
     return ["run", "--rm", BUSYBOX, "true"]
 
 
-@case("run-d", setup=bench.pull_busybox)
-def run_d(engine: Engine) -> list[str]:
-    """run -d busybox sleep 300: create and start, detached"""
-    return ["run", "-d", BUSYBOX, "sleep", "300"]
-
-
 @case("exec", setup=running_container)
 def exec_true(engine: Engine) -> list[str]:
     """exec CTR true in a running container"""
@@ -74,16 +68,19 @@ def ps_all(engine: Engine) -> list[str]:
 
 # --- compound cases: measured here, reported in bench.py's table --------------------------
 
-def run_d_stop(engine: Engine, n: int, warmup: int) -> bench.Timing:
+def _run_d_rounds(engine: Engine, n: int, warmup: int, timed: int) -> bench.Timing:
+    """Rounds of run -d, stop -t 0, rm; the first `timed` of these three are timed."""
     t = bench.Timing(engine.name)
     try:
         engine.run("pull", BUSYBOX)
         for i in range(warmup + n):
             start = time.perf_counter()
             cid = engine.run("run", "-d", BUSYBOX, "sleep", "300").stdout.strip()
-            engine.run("stop", "-t", "0", cid)
             elapsed = time.perf_counter() - start
+            engine.run("stop", "-t", "0", cid)
+            elapsed = time.perf_counter() - start if timed >= 2 else elapsed
             engine.run("rm", cid)
+            elapsed = time.perf_counter() - start if timed >= 3 else elapsed
             if i >= warmup:
                 t.times.append(elapsed)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
@@ -91,21 +88,16 @@ def run_d_stop(engine: Engine, n: int, warmup: int) -> bench.Timing:
     return t
 
 
+def run_d(engine: Engine, n: int, warmup: int) -> bench.Timing:
+    return _run_d_rounds(engine, n, warmup, 1)
+
+
+def run_d_stop(engine: Engine, n: int, warmup: int) -> bench.Timing:
+    return _run_d_rounds(engine, n, warmup, 2)
+
+
 def run_d_stop_rm(engine: Engine, n: int, warmup: int) -> bench.Timing:
-    """run -d, stop -t 0 and rm, the three commands timed together"""
-    t = bench.Timing(engine.name)
-    try:
-        engine.run("pull", BUSYBOX)
-        for i in range(warmup + n):
-            start = time.perf_counter()
-            cid = engine.run("run", "-d", BUSYBOX, "sleep", "300").stdout.strip()
-            engine.run("stop", "-t", "0", cid)
-            engine.run("rm", cid)
-            if i >= warmup:
-                t.times.append(time.perf_counter() - start)
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-        t.error = str(exc)
-    return t
+    return _run_d_rounds(engine, n, warmup, 3)
 
 
 def _rss_kib(pid: int) -> int:
@@ -194,7 +186,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-COMPOUND = {"run-d-stop": run_d_stop, "run-d-stop-rm": run_d_stop_rm,
+COMPOUND = {"run-d": run_d, "run-d-stop": run_d_stop, "run-d-stop-rm": run_d_stop_rm,
             "supervisor-rss": supervisor_rss,
             "idle-rss-p": idle_rss_p}
 

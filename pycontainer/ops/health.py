@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import tempfile
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
@@ -156,6 +155,8 @@ def _now() -> str:
 
 def _probe(paths: Paths, cid: str, test: list[str], timeout: float) -> tuple[int, str]:
     """Run the test like `pyc exec` in a forked child; (exit code, output)."""
+    import tempfile  # here: every create, start and stop imports this module; few containers probe
+
     from pycontainer.ops import exec as ops_exec
 
     argv = ["/bin/sh", "-c", test[1]] if test[0] == "CMD-SHELL" else list(test[1:])

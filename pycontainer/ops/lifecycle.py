@@ -43,9 +43,11 @@ class StartRequest:
     attach: bool = False  # connect a client before the container execs (foreground)
     removes: bool = False  # that client removes the container when it exits
     tty_size: tuple[int, int] | None = None
-    #: "fork" (fast; the supervisor is a fork of this process) or "exec" (a fresh, small
-    #: interpreter: detached containers, where it lives long)
-    mode: str = "exec"
+    #: "fork" (fast; the supervisor is a fork of this process), "exec" (a fresh, small
+    #: interpreter) or "reexec" (a fork that starts the container, then execs the fresh,
+    #: small interpreter for the container's life: detached containers, where it lives
+    #: long; "exec" where a client attaches before the start)
+    mode: str = "reexec"
     exit_command: list[str] = field(default_factory=list)
     #: a restart policy's start: only if the container is still marked restarting by
     #: this process (a stop, kill or rm meanwhile cancelled it)
@@ -161,7 +163,11 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
         f.write(cfg.serialize())
     sync_r, sync_w = os.pipe()
     mode = os.environ.get("PYC_SUPERVISOR_MODE") or req.mode
-    if mode == "fork":
+    if mode == "reexec" and (req.attach or _threaded()):
+        # an attached client's connection stays with one process; and a fork of a threaded
+        # process (the API service) may inherit a lock another thread held
+        mode = "exec"
+    if mode in ("fork", "reexec"):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - becomes the supervisor
             code = 1
@@ -172,7 +178,8 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
                 _close_fds_but({sync_w, cfg.go_fd, cfg.hold_fd})
                 from pycontainer.supervisor.main import serve
 
-                code = serve(cfg, sync_w, req.tty_size, launch_in_process=True)
+                code = serve(cfg, sync_w, req.tty_size, launch_in_process=True,
+                             reexec=mode == "reexec")
             finally:
                 os._exit(code)
         os.close(sync_w)
@@ -191,6 +198,13 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
                              preexec_fn=_become_subreaper)
     os.close(sync_w)
     return sync_r, child.pid
+
+
+def _threaded() -> bool:
+    import sys
+
+    threading = sys.modules.get("threading")  # not imported: not threaded
+    return threading is not None and threading.active_count() > 1
 
 
 def _become_subreaper() -> None:  # pragma: no cover - runs in the forked child
@@ -329,7 +343,7 @@ def wait_exit(store: ContainerStore, cid: str, timeout: float | None) -> bool:
     """Wait for the supervisor's exit record; False on timeout."""
     exit_path = store.run_dir(cid) / "exit.json"
     deadline = None if timeout is None else time.monotonic() + timeout
-    delay = 0.002
+    delay, began = 0.002, time.monotonic()
     while not exit_path.exists():
         if deadline is not None and time.monotonic() >= deadline:
             return False
@@ -340,7 +354,10 @@ def wait_exit(store: ContainerStore, cid: str, timeout: float | None) -> bool:
                 and not exit_path.exists() and not _lost_but_alive(c)):
             return True  # died without a record; sync will say so
         time.sleep(delay)
-        delay = min(delay * 2, 0.05)
+        # a stopped container's record comes some ms after the signal: polls close together
+        # at first (a look is a stat and a small read), not a doubling that overshoots it;
+        # a long wait backs off
+        delay = min(delay * 1.5, 0.01 if time.monotonic() - began < 1 else 0.05)
     return True
 
 

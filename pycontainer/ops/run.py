@@ -37,7 +37,7 @@ def run(paths: Paths, opts: RunOptions) -> RunReport:
     spec = opts.create.spec
     if opts.detach:
         try:
-            lifecycle.start(paths, cid, lifecycle.StartRequest(mode="exec"))
+            lifecycle.start(paths, cid, lifecycle.StartRequest(mode="reexec"))
         except PycError:
             _cleanup_failed(paths, cid, spec.auto_remove)
             raise

@@ -39,10 +39,14 @@ class Client:
 
 class Supervisor:
     def __init__(self, cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | None
-                 = None, launch_in_process: bool = False) -> None:
+                 = None, launch_in_process: bool = False, reexec: bool = False) -> None:
         self.cfg = cfg
         #: forked from the CLI, memory does not matter and a fork less is faster
         self.launch_in_process = launch_in_process
+        #: forked from the CLI to start the container at once, then a fresh, small
+        #: interpreter for the container's life (`resume`): the start costs no interpreter
+        #: start-up, the memory stays a fresh supervisor's
+        self.reexec = reexec
         self.sync_fd = sync_fd
         self.tty_size = tty_size
         self.poller = select.epoll()
@@ -120,7 +124,58 @@ class Supervisor:
         p.write_replace(p.pid_file(cfg.run_dir), p.dumps({
             "pid": self.pid, "started": _start_time(self.pid), "supervisor": os.getpid(),
             "startedAt": started}).encode())
+        if self.reexec:
+            self._reexec(started)  # returns only where the exec failed: this process carries on
         self.sync({"started": started})
+        self.close_sync()
+        self.loop()
+        return self.finish()
+
+    # -- the hand-over to a fresh interpreter (reexec) --------------------------------------
+    def _reexec(self, started: str) -> None:
+        """execve into `python -m pycontainer.supervisor --resume`: the same pid (the
+        container stays our child; the subreaper attribute survives execve), the same
+        descriptors, none of the CLI's modules. Nothing was read from the container's output
+        yet: the new process's loop takes it from the pipes. The new process reports
+        `started`, so that the CLI returns with the loop running (a `logs` right after
+        `run -d` has what the command wrote at once, as before)."""
+        from pycontainer import selfexec
+
+        assert self.stdio is not None and self.listener is not None
+        state = {"pid": self.pid, "helpers": self.helpers, "startedAt": self.started_at,
+                 "listener": self.listener.fileno(), "outputs": self.stdio.outputs,
+                 "stdin": self.stdio.stdin_w, "master": self.stdio.master,
+                 "sync": self.sync_fd, "started": started}
+        keep = [self.listener.fileno(), *self.stdio.outputs, self.stdio.stdin_w,
+                self.stdio.master, self.cfg.hold_fd, self.sync_fd]
+        for fd in keep:
+            if fd >= 0:
+                os.set_inheritable(fd, True)
+        argv = selfexec.python_argv("pycontainer.supervisor", "--resume",
+                                    p.config_file(self.cfg.run_dir),
+                                    marshal.dumps(state).hex())
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, [])
+        with p.suppress(OSError):
+            os.execv(argv[0], argv)
+
+    def resume(self, state: dict[str, Any]) -> int:
+        """The fresh interpreter's half of `_reexec`: rebuild the running supervisor."""
+        self.pid = int(state["pid"])
+        self.helpers = list(state["helpers"])
+        self.started_at = float(state["startedAt"])
+        self.log = LogWriter(self.cfg.log_path, self.cfg.log_driver, self.cfg.log_opts)
+        self.listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM, 0,
+                                       int(state["listener"]))
+        self.stdio = HeldStdio()
+        self.stdio.outputs = {int(fd): str(name) for fd, name in state["outputs"].items()}
+        self.stdio.stdin_w, self.stdio.master = int(state["stdin"]), int(state["master"])
+        self.sync_fd = int(state["sync"])
+        fds = [self.listener.fileno(), *self.stdio.outputs, self.stdio.stdin_w,
+               self.stdio.master, self.cfg.hold_fd, self.sync_fd]
+        for fd in fds:  # not into the exit command nor the healthcheck helpers
+            if fd >= 0:
+                os.set_inheritable(fd, False)
+        self.sync({"started": str(state["started"])})
         self.close_sync()
         self.loop()
         return self.finish()
@@ -586,7 +641,7 @@ def detach_stdio(log_path: str) -> None:
 
 
 def serve(cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | None = None,
-          launch_in_process: bool = False) -> int:
+          launch_in_process: bool = False, reexec: bool = False) -> int:
     import gc
 
     # A supervisor forked from the CLI inherits its collector switched off and every object
@@ -597,7 +652,7 @@ def serve(cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | Non
     _signal.signal(_signal.SIGHUP, _signal.SIG_IGN)
     _signal.signal(_signal.SIGPIPE, _signal.SIG_IGN)
     try:
-        return Supervisor(cfg, sync_fd, tty_size, launch_in_process).run()
+        return Supervisor(cfg, sync_fd, tty_size, launch_in_process, reexec).run()
     except BaseException as exc:  # noqa: BLE001 - the log is the only place left to tell
         import traceback
 
@@ -605,4 +660,21 @@ def serve(cfg: p.SupervisorConfig, sync_fd: int, tty_size: tuple[int, int] | Non
         with p.suppress(OSError):
             os.write(sync_fd, p.dumps({"error": {"stage": "supervisor", "errno": 0,
                                                  "msg": str(exc)}}).encode() + b"\n")
+        return 1
+
+
+def resume(cfg: p.SupervisorConfig, state_hex: str) -> int:
+    """`--resume CONFIG STATE`: the supervisor re-executed by `Supervisor._reexec`."""
+    state = marshal.loads(bytes.fromhex(state_hex))
+    sup = Supervisor(cfg, -1)
+    try:
+        return sup.resume(state)
+    except BaseException as exc:  # noqa: BLE001 - the log is the only place left to tell
+        import traceback
+
+        traceback.print_exc()
+        if sup.sync_fd >= 0:  # not started as far as the CLI knows: nobody would supervise it
+            with p.suppress(OSError):
+                os.kill(int(state["pid"]), _signal.SIGKILL)
+            sup.sync({"error": {"stage": "supervisor", "errno": 0, "msg": str(exc)}})
         return 1
