@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 #: set on Ctrl-C during `up`: the service threads stop waiting and begin nothing more
 _CANCEL = threading.Event()
-#: one start at a time: the supervisor's spawn (a preexec_fn) is not thread-safe
-_START_LOCK = threading.Lock()
 
 
 @dataclass
@@ -197,8 +195,7 @@ def _restart(paths: Paths, cname: str, timeout: int | None, out: TextIO | None) 
     from pycontainer.ops import lifecycle
 
     say(out, f"Container {cname}  Restarting")
-    with _START_LOCK:
-        lifecycle.restart(paths, cname, timeout)
+    lifecycle.restart(paths, cname, timeout)
     say(out, f"Container {cname}  Started")
 
 
@@ -206,8 +203,7 @@ def _start(paths: Paths, cname: str, out: TextIO | None) -> None:
     from pycontainer.ops import lifecycle
 
     say(out, f"Container {cname}  Starting")
-    with _START_LOCK:
-        lifecycle.start(paths, cname)
+    lifecycle.start(paths, cname)
     say(out, f"Container {cname}  Started")
 
 
