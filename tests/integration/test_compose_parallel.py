@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from tests.helpers.runner import Pyc
@@ -81,3 +82,31 @@ def test_independent_services_start_in_parallel_without_sharing_fds(
     finally:
         _compose(pyc, tmp_path, "down", "-t", "0")
 
+
+
+def test_start_interval_probes_during_the_start_period(pyc: Pyc, tmp_path: Path) -> None:
+    """Docker >= 25: within `start_period` a starting container is probed every
+    `start_interval`; only `interval` (here a minute) would leave `--wait` waiting."""
+    (tmp_path / "compose.yaml").write_text(f"""name: startint
+services:
+  db:
+    image: {BB}
+    command: ["sleep", "3600"]
+    init: true
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 60s
+      start_period: 60s
+      start_interval: 300ms
+""")
+    pyc.ok("pull", "-q", BB)
+    began = time.monotonic()
+    _compose(pyc, tmp_path, "up", "-d", "--wait", "--wait-timeout", "30")
+    try:
+        assert time.monotonic() - began < 20
+        cid = _compose(pyc, tmp_path, "ps", "-q").stdout.strip()
+        res = pyc.ok("inspect", "-f",
+                     "{{.State.Health.Status}} {{.Config.Healthcheck.StartInterval}}", cid)
+        assert res.out.split() == ["healthy", "300000000"]
+    finally:
+        _compose(pyc, tmp_path, "down", "-t", "0")
