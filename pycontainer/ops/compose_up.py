@@ -382,7 +382,7 @@ def wait_healthy(paths: Paths, project: str, service: str, deadline: float | Non
         if deadline is not None and time.monotonic() > deadline:
             raise ComposeError(f"timeout waiting for service {service!r} to be healthy")
         _check_cancel()
-        time.sleep(0.25)
+        time.sleep(0.1)  # the health or exit it waits for is a file a helper writes
 
 
 def _wait_completed(paths: Paths, project: str, service: str, out: TextIO | None) -> None:
@@ -396,7 +396,7 @@ def _wait_completed(paths: Paths, project: str, service: str, out: TextIO | None
                 say(out, f"Container {m.entry.name}  Exited")
             return
         _check_cancel()
-        time.sleep(0.25)
+        time.sleep(0.1)  # the health or exit it waits for is a file a helper writes
 
 
 def wait_ready(paths: Paths, model: Model, services: list[str], timeout: float | None,
