@@ -431,7 +431,7 @@ def run(
         volumes=list(volume), publish=list(publish), name=name, user=user, workdir=workdir,
         no_deps=no_deps, rm=rm, detach=detach,
         tty=not no_tty and not detach and sys.stdin.isatty() and sys.stdout.isatty(),
-        interactive=not detach and _pollable_stdin(),
+        interactive=not detach,
         service_ports=service_ports, use_aliases=use_aliases,
         build="always" if build else "", pull=pull)
     result = compose_run.run(paths, model, opts, sys.stderr)
@@ -454,19 +454,6 @@ def _env(values: list[str]) -> list[str]:
         elif item in os.environ:
             out.append(f"{item}={os.environ[item]}")
     return out
-
-
-def _pollable_stdin() -> bool:
-    """Compose's run keeps stdin open; pyc's attach polls it, which a regular file or
-    /dev/null does not allow: those are not attached (the command sees EOF either way)."""
-    import os
-    import stat
-
-    try:
-        mode = os.fstat(0).st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(0)
 
 
 def build_cmd(

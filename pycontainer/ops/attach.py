@@ -93,11 +93,12 @@ class _Pump:
         self.detach_seq = parse_detach_keys(opts.detach_keys) if opts.tty else b""
         self.matched = 0
         self.sel = selectors.DefaultSelector()
+        self.stdin_fd = 0
 
     def run(self) -> int | None:
         self.sel.register(self.sock, selectors.EVENT_READ, "sock")
         if self.opts.stdin:
-            self.sel.register(0, selectors.EVENT_READ, "stdin")
+            self._register_stdin()
         while True:
             for key, _ in self.sel.select():
                 result = self._on_sock() if key.data == "sock" else self._on_stdin()
@@ -118,13 +119,24 @@ class _Pump:
                 _write_all(2, payload)
         return None
 
+    def _register_stdin(self) -> None:
+        try:
+            self.sel.register(0, selectors.EVENT_READ, "stdin")
+        except PermissionError:
+            # epoll refuses regular files and /dev/null (EPERM): a thread copies them into
+            # a pipe, which the loop then polls like any other stdin (EOF, detach keys)
+            self.stdin_fd = _relay_stdin()
+            self.sel.register(self.stdin_fd, selectors.EVENT_READ, "stdin")
+
     def _on_stdin(self) -> int | None:
         try:
-            data = os.read(0, 65536)
+            data = os.read(self.stdin_fd, 65536)
         except OSError:
             data = b""
         if not data:
-            self.sel.unregister(0)
+            self.sel.unregister(self.stdin_fd)
+            if self.stdin_fd:
+                os.close(self.stdin_fd)
             if not self.opts.tty:
                 self.sock.sendall(p.encode(p.STDIN_CLOSE))
             return None
@@ -177,6 +189,25 @@ def pump(sock: socket.socket, opts: AttachOptions,
         sock.close()
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stdout
             sys.stdout.flush()
+
+
+def _relay_stdin() -> int:
+    """A pipe fed from fd 0 by a daemon thread (plain reads until EOF); its read end."""
+    import threading
+
+    r, w = os.pipe()
+
+    def copy() -> None:
+        try:
+            while data := os.read(0, 65536):
+                _write_all(w, data)
+        except OSError:
+            pass  # an unreadable stdin ends like an empty one: EOF
+        finally:
+            os.close(w)
+
+    threading.Thread(target=copy, name="stdin-relay", daemon=True).start()
+    return r
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -131,9 +131,6 @@ def refuse_unsupported(name: str, svc: dict[str, Any]) -> None:
     if (resources.get("reservations") or {}).get("cpus") is not None:
         raise ComposeError(f"service {name!r}: deploy.resources.reservations.cpus is not "
                            "supported by pyc")
-    if "start_interval" in (svc.get("healthcheck") or {}):
-        raise ComposeError(f"service {name!r}: healthcheck.start_interval is not supported "
-                           "by pyc")
 
 
 @dataclass
@@ -247,7 +244,7 @@ def _healthcheck(check: dict[str, Any] | None) -> dict[str, Any]:
     if check.get("test"):
         out["Test"] = [str(t) for t in check["test"]]
     for key, docker in (("interval", "Interval"), ("timeout", "Timeout"),
-                        ("start_period", "StartPeriod")):
+                        ("start_period", "StartPeriod"), ("start_interval", "StartInterval")):
         if key in check:
             out[docker] = int(parse_duration(str(check[key])))
     if "retries" in check:

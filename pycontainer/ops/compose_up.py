@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 #: set on Ctrl-C during `up`: the service threads stop waiting and begin nothing more
 _CANCEL = threading.Event()
-#: one start at a time: the supervisor's spawn (a preexec_fn) is not thread-safe
-_START_LOCK = threading.Lock()
 
 
 @dataclass
@@ -197,8 +195,7 @@ def _restart(paths: Paths, cname: str, timeout: int | None, out: TextIO | None) 
     from pycontainer.ops import lifecycle
 
     say(out, f"Container {cname}  Restarting")
-    with _START_LOCK:
-        lifecycle.restart(paths, cname, timeout)
+    lifecycle.restart(paths, cname, timeout)
     say(out, f"Container {cname}  Started")
 
 
@@ -206,8 +203,7 @@ def _start(paths: Paths, cname: str, out: TextIO | None) -> None:
     from pycontainer.ops import lifecycle
 
     say(out, f"Container {cname}  Starting")
-    with _START_LOCK:
-        lifecycle.start(paths, cname)
+    lifecycle.start(paths, cname)
     say(out, f"Container {cname}  Started")
 
 
@@ -386,7 +382,7 @@ def wait_healthy(paths: Paths, project: str, service: str, deadline: float | Non
         if deadline is not None and time.monotonic() > deadline:
             raise ComposeError(f"timeout waiting for service {service!r} to be healthy")
         _check_cancel()
-        time.sleep(0.25)
+        time.sleep(0.1)  # the health or exit it waits for is a file a helper writes
 
 
 def _wait_completed(paths: Paths, project: str, service: str, out: TextIO | None) -> None:
@@ -400,7 +396,7 @@ def _wait_completed(paths: Paths, project: str, service: str, out: TextIO | None
                 say(out, f"Container {m.entry.name}  Exited")
             return
         _check_cancel()
-        time.sleep(0.25)
+        time.sleep(0.1)  # the health or exit it waits for is a file a helper writes
 
 
 def wait_ready(paths: Paths, model: Model, services: list[str], timeout: float | None,

@@ -22,12 +22,26 @@ def ordered(model: Model, members: list[Member], reverse: bool = False) -> list[
     """The containers grouped by service in dependency order (reversed for stops); services
     no longer in the model (orphans) come first when reversed."""
     order = graph.order(model.tree["services"])
-    groups = [[m for m in members if m.service == s] for s in order]
     orphans = [m for m in members if m.service not in order]
-    groups = [g for g in groups if g]
     if reverse:
-        return ([orphans] if orphans else []) + groups[::-1]
+        # by depth, deepest first: a service stops once every one depending on it has, and
+        # services no dependency orders stop together (Compose's parallel, reversed graph)
+        depth = _depths(model.tree["services"], order)
+        levels = sorted({depth[s] for s in order}, reverse=True)
+        groups = [[m for m in members if depth.get(m.service) == lv] for lv in levels]
+        return ([orphans] if orphans else []) + [g for g in groups if g]
+    groups = [[m for m in members if m.service == s] for s in order]
+    groups = [g for g in groups if g]
     return groups + ([orphans] if orphans else [])
+
+
+def _depths(services: dict[str, dict[str, object]], order: list[str]) -> dict[str, int]:
+    """0 for a service without dependencies, else one more than its deepest dependency."""
+    depth: dict[str, int] = {}
+    for s in order:  # dependencies come first in `order`
+        deps = [d for d in graph.dependencies(services[s]) if d in depth]
+        depth[s] = 1 + max(depth[d] for d in deps) if deps else 0
+    return depth
 
 
 def _parallel(members: list[Member], work: Callable[[Member], None]) -> list[PycError]:

@@ -35,7 +35,7 @@ _Number = Literal["Interval", "Timeout", "StartPeriod", "StartInterval", "Retrie
 _NUMBERS: dict[str, _Number] = {k: k for k in ("Interval", "Timeout", "StartPeriod",
                                                "StartInterval", "Retries")}
 DEFAULTS: dict[_Number, int] = {"Interval": 30 * SECOND, "Timeout": 30 * SECOND,
-                                "StartPeriod": 0, "Retries": 3}
+                                "StartPeriod": 0, "StartInterval": 5 * SECOND, "Retries": 3}
 MAX_OUTPUT = 4096
 KEEP = 5
 STATUSES = ("starting", "healthy", "unhealthy", "none")
@@ -121,7 +121,10 @@ def supervisor_settings(paths: Paths, c: Container) -> HealthSettings:
 
     argv = self_argv() + ["--root", str(paths.data), "--runroot", str(paths.runtime),
                           "healthcheck", "run", c.id]
-    return {"argv": argv, "interval": cfg["Interval"] / SECOND}
+    # Docker >= 25: probes every StartInterval while starting within the start period
+    return {"argv": argv, "interval": cfg["Interval"] / SECOND,
+            "start_period": cfg["StartPeriod"] / SECOND,
+            "start_interval": cfg["StartInterval"] / SECOND}
 
 
 def _health_file(store: ContainerStore, cid: str) -> str:

@@ -12,6 +12,7 @@ import select
 import shutil
 import signal
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -163,9 +164,12 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
         f.write(cfg.serialize())
     sync_r, sync_w = os.pipe()
     mode = os.environ.get("PYC_SUPERVISOR_MODE") or req.mode
-    if mode == "reexec" and (req.attach or _threaded()):
-        # an attached client's connection stays with one process; and a fork of a threaded
-        # process (the API service) may inherit a lock another thread held
+    if mode == "reexec" and req.attach:
+        mode = "exec"  # an attached client's connection stays with one process
+    if mode in ("fork", "reexec") and _threaded():
+        # a fork that goes on running Python (no exec) is only sound single-threaded: another
+        # thread's locks (imports, stdio) would stay held in the child (the API service,
+        # compose's start threads)
         mode = "exec"
     if mode in ("fork", "reexec"):
         pid = os.fork()
@@ -195,22 +199,32 @@ def _spawn(cfg: sp.SupervisorConfig, req: StartRequest) -> tuple[int, int]:
     child = subprocess.Popen(argv, pass_fds=kept, start_new_session=True,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, close_fds=True, env=env,
-                             preexec_fn=_become_subreaper)
+                             preexec_fn=_subreaper_call())
     os.close(sync_w)
     return sync_r, child.pid
 
 
 def _threaded() -> bool:
-    import sys
-
-    threading = sys.modules.get("threading")  # not imported: not threaded
+    threading = sys.modules.get("threading")  # not imported: no other thread was started
     return threading is not None and threading.active_count() > 1
 
 
-def _become_subreaper() -> None:  # pragma: no cover - runs in the forked child
+def _subreaper_call() -> Callable[[], None]:
+    """The preexec_fn: prctl resolved here, in the parent. The child between fork and exec
+    must not import or dlsym: with compose's start threads, another thread may hold an import
+    lock or the loader's lock at the fork, and the child would wait for it forever."""
+    import ctypes
+
     from pycontainer.linux import syscalls
 
-    syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
+    prctl = syscalls.libc().prctl
+    args = (ctypes.c_int(syscalls.PR_SET_CHILD_SUBREAPER), ctypes.c_ulong(1), ctypes.c_ulong(0),
+            ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+    def become_subreaper() -> None:  # pragma: no cover - runs in the forked child
+        prctl(*args)
+
+    return become_subreaper
 
 
 def _close_fds_but(keep: set[int]) -> None:

@@ -61,6 +61,7 @@ class Supervisor:
         #: the healthcheck helper running now (0: none) and when the next one is due
         self.health_pid = 0
         self.health_due: float | None = None
+        self.health_started = 0.0
         self.started_at = 0.0  # monotonic, for the die event's execDuration
 
     # -- reporting to the CLI that started us -------------------------------------------
@@ -275,7 +276,8 @@ class Supervisor:
             self._watch(fd, "output")
         self._reap_nohang()
         if self.cfg.health:
-            self.health_due = time.monotonic() + float(self.cfg.health["interval"])
+            self.health_started = time.monotonic()
+            self.health_due = self.health_started + self._health_interval()
         deadline: float | None = None
         while self.stdio.outputs or self.status is None:
             if self.status is not None and deadline is None:
@@ -415,8 +417,23 @@ class Supervisor:
                 (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)], setsid=True)
         except OSError:
             self.health_pid = 0
-        self.health_due = now + float(self.cfg.health["interval"])
+        self.health_due = now + self._health_interval()
         return self.health_due - now
+
+    def _health_interval(self) -> float:
+        """Docker's: `start_interval` while still starting within the start period (the
+        helper records the status), `interval` otherwise."""
+        health = self.cfg.health
+        period = float(health.get("start_period", 0))
+        if not period or time.monotonic() - self.health_started >= period:
+            return float(health["interval"])
+        try:
+            with open(os.path.join(self.cfg.run_dir, "health.json"), "rb") as f:
+                # atomic_write_json's layout (indent=1): no json module in the supervisor
+                starting = b'"Status": "starting"' in f.read()
+        except OSError:
+            starting = True  # no probe recorded yet
+        return float(health.get("start_interval", 0)) if starting else float(health["interval"])
 
     # -- children -------------------------------------------------------------------------
     def _reap_nohang(self) -> None:

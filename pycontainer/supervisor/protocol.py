@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
         argv: list[str]
         interval: float
+        start_period: float
+        start_interval: float
 
     class EventSettings(TypedDict, total=False):
         """`events` ({}: none): the event log's path, the container id, its actor

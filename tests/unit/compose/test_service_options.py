@@ -116,7 +116,6 @@ def test_every_everyday_key_reaches_the_create_options(tmp_path: Path) -> None:
     ("    networks: {default: {ipv6_address: '::1'}}\n", "networks.default.ipv6_address"),
     ("    secrets: [{source: s, uid: '1'}]\nsecrets: {s: {file: ./s}}\n", "secrets.uid"),
     ("    deploy: {restart_policy: {condition: any}}\n", "deploy.restart_policy"),
-    ("    healthcheck: {test: [CMD, 'true'], start_interval: 1s}\n", "healthcheck.start_interval"),
     ("    network_mode: 'bridge:x'\n", "network_mode"),
     ("    ports: [{target: 80, app_protocol: http}]\n", "ports.app_protocol"),
 ])
