@@ -113,10 +113,10 @@ def test_config_of(image: dict[str, Any] | None, flags: dict[str, Any] | None,
 
 
 def test_effective_fills_dockers_defaults() -> None:
-    # Docker: interval 30s, timeout 30s, start period 0s, retries 3 (0 means the default)
+    # Docker: interval 30s, timeout 30s, start period 0s, start interval 5s, retries 3 (0: default)
     got = health.effective(_container(None, {"Test": ["CMD-SHELL", "true"], "Retries": 0}))
     assert got == {"Test": ["CMD-SHELL", "true"], "Interval": 30 * S, "Timeout": 30 * S,
-                   "StartPeriod": 0, "Retries": 3}
+                   "StartPeriod": 0, "StartInterval": 5 * S, "Retries": 3}
     got = health.effective(_container(IMAGE, {"Timeout": 3 * S}))
     assert (got["Interval"], got["Timeout"], got["Retries"]) == (5 * S, 3 * S, 2)
     assert health.effective(_container(None, None)) == {}
