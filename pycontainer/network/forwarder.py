@@ -41,7 +41,6 @@ PIPE_SIZE = 1 << 20
 F_SETPIPE_SZ = 1031
 IP_TRANSPARENT = 19
 SPLICE_FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
-IP_CANDIDATES = ("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip")
 
 
 @dataclass(frozen=True)
@@ -54,11 +53,10 @@ class Target:
 
 
 def ip_binary() -> str | None:
-    """iproute2's `ip`, for the reply rule (Debian's user PATH lacks /usr/sbin)."""
-    import shutil
+    """iproute2's `ip`, for the reply rule."""
+    from pycontainer import binaries
 
-    found = shutil.which("ip")
-    return found or next((p for p in IP_CANDIDATES if os.access(p, os.X_OK)), None)
+    return binaries.find("ip")
 
 
 def usable(mappings: Iterable[PortMapping]) -> bool:
