@@ -22,16 +22,19 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import ipaddress
 import os
 import selectors
 import signal
 import socket
+import subprocess  # imported before the fork: the child must not need the import lock
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pycontainer.errors import Conflict, HostError
 from pycontainer.network.ports import PortMapping
+from pycontainer.network.slirp import SlirpOptions
 
 COMM = b"pyc-portfwd"
 TABLE = 1990  # the routing table for replies to transparent sockets (any unused number)
@@ -63,6 +66,17 @@ def usable(mappings: Iterable[PortMapping]) -> bool:
     """Whether this forwarder serves these mappings: TCP on IPv4 and `ip` present."""
     tcp = [m for m in mappings if m.protocol == "tcp"]
     return bool(tcp) and all(":" not in m.host_ip for m in tcp) and ip_binary() is not None
+
+
+def forward(netns_pid: int, mappings: Sequence[PortMapping], options: SlirpOptions,
+            exit_fd: int) -> tuple[int, list[PortMapping]]:
+    """The forwarder for the TCP mappings of a slirp4netns namespace, unless its options ask
+    slirp4netns to forward (port_handler=slirp4netns) or this host cannot: (its pid or 0,
+    the mappings left for slirp4netns)."""
+    if options.port_handler != "pyc" or not usable(mappings):
+        return 0, list(mappings)
+    pid = start(netns_pid, mappings, options.guest_ip, options.gateway, exit_fd)
+    return pid, [m for m in mappings if m.protocol != "tcp"]
 
 
 def listen(m: PortMapping) -> socket.socket:
@@ -176,8 +190,6 @@ def _set_comm() -> None:  # pragma: no cover - runs in the forwarder
 
 def _enter(netns_pid: int, ip: str, ports: set[int],
            address: str) -> None:  # pragma: no cover - runs in the forwarder
-    import subprocess
-
     from pycontainer.linux import syscalls
 
     syscalls.join_ns_of(netns_pid, "user", syscalls.CLONE_NEWUSER)
@@ -205,8 +217,6 @@ class Pump:
         self.src, self.dst = src, dst
         self.r, self.w = os.pipe()
         with contextlib.suppress(OSError):
-            import fcntl
-
             fcntl.fcntl(self.w, F_SETPIPE_SZ, PIPE_SIZE)
         self.queued = 0
         self.eof = False

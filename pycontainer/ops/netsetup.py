@@ -283,13 +283,10 @@ class Starter:
         port_handler=slirp4netns); returns the mappings left to slirp4netns."""
         from pycontainer.network import forwarder
 
-        opts = self.mode.slirp
-        if opts.port_handler != "pyc" or not forwarder.usable(self.maps):
-            return self.maps
-        self.state.forwarder = forwarder.start(pid, self.maps, opts.guest_ip, opts.gateway,
-                                               self.exit_r)
+        self.state.forwarder, rest = forwarder.forward(pid, self.maps, self.mode.slirp,
+                                                       self.exit_r)
         self._save()
-        return [m for m in self.maps if m.protocol != "tcp"]
+        return rest
 
     def _bridges(self, pid: int) -> tuple[list[str], list[tuple[str, list[str]]]]:
         from pycontainer.network import bridge, ipam

@@ -250,3 +250,16 @@ def test_restart_gets_a_new_forwarder(fpyc, bb):
         assert exchange("127.0.0.1", port) == b"up\n"
     finally:
         fpyc.ok("rm", "-f", cid)
+
+
+def test_a_pods_ports_go_through_the_forwarder_until_the_pod_goes(fpyc, bb):
+    port = free_port()
+    fpyc.ok("pod", "create", "--name", "fwdpod", "-p", f"127.0.0.1:{port}:9000")
+    try:
+        fpyc.ok("run", "-d", "--pod", "fwdpod", bb, "nc", "-ll", "-p", "9000", "-e", "echo",
+                "in-pod")
+        assert len(forwarders(fpyc)) == 1
+        assert exchange("127.0.0.1", port) == b"in-pod\n"
+    finally:
+        fpyc.ok("pod", "rm", "-f", "fwdpod")
+    assert wait_for(lambda: not forwarders(fpyc), 15)
