@@ -361,16 +361,28 @@ class Loop:
 
 
 def is_forwarder(pid: int) -> bool:
+    """Whether `pid` is still a living forwarder (not a reused pid, not a zombie: a zombie
+    has closed its sockets already)."""
     try:
         with open(f"/proc/{pid}/comm", "rb") as f:
-            return f.read().strip() == COMM[:15]
-    except OSError:
+            if f.read().strip() != COMM[:15]:
+                return False
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
         return False
 
 
-def stop(pid: int) -> None:
+def stop(pid: int, timeout: float = 2.0) -> None:
     """End a forwarder recorded in a container's state (it also ends on its own when the
-    container's supervisor goes)."""
-    if pid > 0 and is_forwarder(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    container's supervisor goes) and wait until it is gone: a start right after must find
+    its host ports free."""
+    import time
+
+    if pid <= 0 or not is_forwarder(pid):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while is_forwarder(pid) and time.monotonic() < deadline:
+        time.sleep(0.005)
