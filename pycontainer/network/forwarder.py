@@ -25,10 +25,12 @@ import errno
 import fcntl
 import ipaddress
 import os
+import resource
 import selectors
 import signal
 import socket
 import subprocess  # imported before the fork: the child must not need the import lock
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -153,6 +155,7 @@ def _child(netns_pid: int, targets: list[Target], gateway: str, exit_fd: int, re
         keep = {exit_fd, report, *(t.listener.fileno() for t in targets)}
         _close_others(keep)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _raise_fd_limit()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _set_comm()
         try:
@@ -166,6 +169,14 @@ def _child(netns_pid: int, targets: list[Target], gateway: str, exit_fd: int, re
         code = 0
     finally:
         os._exit(code)
+
+
+def _raise_fd_limit() -> None:  # pragma: no cover - runs in the forwarder
+    # Six descriptors per connection (two sockets, two pipes): the soft limit of 1024 would
+    # refuse clients long before the hard one.
+    with contextlib.suppress(OSError, ValueError):
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _close_others(keep: set[int]) -> None:  # pragma: no cover - runs in the forwarder
@@ -216,9 +227,8 @@ class Pump:
     def __init__(self, src: socket.socket, dst: socket.socket) -> None:
         self.src, self.dst = src, dst
         self.r, self.w = os.pipe()
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(self.w, F_SETPIPE_SZ, PIPE_SIZE)
-        self.queued = 0
+        self.queued = self.moved = 0
+        self.grown = False
         self.eof = False
         self.done = False
 
@@ -244,6 +254,17 @@ class Pump:
             if n == 0:
                 self.eof = True
             self.queued += n
+            self.moved += n
+            if not self.grown and self.moved >= PIPE_SIZE:
+                self._grow()
+
+    def _grow(self) -> None:
+        # A bulk transfer: a 1 MiB pipe moves it in fewer, larger splices. Only then: pipe
+        # pages count against the user's pipe-user-pages-soft, past which *every* new pipe
+        # of theirs gets one page, so idle connections keep the default size.
+        self.grown = True
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(self.w, F_SETPIPE_SZ, PIPE_SIZE)
 
     def wants(self) -> list[tuple[socket.socket, int]]:
         if self.done:
@@ -310,7 +331,9 @@ class Loop:
     def _accept(self, t: Target) -> None:
         try:
             client, peer = t.listener.accept()
-        except OSError:
+        except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                time.sleep(0.05)  # the client waits in the backlog; do not spin meanwhile
             return
         client.setblocking(False)
         inner = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -377,8 +400,6 @@ def stop(pid: int, timeout: float = 2.0) -> None:
     """End a forwarder recorded in a container's state (it also ends on its own when the
     container's supervisor goes) and wait until it is gone: a start right after must find
     its host ports free."""
-    import time
-
     if pid <= 0 or not is_forwarder(pid):
         return
     with contextlib.suppress(ProcessLookupError):

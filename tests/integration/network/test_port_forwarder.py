@@ -263,3 +263,45 @@ def test_a_pods_ports_go_through_the_forwarder_until_the_pod_goes(fpyc, bb):
     finally:
         fpyc.ok("pod", "rm", "-f", "fwdpod")
     assert wait_for(lambda: not forwarders(fpyc), 15)
+
+
+def _echoing(port: int, hello: bytes, timeout: float = 10.0) -> socket.socket:
+    """A connection to the echo server that has answered `hello` (retried until it does)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = connect("127.0.0.1", port)
+        try:
+            s.sendall(hello)
+            if s.recv(len(hello)) == hello:
+                return s
+        except OSError:
+            pass
+        s.close()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no echo of {hello!r}")
+        time.sleep(0.05)
+
+
+def test_many_connections_at_once_each_get_their_own_bytes(fpyc, bb):
+    port = free_port()
+    cid = fpyc.ok("run", "-d", "-p", f"127.0.0.1:{port}:9000", bb,
+                  "nc", "-ll", "-p", "9000", "-e", "cat").out.strip()
+    try:
+        assert exchange("127.0.0.1", port, b"ready") == b"ready"
+        socks: list[socket.socket] = []
+        try:
+            for i in range(40):  # opened one by one (nc accepts one at a time), all kept open
+                socks.append(_echoing(port, f"hello-{i}\n".encode()))
+            for i, s in enumerate(socks):  # then all at once, each with its own payload
+                s.sendall(f"conn-{i}\n".encode() * 1000)
+                s.shutdown(socket.SHUT_WR)
+            for i, s in enumerate(socks):
+                got = b""
+                while chunk := s.recv(1 << 16):
+                    got += chunk
+                assert got == f"conn-{i}\n".encode() * 1000
+        finally:
+            for s in socks:
+                s.close()
+    finally:
+        fpyc.ok("rm", "-f", cid)
