@@ -219,6 +219,16 @@ def test_a_range_publishes_every_port(fpyc, bb):
         fpyc.ok("rm", "-f", cid)
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @pytest.mark.parametrize("how", ["exit", "stop", "kill", "rm"])
 def test_the_forwarder_goes_with_the_container(fpyc, bb, how):
     port = free_port()
@@ -232,9 +242,9 @@ def test_the_forwarder_goes_with_the_container(fpyc, bb, how):
     elif how == "rm":
         fpyc.ok("rm", "-f", cid)
     assert wait_for(lambda: not forwarders(fpyc), 15)
-    with socket.socket() as s:  # and the port is free again
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", port))
+    # and the port is free again (an exiting process gives up its memory, and so its
+    # command line, a moment before its sockets)
+    assert wait_for(lambda: _bindable(port), 5)
     if how != "rm":
         fpyc.ok("rm", "-f", cid)
 
