@@ -347,6 +347,11 @@ class Loop:
             conn.close()
             return
         self._update(conn, {})
+        # Inside one host the handshake has usually completed by now: serve at once rather
+        # than after another trip through the selector (the first response comes sooner).
+        with contextlib.suppress(OSError):
+            inner.getpeername()
+            self._service(conn)
 
     def _service(self, conn: Conn) -> None:
         before = conn.wants()
