@@ -26,6 +26,7 @@ import fcntl
 import ipaddress
 import os
 import resource
+import select
 import selectors
 import signal
 import socket
@@ -305,12 +306,43 @@ class Conn:
         self.inner.close()
 
 
+class Poller:
+    """The few selector calls the loop makes, straight on epoll: `selectors` builds a
+    SelectorKey per call, a cost paid several times per connection."""
+
+    def __init__(self) -> None:
+        self.ep = select.epoll()
+        self.data: dict[int, object] = {}
+
+    def register(self, fileobj: socket.socket | int, events: int, data: object) -> None:
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        self.ep.register(fd, _mask(events))
+        self.data[fd] = data
+
+    def modify(self, fileobj: socket.socket, events: int, data: object) -> None:
+        self.ep.modify(fileobj.fileno(), _mask(events))
+        self.data[fileobj.fileno()] = data
+
+    def unregister(self, fileobj: socket.socket) -> None:
+        fd = fileobj.fileno()
+        self.data.pop(fd)  # KeyError: not registered
+        self.ep.unregister(fd)
+
+    def select(self) -> list[object]:
+        return [self.data[fd] for fd, _ in self.ep.poll() if fd in self.data]
+
+
+def _mask(events: int) -> int:
+    return ((select.EPOLLIN if events & selectors.EVENT_READ else 0)
+            | (select.EPOLLOUT if events & selectors.EVENT_WRITE else 0))
+
+
 class Loop:
     """The forwarder's event loop: accept, connect inside, splice, until the exit pipe hangs
     up."""
 
     def __init__(self, targets: list[Target], exit_fd: int, gateway: str) -> None:
-        self.sel = selectors.DefaultSelector()
+        self.sel = Poller()
         self.exit_fd, self.gateway = exit_fd, gateway
         self.sel.register(exit_fd, selectors.EVENT_READ, None)
         for t in targets:
@@ -319,14 +351,14 @@ class Loop:
 
     def run(self) -> None:
         while True:
-            for key, _ in self.sel.select():
-                if key.data is None:
+            for data in self.sel.select():
+                if data is None:
                     if not os.read(self.exit_fd, 64):
                         return
-                elif isinstance(key.data, Target):
-                    self._accept(key.data)
-                else:
-                    self._service(key.data)
+                elif isinstance(data, Target):
+                    self._accept(data)
+                elif isinstance(data, Conn):
+                    self._service(data)
 
     def _accept(self, t: Target) -> None:
         try:
