@@ -98,6 +98,7 @@ class NetworkState:
     #: network.ports.PortMapping.to_dict() of each allocated mapping
     ports: list[JSON] = field(default_factory=list)
     ip: str = ""  # the first address
+    forwarder: int = 0  # pid of network.forwarder's process for the TCP ports, if any
     networks: dict[str, Endpoint] = field(default_factory=dict)
     #: network.bridge.publish()'s records, for bridge.unpublish
     published: list[JSON] = field(default_factory=list)

@@ -64,6 +64,9 @@ class SlirpOptions:
     enable_ipv6: bool = False
     outbound_addr: str | None = None
     outbound_addr6: str | None = None
+    #: who forwards published TCP ports: "pyc" (network.forwarder, splice) or "slirp4netns"
+    #: (its add_hostfwd, slower); both keep the client's source address
+    port_handler: str = "pyc"
 
     @property
     def network(self) -> ipaddress.IPv4Network:
@@ -120,6 +123,9 @@ def _parse_addr(key: str, value: str, version: int) -> str:
     return str(addr)
 
 
+PORT_HANDLERS = ("pyc", "slirp4netns")
+
+
 def parse_slirp_options(text: str) -> SlirpOptions:
     """The part after `slirp4netns:` in `--network`, e.g. `allow_host_loopback=true,mtu=1500`."""
     values: dict[str, Any] = {}
@@ -128,7 +134,6 @@ def parse_slirp_options(text: str) -> SlirpOptions:
         if not sep:
             raise UsageError(f"invalid slirp4netns option {item!r}: want key=value")
         values[key] = _parse_option(key, value)
-    values.pop("port_handler", None)
     return SlirpOptions(**values)
 
 
@@ -142,10 +147,11 @@ def _parse_option(key: str, value: str) -> Any:
     if key in ("outbound_addr", "outbound_addr6"):
         return _parse_addr(key, value, 6 if key.endswith("6") else 4)
     if key == "port_handler":
-        if value != "slirp4netns":
+        if value not in PORT_HANDLERS:
             raise UsageError(
-                f"slirp4netns port_handler={value} is not supported: pyc forwards ports "
-                "through slirp4netns itself (port_handler=slirp4netns), which keeps source IPs"
+                f"slirp4netns port_handler={value} is not supported: pyc forwards TCP ports "
+                "itself (port_handler=pyc, the default) or through slirp4netns "
+                "(port_handler=slirp4netns); both keep source IPs"
             )
         return value
     raise UsageError(

@@ -269,14 +269,24 @@ class Starter:
         s = slirp.start_slirp(pid, sock, self.mode.slirp, exit_fd=self.exit_r,
                               log_path=str(run_dir / "slirp4netns.log"),
                               cache_dir=self.paths.runtime)
-        os.close(self.exit_r)
-        self.exit_r = -1
         self.state.slirp = s.to_dict()
         self._save()  # so a failing forward below still stops slirp4netns
-        slirp.forward_ports(s, self.maps)
+        slirp.forward_ports(s, self._forward_tcp(pid))
+        os.close(self.exit_r)
+        self.exit_r = -1
         self.state.ports = [m.to_dict() for m in self.maps]
         self.state.ip = self.mode.slirp.guest_ip
         return self.mode.slirp.guest_ip
+
+    def _forward_tcp(self, pid: int) -> list[ports.PortMapping]:
+        """Start pyc's own forwarder for the TCP mappings (unless the container asked for
+        port_handler=slirp4netns); returns the mappings left to slirp4netns."""
+        from pycontainer.network import forwarder
+
+        self.state.forwarder, rest = forwarder.forward(pid, self.maps, self.mode.slirp,
+                                                       self.exit_r)
+        self._save()
+        return rest
 
     def _bridges(self, pid: int) -> tuple[list[str], list[tuple[str, list[str]]]]:
         from pycontainer.network import bridge, ipam
@@ -372,6 +382,10 @@ def teardown(paths: Paths, store: ContainerStore, cid: str) -> None:
 
         with contextlib.suppress(PycError, OSError, KeyError, ValueError):
             slirp.stop_slirp(slirp.Slirp.from_dict(state.slirp), timeout=2.0)
+    if state.forwarder:
+        from pycontainer.network import forwarder
+
+        forwarder.stop(state.forwarder)
     if state.kind == USER:
         _teardown_bridges(paths, cid, state)
     with contextlib.suppress(FileNotFoundError):

@@ -223,7 +223,7 @@ def _start_infra(paths: Paths, store: PodStore, pod: Pod) -> PodState:
 
 
 def _slirp(paths: Paths, store: PodStore, pod: Pod, state: PodState, exit_r: int) -> None:
-    from pycontainer.network import ports, slirp
+    from pycontainer.network import forwarder, ports, slirp
     from pycontainer.network.mode import parse_network_mode
 
     mode = parse_network_mode(pod.config.network)
@@ -235,10 +235,13 @@ def _slirp(paths: Paths, store: PodStore, pod: Pod, state: PodState, exit_r: int
     try:
         s = slirp.start_slirp(state.infra_pid, sock, mode.slirp, exit_fd=exit_r,
                               log_path=str(run_dir / "slirp4netns.log"), cache_dir=paths.runtime)
+        state.slirp = dict(s.to_dict())
+        # TCP through pyc's forwarder, which ends with the infra too (the same exit pipe)
+        state.slirp["forwarder"], rest = forwarder.forward(state.infra_pid, maps, mode.slirp,
+                                                           exit_r)
     finally:
         os.close(exit_r)
-    state.slirp = dict(s.to_dict())
-    slirp.forward_ports(s, maps)
+    slirp.forward_ports(s, rest)
     state.ports = [dict(m.to_dict()) for m in maps]
     state.ip = mode.slirp.guest_ip
 
@@ -264,6 +267,11 @@ def stop_infra(pod: Pod) -> None:
         # it ends with the infra (its exit pipe); this waits for it, or stops one left over
         with contextlib.suppress(PycError, OSError, KeyError, ValueError, TypeError):
             slirp.stop_slirp(slirp.Slirp.from_dict(dict(pod.state.slirp)), timeout=2.0)
+        fwd = pod.state.slirp.get("forwarder")
+        if isinstance(fwd, int) and fwd:
+            from pycontainer.network import forwarder
+
+            forwarder.stop(fwd)
 
 
 def infra_down(paths: Paths, pod_id: str) -> None:

@@ -70,8 +70,22 @@ def _leftovers(p: Pyc) -> list[str]:
     found = [f"slirp4netns pid {pid}" for pid in slirps_of(str(p.runroot))]
     found += [f"process {pid}: {cmd[:80]!r}" for pid, cmd in _cmdlines().items()
               if b"pycontainer.network.rootlessns" in cmd and str(p.runroot).encode() in cmd]
+    found += [f"port forwarder pid {pid}" for pid in _forwarders(str(p.runroot))]
     with open("/proc/self/mountinfo") as f:
         found += [line.strip() for line in f if str(p.root) in line or str(p.runroot) in line]
+    return found
+
+
+def _forwarders(text: str) -> list[int]:
+    """network.forwarder processes (forked from a pyc whose command line mentions `text`)."""
+    found = []
+    for pid, cmd in _cmdlines().items():
+        try:
+            with open(f"/proc/{pid}/comm", "rb") as f:
+                if f.read().strip() == b"pyc-portfwd" and text.encode() in cmd:
+                    found.append(pid)
+        except OSError:
+            continue
     return found
 
 
