@@ -11,7 +11,7 @@ from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
 from pycontainer.oci.convert import ContainerSpec
 from pycontainer.oci.rootfs import RootfsPlan
-from pycontainer.ops import health, limits, netviews, restarts
+from pycontainer.ops import health, limits, netviews, recordcache, restarts
 from pycontainer.ops.mounts import binds, inspect_mounts
 from pycontainer.paths import Paths
 
@@ -25,7 +25,7 @@ def inspect_container(paths: Paths, ref: str, size: bool = False) -> dict[str, A
     store = ContainerStore(paths)
     cid = store.resolve(ref)
     with store.lock(cid):
-        c = store.load(cid)
+        c = recordcache.load(store, cid)
         if store.sync(c):
             store.save(cid, c.state)
     return to_docker(store, c, size)
@@ -35,7 +35,7 @@ def list_view(store: ContainerStore, cid: str) -> dict[str, Any]:
     """What the Engine API's container list takes from inspect (the image id, network mode,
     networks and ports, mounts), the same values, without the rest of `to_docker`: a list of
     many containers asks it for each, and docker-py asks inspect for each one again."""
-    c = store.load(cid)
+    c = recordcache.load(store, cid)
     store.sync(c)  # read-only view, as `ps`: no lock, no save
     return list_view_of(store, c)
 

@@ -1,0 +1,77 @@
+"""Parsed records the API service keeps between requests, for its read-only views.
+
+docker-py's `containers.list()` inspects every container after listing them all, so a
+service answers the same parse of the same config.json many times a second. Only data that
+changes with its file is kept here (a container's config record, the image index's digests),
+keyed by the file's identity and stamps and re-validated by one `os.stat` each time: a
+`pyc rename`/`update`/`rm` rewrites or removes the file, so the next request sees it at once.
+The container's state and the supervisor's pid/exit files are never cached: state can change
+without config.json changing, and the liveness sync runs on every request.
+
+Off unless `enable()` ran (the service does): the CLI is one request per process.
+Values handed out are shared: callers only read them (views), never edit and save them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+from pycontainer.containers.model import Container, ContainerConfig
+from pycontainer.containers.store import ContainerStore
+
+_T = TypeVar("_T")
+
+Stamp = tuple[int, int, int, int]
+
+_enabled = False
+_entries: dict[str, tuple[Stamp, object]] = {}
+#: entries kept at most: a service serving many thousand containers stays bounded
+LIMIT = 4096
+
+
+def enable() -> None:
+    global _enabled
+    _enabled = True
+
+
+def enabled() -> bool:
+    return _enabled
+
+
+def stamp(st: os.stat_result) -> Stamp:
+    return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns)
+
+
+def cached(path: str, build: Callable[[], _T], kind: type[_T]) -> _T:
+    """`build()`'s value for `path` as it is now. The stat comes before the read: a file
+    replaced in between is cached under the old stamp, which the next stat no longer
+    matches, so a stale value is never served twice. OSError of the stat propagates."""
+    now = stamp(os.stat(path))
+    hit = _entries.get(path)  # dict reads and writes are atomic: threads need no lock
+    if hit is not None and hit[0] == now and isinstance(hit[1], kind):
+        return hit[1]
+    value = build()
+    if len(_entries) >= LIMIT:
+        _entries.clear()
+    _entries[path] = (now, value)
+    return value
+
+
+def load_config(store: ContainerStore, cid: str) -> ContainerConfig:
+    """`store.load_config(cid)`, from the cache when enabled (shared: read only)."""
+    if not _enabled:
+        return store.load_config(cid)
+    try:
+        return cached(str(store.dir(cid) / "config.json"),
+                      lambda: store.load_config(cid), ContainerConfig)
+    except FileNotFoundError:
+        return store.load_config(cid)  # raises what a missing record raises
+
+
+def load(store: ContainerStore, cid: str) -> Container:
+    """`store.load(cid)` for a view: the config maybe cached, the state read anew."""
+    if not _enabled:
+        return store.load(cid)
+    return Container(load_config(store, cid), store.load_state(cid))
