@@ -2,11 +2,11 @@
 
 docker-py's `containers.list()` inspects every container after listing them all, so a
 service answers the same parse of the same config.json many times a second. Only data that
-changes with its file is kept here (a container's config record, the image index's digests),
-keyed by the file's identity and stamps and re-validated by one `os.stat` each time: a
-`pyc rename`/`update`/`rm` rewrites or removes the file, so the next request sees it at once.
-The container's state and the supervisor's pid/exit files are never cached: state can change
-without config.json changing, and the liveness sync runs on every request.
+changes with its file is kept here (a container's config and state records, the image
+index's digests), keyed by the file's identity and stamps and re-validated by one `os.stat`
+each time: a `pyc rename`/`stop`/`update`/`rm` rewrites or removes the file, so the next
+request sees it at once. The supervisor's pid/exit files are never cached: the liveness sync runs on every
+request, and a state it may change is parsed anew (see `load`).
 
 Off unless `enable()` ran (the service does): the CLI is one request per process.
 Values handed out are shared: callers only read them (views), never edit and save them.
@@ -18,7 +18,8 @@ import os
 from collections.abc import Callable
 from typing import TypeVar
 
-from pycontainer.containers.model import Container, ContainerConfig
+from pycontainer.containers.lifecycle import ACTIVE
+from pycontainer.containers.model import Container, ContainerConfig, ContainerState
 from pycontainer.containers.store import ContainerStore
 
 _T = TypeVar("_T")
@@ -71,7 +72,17 @@ def load_config(store: ContainerStore, cid: str) -> ContainerConfig:
 
 
 def load(store: ContainerStore, cid: str) -> Container:
-    """`store.load(cid)` for a view: the config maybe cached, the state read anew."""
+    """`store.load(cid)` for a view. The state is cached only while it is one that
+    `store.sync` leaves alone (not ACTIVE): sync edits an active state in place, so that one
+    is parsed anew each time, and the supervisor's files are read by sync each time."""
     if not _enabled:
         return store.load(cid)
-    return Container(load_config(store, cid), store.load_state(cid))
+    config = load_config(store, cid)
+    try:
+        state = cached(str(store.dir(cid) / "state.json"), lambda: store.load_state(cid),
+                       ContainerState)
+    except FileNotFoundError:
+        state = store.load_state(cid)  # raises what a missing record raises
+    if state.status in ACTIVE:
+        state = store.load_state(cid)
+    return Container(config, state)
