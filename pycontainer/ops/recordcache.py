@@ -5,8 +5,8 @@ service answers the same parse of the same config.json many times a second. Only
 changes with its file is kept here (a container's config and state records, the image
 index's digests), keyed by the file's identity and stamps and re-validated by one `os.stat`
 each time: a `pyc rename`/`stop`/`update`/`rm` rewrites or removes the file, so the next
-request sees it at once. The supervisor's pid/exit files are never cached: the liveness sync runs on every
-request, and a state it may change is parsed anew (see `load`).
+request sees it at once. The supervisor's pid/exit files are never cached: the liveness
+sync runs on every request, and a state it may change is parsed anew (see `load`).
 
 Off unless `enable()` ran (the service does): the CLI is one request per process.
 Values handed out are shared: callers only read them (views), never edit and save them.
