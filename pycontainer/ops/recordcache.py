@@ -65,7 +65,7 @@ def load_config(store: ContainerStore, cid: str) -> ContainerConfig:
     if not _enabled:
         return store.load_config(cid)
     try:
-        return cached(str(store.dir(cid) / "config.json"),
+        return cached(f"{store.root}/{cid}/config.json",  # text: a Path join costs more
                       lambda: store.load_config(cid), ContainerConfig)
     except FileNotFoundError:
         return store.load_config(cid)  # raises what a missing record raises
@@ -79,7 +79,7 @@ def load(store: ContainerStore, cid: str) -> Container:
         return store.load(cid)
     config = load_config(store, cid)
     try:
-        state = cached(str(store.dir(cid) / "state.json"), lambda: store.load_state(cid),
+        state = cached(f"{store.root}/{cid}/state.json", lambda: store.load_state(cid),
                        ContainerState)
     except FileNotFoundError:
         state = store.load_state(cid)  # raises what a missing record raises
