@@ -22,6 +22,7 @@ import os
 import stat
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from pycontainer.errors import HostError
@@ -31,28 +32,31 @@ APP = "pycontainer"
 
 @dataclass(frozen=True)
 class Paths:
+    """The store's directories. Immutable: the derived ones are joined once (cached_property
+    writes the instance dict, which a frozen dataclass allows), not per use."""
+
     data: Path
     runtime: Path
     config: Path
     runtime_reason: str = ""
 
-    @property
+    @cached_property
     def images(self) -> Path:
         return self.data / "images"
 
-    @property
+    @cached_property
     def containers(self) -> Path:
         return self.data / "containers"
 
-    @property
+    @cached_property
     def volumes(self) -> Path:
         return self.data / "volumes"
 
-    @property
+    @cached_property
     def build_cache(self) -> Path:
         return self.data / "build-cache"
 
-    @property
+    @cached_property
     def run_containers(self) -> Path:
         return self.runtime / "containers"
 

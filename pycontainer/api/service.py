@@ -49,6 +49,9 @@ def run(paths: Paths, uri: str | None, timeout: float) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, _stop)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    from pycontainer.ops import recordcache
+
+    recordcache.enable()  # a long-lived process: keep parsed records between requests
     with contextlib.suppress(_Stopped):
         server.serve(listener, paths, timeout)
 

@@ -118,7 +118,8 @@ class JSON(Response):
         self.obj, self.status, self.headers = obj, status, headers or []
 
     def body(self) -> bytes:
-        return json.dumps(self.obj, separators=(",", ":")).encode() + b"\n"
+        # no cycle check: the views are trees built per request (a cheaper encode)
+        return json.dumps(self.obj, separators=(",", ":"), check_circular=False).encode() + b"\n"
 
 
 class Empty(Response):

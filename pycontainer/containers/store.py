@@ -263,6 +263,9 @@ class ContainerStore:
     def load_config(self, cid: str) -> ContainerConfig:
         return self._record(cid, "config.json", ContainerConfig.from_dict)
 
+    def load_state(self, cid: str) -> ContainerState:
+        return self._record(cid, "state.json", ContainerState.from_dict)
+
     def _record(self, cid: str, name: str, build: Callable[[dict[str, Any]], _R]) -> _R:
         """One record, parsed; BrokenRecord (naming the file) when it does not parse."""
         path = self.dir(cid) / name

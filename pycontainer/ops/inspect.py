@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pycontainer.containers.lifecycle import Status
+from pycontainer.containers.lifecycle import ACTIVE, Status
 from pycontainer.containers.model import Container
 from pycontainer.containers.netrecord import NetworkPlan
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import ContainerNotFound, NotFound
 from pycontainer.oci.convert import ContainerSpec
 from pycontainer.oci.rootfs import RootfsPlan
-from pycontainer.ops import health, limits, netviews, restarts
+from pycontainer.ops import health, limits, netviews, recordcache, restarts
 from pycontainer.ops.mounts import binds, inspect_mounts
 from pycontainer.paths import Paths
 
@@ -24,8 +24,13 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 def inspect_container(paths: Paths, ref: str, size: bool = False) -> dict[str, Any]:
     store = ContainerStore(paths)
     cid = store.resolve(ref)
+    c = recordcache.load(store, cid)
+    if c.state.status not in ACTIVE:
+        # sync changes nothing of a container that is not running (records are replaced
+        # atomically, so reading them unlocked is safe): no lock to take per inspect
+        return to_docker(store, c, size)
     with store.lock(cid):
-        c = store.load(cid)
+        c = recordcache.load(store, cid)
         if store.sync(c):
             store.save(cid, c.state)
     return to_docker(store, c, size)
@@ -35,7 +40,7 @@ def list_view(store: ContainerStore, cid: str) -> dict[str, Any]:
     """What the Engine API's container list takes from inspect (the image id, network mode,
     networks and ports, mounts), the same values, without the rest of `to_docker`: a list of
     many containers asks it for each, and docker-py asks inspect for each one again."""
-    c = store.load(cid)
+    c = recordcache.load(store, cid)
     store.sync(c)  # read-only view, as `ps`: no lock, no save
     return list_view_of(store, c)
 
@@ -183,7 +188,7 @@ def _ulimit(text: str) -> JSON:
 
 def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[str, Any]:
     cfg = c.config
-    userdata = store.userdata(c.id)
+    userdata = str(store.userdata(c.id))  # joined as text: Path joins cost per request
     plan = cfg.rootfs or RootfsPlan("")
     state = _state(c)
     if (hs := health.state_of(store, c)) is not None:
@@ -195,10 +200,10 @@ def to_docker(store: ContainerStore, c: Container, size: bool = False) -> dict[s
         "Args": cfg.args,
         "State": state,
         "Image": cfg.image_id,
-        "ResolvConfPath": str(userdata / "resolv.conf"),
-        "HostnamePath": str(userdata / "hostname"),
-        "HostsPath": str(userdata / "hosts"),
-        "LogPath": str(store.log_path(c.id)),
+        "ResolvConfPath": userdata + "/resolv.conf",
+        "HostnamePath": userdata + "/hostname",
+        "HostsPath": userdata + "/hosts",
+        "LogPath": userdata + "/ctr.log",
         "Name": "/" + c.name,
         "RestartCount": c.state.restart_count,
         "Driver": plan.driver,

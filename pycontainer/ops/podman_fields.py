@@ -40,6 +40,23 @@ def container_extras(store: ContainerStore, c: Container) -> dict[str, Any]:
 
 
 def _image_digest(store: ContainerStore, image_id: str) -> str:
+    from pycontainer.ops import recordcache
+
+    if not recordcache.enabled():
+        return _read_digest(store, image_id)
+    index = str(store.paths.images / "index.json")
+    try:
+        # the digests read since the index last changed (the index holds them)
+        known = recordcache.cached(index, dict, dict)
+    except OSError:
+        return _read_digest(store, image_id)
+    digest = known.get(image_id)
+    if not isinstance(digest, str):
+        digest = known[image_id] = _read_digest(store, image_id)
+    return digest
+
+
+def _read_digest(store: ContainerStore, image_id: str) -> str:
     from pycontainer.images.store import ImageStore
 
     images = ImageStore(store.paths)

@@ -11,7 +11,7 @@ from pycontainer.containers.model import Container, ContainerConfig, ContainerSt
 from pycontainer.containers.store import BrokenRecord, ContainerStore
 from pycontainer.errors import PycError, UsageError
 from pycontainer.oci.convert import ContainerSpec
-from pycontainer.ops import health, netviews
+from pycontainer.ops import health, netviews, recordcache
 from pycontainer.paths import Paths
 
 FILTERS = ("status", "name", "label", "ancestor", "id", "exited", "before", "since", "volume",
@@ -149,7 +149,7 @@ def list_containers(paths: Paths, opts: PsOptions,
     for cid in store.ids():
         broken = ""
         try:
-            c = store.load(cid)
+            c = recordcache.load(store, cid)
         except BrokenRecord as exc:  # listed as Docker's "dead", so `rm -f` can be found
             c, broken = _placeholder(store, cid), exc.path.name
         except PycError:

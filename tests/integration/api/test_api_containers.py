@@ -109,3 +109,28 @@ def test_the_list_agrees_with_inspect(api: Service, web: str) -> None:
     ports = info["NetworkSettings"]["Ports"]["80/tcp"][0]
     assert summary["Ports"] == [{"IP": ports["HostIp"], "PrivatePort": 80,
                                  "PublicPort": int(ports["HostPort"]), "Type": "tcp"}]
+
+
+def test_changes_made_by_pyc_show_at_once_through_the_service(
+        api: Service, fixture_refs: dict[str, str]) -> None:
+    """The service keeps parsed records between requests: a rename, stop or rm by `pyc`
+    between two docker-py calls must show in the next answer."""
+    bb = fixture_refs["busybox"]
+    api.pyc.ok("pull", "-q", bb)
+    cid = api.pyc.ok("run", "-d", "--name", "first", bb, "sleep", "300").out.strip()
+    client = docker.DockerClient(base_url=api.url)
+    assert client.containers.get(cid).name == "first"
+    assert [c.name for c in client.containers.list()] == ["first"]
+    api.pyc.ok("rename", "first", "other")  # same length: a config.json of the same size
+    assert client.containers.get(cid).name == "other"
+    assert [c.name for c in client.containers.list()] == ["other"]
+    assert client.containers.get("other").id == cid
+    api.pyc.ok("stop", "-t", "0", "other")
+    got = client.containers.get(cid)
+    assert got.status == "exited" and got.attrs["State"]["Running"] is False
+    assert client.containers.list() == []
+    assert [c.status for c in client.containers.list(all=True)] == ["exited"]
+    api.pyc.ok("rm", "other")
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get(cid)
+    assert client.containers.list(all=True) == []
