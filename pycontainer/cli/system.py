@@ -186,7 +186,7 @@ def df(
 def prune_warning(all_: bool, volumes: bool, filters: list[str]) -> str:
     """Docker's confirmation text (cli/command/system/prune.go confirmationTemplate)."""
     from pycontainer.formats.filters import parse as parse_filters
-    from pycontainer.ops.volumes import natural_key
+    from pycontainer.formats.sortorder import natural_key
 
     warnings = ["all stopped containers", "all networks not used by at least one container"]
     if volumes:

@@ -375,10 +375,6 @@ def port_lines(mappings: Iterable[PortMapping], container: str = "",
             raise NotFound(f"No public port '{port_filter}' published for {container}")
     else:
         out = [f"{m.key} -> {_join(m.host_ip or ANY_V4, m.host_port)}" for m in mappings]
-    return sorted(out, key=_natural_key)
+    from pycontainer.formats.sortorder import natural_key
 
-
-def _natural_key(text: str) -> list[tuple[int, int | str]]:
-    # fvbommel/sortorder.NaturalLess: digit runs compare as numbers.
-    return [(0, int(part)) if part.isdigit() else (1, part)
-            for part in re.split(r"(\d+)", text) if part]
+    return sorted(out, key=natural_key)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import Conflict, HostError, UsageError
+from pycontainer.network.constants import DEFAULT_CIDR
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 BINARY = "slirp4netns"
 DEFAULT_MTU = 65520
-DEFAULT_CIDR = "10.0.2.0/24"
 TAP = "tap0"
 SUN_PATH_MAX = 107  # sockaddr_un.sun_path is 108 bytes including the NUL
 

@@ -30,9 +30,9 @@ from pycontainer.errors import (
     UsageError,
 )
 from pycontainer.formats import filters as _filters
+from pycontainer.formats.sortorder import natural_key
 from pycontainer.network.ipam import Network, NetworkStore, inspect_network
 from pycontainer.ops import events
-from pycontainer.ops.volumes import natural_key
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def builtin_id(name: str) -> str:
 
 
 def _builtin(name: str) -> dict[str, Any]:
-    from pycontainer.network.slirp import DEFAULT_CIDR
+    from pycontainer.network.constants import DEFAULT_CIDR
 
     config = []
     if name == "bridge":

@@ -16,12 +16,12 @@ module is the one place that reads it (`users_of`, `usage`). Ops never print or 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pycontainer.errors import ContainerNotFound, IntegrityError, UsageError
 from pycontainer.formats import filters as _filters
+from pycontainer.formats.sortorder import natural_key
 from pycontainer.ops import events
 from pycontainer.paths import Paths
 from pycontainer.volumes.store import (
@@ -44,11 +44,6 @@ def store(paths: Paths) -> VolumeStore:
 
 
 # --- filters -----------------------------------------------------------------------------
-
-
-def natural_key(text: str) -> list[tuple[int, int, str]]:
-    """Docker's sortorder.NaturalLess: digit runs compare as numbers ("v2" < "v10")."""
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p]
 
 
 # --- in use --------------------------------------------------------------------------------
