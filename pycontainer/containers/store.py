@@ -37,6 +37,7 @@ from pycontainer.errors import (
 )
 from pycontainer.linux import proc
 from pycontainer.linux.locks import FileLock
+from pycontainer.linux.replace import write_replace
 from pycontainer.paths import Paths
 
 if TYPE_CHECKING:
@@ -412,14 +413,3 @@ def _read(path: Path) -> JSON | None:
     return data if isinstance(data, dict) else None
 
 
-def write_replace(path: Path | str, data: bytes, mode: int = 0o600) -> None:
-    """Atomic (temp + rename) but without fsync: `run` is a hot path, and state is re-derived
-    from the supervisor's files on the next sync. A crash may lose the last write, never
-    leave a torn one (ext4's rename ordering, auto_da_alloc)."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)

@@ -71,7 +71,7 @@ def create(paths: Paths, ref: str, record: ExecRecord) -> ExecRecord:
 
 
 def save(paths: Paths, record: ExecRecord) -> None:
-    from pycontainer.containers.store import write_replace
+    from pycontainer.linux.replace import write_replace
 
     directory = _dir(paths)
     directory.mkdir(mode=0o700, exist_ok=True)

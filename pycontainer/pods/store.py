@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pycontainer.errors import Conflict, IntegrityError, PodNotFound, UsageError
 from pycontainer.linux.locks import FileLock
+from pycontainer.linux.replace import write_replace
 from pycontainer.paths import Paths
 from pycontainer.pods.model import Pod, PodConfig, PodState
 
@@ -32,16 +33,6 @@ def _valid_name(name: str) -> bool:
     # Docker's (and Podman's) [a-zA-Z0-9][a-zA-Z0-9_.-]*, without importing re
     ok = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
     return bool(name) and name[0] not in "_.-" and set(name) <= ok and len(name) <= 200
-
-
-def write_replace(path: Path, data: bytes) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 class PodStore:

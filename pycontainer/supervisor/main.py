@@ -14,6 +14,7 @@ import struct
 import time
 
 from pycontainer import eventlog
+from pycontainer.linux.replace import write_replace
 from pycontainer.supervisor import protocol as p
 from pycontainer.supervisor.logfile import LogWriter, timestamp
 from pycontainer.supervisor.stdio import HeldStdio, make
@@ -122,7 +123,7 @@ class Supervisor:
         self.started_at = time.monotonic()
         if self.cfg.events:  # here, before any `die` this process may write
             self._event("start", {})
-        p.write_replace(p.pid_file(cfg.run_dir), p.dumps({
+        write_replace(p.pid_file(cfg.run_dir), p.dumps({
             "pid": self.pid, "started": _start_time(self.pid), "supervisor": os.getpid(),
             "startedAt": started}).encode())
         if self.reexec:
@@ -480,7 +481,7 @@ class Supervisor:
     def _write_exit(self, code: int, error: str = "") -> None:
         record = {"exitCode": code, "finishedAt": timestamp(), "oomKilled": False,
                   "error": error}
-        p.write_replace(p.exit_file(self.cfg.run_dir), p.dumps(record).encode())
+        write_replace(p.exit_file(self.cfg.run_dir), p.dumps(record).encode())
 
     def finish(self) -> int:
         assert self.log is not None

@@ -222,15 +222,6 @@ def dumps(obj: object) -> str:
     raise TypeError(f"cannot encode {type(obj).__name__}")
 
 
-def write_replace(path: str, data: bytes) -> None:
-    """Readers see the old or the new file, never a part (no fsync: volatile state)."""
-    tmp = f"{path}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 class suppress:  # noqa: N801 - contextlib.suppress, without importing contextlib
