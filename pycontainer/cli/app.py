@@ -178,6 +178,11 @@ def docker_booleans(root: Any, args: list[str]) -> list[str]:
             out.append(name)
         elif flags[name].secondary_opts:
             out.append(flags[name].secondary_opts[0])
+        elif flags[name].default:
+            # on by default with no way to turn it off (`--disable-content-trust=false`:
+            # pyc has no content trust): refused, never dropped as if it were not given
+            raise errors.UsageError(f"{arg} is not supported")
+        # `--flag=false` of a flag that is off by default: not given
     return out
 
 

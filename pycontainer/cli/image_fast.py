@@ -30,7 +30,8 @@ PULL_FLAGS = (
     CONTENT_TRUST,
 )
 HISTORY_FLAGS = (
-    Flag("human", ("--human", "-H"), BOOL, default=True, help="Human readable sizes and dates."),
+    Flag("human", ("--human", "-H"), BOOL, default=True, off="--no-human",
+         help="Human readable sizes and dates (`--human=false`: bytes and RFC 3339)."),
     Flag("no_trunc", ("--no-trunc",), BOOL, help="Don't truncate output."),
     Flag("quiet", ("--quiet", "-q"), BOOL, help="Only show image IDs."),
     Flag("fmt", ("--format",), STR, help="table, json or a Go template."),
