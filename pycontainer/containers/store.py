@@ -37,6 +37,7 @@ from pycontainer.errors import (
 )
 from pycontainer.linux import proc
 from pycontainer.linux.locks import FileLock
+from pycontainer.linux.recordindex import NAMES, RecordIndex
 from pycontainer.linux.replace import write_replace
 from pycontainer.paths import Paths
 
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from pycontainer.jsontypes import JSON
     from pycontainer.oci.runtime import Spec
 
-NAMES = "names"
 
 _R = TypeVar("_R")
 
@@ -61,7 +61,7 @@ class BrokenRecord(IntegrityError):
         self.path = path
 
 
-class ContainerStore:
+class ContainerStore(RecordIndex):
     def __init__(self, paths: Paths) -> None:
         self.paths = paths
         self.root = paths.containers
@@ -178,41 +178,14 @@ class ContainerStore:
                     os.unlink(names / name)
         return gone
 
-    def release_name(self, name: str, cid: str) -> None:
-        if self._read_name(name) == cid:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.root / NAMES / name)
-
-    def _read_name(self, name: str) -> str | None:
-        try:
-            return os.readlink(self.root / NAMES / name)
-        except OSError:
-            return None
-
-    # -- lookup -----------------------------------------------------------------------
-    def ids(self) -> list[str]:
-        try:
-            entries = os.listdir(self.root)
-        except FileNotFoundError:
-            return []
-        return [e for e in entries if len(e) == 64 and (self.root / e / "config.json").exists()]
-
     def resolve(self, ref: str) -> str:
         """Full id for an id, an unambiguous id prefix, or a name (with or without `/`)."""
         ref = ref.strip()
-        name = ref[1:] if ref.startswith("/") else ref
-        if len(ref) == 64 and (self.root / ref / "config.json").exists():
-            return ref
-        if name:
-            cid = self._read_name(name)
-            if cid and (self.root / cid / "config.json").exists():
-                return cid
-        if ref and all(c in "0123456789abcdef" for c in ref):
-            matches = [i for i in self.ids() if i.startswith(ref)]
-            if len(matches) == 1:
-                return matches[0]
-            if len(matches) > 1:
-                raise Conflict(f"multiple containers match {ref!r}: be more specific")
+        found = self.candidates(ref, ref[1:] if ref.startswith("/") else ref)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise Conflict(f"multiple containers match {ref!r}: be more specific")
         raise ContainerNotFound(f"No such container: {ref}")
 
     def exists(self, ref: str) -> bool:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
@@ -21,12 +20,10 @@ from pathlib import Path
 
 from pycontainer.errors import Conflict, IntegrityError, PodNotFound, UsageError
 from pycontainer.linux.locks import FileLock
+from pycontainer.linux.recordindex import NAMES, RecordIndex
 from pycontainer.linux.replace import write_replace
 from pycontainer.paths import Paths
 from pycontainer.pods.model import Pod, PodConfig, PodState
-
-NAMES = "names"
-_HEX = frozenset("0123456789abcdef")
 
 
 def _valid_name(name: str) -> bool:
@@ -35,7 +32,7 @@ def _valid_name(name: str) -> bool:
     return bool(name) and name[0] not in "_.-" and set(name) <= ok and len(name) <= 200
 
 
-class PodStore:
+class PodStore(RecordIndex):
     def __init__(self, paths: Paths) -> None:
         self.root = paths.data / "pods"
         self.run_root = paths.runtime / "pods"
@@ -92,40 +89,14 @@ class PodStore:
             os.close(fd)
         return (self.root / pod_id).exists()  # renamed into place meanwhile
 
-    def release_name(self, name: str, pod_id: str) -> None:
-        if self._read_name(name) == pod_id:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.root / NAMES / name)
-
-    def _read_name(self, name: str) -> str | None:
-        try:
-            return os.readlink(self.root / NAMES / name)
-        except OSError:
-            return None
-
-    # -- lookup ---------------------------------------------------------------------
-    def ids(self) -> list[str]:
-        try:
-            entries = os.listdir(self.root)
-        except FileNotFoundError:
-            return []
-        return [e for e in entries if len(e) == 64 and (self.root / e / "config.json").exists()]
-
     def resolve(self, ref: str) -> str:
         """Full id for an id, an unambiguous id prefix, or a name."""
         ref = ref.strip()
-        if len(ref) == 64 and (self.root / ref / "config.json").exists():
-            return ref
-        if ref:
-            found = self._read_name(ref)
-            if found and (self.root / found / "config.json").exists():
-                return found
-        if ref and set(ref) <= _HEX:
-            matches = [i for i in self.ids() if i.startswith(ref)]
-            if len(matches) == 1:
-                return matches[0]
-            if len(matches) > 1:
-                raise Conflict(f"more than one result for pod ID {ref}")
+        found = self.candidates(ref, ref)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise Conflict(f"more than one result for pod ID {ref}")
         raise PodNotFound(f"no pod with name or ID {ref} found: no such pod")
 
     def exists(self, ref: str) -> bool:
