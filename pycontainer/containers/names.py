@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 
 ADJECTIVES = (
     "admiring", "adoring", "affectionate", "agitated", "amazing", "angry", "awesome", "blissful",
@@ -61,3 +62,20 @@ MAX_LENGTH = 200
 def random_name() -> str:
     a, b = int.from_bytes(os.urandom(4), "big"), int.from_bytes(os.urandom(4), "big")
     return f"{ADJECTIVES[a % len(ADJECTIVES)]}_{SURNAMES[b % len(SURNAMES)]}"
+
+
+def free_name(reserve: Callable[[str, str], None], rid: str) -> str:
+    """A random name `reserve(name, rid)` accepts (it raises when the name is taken): Docker's
+    adjective_surname, with part of the id appended after 100 collisions. Containers and pods."""
+    from pycontainer.errors import PycError
+
+    for _ in range(100):
+        name = random_name()
+        try:
+            reserve(name, rid)
+            return name
+        except PycError:
+            continue
+    name = f"{random_name()}_{rid[:6]}"
+    reserve(name, rid)
+    return name

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from pycontainer.containers.lifecycle import Status
 from pycontainer.containers.model import ContainerConfig, ContainerState
+from pycontainer.containers.names import free_name
 from pycontainer.containers.store import ContainerStore
-from pycontainer.errors import HostError, PycError, UsageError
+from pycontainer.errors import HostError, UsageError
 from pycontainer.formats.timestamps import rfc3339
 from pycontainer.linux import caps, userns
 from pycontainer.linux.locks import FileLock
@@ -251,7 +252,7 @@ def _create_from(paths: Paths, opts: CreateOptions, image: ImageInput) -> str:
     lock = store.claim_dirs(cid)
     name = ""
     try:
-        name = spec.name or _free_name(store, cid)
+        name = spec.name or free_name(store.reserve_name, cid)
         if spec.name:
             store.reserve_name(name, cid)
         spec.mounts = list(spec.mounts) + mounts.plan(
@@ -268,20 +269,6 @@ def _create_from(paths: Paths, opts: CreateOptions, image: ImageInput) -> str:
     finally:
         lock.release()
 
-
-def _free_name(store: ContainerStore, cid: str) -> str:
-    from pycontainer.containers.names import random_name
-
-    for _ in range(100):
-        name = random_name()
-        try:
-            store.reserve_name(name, cid)
-            return name
-        except PycError:
-            continue
-    name = f"{random_name()}_{cid[:6]}"
-    store.reserve_name(name, cid)
-    return name
 
 
 def _create_records(paths: Paths, store: ContainerStore, opts: CreateOptions,

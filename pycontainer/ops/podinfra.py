@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pycontainer.containers.model import Container
+from pycontainer.containers.names import free_name
 from pycontainer.containers.store import ContainerStore
 from pycontainer.errors import Conflict, PycError, UsageError
 from pycontainer.paths import Paths, ensure_runtime
@@ -102,7 +103,7 @@ def create(paths: Paths, opts: PodCreateOptions) -> str:
     claim = store.begin(pod_id)
     name = ""
     try:
-        name = opts.name or _free_name(store, pod_id)
+        name = opts.name or free_name(store.reserve_name, pod_id)
         if opts.name:
             store.reserve_name(name, pod_id)
         config = PodConfig(
@@ -122,20 +123,6 @@ def create(paths: Paths, opts: PodCreateOptions) -> str:
     claim.release()
     return pod_id
 
-
-def _free_name(store: PodStore, pod_id: str) -> str:
-    from pycontainer.containers.names import random_name
-
-    for _ in range(100):
-        name = random_name()
-        try:
-            store.reserve_name(name, pod_id)
-            return name
-        except PycError:
-            continue
-    name = f"{random_name()}_{pod_id[:6]}"
-    store.reserve_name(name, pod_id)
-    return name
 
 
 # -- members ---------------------------------------------------------------------------------
